@@ -1,0 +1,28 @@
+"""Minimal pytree helpers for the NumPy side: nested dicts, lists and tuples of arrays.
+
+Dict keys are visited in sorted order, the order ``jax.tree_util`` uses, so a flat list of
+leaves lines up between the two backends.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+def tree_leaves(tree: Any) -> list:
+    """Return the leaves of ``tree`` (anything that is not a dict, list or tuple), in order."""
+    if isinstance(tree, dict):
+        return [leaf for key in sorted(tree) for leaf in tree_leaves(tree[key])]
+    if isinstance(tree, (list, tuple)):
+        return [leaf for item in tree for leaf in tree_leaves(item)]
+    return [tree]
+
+
+def tree_map(fn: Callable, tree: Any, *rest: Any) -> Any:
+    """Apply ``fn`` leafwise to ``tree`` and the trees in ``rest`` (all of the same structure)."""
+    if isinstance(tree, dict):
+        return {key: tree_map(fn, tree[key], *(r[key] for r in rest)) for key in tree}
+    if isinstance(tree, (list, tuple)):
+        mapped = [tree_map(fn, item, *(r[i] for r in rest)) for i, item in enumerate(tree)]
+        return type(tree)(mapped)
+    return fn(tree, *rest)
