@@ -1,0 +1,340 @@
+"""The LSTM layer as two pure functions: :func:`lstm_forward` and its exact BPTT, :func:`lstm_backward`.
+
+Shapes: ``B`` batch, ``T`` time steps, ``I`` input features, ``H`` units. Parameters use Keras'
+layout (see ``DESIGN.md`` §2)::
+
+    kernel            (I, 4H)   column blocks [i, f, c, o]
+    recurrent_kernel  (H, 4H)
+    bias              (4H,)     optional (``use_bias=False`` leaves it out)
+
+The forward recurrence, for t = 1..T::
+
+    z_t     = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias        (B, 4H)
+    i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
+    g       = tanh(z_c)
+    c_t     = f * c_{t-1} + i * g
+    h_t     = o * tanh(c_t)
+
+Speed (``DESIGN.md`` §4): the input projection of all T steps is one GEMM before the loop; each
+step does one recurrent GEMM; the weight gradients are one GEMM each over all ``B*T`` rows after
+the backward loop. The loop runs time-major so that every per-step slab is contiguous, and all
+per-step buffers are preallocated and written with ``out=``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._checks import as_float_array, check_finite, check_ndim, check_shape, compute_dtype
+from .._layout import to_batch_major, to_time_major
+
+
+@dataclass(frozen=True)
+class LSTMCache:
+    """What BPTT needs from the forward pass, stored time-major.
+
+    Attributes:
+        inputs_time_major: ``(T, B, I)`` contiguous copy of ``x``.
+        gates: ``(T, B, 4H)`` gate activations ``[i, f, g, o]`` (after sigmoid / tanh).
+        cells: ``(T + 1, B, H)``; ``cells[0]`` is ``c_0`` and ``cells[t]`` is ``c_t``.
+        hiddens: ``(T + 1, B, H)``; ``hiddens[0]`` is ``h_0`` and ``hiddens[t]`` is ``h_t``.
+        tanh_cells: ``(T, B, H)``; ``tanh(c_t)`` for t = 1..T.
+
+    The properties ``i``, ``f``, ``g``, ``o``, ``c`` and ``h`` give read-only ``(B, T, H)``
+    views, batch-first like the inputs, for plotting gate activations in a notebook.
+    """
+
+    inputs_time_major: np.ndarray
+    gates: np.ndarray
+    cells: np.ndarray
+    hiddens: np.ndarray
+    tanh_cells: np.ndarray
+
+    @property
+    def units(self) -> int:
+        return self.cells.shape[-1]
+
+    def _gate(self, k: int) -> np.ndarray:
+        h = self.units
+        return _read_only(to_batch_major(self.gates[:, :, k * h : (k + 1) * h]))
+
+    @property
+    def i(self) -> np.ndarray:
+        """Input gate ``sigmoid(z_i)``, ``(B, T, H)``."""
+        return self._gate(0)
+
+    @property
+    def f(self) -> np.ndarray:
+        """Forget gate ``sigmoid(z_f)``, ``(B, T, H)``."""
+        return self._gate(1)
+
+    @property
+    def g(self) -> np.ndarray:
+        """Candidate cell ``tanh(z_c)``, ``(B, T, H)``."""
+        return self._gate(2)
+
+    @property
+    def o(self) -> np.ndarray:
+        """Output gate ``sigmoid(z_o)``, ``(B, T, H)``."""
+        return self._gate(3)
+
+    @property
+    def c(self) -> np.ndarray:
+        """Cell states ``c_1..c_T``, ``(B, T, H)``."""
+        return _read_only(to_batch_major(self.cells[1:]))
+
+    @property
+    def h(self) -> np.ndarray:
+        """Hidden states ``h_1..h_T`` (the outputs), ``(B, T, H)``."""
+        return _read_only(to_batch_major(self.hiddens[1:]))
+
+
+def _read_only(view: np.ndarray) -> np.ndarray:
+    view = view.view()
+    view.flags.writeable = False
+    return view
+
+
+def _check_params(params: dict) -> tuple[int, int]:
+    """Validate the parameter dict; return ``(input_features, units)``."""
+    for name in ("kernel", "recurrent_kernel"):
+        if name not in params:
+            raise ValueError(f"params must contain {name!r}; got keys {sorted(params)}")
+    kernel = np.asarray(params["kernel"])
+    recurrent = np.asarray(params["recurrent_kernel"])
+    check_ndim(kernel, 2, "params['kernel']", "of shape (input_features, 4 * units)")
+    units = kernel.shape[1] // 4
+    if kernel.shape[1] != 4 * units or units == 0:
+        raise ValueError(f"params['kernel'] must have 4 * units columns, got shape {kernel.shape}")
+    check_shape(recurrent, (units, 4 * units), "params['recurrent_kernel']")
+    if params.get("bias") is not None:
+        check_shape(np.asarray(params["bias"]), (4 * units,), "params['bias']")
+    return kernel.shape[0], units
+
+
+def _sigmoid_half_scale(units: int, dtype) -> np.ndarray:
+    """``(4H,)`` column scale: 0.5 on the sigmoid blocks [i, f, o], 1 on [c].
+
+    Scaling those weight columns by 0.5 lets a single ``tanh`` over all 4H columns produce
+    ``tanh(z/2)`` for the sigmoid gates and ``tanh(z)`` for the candidate; then
+    ``sigmoid(z) = 0.5 * (1 + tanh(z / 2))`` costs two cheap passes instead of ``exp`` and
+    a division. Multiplying by 0.5 is exact in floating point.
+    """
+    scale = np.full(4 * units, 0.5, dtype=dtype)
+    scale[2 * units : 3 * units] = 1.0
+    return scale
+
+
+def lstm_forward(params: dict, x, initial_state=None):
+    """Run the LSTM over a whole sequence.
+
+    Args:
+        params: ``{"kernel": (I, 4H), "recurrent_kernel": (H, 4H), "bias": (4H,)}``
+            (``"bias"`` may be absent). Gate blocks in order ``[i, f, c, o]``.
+        x: ``(B, T, I)`` inputs.
+        initial_state: ``None`` (zeros) or ``(h_0, c_0)``, each ``(B, H)``.
+
+    Returns:
+        ``(outputs, (h_T, c_T), cache)`` where ``outputs`` is ``(B, T, H)`` holding ``h_1..h_T``
+        (a read-only view into the cache), ``h_T`` and ``c_T`` are ``(B, H)`` and ``cache`` is
+        an :class:`LSTMCache` for :func:`lstm_backward`.
+
+    The dtype is float64 if ``x``, a parameter or the initial state is float64, else float32.
+
+    Equations, for t = 1..T::
+
+        z_t = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias
+        i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
+        c_t = f * c_{t-1} + i * g
+        h_t = o * tanh(c_t)
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> params = {"kernel": rng.normal(size=(3, 8)), "recurrent_kernel": rng.normal(size=(2, 8)),
+        ...           "bias": np.zeros(8)}
+        >>> outputs, (h, c), cache = lstm_forward(params, rng.normal(size=(4, 5, 3)))
+        >>> outputs.shape, h.shape, cache.f.shape
+        ((4, 5, 2), (4, 2), (4, 5, 2))
+        >>> bool(np.allclose(outputs[:, -1], h))
+        True
+    """
+    input_features, units = _check_params(params)
+    x = as_float_array(x, "x")
+    check_ndim(x, 3, "x", "of shape (batch, time_steps, features)")
+    batch, steps, features = x.shape
+    if features != input_features:
+        raise ValueError(
+            f"x must have {input_features} features on its last axis (params['kernel'] is "
+            f"{np.shape(params['kernel'])}), got x of shape {x.shape}"
+        )
+    if steps == 0 or batch == 0:
+        raise ValueError(f"x must have at least one sample and one time step, got shape {x.shape}")
+    h0, c0 = (None, None) if initial_state is None else _unpack_state(initial_state, batch, units)
+    dtype = compute_dtype(x, params["kernel"], params["recurrent_kernel"], params.get("bias"), h0, c0)
+
+    scale = _sigmoid_half_scale(units, dtype)
+    kernel_scaled = np.asarray(params["kernel"], dtype=dtype) * scale
+    recurrent_scaled = np.asarray(params["recurrent_kernel"], dtype=dtype) * scale
+
+    inputs_time_major = np.ascontiguousarray(to_time_major(x), dtype=dtype)  # (T, B, I)
+    gates = np.empty((steps, batch, 4 * units), dtype=dtype)
+    # One GEMM projects the inputs of every step: (T*B, I) @ (I, 4H).
+    np.matmul(
+        inputs_time_major.reshape(steps * batch, features),
+        kernel_scaled,
+        out=gates.reshape(steps * batch, 4 * units),
+    )
+    if params.get("bias") is not None:
+        gates += np.asarray(params["bias"], dtype=dtype) * scale
+
+    cells = np.empty((steps + 1, batch, units), dtype=dtype)
+    hiddens = np.empty((steps + 1, batch, units), dtype=dtype)
+    tanh_cells = np.empty((steps, batch, units), dtype=dtype)
+    cells[0] = 0.0 if c0 is None else c0
+    hiddens[0] = 0.0 if h0 is None else h0
+    recurrent_term = np.empty((batch, 4 * units), dtype=dtype)
+    input_times_candidate = np.empty((batch, units), dtype=dtype)
+    H = units
+    for t in range(steps):
+        z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, scaled
+        np.matmul(hiddens[t], recurrent_scaled, out=recurrent_term)
+        z += recurrent_term
+        np.tanh(z, out=z)  # tanh(z/2) on i, f, o; tanh(z) on c
+        for sigmoid_block in (z[:, : 2 * H], z[:, 3 * H :]):
+            sigmoid_block *= 0.5
+            sigmoid_block += 0.5
+        i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
+        np.multiply(f, cells[t], out=cells[t + 1])
+        np.multiply(i, g, out=input_times_candidate)
+        cells[t + 1] += input_times_candidate
+        np.tanh(cells[t + 1], out=tanh_cells[t])
+        np.multiply(o, tanh_cells[t], out=hiddens[t + 1])
+
+    cache = LSTMCache(inputs_time_major, gates, cells, hiddens, tanh_cells)
+    return cache.h, (hiddens[-1].copy(), cells[-1].copy()), cache
+
+
+def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None):
+    """Backpropagation through time for :func:`lstm_forward`.
+
+    Args:
+        params: the same parameter dict as given to :func:`lstm_forward`.
+        cache: the :class:`LSTMCache` returned by :func:`lstm_forward`.
+        d_outputs: ``(B, T, H)`` gradient of the loss with respect to ``outputs``, or ``None``.
+        d_state: ``None`` or ``(d_h_T, d_c_T)``, each ``(B, H)`` or ``None``: the gradient with
+            respect to the final state. For a last-step-only loss pass ``d_state=(d_h, None)``.
+
+    Returns:
+        ``(grads, d_x, (d_h0, d_c0))``: ``grads`` has the keys of ``params`` with the same
+        shapes, ``d_x`` is ``(B, T, I)``, ``d_h0`` and ``d_c0`` are ``(B, H)``.
+
+    Walking t = T..1 and carrying ``dh``, ``dc`` (both start at ``d_state``)::
+
+        dh_t += d_outputs_t
+        do    = dh_t * tanh(c_t)
+        dc_t += dh_t * o * (1 - tanh(c_t)^2)
+        di    = dc_t * g ;  dg = dc_t * i ;  df = dc_t * c_{t-1} ;  dc_{t-1} = dc_t * f
+        dz_t  = [di * i(1-i), df * f(1-f), dg * (1-g^2), do * o(1-o)]          (B, 4H)
+        dh_{t-1} = dz_t @ recurrent_kernel.T
+
+    and after the loop, one GEMM each over all ``B*T`` rows::
+
+        d_kernel           = sum_t x_t.T @ dz_t
+        d_recurrent_kernel = sum_t h_{t-1}.T @ dz_t
+        d_bias             = sum_t sum_b dz_t
+        d_x_t              = dz_t @ kernel.T
+
+    The cache is not modified, so the backward pass can be repeated.
+    """
+    steps, batch, features = cache.inputs_time_major.shape
+    units = cache.units
+    dtype = cache.gates.dtype
+    H = units
+
+    d_outputs_time_major = None
+    if d_outputs is not None:
+        d_outputs = as_float_array(d_outputs, "d_outputs")
+        check_shape(d_outputs, (batch, steps, units), "d_outputs")
+        d_outputs_time_major = to_time_major(d_outputs)
+    d_h_final, d_c_final = (None, None) if d_state is None else d_state
+    d_hidden = np.zeros((batch, units), dtype=dtype)
+    d_cell = np.zeros((batch, units), dtype=dtype)
+    if d_h_final is not None:
+        d_h_final = as_float_array(d_h_final, "d_state[0]")
+        check_shape(d_h_final, (batch, units), "d_state[0]")
+        d_hidden += d_h_final
+    if d_c_final is not None:
+        d_c_final = as_float_array(d_c_final, "d_state[1]")
+        check_shape(d_c_final, (batch, units), "d_state[1]")
+        d_cell += d_c_final
+
+    recurrent_transposed = np.asarray(params["recurrent_kernel"], dtype=dtype).T  # (4H, H) view
+    d_preactivations = np.empty((steps, batch, 4 * units), dtype=dtype)  # dz for every step
+    scratch = np.empty((batch, units), dtype=dtype)
+    for t in range(steps - 1, -1, -1):
+        if d_outputs_time_major is not None:
+            d_hidden += d_outputs_time_major[t]
+        z = cache.gates[t]
+        i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
+        tanh_cell = cache.tanh_cells[t]
+        dz = d_preactivations[t]
+        dz_i, dz_f, dz_g, dz_o = dz[:, :H], dz[:, H : 2 * H], dz[:, 2 * H : 3 * H], dz[:, 3 * H :]
+
+        # dc_t += dh * o * (1 - tanh(c_t)^2)
+        np.multiply(d_hidden, o, out=dz_o)  # dh * o, reused below for dz_o
+        np.multiply(tanh_cell, tanh_cell, out=scratch)
+        np.subtract(1.0, scratch, out=scratch)
+        scratch *= dz_o
+        d_cell += scratch
+        # dz_o = (dh * tanh(c_t)) * o(1-o)
+        dz_o *= tanh_cell
+        np.subtract(1.0, o, out=scratch)
+        dz_o *= scratch
+        # dz_i = (dc * g) * i(1-i)
+        np.multiply(d_cell, g, out=dz_i)
+        np.subtract(1.0, i, out=scratch)
+        scratch *= i
+        dz_i *= scratch
+        # dz_f = (dc * c_{t-1}) * f(1-f)
+        np.multiply(d_cell, cache.cells[t], out=dz_f)
+        np.subtract(1.0, f, out=scratch)
+        scratch *= f
+        dz_f *= scratch
+        # dz_g = (dc * i) * (1 - g^2)
+        np.multiply(g, g, out=scratch)
+        np.subtract(1.0, scratch, out=scratch)
+        scratch *= i
+        np.multiply(d_cell, scratch, out=dz_g)
+        # carry to t-1
+        d_cell *= f
+        np.matmul(dz, recurrent_transposed, out=d_hidden)
+
+    flat_dz = d_preactivations.reshape(steps * batch, 4 * units)
+    kernel = np.asarray(params["kernel"], dtype=dtype)
+    grads = {
+        "kernel": cache.inputs_time_major.reshape(steps * batch, features).T @ flat_dz,
+        "recurrent_kernel": cache.hiddens[:-1].reshape(steps * batch, units).T @ flat_dz,
+    }
+    if params.get("bias") is not None:
+        grads["bias"] = flat_dz.sum(axis=0)
+    d_x = to_batch_major((flat_dz @ kernel.T).reshape(steps, batch, features))
+    return grads, d_x, (d_hidden, d_cell)
+
+
+def _unpack_state(initial_state, batch: int, units: int):
+    if not isinstance(initial_state, (list, tuple)) or len(initial_state) != 2:
+        raise ValueError(
+            "initial_state must be a pair [h0, c0] of arrays shaped (batch, units), "
+            f"got {type(initial_state).__name__}"
+            + (f" of length {len(initial_state)}" if hasattr(initial_state, "__len__") else "")
+        )
+    h0 = as_float_array(initial_state[0], "initial_state[0] (h0)")
+    c0 = as_float_array(initial_state[1], "initial_state[1] (c0)")
+    check_shape(h0, (batch, units), "initial_state[0] (h0)")
+    check_shape(c0, (batch, units), "initial_state[1] (c0)")
+    check_finite(h0, "initial_state[0] (h0)")
+    check_finite(c0, "initial_state[1] (c0)")
+    return h0, c0
