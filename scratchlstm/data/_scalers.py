@@ -1,0 +1,368 @@
+"""Per-column scalers (MinMaxScaler, StandardScaler) with a pickle-free state dict.
+
+Statistics are kept in float64 whatever the input dtype; outputs take the input's
+float dtype (float32/float64 kept, anything else becomes float32).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._arrays import numeric_frame_values, float_dtype, is_dataframe, is_series, require_pandas
+
+
+class NotFittedError(ValueError):
+    """A scaler was used before `fit` (or restored from a state without statistics)."""
+
+
+def _string_labels(labels) -> list[str] | None:
+    """The column labels as a list when they are all strings, else None (no names)."""
+    labels = list(labels)
+    return labels if labels and all(isinstance(label, str) for label in labels) else None
+
+
+def _read(x, what: str):
+    """Split `x` into a float array with features on the last axis, its column names
+    (or None) and a function that puts a result back into `x`'s shape and type."""
+    if is_dataframe(x):
+        values = numeric_frame_values(x)
+        names = _string_labels(x.columns)
+
+        def wrap(out):
+            return require_pandas().DataFrame(out, index=x.index, columns=x.columns)
+    elif is_series(x):
+        values = x.to_numpy().reshape(-1, 1)
+        names = _string_labels([x.name])
+
+        def wrap(out):
+            return require_pandas().Series(out[:, 0], index=x.index, name=x.name)
+    else:
+        values = np.asarray(x)
+        names = None
+        if values.ndim == 0:
+            raise ValueError(f"{what} expects an array with a feature axis, got a scalar {values!r}")
+        shape = values.shape
+        if values.ndim == 1:  # a 1-D array is one column
+            values = values.reshape(-1, 1)
+
+        def wrap(out):
+            return out.reshape(shape)
+    if not (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):
+        raise ValueError(f"{what} expects numeric data, got dtype {values.dtype}")
+    return values, names, wrap
+
+
+class _Scaler:
+    """Shared machinery. Subclasses define `_stat_names` (the per-column float64 arrays
+    that make up the fitted state), `_config`, `_compute`, `_forward` and `_backward`."""
+
+    _stat_names: tuple[str, ...] = ()
+
+    def __init__(self):
+        self.n_features_in_: int | None = None
+        self.feature_names_: list[str] | None = None
+        self.n_samples_seen_: int | None = None
+
+    # -- subclass hooks -----------------------------------------------------------
+    def _config(self) -> dict:
+        return {}
+
+    def _compute(self, rows: np.ndarray) -> dict:  # rows: (n, F) float64, all finite
+        raise NotImplementedError
+
+    def _derive(self) -> None:
+        """Set the attributes that follow from the stored statistics."""
+
+    def _forward(self, x: np.ndarray, cols: list[int]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _backward(self, x: np.ndarray, cols: list[int]) -> np.ndarray:
+        raise NotImplementedError
+
+    # -- public API ---------------------------------------------------------------
+    def fit(self, x):
+        """Learn per-column statistics from `x`.
+
+        Arguments:
+            x: `(N,)` (one column), `(N, F)` or `(..., F)` array, a Series or a
+                DataFrame; statistics reduce over every axis but the last. A DataFrame
+                with string column labels stores them in `feature_names_`.
+
+        Returns:
+            `self`.
+
+        Raises:
+            ValueError: no rows, non-numeric data, or NaN/inf values. The scaler is
+                left as it was.
+        """
+        values, names, _ = _read(x, "fit")
+        rows = values.reshape(-1, values.shape[-1]).astype(np.float64)
+        if rows.shape[0] == 0 or rows.shape[1] == 0:
+            raise ValueError(f"fit needs at least one row and one column, got shape {values.shape}")
+        finite = np.isfinite(rows)
+        if not finite.all():
+            bad_columns = np.flatnonzero(~finite.all(axis=0)).tolist()
+            raise ValueError(
+                f"fit data contains {int((~finite).sum())} NaN/inf value(s), in column(s) "
+                f"{bad_columns if names is None else [names[i] for i in bad_columns]}"
+            )
+        stats = self._compute(rows)
+        # Everything is computed before any attribute changes, so a failed fit keeps the old state.
+        for key, value in stats.items():
+            setattr(self, key, value)
+        self.n_features_in_ = rows.shape[1]
+        self.feature_names_ = names
+        self.n_samples_seen_ = rows.shape[0]
+        self._derive()
+        return self
+
+    def transform(self, x, columns=None):
+        """Scale `x` with the fitted statistics.
+
+        Arguments:
+            x: `(..., F)` array (or `(N,)`, one column), a Series or a DataFrame.
+            columns: which fitted columns the last axis of `x` holds: integer indices,
+                or names when fit on a DataFrame; a single one means one column.
+                Default all `n_features_in_` columns, or, for a DataFrame and a scaler
+                that has names, the DataFrame's own column names.
+
+        Returns:
+            The scaled values, same shape and type as `x` (arrays, Series, DataFrame).
+
+        Raises:
+            NotFittedError: before `fit`.
+            ValueError: the last axis of `x` does not match the number of columns.
+        """
+        return self._apply(x, columns, self._forward, "transform")
+
+    def inverse_transform(self, x, columns=None):
+        """Map scaled values back to original units; arguments as in `transform`.
+
+        Use `columns` for model outputs that hold only the target columns, e.g.
+        `scaler.inverse_transform(y_pred, columns=["temp_max"])` for `y_pred` of shape
+        `(samples, 1)` or `(samples, horizon, 1)`.
+        """
+        return self._apply(x, columns, self._backward, "inverse_transform")
+
+    def fit_transform(self, x):
+        """`fit(x)` then `transform(x)`."""
+        return self.fit(x).transform(x)
+
+    def subset(self, columns):
+        """A new fitted scaler of the same kind that holds only `columns`.
+
+        Arguments:
+            columns: integer indices or fitted names, as in `transform`.
+        """
+        self._check_fitted("subset")
+        cols = self._positions(columns)
+        new = type(self)(**self._config())
+        for key in self._stat_names:
+            setattr(new, key, getattr(self, key)[cols].copy())
+        new.n_features_in_ = len(cols)
+        new.feature_names_ = None if self.feature_names_ is None else [self.feature_names_[i] for i in cols]
+        new.n_samples_seen_ = self.n_samples_seen_
+        new._derive()
+        return new
+
+    def get_state(self) -> dict:
+        """The configuration and statistics as a dict of strings, numbers and float64
+        arrays, e.g. for `np.savez(path, **state)` without pickle; see `from_state`."""
+        state = {"class": type(self).__name__}
+        state.update({key: np.asarray(value, dtype=np.float64) for key, value in self._config().items()})
+        if self.n_features_in_ is not None:
+            for key in self._stat_names:
+                state[key] = getattr(self, key).copy()
+            state["n_samples_seen_"] = int(self.n_samples_seen_)
+            if self.feature_names_ is not None:
+                state["feature_names_"] = list(self.feature_names_)
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict):
+        """Rebuild a scaler from `get_state()`; values may also be 0-d or string arrays,
+        as `np.load` returns them."""
+        kind = str(np.asarray(state.get("class", cls.__name__)))
+        if kind != cls.__name__:
+            raise ValueError(f"state is for {kind}, not {cls.__name__}")
+        config = {key: tuple(np.asarray(state[key], dtype=np.float64).tolist())
+                  for key in cls()._config() if key in state}
+        scaler = cls(**config)
+        present = [key for key in cls._stat_names if key in state]
+        if not present:
+            return scaler  # saved before fit
+        missing = [key for key in cls._stat_names + ("n_samples_seen_",) if key not in state]
+        if missing:
+            raise ValueError(f"{cls.__name__} state is missing {missing}")
+        stats = {key: np.array(state[key], dtype=np.float64).reshape(-1) for key in cls._stat_names}
+        sizes = {key: len(value) for key, value in stats.items()}
+        names = state.get("feature_names_")
+        names = None if names is None else [str(name) for name in np.asarray(names).reshape(-1).tolist()]
+        if len(set(sizes.values())) != 1 or (names is not None and len(names) != len(stats[cls._stat_names[0]])):
+            raise ValueError(f"{cls.__name__} state arrays disagree on the column count: {sizes}, names {names}")
+        for key, value in stats.items():
+            setattr(scaler, key, value)
+        scaler.n_features_in_ = len(stats[cls._stat_names[0]])
+        scaler.feature_names_ = names
+        scaler.n_samples_seen_ = int(np.asarray(state["n_samples_seen_"]))
+        scaler._derive()
+        return scaler
+
+    def __repr__(self):
+        args = ", ".join(f"{key}={value!r}" for key, value in self._config().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- helpers ------------------------------------------------------------------
+    def _check_fitted(self, what: str):
+        if self.n_features_in_ is None:
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(train_data) before {what}")
+
+    def _positions(self, columns) -> list[int]:
+        """Integer positions of `columns` (indices or fitted names) among the fitted columns."""
+        n = self.n_features_in_
+        if isinstance(columns, (str, bytes)) or not np.iterable(columns):
+            columns = [columns]
+        positions = []
+        for key in list(columns):
+            if isinstance(key, str):
+                if self.feature_names_ is None:
+                    raise ValueError(f"column {key!r} given by name, but this scaler was fit without column names; use integer indices")
+                if key not in self.feature_names_:
+                    raise ValueError(f"no fitted column {key!r}; the columns are {self.feature_names_}")
+                positions.append(self.feature_names_.index(key))
+            elif isinstance(key, numbers.Integral) and not isinstance(key, bool) and -n <= key < n:
+                positions.append(int(key) % n)
+            else:
+                raise ValueError(f"column {key!r} is not an index in range({-n}, {n}) or a fitted column name")
+        if not positions:
+            raise ValueError("columns must name at least one column, got an empty list")
+        return positions
+
+    def _apply(self, x, columns, function, what: str):
+        self._check_fitted(what)
+        values, names, wrap = _read(x, what)
+        if columns is None and names is not None and self.feature_names_ is not None:
+            columns = names  # a DataFrame is matched to the fitted columns by name
+        cols = list(range(self.n_features_in_)) if columns is None else self._positions(columns)
+        if values.shape[-1] != len(cols):
+            raise ValueError(
+                f"{what} expected {len(cols)} feature column(s) on the last axis, "
+                f"got {values.shape[-1]} (input shape {values.shape})"
+            )
+        out = function(values.astype(np.float64), cols)
+        return wrap(out.astype(float_dtype(values.dtype), copy=False))
+
+
+def _safe_scale(spread: np.ndarray, constant: np.ndarray) -> np.ndarray:
+    """`spread` with constant columns set to 1, so they are shifted but never divided by 0."""
+    return np.where(constant, 1.0, spread)
+
+
+class MinMaxScaler(_Scaler):
+    """Scale each column linearly so that the fit data spans `feature_range`.
+
+    `x_scaled = (x - data_min_) / data_range_ * (hi - lo) + lo`, per column (last axis).
+    A constant column uses a range of 1 (it maps to `lo`), as in scikit-learn.
+
+    Fitted attributes: `data_min_`, `data_max_`, `data_range_` (0 for a constant
+    column), and scikit-learn's `scale_`, `min_` with `x_scaled = x * scale_ + min_`;
+    each of shape `(n_features_in_,)`. Also `n_features_in_`, `n_samples_seen_` and
+    `feature_names_` (a list of str when fit on a DataFrame, else None).
+
+    Arguments:
+        feature_range: `(lo, hi)` with `lo < hi`.
+
+    Example:
+        >>> import numpy as np
+        >>> from scratchlstm.data import MinMaxScaler
+        >>> scaler = MinMaxScaler().fit(np.array([[0.0, 10.0], [5.0, 30.0]]))
+        >>> scaler.transform(np.array([[5.0, 20.0]]))
+        array([[1. , 0.5]])
+        >>> scaler.inverse_transform(np.array([[0.5]]), columns=[1])
+        array([[20.]])
+    """
+
+    _stat_names = ("data_min_", "data_max_")
+
+    def __init__(self, feature_range=(0, 1)):
+        super().__init__()
+        try:
+            lo, hi = (float(v) for v in feature_range)
+        except (TypeError, ValueError):
+            raise ValueError(f"feature_range must be a pair (lo, hi), got {feature_range!r}") from None
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ValueError(f"feature_range must satisfy lo < hi (both finite), got {feature_range!r}")
+        self.feature_range = (lo, hi)
+
+    def _config(self):
+        return {"feature_range": self.feature_range}
+
+    def _compute(self, rows):
+        return {"data_min_": rows.min(axis=0), "data_max_": rows.max(axis=0)}
+
+    def _derive(self):
+        lo, hi = self.feature_range
+        self.data_range_ = self.data_max_ - self.data_min_
+        self._range = _safe_scale(self.data_range_, self.data_range_ == 0)
+        self.scale_ = (hi - lo) / self._range
+        self.min_ = lo - self.data_min_ * self.scale_
+
+    def _forward(self, x, cols):
+        lo, hi = self.feature_range
+        # Dividing by the range (not multiplying by scale_) maps the fit min and max exactly to lo and hi.
+        return (x - self.data_min_[cols]) / self._range[cols] * (hi - lo) + lo
+
+    def _backward(self, x, cols):
+        lo, hi = self.feature_range
+        return (x - lo) / (hi - lo) * self._range[cols] + self.data_min_[cols]
+
+
+class StandardScaler(_Scaler):
+    """Scale each column to zero mean and unit variance on the fit data.
+
+    `x_scaled = (x - mean_) / scale_` per column (last axis), with `scale_` the
+    population standard deviation (ddof=0); a constant column gets `scale_ = 1`.
+
+    Fitted attributes: `mean_`, `var_`, `scale_`, each `(n_features_in_,)`; also
+    `n_features_in_`, `n_samples_seen_` and `feature_names_` (as in `MinMaxScaler`).
+
+    Example:
+        >>> import numpy as np
+        >>> from scratchlstm.data import StandardScaler
+        >>> StandardScaler().fit_transform(np.array([1.0, 3.0]))
+        array([-1.,  1.])
+    """
+
+    _stat_names = ("mean_", "var_")
+
+    def _compute(self, rows):
+        mean, var, low = rows.mean(axis=0), rows.var(axis=0), rows.min(axis=0)
+        # Exact constant test: the summed mean and var of a constant column can be off by
+        # rounding; pinning them makes such a column transform to exactly 0.
+        constant = low == rows.max(axis=0)
+        mean[constant], var[constant] = low[constant], 0.0
+        return {"mean_": mean, "var_": var}
+
+    def _derive(self):
+        self.scale_ = _safe_scale(np.sqrt(self.var_), self.var_ == 0)
+
+    def _forward(self, x, cols):
+        return (x - self.mean_[cols]) / self.scale_[cols]
+
+    def _backward(self, x, cols):
+        return x * self.scale_[cols] + self.mean_[cols]
+
+
+_SCALERS = {cls.__name__: cls for cls in (MinMaxScaler, StandardScaler)}
+
+
+def scaler_from_state(state: dict):
+    """Rebuild whichever scaler `state` (from `get_state()`) describes, by its "class" key."""
+    if "class" not in state:
+        raise ValueError("scaler state has no 'class' key")
+    kind = str(np.asarray(state["class"]))
+    if kind not in _SCALERS:
+        raise ValueError(f"unknown scaler class {kind!r}; expected one of {sorted(_SCALERS)}")
+    return _SCALERS[kind].from_state(state)
