@@ -78,12 +78,14 @@ def make_windows(data, lookback, horizon=1, *, features=None, targets=None, stri
     values = values.astype(float_dtype(values.dtype), copy=False)
     n_samples = (n_rows - lookback - horizon) // stride + 1
     # sliding_window_view only builds strided views; the single copy happens in
-    # ascontiguousarray, after the stride and the sample count have been applied.
+    # np.array(order="C"), after the stride and the sample count have been applied.
+    # (Not ascontiguousarray: with lookback or horizon 1 the view can already count as
+    # contiguous, and the result would alias `data`.)
     # Its windows come out as (windows, columns, window_length), hence the swapaxes.
     x_windows = sliding_window_view(_take_columns(values, feature_cols), lookback, axis=0)
     y_windows = sliding_window_view(_take_columns(values, target_cols)[lookback:], horizon, axis=0)
-    X = np.ascontiguousarray(x_windows[::stride][:n_samples].swapaxes(1, 2))
-    y = np.ascontiguousarray(y_windows[::stride][:n_samples].swapaxes(1, 2))
+    X = np.array(x_windows[::stride][:n_samples].swapaxes(1, 2), order="C")
+    y = np.array(y_windows[::stride][:n_samples].swapaxes(1, 2), order="C")
     if horizon == 1:
         y = y[:, 0, :]  # still contiguous: a view of the whole buffer
     return X, y
