@@ -51,16 +51,22 @@ def check_size(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
-def numeric_frame_values(frame) -> np.ndarray:
-    """`frame.to_numpy()` for an all-numeric DataFrame; names the columns that are not."""
-    bad = [f"{label!r} ({dtype})" for label, dtype in frame.dtypes.items()
-           if not (np.issubdtype(np.dtype(dtype), np.number) or np.dtype(dtype) == np.bool_)]
+def pandas_numeric_values(obj) -> np.ndarray:
+    """The values of an all-numeric pandas Series `(N,)` or DataFrame `(N, C)` as a NumPy
+    array; names the columns that are not numeric."""
+    dtypes = obj.dtypes.items() if hasattr(obj, "columns") else [(obj.name, obj.dtype)]
+    # `.kind` exists on NumPy dtypes and on pandas extension dtypes (Int64, Float64,
+    # boolean, string, category) alike, so no pandas import is needed to check it.
+    bad = [f"{label!r} ({dtype})" for label, dtype in dtypes if getattr(dtype, "kind", "O") not in "biuf"]
     if bad:
         raise ValueError(
             "expected numeric columns, but these are not: " + ", ".join(bad)
             + "; pick numeric columns (e.g. features=[...]) or move dates into the index"
         )
-    return frame.to_numpy()
+    values = obj.to_numpy()
+    if values.dtype == object:  # nullable extension dtypes; their missing values become NaN
+        values = obj.to_numpy(dtype=np.float64, na_value=np.nan)
+    return values
 
 
 def as_table(data, what: str = "data"):
@@ -78,18 +84,16 @@ def as_table(data, what: str = "data"):
         input's number of dimensions (1 or 2).
     """
     if is_dataframe(data):
-        return numeric_frame_values(data), list(data.columns), 2
+        return pandas_numeric_values(data), list(data.columns), 2
     if is_series(data):
-        values = data.to_numpy()
-        if not (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):
-            raise ValueError(f"{what} must be numeric, got a Series of dtype {values.dtype}")
+        values = pandas_numeric_values(data)
         # An unnamed Series is addressed by position 0, a named one by its name.
         labels = None if data.name is None else [data.name]
         return values.reshape(-1, 1), labels, 1
     values = np.asarray(data)
     if values.ndim not in (1, 2):
         raise ValueError(f"{what} must be 1-D (N,) or 2-D (N, C), got shape {values.shape}")
-    if not (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):
+    if values.dtype.kind not in "biuf":  # booleans, integers, floats; not complex
         raise ValueError(f"{what} must be numeric, got dtype {values.dtype}")
     ndim = values.ndim
     return values.reshape(len(values), -1) if ndim == 1 else values, None, ndim

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ._arrays import numeric_frame_values, float_dtype, is_dataframe, is_series, require_pandas
+from ._arrays import float_dtype, is_dataframe, is_series, pandas_numeric_values, require_pandas
 
 
 class NotFittedError(ValueError):
@@ -27,13 +27,13 @@ def _read(x, what: str):
     """Split `x` into a float array with features on the last axis, its column names
     (or None) and a function that puts a result back into `x`'s shape and type."""
     if is_dataframe(x):
-        values = numeric_frame_values(x)
+        values = pandas_numeric_values(x)
         names = _string_labels(x.columns)
 
         def wrap(out):
             return require_pandas().DataFrame(out, index=x.index, columns=x.columns)
     elif is_series(x):
-        values = x.to_numpy().reshape(-1, 1)
+        values = pandas_numeric_values(x).reshape(-1, 1)
         names = _string_labels([x.name])
 
         def wrap(out):
@@ -49,7 +49,7 @@ def _read(x, what: str):
 
         def wrap(out):
             return out.reshape(shape)
-    if not (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):
+    if values.dtype.kind not in "biuf":  # booleans, integers, floats; not complex
         raise ValueError(f"{what} expects numeric data, got dtype {values.dtype}")
     return values, names, wrap
 
