@@ -1,0 +1,158 @@
+"""Loaders for the small real datasets shipped inside the package (see README.md here)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+
+from ..data._arrays import require_pandas
+
+# name -> (file, strptime format of its `date` column, numpy datetime64 unit)
+_DATASETS = {
+    "seattle-weather": ("seattle-weather.csv", "%Y/%m/%d", "D"),
+    "seattle-temps": ("seattle-temps.csv", "%Y/%m/%d %H:%M", "m"),
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A dataset as NumPy arrays, for use without pandas.
+
+    Attributes:
+        columns: names of the columns of `values`, e.g. `["precipitation", "temp_max", ...]`.
+        dates: `(N,)` `datetime64` timestamps (unit `D` for daily, `m` for hourly data).
+        values: `(N, k)` float64, the numeric columns in file order.
+        labels: the text columns, name -> `(N,)` str array (e.g. `"weather"`).
+
+    `table["temp_max"]` returns one column (`"date"`, a numeric or a text column);
+    `len(table)` is N.
+    """
+
+    columns: list[str]
+    dates: np.ndarray
+    values: np.ndarray
+    labels: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name == "date":
+            return self.dates
+        if name in self.labels:
+            return self.labels[name]
+        if name in self.columns:
+            return self.values[:, self.columns.index(name)]
+        raise KeyError(f"no column {name!r}; the columns are {['date', *self.columns, *self.labels]}")
+
+
+def dataset_path(name: str):
+    """The path of a bundled CSV file.
+
+    Arguments:
+        name: `"seattle-weather"` or `"seattle-temps"` (a trailing `.csv` is allowed).
+
+    Returns:
+        A `pathlib.Path` for a normal install (an `importlib.resources` Traversable
+        when the package is imported from a zip file).
+    """
+    key = name.removesuffix(".csv") if isinstance(name, str) else name
+    if key not in _DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; the bundled datasets are {sorted(_DATASETS)}")
+    return resources.files(__package__).joinpath(_DATASETS[key][0])
+
+
+def _check_as_frame(as_frame) -> bool:
+    """Resolve `as_frame` (None: pandas when installed) to a bool."""
+    if as_frame not in (None, True, False):
+        raise ValueError(f"as_frame must be None, True or False, got {as_frame!r}")
+    if as_frame is False:
+        return False
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        if as_frame:
+            require_pandas()  # raises ImportError with the install hint
+        return False
+    return True
+
+
+def _load(name: str, as_frame):
+    file_name, date_format, date_unit = _DATASETS[name]
+    text = dataset_path(name).read_text(encoding="utf-8")
+    if _check_as_frame(as_frame):
+        pd = require_pandas()
+        frame = pd.read_csv(io.StringIO(text))
+        frame["date"] = pd.to_datetime(frame["date"], format=date_format)
+        return frame
+    header, *rows = csv.reader(io.StringIO(text))
+    columns = list(zip(*rows))
+    # numpy parses ISO dates only, so YYYY/MM/DD becomes YYYY-MM-DD.
+    dates = np.array([stamp.replace("/", "-") for stamp in columns[0]], dtype=f"datetime64[{date_unit}]")
+    numeric, labels = {}, {}
+    for name_, column in zip(header[1:], columns[1:]):
+        try:
+            numeric[name_] = np.array(column, dtype=np.float64)
+        except ValueError:
+            labels[name_] = np.array(column, dtype=str)
+    values = np.stack(list(numeric.values()), axis=1)
+    return Table(columns=list(numeric), dates=dates, values=values, labels=labels)
+
+
+def load_seattle_weather(as_frame=None):
+    """Daily weather in Seattle, 2012-01-01 to 2015-12-31: 1,461 rows, no gaps.
+
+    Columns: `date`; `precipitation` (mm); `temp_max` and `temp_min` (degrees Celsius);
+    `wind` (m/s); `weather` (text: drizzle, rain, sun, snow, fog).
+
+    Source: NOAA observations (public domain), as redistributed in the `vega_datasets`
+    Python package, version 0.9.0.
+
+    Arguments:
+        as_frame: `True` returns a pandas DataFrame (ImportError with the install hint
+            when pandas is missing); `False` a `Table` of NumPy arrays; `None` (default)
+            a DataFrame when pandas is installed, else a `Table`.
+
+    Returns:
+        A DataFrame with `date` parsed to datetime64, or a `Table` with `columns ==
+        ["precipitation", "temp_max", "temp_min", "wind"]`, `values` `(1461, 4)`,
+        `dates` `(1461,)` datetime64[D] and `labels["weather"]`.
+
+    Example:
+        >>> from scratchlstm.datasets import load_seattle_weather
+        >>> table = load_seattle_weather(as_frame=False)
+        >>> table.values.shape, str(table.dates[0]), str(table["weather"][0])
+        ((1461, 4), '2012-01-01', 'drizzle')
+    """
+    return _load("seattle-weather", as_frame)
+
+
+def load_seattle_temps(as_frame=None):
+    """Hourly temperature in Seattle during 2010: 8,759 rows.
+
+    Columns: `date` (hourly); `temp` (degrees Fahrenheit). One hour, 2010-03-14 03:00,
+    is absent (the switch to daylight saving time), hence 8,759 rather than 8,760 rows.
+    A smooth series with a clear daily cycle, good for long sequences; not a noisy
+    forecasting benchmark.
+
+    Source: NOAA observations (public domain), as redistributed in the `vega_datasets`
+    Python package, version 0.9.0.
+
+    Arguments:
+        as_frame: as in `load_seattle_weather`.
+
+    Returns:
+        A DataFrame with `date` parsed to datetime64, or a `Table` with `columns ==
+        ["temp"]`, `values` `(8759, 1)` and `dates` `(8759,)` datetime64[m].
+
+    Example:
+        >>> from scratchlstm.datasets import load_seattle_temps
+        >>> table = load_seattle_temps(as_frame=False)
+        >>> len(table), table.columns, str(table.dates[1])
+        (8759, ['temp'], '2010-01-01T01:00')
+    """
+    return _load("seattle-temps", as_frame)
