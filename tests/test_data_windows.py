@@ -97,6 +97,12 @@ def test_too_few_rows_message():
         make_windows(np.zeros(20), lookback=30, horizon=7)
 
 
+@pytest.mark.parametrize("empty", [np.array([]), np.zeros((0, 3))])
+def test_empty_data(empty):
+    with pytest.raises(ValueError, match="lookback=1 and horizon=1 need at least 2 rows, got 0"):
+        make_windows(empty, lookback=1)
+
+
 def test_exactly_enough_rows_gives_one_window():
     X, y = make_windows(np.arange(5), lookback=3, horizon=2, stride=10)
     assert X.shape == (1, 3, 1) and y.shape == (1, 2, 1)

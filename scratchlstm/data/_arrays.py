@@ -96,7 +96,7 @@ def as_table(data, what: str = "data"):
     if values.dtype.kind not in "biuf":  # booleans, integers, floats; not complex
         raise ValueError(f"{what} must be numeric, got dtype {values.dtype}")
     ndim = values.ndim
-    return values.reshape(len(values), -1) if ndim == 1 else values, None, ndim
+    return values.reshape(-1, 1) if ndim == 1 else values, None, ndim
 
 
 def resolve_columns(keys, labels, n_columns: int, what: str) -> list[int]:
