@@ -80,7 +80,7 @@ def categorical_crossentropy_gradient(y_true, y_pred, from_logits=False):
     total = np.sum(y_pred, axis=-1, keepdims=True)
     p = y_pred / total
     inside = (p > EPSILON) & (p < 1 - EPSILON)
-    d_p = -inside * y_true / np.clip(p, EPSILON, 1 - EPSILON)  # d loss / d p
+    d_p = -(inside * y_true) / np.clip(p, EPSILON, 1 - EPSILON)  # d loss / d p
     # p = y / sum(y): d p_j / d y_k = (delta_jk - p_j) / total
     return (d_p - np.sum(d_p * p, axis=-1, keepdims=True)) / total
 

@@ -1,0 +1,187 @@
+"""The Keras-style ``LSTM`` layer: configuration and weights around the pure functions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import initializers
+from .._checks import as_float_array, check_finite, check_ndim
+from .._numpy.lstm import lstm_backward, lstm_forward
+from ._base import Layer, reject_unsupported
+
+
+class LSTM(Layer):
+    """Long short-term memory layer with Keras' arguments, defaults and weight layout.
+
+    Args:
+        units: ``H``, the size of the hidden and cell state.
+        activation: only ``"tanh"`` is implemented (Keras' default).
+        recurrent_activation: only ``"sigmoid"`` is implemented (Keras' default).
+        use_bias: whether the layer has a ``bias (4H,)``.
+        kernel_initializer: for ``kernel (I, 4H)``; default ``"glorot_uniform"``.
+        recurrent_initializer: for ``recurrent_kernel (H, 4H)``; default ``"orthogonal"``.
+        bias_initializer: default ``"zeros"``.
+        unit_forget_bias: add 1 to the forget-gate block of the bias at initialisation, so the
+            cell starts out remembering (``f ≈ sigmoid(1) ≈ 0.73``) and gradients flow through
+            ``c`` over many steps.
+        return_sequences: return all hidden states ``(B, T, H)`` instead of the last ``(B, H)``.
+        return_state: when called directly, also return the final ``h`` and ``c``:
+            ``[output, h, c]``.
+        seed: int or ``numpy.random.Generator`` for the initial weights.
+        dtype: ``"float32"`` (default) or ``"float64"``.
+        input_shape: ``(T, I)`` to build the layer at construction (Keras 2 style).
+        dropout, recurrent_dropout, go_backwards, stateful, unroll, *_regularizer,
+        *_constraint: accepted by name so that Keras code fails loudly: any value other than
+            the default raises ``NotImplementedError``.
+
+    Calling the layer on ``x (B, T, I)`` builds it from ``x.shape`` and runs
+    :func:`scratchlstm.lstm_forward`; ``layer(x, initial_state=[h0, c0])`` starts from a given
+    state (each ``(B, H)``).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.zeros((32, 25, 1), dtype=np.float32)
+        >>> LSTM(20, seed=0)(x).shape, LSTM(20, return_sequences=True, seed=0)(x).shape
+        ((32, 20), (32, 25, 20))
+    """
+
+    weight_names = ("kernel", "recurrent_kernel", "bias")
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        seed=None,
+        dtype=None,
+        name=None,
+        input_shape=None,
+    ):
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
+            raise ValueError(f"units must be a positive integer, got {units!r}")
+        if activation != "tanh" or recurrent_activation != "sigmoid":
+            raise NotImplementedError(
+                "LSTM implements activation='tanh' with recurrent_activation='sigmoid' (Keras' "
+                f"defaults); got activation={activation!r}, recurrent_activation={recurrent_activation!r}"
+            )
+        reject_unsupported(
+            "LSTM",
+            kernel_regularizer=(kernel_regularizer, None),
+            recurrent_regularizer=(recurrent_regularizer, None),
+            bias_regularizer=(bias_regularizer, None),
+            activity_regularizer=(activity_regularizer, None),
+            kernel_constraint=(kernel_constraint, None),
+            recurrent_constraint=(recurrent_constraint, None),
+            bias_constraint=(bias_constraint, None),
+            dropout=(dropout, 0.0),
+            recurrent_dropout=(recurrent_dropout, 0.0),
+            go_backwards=(go_backwards, False),
+            stateful=(stateful, False),
+            unroll=(unroll, False),
+        )
+        for arg in (kernel_initializer, recurrent_initializer, bias_initializer):
+            initializers.get(arg)  # fail now, not at build time
+        self.units = int(units)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+        self.bias_initializer = bias_initializer
+        self.unit_forget_bias = bool(unit_forget_bias)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        super().__init__(name=name, dtype=dtype, seed=seed, input_shape=input_shape)
+
+    # --- building -------------------------------------------------------------------------------
+    def validate_input_shape(self, input_shape) -> None:
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"LSTM {self.name!r} expects 3-D input (batch, time_steps, features), got shape "
+                f"{tuple(input_shape)} ({len(input_shape)}-D); reshape a single series with "
+                "x.reshape(samples, time_steps, 1)"
+            )
+        if self.built and input_shape[-1] != self.input_shape[-1]:
+            raise ValueError(
+                f"LSTM {self.name!r} was built for {self.input_shape[-1]} features, got input of "
+                f"shape {tuple(input_shape)} with {input_shape[-1]} features"
+            )
+
+    def initialize(self, input_shape, rng) -> dict:
+        features, h = input_shape[-1], self.units
+        params = {
+            "kernel": initializers.get(self.kernel_initializer)((features, 4 * h), rng, self.dtype),
+            "recurrent_kernel": initializers.get(self.recurrent_initializer)((h, 4 * h), rng, self.dtype),
+        }
+        if self.use_bias:
+            bias = initializers.get(self.bias_initializer)((4 * h,), rng, self.dtype)
+            if self.unit_forget_bias:
+                bias[h : 2 * h] += 1.0
+            params["bias"] = bias
+        return params
+
+    def compute_output_shape(self, input_shape) -> tuple:
+        batch, steps = input_shape[0], input_shape[1]
+        return (batch, steps, self.units) if self.return_sequences else (batch, self.units)
+
+    # --- calling ----------------------------------------------------------------------------
+    def _prepare(self, x) -> np.ndarray:
+        x = as_float_array(x, "x")
+        check_ndim(x, 3, f"input to LSTM {self.name!r}", "of shape (batch, time_steps, features)")
+        check_finite(x, f"input to LSTM {self.name!r}")
+        self.validate_input_shape(x.shape)
+        return x
+
+    def __call__(self, x, initial_state=None):
+        """Run the layer: ``(B, T, I) -> (B, H)`` or ``(B, T, H)``; ``[output, h, c]`` with return_state."""
+        x = self._prepare(x)
+        if not self.built:
+            self.build(x.shape, x.dtype)
+        outputs, (h, c), _ = lstm_forward(self.params, x.astype(self.dtype, copy=False), initial_state)
+        output = np.array(outputs) if self.return_sequences else h
+        return [output, h, c] if self.return_state else output
+
+    def forward(self, params, x):
+        """Model-internal forward: ``(y, cache)`` (state not returned)."""
+        outputs, (h, _), cache = lstm_forward(params, x)
+        return (outputs if self.return_sequences else h), cache
+
+    def backward(self, params, cache, d_y):
+        """Model-internal backward: ``(grads, d_x)``."""
+        if self.return_sequences:
+            grads, d_x, _ = lstm_backward(params, cache, d_outputs=d_y)
+        else:
+            grads, d_x, _ = lstm_backward(params, cache, d_state=(d_y, None))
+        return grads, d_x
+
+    def get_config(self) -> dict:
+        return {
+            "class_name": "LSTM",
+            "units": self.units,
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "recurrent_initializer": self.recurrent_initializer,
+            "bias_initializer": self.bias_initializer,
+            "unit_forget_bias": self.unit_forget_bias,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "dtype": self.dtype.name,
+            "name": self.name,
+        }
