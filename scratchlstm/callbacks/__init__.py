@@ -1,0 +1,12 @@
+"""Keras-style callbacks for ``fit``: ``History``, ``EarlyStopping``, ``ProgbarLogger``.
+
+Write your own by subclassing :class:`Callback` and overriding the hooks you need; ``fit``
+calls them in order through a :class:`CallbackList`. NumPy only.
+"""
+
+from ._base import Callback, CallbackList
+from ._early_stopping import EarlyStopping
+from ._history import History
+from ._progbar import ProgbarLogger
+
+__all__ = ["Callback", "CallbackList", "EarlyStopping", "History", "ProgbarLogger"]
