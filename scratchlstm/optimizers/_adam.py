@@ -8,7 +8,16 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._tree import tree_map
-from ._base import Optimizer, as_arrays, cast_like, check_like, check_number, scale, zeros_like_tree
+from ._base import (
+    Optimizer,
+    as_arrays,
+    cast_like,
+    check_like,
+    check_number,
+    check_positive,
+    scale,
+    zeros_like_tree,
+)
 
 
 class AdamState(NamedTuple):
@@ -56,7 +65,7 @@ class Adam(Optimizer):
 
     def _check_hyperparameters(self) -> dict:
         return {
-            "learning_rate": check_number("learning_rate", self.learning_rate, low=0, low_open=True),
+            "learning_rate": check_positive("learning_rate", self.learning_rate),
             "beta_1": check_number("beta_1", self.beta_1, low=0, high=1, high_open=True),
             "beta_2": check_number("beta_2", self.beta_2, low=0, high=1, high_open=True),
             "epsilon": check_number("epsilon", self.epsilon, low=0, low_open=True),

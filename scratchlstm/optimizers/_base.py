@@ -55,6 +55,10 @@ def check_number(
     return number
 
 
+def check_positive(name: str, value: Any) -> float:
+    return check_number(name, value, low=0.0, low_open=True)
+
+
 def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"Argument `{name}` must be True or False. Received: {name}={value!r}")
@@ -62,9 +66,7 @@ def check_bool(name: str, value: Any) -> bool:
 
 
 def check_optional_positive(name: str, value: Any) -> Optional[float]:
-    if value is None:
-        return None
-    return check_number(name, value, low=0.0, low_open=True)
+    return None if value is None else check_positive(name, value)
 
 
 # ---------------------------------------------------------------------------------------------

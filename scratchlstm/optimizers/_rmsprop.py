@@ -15,6 +15,7 @@ from ._base import (
     check_bool,
     check_like,
     check_number,
+    check_positive,
     check_state_field,
     scale,
     zeros_like_tree,
@@ -68,7 +69,7 @@ class RMSprop(Optimizer):
 
     def _check_hyperparameters(self) -> dict:
         return {
-            "learning_rate": check_number("learning_rate", self.learning_rate, low=0, low_open=True),
+            "learning_rate": check_positive("learning_rate", self.learning_rate),
             "rho": check_number("rho", self.rho, low=0, high=1, high_open=True),
             "momentum": check_number("momentum", self.momentum, low=0, high=1),
             "epsilon": check_number("epsilon", self.epsilon, low=0, low_open=True),

@@ -13,6 +13,7 @@ from ._base import (
     check_bool,
     check_like,
     check_number,
+    check_positive,
     check_state_field,
     scale,
     zeros_like_tree,
@@ -57,7 +58,7 @@ class SGD(Optimizer):
 
     def _check_hyperparameters(self) -> dict:
         return {
-            "learning_rate": check_number("learning_rate", self.learning_rate, low=0, low_open=True),
+            "learning_rate": check_positive("learning_rate", self.learning_rate),
             "momentum": check_number("momentum", self.momentum, low=0, high=1),
             "nesterov": check_bool("nesterov", self.nesterov),
         }
