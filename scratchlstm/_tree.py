@@ -24,5 +24,5 @@ def tree_map(fn: Callable, tree: Any, *rest: Any) -> Any:
         return {key: tree_map(fn, tree[key], *(r[key] for r in rest)) for key in tree}
     if isinstance(tree, (list, tuple)):
         mapped = [tree_map(fn, item, *(r[i] for r in rest)) for i, item in enumerate(tree)]
-        return type(tree)(mapped)
+        return type(tree)(*mapped) if hasattr(tree, "_fields") else type(tree)(mapped)  # NamedTuple
     return fn(tree, *rest)

@@ -40,7 +40,9 @@ class LSTMCache:
         gates: ``(T, B, 4H)`` gate activations ``[i, f, g, o]`` (after sigmoid / tanh).
         cells: ``(T + 1, B, H)``; ``cells[0]`` is ``c_0`` and ``cells[t]`` is ``c_t``.
         hiddens: ``(T + 1, B, H)``; ``hiddens[0]`` is ``h_0`` and ``hiddens[t]`` is ``h_t``.
-        tanh_cells: ``(T, B, H)``; ``tanh(c_t)`` for t = 1..T.
+
+    That is ``6H`` values per sample and step, the least BPTT needs; ``tanh(c_t)`` is
+    recomputed by the backward pass rather than stored.
 
     The properties ``i``, ``f``, ``g``, ``o``, ``c`` and ``h`` give read-only ``(B, T, H)``
     views, batch-first like the inputs, for plotting gate activations in a notebook.
@@ -50,7 +52,11 @@ class LSTMCache:
     gates: np.ndarray
     cells: np.ndarray
     hiddens: np.ndarray
-    tanh_cells: np.ndarray
+
+    @property
+    def tanh_cells(self) -> np.ndarray:
+        """``tanh(c_t)`` for t = 1..T, ``(T, B, H)`` (computed on demand)."""
+        return np.tanh(self.cells[1:])
 
     @property
     def units(self) -> int:
@@ -114,17 +120,19 @@ def _check_params(params: dict) -> tuple[int, int]:
     return kernel.shape[0], units
 
 
-def _sigmoid_half_scale(units: int, dtype) -> np.ndarray:
-    """``(4H,)`` column scale: 0.5 on the sigmoid blocks [i, f, o], 1 on [c].
+def _gate_affine(units: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """``(4H,)`` scale and offset rows turning ``tanh(z/2)`` into ``sigmoid(z)`` on [i, f, o].
 
-    Scaling those weight columns by 0.5 lets a single ``tanh`` over all 4H columns produce
-    ``tanh(z/2)`` for the sigmoid gates and ``tanh(z)`` for the candidate; then
-    ``sigmoid(z) = 0.5 * (1 + tanh(z / 2))`` costs two cheap passes instead of ``exp`` and
-    a division. Multiplying by 0.5 is exact in floating point.
+    The weight columns of the sigmoid blocks are pre-scaled by 0.5 (exact in floating point),
+    so one ``tanh`` over all 4H columns yields ``tanh(z/2)`` on [i, f, o] and ``tanh(z)`` on
+    [c]; then ``sigmoid(z) = 0.5 + 0.5 * tanh(z/2)`` is one multiply and one add over the row,
+    with scale 1 and offset 0 on the candidate block. No ``exp``, no division.
     """
     scale = np.full(4 * units, 0.5, dtype=dtype)
     scale[2 * units : 3 * units] = 1.0
-    return scale
+    offset = np.full(4 * units, 0.5, dtype=dtype)
+    offset[2 * units : 3 * units] = 0.0
+    return scale, offset
 
 
 def lstm_forward(params: dict, x, initial_state=None):
@@ -175,7 +183,7 @@ def lstm_forward(params: dict, x, initial_state=None):
     h0, c0 = (None, None) if initial_state is None else _unpack_state(initial_state, batch, units)
     dtype = compute_dtype(x, params["kernel"], params["recurrent_kernel"], params.get("bias"), h0, c0)
 
-    scale = _sigmoid_half_scale(units, dtype)
+    scale, offset = _gate_affine(units, dtype)
     kernel_scaled = np.asarray(params["kernel"], dtype=dtype) * scale
     recurrent_scaled = np.asarray(params["recurrent_kernel"], dtype=dtype) * scale
 
@@ -192,28 +200,27 @@ def lstm_forward(params: dict, x, initial_state=None):
 
     cells = np.empty((steps + 1, batch, units), dtype=dtype)
     hiddens = np.empty((steps + 1, batch, units), dtype=dtype)
-    tanh_cells = np.empty((steps, batch, units), dtype=dtype)
     cells[0] = 0.0 if c0 is None else c0
     hiddens[0] = 0.0 if h0 is None else h0
     recurrent_term = np.empty((batch, 4 * units), dtype=dtype)
     input_times_candidate = np.empty((batch, units), dtype=dtype)
+    tanh_cell = np.empty((batch, units), dtype=dtype)
     H = units
     for t in range(steps):
         z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, scaled
         np.matmul(hiddens[t], recurrent_scaled, out=recurrent_term)
         z += recurrent_term
         np.tanh(z, out=z)  # tanh(z/2) on i, f, o; tanh(z) on c
-        for sigmoid_block in (z[:, : 2 * H], z[:, 3 * H :]):
-            sigmoid_block *= 0.5
-            sigmoid_block += 0.5
+        z *= scale
+        z += offset  # sigmoid on i, f, o; unchanged on c
         i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
         np.multiply(f, cells[t], out=cells[t + 1])
         np.multiply(i, g, out=input_times_candidate)
         cells[t + 1] += input_times_candidate
-        np.tanh(cells[t + 1], out=tanh_cells[t])
-        np.multiply(o, tanh_cells[t], out=hiddens[t + 1])
+        np.tanh(cells[t + 1], out=tanh_cell)
+        np.multiply(o, tanh_cell, out=hiddens[t + 1])
 
-    cache = LSTMCache(inputs_time_major, gates, cells, hiddens, tanh_cells)
+    cache = LSTMCache(inputs_time_major, gates, cells, hiddens)
     return cache.h, (hiddens[-1].copy(), cells[-1].copy()), cache
 
 
@@ -272,45 +279,19 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None):
         d_cell += d_c_final
 
     recurrent_transposed = np.asarray(params["recurrent_kernel"], dtype=dtype).T  # (4H, H) view
-    d_preactivations = np.empty((steps, batch, 4 * units), dtype=dtype)  # dz for every step
-    scratch = np.empty((batch, units), dtype=dtype)
+    d_preactivations, cell_slope = _local_gate_slopes(cache)
+    d_cell_from_hidden = np.empty((batch, units), dtype=dtype)
     for t in range(steps - 1, -1, -1):
         if d_outputs_time_major is not None:
             d_hidden += d_outputs_time_major[t]
-        z = cache.gates[t]
-        i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
-        tanh_cell = cache.tanh_cells[t]
-        dz = d_preactivations[t]
-        dz_i, dz_f, dz_g, dz_o = dz[:, :H], dz[:, H : 2 * H], dz[:, 2 * H : 3 * H], dz[:, 3 * H :]
-
-        # dc_t += dh * o * (1 - tanh(c_t)^2)
-        np.multiply(d_hidden, o, out=dz_o)  # dh * o, reused below for dz_o
-        np.multiply(tanh_cell, tanh_cell, out=scratch)
-        np.subtract(1.0, scratch, out=scratch)
-        scratch *= dz_o
-        d_cell += scratch
-        # dz_o = (dh * tanh(c_t)) * o(1-o)
-        dz_o *= tanh_cell
-        np.subtract(1.0, o, out=scratch)
-        dz_o *= scratch
-        # dz_i = (dc * g) * i(1-i)
-        np.multiply(d_cell, g, out=dz_i)
-        np.subtract(1.0, i, out=scratch)
-        scratch *= i
-        dz_i *= scratch
-        # dz_f = (dc * c_{t-1}) * f(1-f)
-        np.multiply(d_cell, cache.cells[t], out=dz_f)
-        np.subtract(1.0, f, out=scratch)
-        scratch *= f
-        dz_f *= scratch
-        # dz_g = (dc * i) * (1 - g^2)
-        np.multiply(g, g, out=scratch)
-        np.subtract(1.0, scratch, out=scratch)
-        scratch *= i
-        np.multiply(d_cell, scratch, out=dz_g)
-        # carry to t-1
-        d_cell *= f
-        np.matmul(dz, recurrent_transposed, out=d_hidden)
+        dz = d_preactivations[t]  # holds the local slopes; becomes dz_t
+        np.multiply(d_hidden, cell_slope[t], out=d_cell_from_hidden)
+        d_cell += d_cell_from_hidden  # dc_t += dh * o * (1 - tanh(c_t)^2)
+        dz_ifg = dz[:, : 3 * H].reshape(batch, 3, units)  # (B, 3, H) view of [i, f, g]
+        dz_ifg *= d_cell[:, None, :]  # [di*i(1-i), df*f(1-f), dg*(1-g^2)]
+        dz[:, 3 * H :] *= d_hidden  # do * o(1-o)
+        d_cell *= cache.gates[t, :, H : 2 * H]  # dc_{t-1} = dc_t * f
+        np.matmul(dz, recurrent_transposed, out=d_hidden)  # dh_{t-1}
 
     flat_dz = d_preactivations.reshape(steps * batch, 4 * units)
     kernel = np.asarray(params["kernel"], dtype=dtype)
@@ -322,6 +303,36 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None):
         grads["bias"] = flat_dz.sum(axis=0)
     d_x = to_batch_major((flat_dz @ kernel.T).reshape(steps, batch, features))
     return grads, d_x, (d_hidden, d_cell)
+
+
+def _local_gate_slopes(cache: LSTMCache):
+    """Everything in ``dz`` that does not depend on the carried ``dh``, ``dc``, for all t at once.
+
+    Returns ``(slopes, cell_slope)``: ``slopes (T, B, 4H)`` holds, per gate block,
+    ``[g*i(1-i), c_{t-1}*f(1-f), i*(1-g^2), tanh(c_t)*o(1-o)]`` so that
+    ``dz_t = slopes_t * [dc_t, dc_t, dc_t, dh_t]``; ``cell_slope (T, B, H)`` is
+    ``o * (1 - tanh(c_t)^2)`` so that ``dc_t += dh_t * cell_slope_t``. Computing them in a few
+    whole-array passes leaves the sequential loop with five elementwise operations per step.
+    """
+    H = cache.units
+    gates = cache.gates
+    i, f, g, o = (gates[..., k * H : (k + 1) * H] for k in range(4))
+    slopes = np.empty_like(gates)
+    slope_i, slope_f, slope_g, slope_o = (slopes[..., k * H : (k + 1) * H] for k in range(4))
+    for slope, gate in ((slope_i, i), (slope_f, f), (slope_o, o)):
+        np.subtract(1.0, gate, out=slope)
+        slope *= gate  # sigmoid'(z) = s(1 - s)
+    slope_i *= g
+    slope_f *= cache.cells[:-1]
+    np.multiply(g, g, out=slope_g)
+    np.subtract(1.0, slope_g, out=slope_g)
+    slope_g *= i  # i * tanh'(z_c)
+    cell_slope = np.tanh(cache.cells[1:])  # (T, B, H) tanh(c_t), turned into the cell slope below
+    slope_o *= cell_slope
+    np.multiply(cell_slope, cell_slope, out=cell_slope)
+    np.subtract(1.0, cell_slope, out=cell_slope)
+    cell_slope *= o
+    return slopes, cell_slope
 
 
 def _unpack_state(initial_state, batch: int, units: int):
