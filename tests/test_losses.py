@@ -235,3 +235,12 @@ def test_bad_sparse_labels_raise(labels, fragment, from_logits):
         loss(np.asarray(labels), y_pred)
     with pytest.raises(ValueError, match=fragment):
         loss.gradient(np.asarray(labels), y_pred)
+
+
+def test_mismatched_shapes_are_an_error_not_a_broadcast():
+    from scratchlstm._numpy.losses import Loss
+
+    with pytest.raises(ValueError, match=r"same shape, got \(4,\) and \(4, 1\)"):
+        Loss("mse")(np.arange(4.0), np.arange(4.0)[:, None])
+    with pytest.raises(ValueError, match="same shape"):
+        Loss("mae").gradient(np.zeros((2, 3)), np.zeros((2, 1)))

@@ -160,8 +160,20 @@ class Loss:
             raise ValueError(f"loss must be one of {known}, got {self.name!r}")
         object.__setattr__(self, "name", canonical)
 
+    def _check(self, y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        # Sparse labels are checked by sparse_labels(); every other loss compares like with like
+        # (silent broadcasting of (N,) against (N, 1) would compare every pair).
+        if self.name != "sparse_categorical_crossentropy" and y_true.shape != y_pred.shape:
+            raise ValueError(
+                f"{self.name} needs y_true and y_pred of the same shape, got {y_true.shape} "
+                f"and {y_pred.shape}"
+            )
+        return y_true, y_pred
+
     def per_position(self, y_true, y_pred) -> np.ndarray:
         """Loss at each position, shape ``y_pred.shape[:-1]``."""
+        y_true, y_pred = self._check(y_true, y_pred)
         return _RULES[self.name][0](y_true, y_pred, self.from_logits)
 
     def __call__(self, y_true, y_pred) -> float:
@@ -169,6 +181,7 @@ class Loss:
 
     def gradient(self, y_true, y_pred) -> np.ndarray:
         """``d loss / d y_pred``, shape of ``y_pred``."""
+        y_true, y_pred = self._check(y_true, y_pred)
         positions = int(np.prod(y_pred.shape[:-1]))
         return _RULES[self.name][1](y_true, y_pred, self.from_logits) / positions
 
