@@ -1,0 +1,185 @@
+"""Losses and metrics as JAX functions, with the names and semantics of the NumPy reference.
+
+Every loss and metric is computed per *position* and then averaged. A position is one row of
+the leading axes: ``B`` rows for ``(B, U)`` predictions, ``B*T`` rows for ``(B, T, U)``, as
+Keras' default ``sum_over_batch_size`` reduction. Cross-entropies on probabilities clip them to
+``[EPSILON, 1 - EPSILON]`` (Keras' 1e-7); with ``from_logits=True`` they use the log-sum-exp
+form.
+
+``sample_weight`` (shape ``(B,)``) makes the mean a weighted mean over samples::
+
+    value = sum_b w_b * sum_{positions p of b} l_bp  /  (sum_b w_b * positions_per_sample)
+
+With 0/1 weights this is the plain mean over the kept samples, which is how the trainer
+weights the padding of a short last batch out. (Keras divides by the number of positions
+instead of the weight sum; the two agree for 0/1 masks only up to that normalisation.) Samples
+of weight 0 contribute exactly 0 even when their loss is not finite.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+EPSILON = 1e-7
+
+ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error"}
+
+
+def _mse(y_true, y_pred, from_logits):
+    return jnp.mean((y_pred - y_true) ** 2, axis=-1)
+
+
+def _mae(y_true, y_pred, from_logits):
+    return jnp.mean(jnp.abs(y_pred - y_true), axis=-1)
+
+
+def _binary_crossentropy(y_true, y_pred, from_logits):
+    if from_logits:
+        # -[y log s(z) + (1-y) log(1-s(z))] = max(z, 0) - z*y + log(1 + exp(-|z|))
+        z = y_pred
+        elementwise = jnp.maximum(z, 0) - z * y_true + jnp.log1p(jnp.exp(-jnp.abs(z)))
+    else:
+        p = jnp.clip(y_pred, EPSILON, 1 - EPSILON)
+        elementwise = -(y_true * jnp.log(p) + (1 - y_true) * jnp.log1p(-p))
+    return jnp.mean(elementwise, axis=-1)
+
+
+def _categorical_crossentropy(y_true, y_pred, from_logits):
+    if from_logits:
+        return -jnp.sum(y_true * jax.nn.log_softmax(y_pred, axis=-1), axis=-1)
+    p = y_pred / jnp.sum(y_pred, axis=-1, keepdims=True)  # Keras renormalises, then clips
+    return -jnp.sum(y_true * jnp.log(jnp.clip(p, EPSILON, 1 - EPSILON)), axis=-1)
+
+
+def sparse_labels(y_true, y_pred):
+    """Integer labels of shape ``y_pred.shape[:-1]`` (a trailing axis of 1 is dropped).
+
+    Shapes are checked here; the range ``[0, classes)`` cannot be checked inside ``jit``
+    (out-of-range labels give an all-zero one-hot row); the trainer checks it on the host.
+    """
+    labels = jnp.asarray(y_true)
+    pred_shape = tuple(jnp.shape(y_pred))
+    if labels.ndim == len(pred_shape) and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    if tuple(labels.shape) != pred_shape[:-1]:
+        raise ValueError(
+            f"sparse labels must have shape {pred_shape[:-1]} (or with a trailing 1) for "
+            f"predictions of shape {pred_shape}, got {tuple(jnp.shape(y_true))}"
+        )
+    return labels.astype(jnp.int32)
+
+
+def _one_hot(y_true, y_pred):
+    return jax.nn.one_hot(sparse_labels(y_true, y_pred), jnp.shape(y_pred)[-1], dtype=jnp.result_type(y_pred))
+
+
+def _sparse_categorical_crossentropy(y_true, y_pred, from_logits):
+    return _categorical_crossentropy(_one_hot(y_true, y_pred), y_pred, from_logits)
+
+
+_LOSSES = {
+    "mean_squared_error": _mse,
+    "mean_absolute_error": _mae,
+    "binary_crossentropy": _binary_crossentropy,
+    "categorical_crossentropy": _categorical_crossentropy,
+    "sparse_categorical_crossentropy": _sparse_categorical_crossentropy,
+}
+LOSS_NAMES = tuple(_LOSSES)
+
+
+def _binary_accuracy(y_true, y_pred):
+    return jnp.mean((y_pred > 0.5) == (y_true > 0.5), axis=-1, dtype=jnp.result_type(y_pred))
+
+
+def _categorical_accuracy(y_true, y_pred):
+    hit = jnp.argmax(y_true, axis=-1) == jnp.argmax(y_pred, axis=-1)
+    return hit.astype(jnp.result_type(y_pred))
+
+
+def _sparse_categorical_accuracy(y_true, y_pred):
+    hit = sparse_labels(y_true, y_pred) == jnp.argmax(y_pred, axis=-1)
+    return hit.astype(jnp.result_type(y_pred))
+
+
+_METRICS = {
+    "mean_absolute_error": lambda y_true, y_pred: _mae(y_true, y_pred, False),
+    "mean_squared_error": lambda y_true, y_pred: _mse(y_true, y_pred, False),
+    "binary_accuracy": _binary_accuracy,
+    "categorical_accuracy": _categorical_accuracy,
+    "sparse_categorical_accuracy": _sparse_categorical_accuracy,
+}
+METRIC_NAMES = tuple(_METRICS)
+
+
+def _resolve_loss(loss, from_logits):
+    """``(canonical name, from_logits)`` from a name or a reference ``Loss`` (``.name``, ``.from_logits``)."""
+    if hasattr(loss, "name") and hasattr(loss, "from_logits"):
+        name, from_logits = loss.name, bool(loss.from_logits)
+    else:
+        name = loss
+    key = str(name).lower()
+    key = ALIASES.get(key, key)
+    if key not in _LOSSES:
+        raise ValueError(f"loss must be one of {sorted(set(_LOSSES) | set(ALIASES))}, got {name!r}")
+    return key, from_logits
+
+
+def loss_per_position(loss, y_true, y_pred, from_logits: bool = False):
+    """The loss at each position, shape ``y_pred.shape[:-1]``.
+
+    Args:
+        loss: a name (``mse``, ``mae``, ``binary_crossentropy``, ``categorical_crossentropy``,
+            ``sparse_categorical_crossentropy``, long Keras names accepted) or a reference
+            ``Loss`` object (its ``from_logits`` then wins over the argument).
+        y_true: targets shaped like ``y_pred`` (integer labels shaped ``y_pred.shape[:-1]``,
+            optionally with a trailing 1, for the sparse loss).
+        y_pred: predictions ``(..., U)``.
+        from_logits: for the cross-entropies, whether ``y_pred`` holds logits.
+    """
+    name, from_logits = _resolve_loss(loss, from_logits)
+    y_pred = jnp.asarray(y_pred)
+    if name != "sparse_categorical_crossentropy":
+        y_true = jnp.asarray(y_true, jnp.result_type(y_pred))
+        if y_true.shape != y_pred.shape:
+            raise ValueError(
+                f"y_true must have the shape of y_pred {tuple(y_pred.shape)} for {name}, "
+                f"got {tuple(y_true.shape)}"
+            )
+    return _LOSSES[name](y_true, y_pred, from_logits)
+
+
+def weighted_mean(values, sample_weight=None):
+    """Mean of ``values (B, ...)``; with ``sample_weight (B,)`` the weighted mean described above."""
+    values = jnp.asarray(values)
+    if sample_weight is None:
+        return jnp.mean(values)
+    weight = jnp.asarray(sample_weight, values.dtype)
+    if weight.shape != values.shape[:1]:
+        raise ValueError(
+            f"sample_weight must have shape {values.shape[:1]} (one weight per sample), got {weight.shape}"
+        )
+    weight_b = weight.reshape(weight.shape + (1,) * (values.ndim - 1))
+    total = jnp.sum(jnp.where(weight_b != 0, values * weight_b, 0))
+    positions_per_sample = values.size // max(values.shape[0], 1)
+    return total / (jnp.sum(weight) * positions_per_sample)
+
+
+def loss_value(loss, y_true, y_pred, from_logits: bool = False, sample_weight=None):
+    """The loss averaged over positions (weighted by ``sample_weight (B,)`` when given); 0-d."""
+    return weighted_mean(loss_per_position(loss, y_true, y_pred, from_logits), sample_weight)
+
+
+def metric_per_position(metric: str, y_true, y_pred):
+    """A metric at each position: one of ``METRIC_NAMES`` (canonical names, as the reference)."""
+    if metric not in _METRICS:
+        raise ValueError(f"metric must be one of {sorted(_METRICS)}, got {metric!r}")
+    y_pred = jnp.asarray(y_pred)
+    if metric != "sparse_categorical_accuracy":
+        y_true = jnp.asarray(y_true, jnp.result_type(y_pred))
+    return _METRICS[metric](y_true, y_pred)
+
+
+def metric_value(metric: str, y_true, y_pred, sample_weight=None):
+    """The metric averaged over positions (weighted by ``sample_weight (B,)`` when given); 0-d."""
+    return weighted_mean(metric_per_position(metric, y_true, y_pred), sample_weight)

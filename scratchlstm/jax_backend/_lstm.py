@@ -1,0 +1,173 @@
+"""The LSTM forward pass as a pure JAX function built on ``lax.scan``.
+
+Shapes: ``B`` batch, ``T`` time steps, ``I`` input features, ``H`` units. Same parameter dict
+and gate order as the NumPy reference (``scratchlstm._numpy.lstm``)::
+
+    kernel            (I, 4H)   column blocks [i, f, c, o]
+    recurrent_kernel  (H, 4H)
+    bias              (4H,)     optional
+
+For t = 1..T (one ``lax.scan`` step each, so compile time does not grow with T)::
+
+    z_t        = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias        (B, 4H)
+    i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
+    c_t        = f * c_{t-1} + i * g
+    h_t        = o * tanh(c_t)
+
+Gradients come from JAX's reverse mode through the scan; the tests check them against the
+hand-written BPTT of the reference.
+
+Where the input projection ``x_t @ kernel`` happens is a measured choice (``DESIGN.md`` §4):
+inside the scanned step (one small GEMM per step, the default) or as one ``(T*B, I) @ (I, 4H)``
+GEMM before the scan. ``benchmarks/bench_lstm.py --projection`` times both.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+# Measured with benchmarks/bench_lstm.py on the 2-core CPU this was developed on; see there.
+DEFAULT_PROJECTION = "inside"
+
+
+def _static_shape(value, name: str) -> tuple:
+    try:
+        return tuple(jnp.shape(value))
+    except TypeError as error:
+        raise ValueError(f"{name} must be an array, got {type(value).__name__}") from error
+
+
+def check_lstm_params(params) -> tuple[int, int]:
+    """Validate an LSTM parameter dict from its (static) shapes; return ``(I, H)``."""
+    if not hasattr(params, "get"):
+        raise ValueError(f"params must be a dict of arrays, got {type(params).__name__}")
+    for name in ("kernel", "recurrent_kernel"):
+        if name not in params:
+            raise ValueError(f"params must contain {name!r}; got keys {sorted(params)}")
+    kernel = _static_shape(params["kernel"], "params['kernel']")
+    if len(kernel) != 2 or kernel[1] % 4 or kernel[1] == 0:
+        raise ValueError(
+            f"params['kernel'] must have shape (input_features, 4 * units), got {kernel}"
+        )
+    units = kernel[1] // 4
+    recurrent = _static_shape(params["recurrent_kernel"], "params['recurrent_kernel']")
+    if recurrent != (units, 4 * units):
+        raise ValueError(f"params['recurrent_kernel'] must have shape {(units, 4 * units)}, got {recurrent}")
+    if params.get("bias") is not None:
+        bias = _static_shape(params["bias"], "params['bias']")
+        if bias != (4 * units,):
+            raise ValueError(f"params['bias'] must have shape {(4 * units,)}, got {bias}")
+    return kernel[0], units
+
+
+def compute_dtype(*arrays):
+    """The promoted floating dtype of the given arrays (``None`` entries skipped).
+
+    float32 unless an input is float64 and ``jax_enable_x64`` is on, as in the reference.
+    """
+    present = [a for a in arrays if a is not None]
+    dtype = jnp.result_type(*present)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        return jnp.dtype(jnp.float32)
+    return dtype
+
+
+def _unpack_state(initial_state, batch: int, units: int):
+    if not isinstance(initial_state, (list, tuple)) or len(initial_state) != 2:
+        raise ValueError(
+            "initial_state must be a pair [h0, c0] of arrays shaped (batch, units), got "
+            f"{type(initial_state).__name__}"
+            + (f" of length {len(initial_state)}" if hasattr(initial_state, "__len__") else "")
+        )
+    h0, c0 = initial_state
+    for value, name in ((h0, "initial_state[0] (h0)"), (c0, "initial_state[1] (c0)")):
+        shape = _static_shape(value, name)
+        if shape != (batch, units):
+            raise ValueError(f"{name} must have shape {(batch, units)}, got {shape}")
+    return h0, c0
+
+
+def lstm_forward(params, x, initial_state=None, *, projection: str | None = None, unroll: int = 1):
+    """Run the LSTM over a whole sequence; pure, so usable under ``jit``, ``grad`` and ``vmap``.
+
+    Args:
+        params: ``{"kernel": (I, 4H), "recurrent_kernel": (H, 4H), "bias": (4H,)}``
+            (``"bias"`` may be absent or ``None``). NumPy or JAX arrays.
+        x: ``(B, T, I)`` inputs.
+        initial_state: ``None`` (zeros) or ``(h_0, c_0)``, each ``(B, H)``.
+        projection: ``"inside"`` computes ``x_t @ kernel`` inside each scanned step,
+            ``"outside"`` as one GEMM over all ``T*B`` rows before the scan. Same numbers up
+            to rounding; ``None`` uses the measured default (``DEFAULT_PROJECTION``).
+        unroll: passed to ``lax.scan`` (steps per loop iteration); 1 keeps compile time
+            independent of ``T``.
+
+    Returns:
+        ``(outputs, (h_T, c_T))``: ``outputs`` is ``(B, T, H)`` holding ``h_1..h_T``; ``h_T`` and
+        ``c_T`` are ``(B, H)``.
+
+    The dtype is the promotion of the inputs: float32 by default, float64 when
+    ``jax_enable_x64`` is on and an input is float64 (integer inputs become float32).
+
+    Equations, for t = 1..T::
+
+        z_t = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias
+        i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
+        c_t = f * c_{t-1} + i * g
+        h_t = o * tanh(c_t)
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> params = {"kernel": rng.normal(size=(3, 8)).astype("float32"),
+        ...           "recurrent_kernel": rng.normal(size=(2, 8)).astype("float32")}
+        >>> outputs, (h, c) = lstm_forward(params, np.ones((4, 5, 3), "float32"))
+        >>> outputs.shape, h.shape
+        ((4, 5, 2), (4, 2))
+    """
+    features, units = check_lstm_params(params)
+    x_shape = _static_shape(x, "x")
+    if len(x_shape) != 3:
+        raise ValueError(f"x must be 3-D of shape (batch, time_steps, features), got shape {x_shape}")
+    batch, steps, x_features = x_shape
+    if x_features != features:
+        raise ValueError(
+            f"x must have {features} features on its last axis (params['kernel'] is "
+            f"{(features, 4 * units)}), got x of shape {x_shape}"
+        )
+    if batch == 0 or steps == 0:
+        raise ValueError(f"x must have at least one sample and one time step, got shape {x_shape}")
+    h0, c0 = (None, None) if initial_state is None else _unpack_state(initial_state, batch, units)
+    bias = params.get("bias")
+    dtype = compute_dtype(x, params["kernel"], params["recurrent_kernel"], bias, h0, c0)
+    projection = DEFAULT_PROJECTION if projection is None else projection
+    if projection not in ("inside", "outside"):
+        raise ValueError(f"projection must be 'inside' or 'outside', got {projection!r}")
+
+    kernel = jnp.asarray(params["kernel"], dtype)
+    recurrent = jnp.asarray(params["recurrent_kernel"], dtype)
+    bias = jnp.zeros((4 * units,), dtype) if bias is None else jnp.asarray(bias, dtype)
+    h0 = jnp.zeros((batch, units), dtype) if h0 is None else jnp.asarray(h0, dtype)
+    c0 = jnp.zeros((batch, units), dtype) if c0 is None else jnp.asarray(c0, dtype)
+    xs = jnp.swapaxes(jnp.asarray(x, dtype), 0, 1)  # (T, B, I), scanned over its first axis
+    H = units
+
+    def cell(carry, z_input):
+        """One step; ``z_input`` is ``x_t @ kernel + bias`` or ``x_t`` (projection inside)."""
+        h, c = carry
+        if projection == "inside":
+            z_input = z_input @ kernel + bias
+        z = z_input + h @ recurrent
+        i = jax.nn.sigmoid(z[:, :H])
+        f = jax.nn.sigmoid(z[:, H : 2 * H])
+        g = jnp.tanh(z[:, 2 * H : 3 * H])
+        o = jax.nn.sigmoid(z[:, 3 * H :])
+        c = f * c + i * g
+        h = o * jnp.tanh(c)
+        return (h, c), h
+
+    if projection == "outside":
+        xs = xs @ kernel + bias  # (T, B, 4H): one GEMM over all T*B rows
+    (h, c), hs = lax.scan(cell, (h0, c0), xs, unroll=unroll)
+    return jnp.swapaxes(hs, 0, 1), (h, c)
