@@ -1,0 +1,101 @@
+"""The documentation: every Python example in docs/*.md runs, and the site builds strictly.
+
+Each page's ```python blocks run in order in one namespace (a later block may use names from
+an earlier one), in a temporary working directory. A block right after the line
+``<!-- not-run: reason -->`` is skipped (for example multi-host JAX setup); the reason is
+required so that skipped examples stay rare and explained.
+
+The strict build needs the ``docs`` extra (mkdocs, mkdocs-material, mkdocstrings[python]); it is
+skipped when mkdocs is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.rglob("*.md"))
+
+# A fenced ```python block, optionally preceded by a <!-- not-run: reason --> line.
+_BLOCK = re.compile(
+    r"(?P<skip><!--\s*not-run:(?P<reason>[^>]*)-->\s*\n)?^```python[^\n]*\n(?P<code>.*?)^```\s*$",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def python_blocks(page: Path) -> list[tuple[int, str, str | None]]:
+    """``(line, code, skip_reason)`` for each ```python block of ``page``."""
+    text = page.read_text(encoding="utf-8")
+    blocks = []
+    for match in _BLOCK.finditer(text):
+        line = text.count("\n", 0, match.start("code")) + 1
+        reason = match.group("reason").strip() if match.group("skip") else None
+        blocks.append((line, match.group("code"), reason))
+    return blocks
+
+
+def test_docs_exist_and_have_examples():
+    names = {page.relative_to(DOCS).as_posix() for page in PAGES}
+    for required in ("index.md", "input-shapes.md", "math.md", "jax.md", "data.md"):
+        assert required in names
+    assert sum(len(python_blocks(page)) for page in PAGES) >= 10
+
+
+@pytest.mark.parametrize(
+    "page", [p for p in PAGES if python_blocks(p)], ids=lambda p: p.relative_to(DOCS).as_posix()
+)
+def test_python_examples_run(page, tmp_path, monkeypatch):
+    blocks = python_blocks(page)
+    for _, _, reason in blocks:
+        assert reason is None or reason, f"{page.name}: a not-run marker needs a reason"
+    if re.search(r"^\s*(import|from) (jax|optax)\b", page.read_text(encoding="utf-8"), re.MULTILINE):
+        pytest.importorskip("jax")
+        pytest.importorskip("optax")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    x64_before = _jax_x64()
+    namespace: dict = {"__name__": "__docs__"}
+    try:
+        for line, code, reason in blocks:
+            if reason is not None:
+                continue
+            try:
+                exec(compile(code, f"{page.relative_to(ROOT)}:{line}", "exec"), namespace)
+            except Exception as error:  # name the block, keep the original traceback
+                raise AssertionError(f"the example at {page.relative_to(ROOT)}:{line} failed: {error!r}") from error
+    finally:
+        _restore_jax_x64(x64_before)
+
+
+def _jax_x64():
+    """JAX's 64-bit flag now, or None when JAX has not been imported."""
+    jax = sys.modules.get("jax")
+    return None if jax is None else bool(jax.config.jax_enable_x64)
+
+
+def _restore_jax_x64(before) -> None:
+    """Undo a page's ``jax.config.update("jax_enable_x64", True)`` for the other tests."""
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        default = os.environ.get("JAX_ENABLE_X64", "").lower() in ("1", "true")
+        jax.config.update("jax_enable_x64", default if before is None else before)
+
+
+def test_mkdocs_build_strict(tmp_path):
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings_handlers.python")
+    pytest.importorskip("material")
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT, capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "site" / "math" / "index.html").exists()
