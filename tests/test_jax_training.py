@@ -75,8 +75,14 @@ def test_fit_history_matches_numpy_backend_float32():
     with jax.enable_x64(False):
         x, y = regression_data(np.float32)
         histories, models = fit_both(lambda b: regression_model(b, "float32"), x, y, epochs=3, batch_size=32)
+        # A float64 model with x64 off trains in float32 (with a warning), hands back float64.
+        model64 = regression_model("jax", "float64")
+        with pytest.warns(UserWarning, match="jax_enable_x64 is off"):
+            history64 = model64.fit(x.astype(np.float64), y.astype(np.float64), epochs=3, batch_size=32, verbose=0).history
     assert_history_close(histories["jax"], histories["numpy"], rtol=1e-5, atol=1e-6)
     assert all(w.dtype == np.float32 for w in models["jax"].get_weights())
+    assert all(w.dtype == np.float64 for w in model64.get_weights())
+    assert_history_close(history64, histories["jax"], rtol=1e-6, atol=1e-7)
 
 
 def test_sequence_classification_matches_numpy_backend():

@@ -29,6 +29,7 @@ device count), so a fresh backend object for every ``fit``/``predict`` call does
 from __future__ import annotations
 
 import functools
+import warnings
 from collections import Counter
 from typing import Any, NamedTuple
 
@@ -80,15 +81,19 @@ def _freeze(value):
     return value
 
 
-def model_forward(layers: tuple, params, x):
+def model_forward(layers: tuple, params, x, projection=None):
     """Run the stack: ``layers`` holds ``("LSTM", return_sequences)`` / ``("Dense", activation)``."""
     for (kind, option), layer_params in zip(layers, params):
         if kind == "LSTM":
-            outputs, (h, _) = lstm_forward(layer_params, x)
+            outputs, (h, _) = lstm_forward(layer_params, x, projection=projection)
             x = outputs if option else h
         else:
             x = dense_forward(layer_params, x, option)
     return x
+
+
+def _x64_enabled() -> bool:
+    return jax.dtypes.canonicalize_dtype(np.float64) == np.float64
 
 
 def _tree_all_finite(tree):
@@ -99,8 +104,8 @@ def _tree_all_finite(tree):
 class _Compiled:
     """The jitted step functions for one model structure (cached by :func:`_compiled`)."""
 
-    def __init__(self, layers, loss, metrics, optimizer_config, devices):
-        self.layers, self.loss, self.metrics = layers, loss, metrics
+    def __init__(self, layers, loss, metrics, optimizer_config, devices, projection):
+        self.layers, self.loss, self.metrics, self.projection = layers, loss, metrics, projection
         self.parallel = DataParallel(devices)
         self.tx = make_optax(dict(optimizer_config))
         replicated, batch = self.parallel.replicated, self.parallel.batch
@@ -116,7 +121,7 @@ class _Compiled:
         self.init_optimizer = jax.jit(self.tx.init, out_shardings=replicated)
 
     def _objective(self, params, x, y, weight):
-        y_pred = model_forward(self.layers, params, x)
+        y_pred = model_forward(self.layers, params, x, self.projection)
         name, from_logits = self.loss
         return loss_value(name, y, y_pred, from_logits, sample_weight=weight), y_pred
 
@@ -147,7 +152,7 @@ class _Compiled:
 
     def _predict_step(self, params, x):
         TRACE_COUNTS["predict"] += 1
-        return model_forward(self.layers, params, x)
+        return model_forward(self.layers, params, x, self.projection)
 
     def trace_count(self, kind: str = "train") -> int:
         """How many times this structure's ``kind`` step was compiled (jit cache size)."""
@@ -156,8 +161,8 @@ class _Compiled:
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(layers, loss, metrics, optimizer_config, devices) -> _Compiled:
-    return _Compiled(layers, loss, metrics, optimizer_config, devices)
+def _compiled(layers, loss, metrics, optimizer_config, devices, projection) -> _Compiled:
+    return _Compiled(layers, loss, metrics, optimizer_config, devices, projection)
 
 
 class JaxTrainingBackend:
@@ -165,7 +170,7 @@ class JaxTrainingBackend:
 
     name = "jax"
 
-    def __init__(self, model, devices=None):
+    def __init__(self, model, devices=None, projection=None):
         layers = tuple(_layer_spec(layer.get_config()) for layer in model.layers)
         loss = model.loss
         loss_spec = (loss.name, bool(loss.from_logits)) if loss is not None else ("mean_squared_error", False)
@@ -173,9 +178,12 @@ class JaxTrainingBackend:
         optimizer_config = _freeze(optimizer.get_config()) if optimizer is not None else (
             ("class_name", "SGD"), ("learning_rate", 0.01))
         devices = tuple(jax.devices() if devices is None else devices)
-        self.compiled = _compiled(layers, loss_spec, tuple(model.metric_names or ()), optimizer_config, devices)
+        self.compiled = _compiled(
+            layers, loss_spec, tuple(model.metric_names or ()), optimizer_config, devices, projection
+        )
         self.parallel = self.compiled.parallel
         self.batch_size = None
+        self.host_dtypes = None  # the NumPy dtypes of the params handed in, restored by get_params
         self.sparse = loss_spec[0] == "sparse_categorical_crossentropy"
         self.classes = model.layers[-1].get_config().get("units")
 
@@ -210,6 +218,15 @@ class JaxTrainingBackend:
     def init_state(self, params, batch_size=None) -> TrainState:
         """Place ``params`` (list of dicts of NumPy arrays) on the device(s) and init the optimizer."""
         self.batch_size = None if batch_size is None else int(batch_size)
+        self.host_dtypes = [{k: np.asarray(v).dtype for k, v in p.items()} for p in params]
+        if any(d == np.float64 for p in self.host_dtypes for d in p.values()) and not _x64_enabled():
+            warnings.warn(
+                "the model is float64 but jax_enable_x64 is off, so the JAX backend trains it in "
+                "float32 (the weights are handed back as float64). Enable 64-bit JAX with "
+                'jax.config.update("jax_enable_x64", True) before training for float64 math.',
+                UserWarning,
+                stacklevel=3,
+            )
         params = self.parallel.replicate([dict(p) for p in params])
         optimizer_state = self.compiled.init_optimizer(params)
         return TrainState(params, optimizer_state, self.parallel.replicate(jnp.array(True)))
@@ -225,8 +242,10 @@ class JaxTrainingBackend:
         return self.compiled.train_step(state, x, y, weight)
 
     def get_params(self, state: TrainState) -> list:
-        """Host NumPy copies of the params, one dict per layer."""
-        return [{k: np.array(v) for k, v in p.items()} for p in jax.device_get(state.params)]
+        """Host NumPy copies of the params, one dict per layer, in the dtypes handed to ``init_state``."""
+        host = jax.device_get(state.params)
+        dtypes = self.host_dtypes or [{} for _ in host]
+        return [{k: np.array(v, dtype=d.get(k, v.dtype)) for k, v in p.items()} for p, d in zip(host, dtypes)]
 
     def _batches(self, x, batch_size):
         batch_size = int(min(batch_size, len(x)))
@@ -259,6 +278,13 @@ class JaxTrainingBackend:
         return {key: total / len(x) for key, total in totals.items()}
 
 
-def make_training_backend(model, devices=None) -> JaxTrainingBackend:
-    """The JAX backend for a compiled ``Sequential`` (data-parallel over ``devices``, default all)."""
-    return JaxTrainingBackend(model, devices)
+def make_training_backend(model, devices=None, projection=None) -> JaxTrainingBackend:
+    """The JAX backend for a compiled ``Sequential``.
+
+    Args:
+        model: the model (its layers, optimizer, loss and metric names are read).
+        devices: the devices to train on, data-parallel; default all of ``jax.devices()``.
+        projection: where the LSTM computes ``x_t @ kernel`` (see :func:`lstm_forward`);
+            ``None`` for the measured default.
+    """
+    return JaxTrainingBackend(model, devices, projection)
