@@ -1,0 +1,181 @@
+"""The ``scratchlstm`` command line: fit, predict and evaluate a forecaster on a CSV file, or
+run the demo on the bundled Seattle weather data.
+
+    scratchlstm demo
+    scratchlstm fit data.csv --target temp_max --out model.npz
+    scratchlstm predict model.npz data.csv --out forecasts.csv
+    scratchlstm evaluate model.npz data.csv
+
+``main(argv)`` returns the exit status: 0 on success, 2 for a problem with the input (one line
+on stderr, no traceback), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._errors import CLIError
+
+DESCRIPTION = """\
+Train an LSTM forecaster on a CSV time series (rows in time order), save it, and use it.
+
+The model sees the past LOOKBACK rows of the input columns (plus sin/cos day-of-year
+features when the file has a date column) and forecasts the next HORIZON values of the
+target. The scaler is fitted on the earliest rows only (chronological split), and the
+model file keeps it with the window settings, so predict and evaluate need no flags."""
+
+EPILOG = """\
+examples:
+  scratchlstm demo --plot forecast.png
+  scratchlstm fit weather.csv --target temp_max --lookback 14 --horizon 7 --out model.npz
+  scratchlstm predict model.npz weather.csv --last 1
+  scratchlstm evaluate model.npz weather_2016.csv
+
+'scratchlstm COMMAND --help' describes each command."""
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def _add_training_options(parser, epochs: int) -> None:
+    group = parser.add_argument_group("training")
+    group.add_argument("--epochs", type=positive_int, default=epochs, metavar="E",
+                       help="most passes over the training windows; early stopping usually ends sooner "
+                            "(default: %(default)s)")
+    group.add_argument("--patience", type=positive_int, default=10, metavar="P",
+                       help="epochs without a better validation loss before stopping; the best "
+                            "epoch's weights are kept (default: %(default)s)")
+    group.add_argument("--backend", choices=("numpy", "jax"), default="numpy",
+                       help="numpy (the reference) or jax (jit-compiled; needs the jax extra) "
+                            "(default: %(default)s)")
+    group.add_argument("--seed", type=int, default=0, metavar="S", help="seed for weights and shuffling (default: %(default)s)")
+    group.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
+                       help="0 silent, 1 a progress bar per epoch, 2 one line per epoch (default: %(default)s)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scratchlstm", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"scratchlstm {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    fit = commands.add_parser(
+        "fit", help="train a forecaster on a CSV file and save it",
+        description="Train LSTM(units) -> Dense(horizon) on DATA and save it with its scaler and window "
+                    "settings. The rows are split in time order into train, validation (early stopping) "
+                    "and test parts; the test scores are printed next to the persistence and "
+                    "climatology baselines.",
+    )
+    fit.add_argument("data", help="CSV file with a header line, rows in time order (give it before --features)")
+    fit.add_argument("--target", required=True, help="the column to forecast")
+    fit.add_argument("--features", nargs="+", metavar="COLUMN",
+                     help="input columns (space or comma separated); default: every numeric column. "
+                          "The target's history is always an input")
+    fit.add_argument("--date-column", metavar="COLUMN",
+                     help="column with the timestamps; default: a non-numeric column named date/time/"
+                          "timestamp, or whose values all parse as dates")
+    fit.add_argument("--no-calendar", action="store_true",
+                     help="do not add the sin/cos day-of-year (and hour-of-day) features")
+    fit.add_argument("--lookback", type=positive_int, default=14, metavar="N", help="past rows per window (default: %(default)s)")
+    fit.add_argument("--horizon", type=positive_int, default=1, metavar="K", help="future steps to forecast (default: %(default)s)")
+    fit.add_argument("--units", type=positive_int, default=32, metavar="U", help="LSTM units (default: %(default)s)")
+    fit.add_argument("--batch-size", type=positive_int, default=32, metavar="B",
+                     help="windows per gradient step (default: %(default)s)")
+    fit.add_argument("--learning-rate", type=positive_float, default=1e-3, metavar="LR",
+                     help="Adam's learning rate (default: %(default)s)")
+    fit.add_argument("--val-fraction", type=fraction, default=0.15, metavar="F",
+                     help="share of rows for validation; 0 trains all epochs without early stopping "
+                          "(default: %(default)s)")
+    fit.add_argument("--test-fraction", type=fraction, default=0.15, metavar="F",
+                     help="share of the latest rows held out and scored after training (default: %(default)s)")
+    fit.add_argument("--out", default="model.npz", metavar="PATH", help="where to save the model (default: %(default)s)")
+    _add_training_options(fit, epochs=100)
+    fit.set_defaults(run="run_fit")
+
+    predict = commands.add_parser(
+        "predict", help="forecast with a saved model",
+        description="Forecast from every window of LOOKBACK rows in DATA, the last one included (the "
+                    "forecast past the end of the file). Output: CSV with 'origin' (the date, or the "
+                    "1-based data row, of each window's last observed row) and one column per step, "
+                    "TARGET+1 .. TARGET+HORIZON, in the target's units. Everything else comes from the "
+                    "model file.",
+    )
+    predict.add_argument("model", help="a .npz file saved by 'scratchlstm fit'")
+    predict.add_argument("data", help="CSV file with the columns the model was trained on")
+    predict.add_argument("--out", metavar="PATH", help="write the forecasts to this CSV file (default: print them)")
+    predict.add_argument("--last", type=positive_int, metavar="N", help="only the last N forecasts")
+    predict.set_defaults(run="run_predict")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="score a saved model against the persistence baseline",
+        description="Print RMSE and MAE of the model on every window of DATA, beside the persistence "
+                    "forecast (the last observed target value, repeated) and climatology (the training "
+                    "mean) on the same windows. Evaluate on rows the model was not trained on.",
+    )
+    evaluate.add_argument("model", help="a .npz file saved by 'scratchlstm fit'")
+    evaluate.add_argument("data", help="CSV file with the columns the model was trained on")
+    evaluate.set_defaults(run="run_evaluate")
+
+    demo = commands.add_parser(
+        "demo", help="train on the bundled Seattle weather data and compare with the baselines",
+        description="Forecast tomorrow's maximum temperature in Seattle from the past 14 days of "
+                    "weather and the day of year; print the test RMSE beside persistence and "
+                    "climatology. Runs in seconds with the defaults.",
+    )
+    demo.add_argument("--plot", metavar="PNG", help="save forecast vs actual over the test period "
+                                                   "(needs the plot extra: matplotlib)")
+    _add_training_options(demo, epochs=60)
+    demo.set_defaults(run="run_demo")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a usage error argparse has printed
+        code = exit_.code
+        return 0 if code is None else code if isinstance(code, int) else 2
+    from . import _commands
+
+    try:
+        return getattr(_commands, args.run)(args)
+    except CLIError as error:
+        print(f"scratchlstm {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"scratchlstm {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,5 @@
+"""``python -m scratchlstm.cli``: the same as the ``scratchlstm`` console script."""
+
+from . import main
+
+raise SystemExit(main())
