@@ -207,13 +207,18 @@ def test_property_float32_forward_close_to_reference(B, T, I, H, seed):
 
 def test_float32_gradients_close_to_reference():
     params, x, state = lstm_case(np.random.default_rng(13), B=3, T=8, dtype=np.float32)
-    d_out = np.random.default_rng(14).normal(size=(3, 8, 4)).astype(np.float32)
-    grads = jax.grad(lambda p: jnp.sum(jb.lstm_forward(p, x, state)[0] * d_out))(params)
+    rng = np.random.default_rng(14)
+    d_out = rng.normal(size=(3, 8, 4)).astype(np.float32)
+    d_h, d_c = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    (grads, d_x, d_h0, d_c0), _ = _objective_grads(params, x, *state, d_out, d_h, d_c)
     _, _, cache = np_lstm_forward(params, x, state)
-    ref, _, _ = lstm_backward(params, cache, d_out)
+    ref, ref_x, (ref_h0, ref_c0) = lstm_backward(params, cache, d_out, d_state=(d_h, d_c))
     for name in ref:
         assert grads[name].dtype == jnp.float32
         np.testing.assert_allclose(grads[name], ref[name], rtol=1e-4, atol=1e-5, err_msg=name)
+    np.testing.assert_allclose(d_x, ref_x, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(d_h0, ref_h0, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(d_c0, ref_c0, rtol=1e-4, atol=1e-5)
 
 
 # --- dense ----------------------------------------------------------------------------------------

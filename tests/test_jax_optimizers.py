@@ -80,7 +80,7 @@ def test_optax_steps_equal_numpy_optimizer_float64(base, clipping):
             np.testing.assert_allclose(jx_layer[name], np_layer[name], rtol=1e-12, atol=1e-14, err_msg=name)
 
 
-@pytest.mark.parametrize("base", OPTIMIZERS[::2], ids=_name)
+@pytest.mark.parametrize("base", [OPTIMIZERS[4], OPTIMIZERS[6]], ids=_name)
 def test_optax_steps_close_to_numpy_optimizer_float32(base):
     opt = type(base).from_config({**base.get_config(), "clipnorm": 0.5})
     np_params, jx_params = _steps(opt, np.float32)
