@@ -125,6 +125,18 @@ def test_evaluate_prints_model_beside_persistence_on_the_same_windows(fitted, ca
     assert re.search(r"model RMSE for steps 1\.\.2: [\d.]+ [\d.]+", out)
 
 
+def test_a_closed_output_pipe_ends_quietly(fitted, monkeypatch, capsys):
+    path, _, model_path, _ = fitted
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())  # as in `scratchlstm predict ... | head -1`
+    assert main(["predict", str(model_path), str(path)]) == 141
+    assert capsys.readouterr().err == ""
+
+
 def test_explicit_features_and_no_calendar(series, tmp_path, capsys):
     path, _ = series
     model_path = tmp_path / "m.npz"

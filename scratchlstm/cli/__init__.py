@@ -7,12 +7,13 @@ run the demo on the bundled Seattle weather data.
     scratchlstm evaluate model.npz data.csv
 
 ``main(argv)`` returns the exit status: 0 on success, 2 for a problem with the input (one line
-on stderr, no traceback), 130 when interrupted.
+on stderr, no traceback), 130 when interrupted, 141 when the output pipe closes.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ._errors import CLIError
@@ -179,3 +180,15 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"scratchlstm {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `scratchlstm predict ... | head`: the reader has gone
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's exit-time flush raises no second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor
+        pass
