@@ -56,7 +56,7 @@ class LSTMCache:
     @property
     def tanh_cells(self) -> np.ndarray:
         """``tanh(c_t)`` for t = 1..T, ``(T, B, H)`` (computed on demand)."""
-        return np.tanh(self.cells[1:])
+        return _tanh(self.cells[1:], out=np.empty_like(self.cells[1:]))
 
     @property
     def units(self) -> int:
@@ -120,19 +120,30 @@ def _check_params(params: dict) -> tuple[int, int]:
     return kernel.shape[0], units
 
 
-def _gate_affine(units: int, dtype) -> tuple[np.ndarray, np.ndarray]:
-    """``(4H,)`` scale and offset rows turning ``tanh(z/2)`` into ``sigmoid(z)`` on [i, f, o].
+def _gate_prescale(units: int, dtype) -> np.ndarray:
+    """``(4H,)`` column scale: -1 on the sigmoid blocks [i, f, o], -2 on the candidate [c].
 
-    The weight columns of the sigmoid blocks are pre-scaled by 0.5 (exact in floating point),
-    so one ``tanh`` over all 4H columns yields ``tanh(z/2)`` on [i, f, o] and ``tanh(z)`` on
-    [c]; then ``sigmoid(z) = 0.5 + 0.5 * tanh(z/2)`` is one multiply and one add over the row,
-    with scale 1 and offset 0 on the candidate block. No ``exp``, no division.
+    With the weight columns pre-scaled so (exact: powers of two), one ``exp`` over all 4H
+    columns followed by ``1 / (1 + .)`` gives ``sigmoid(z)`` on [i, f, o] and
+    ``sigmoid(2 z_c)`` on [c], and ``tanh(z_c) = 2 sigmoid(2 z_c) - 1``. NumPy's ``exp`` is
+    about twice as fast as its ``tanh`` in float32 and four times in float64 (measured on the
+    2-core CI machine), and these elementwise passes cost as much as the GEMMs.
     """
-    scale = np.full(4 * units, 0.5, dtype=dtype)
-    scale[2 * units : 3 * units] = 1.0
-    offset = np.full(4 * units, 0.5, dtype=dtype)
-    offset[2 * units : 3 * units] = 0.0
-    return scale, offset
+    scale = np.full(4 * units, -1.0, dtype=dtype)
+    scale[2 * units : 3 * units] = -2.0
+    return scale
+
+
+def _tanh(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``tanh(x) = 2 / (1 + exp(-2x)) - 1`` written into ``out`` (see :func:`_gate_prescale`)."""
+    np.multiply(x, -2.0, out=out)
+    with np.errstate(over="ignore"):  # exp -> inf gives 1 / inf = 0: the right limit
+        np.exp(out, out=out)
+    out += 1.0
+    np.reciprocal(out, out=out)
+    out *= 2.0
+    out -= 1.0
+    return out
 
 
 def lstm_forward(params: dict, x, initial_state=None):
@@ -183,7 +194,7 @@ def lstm_forward(params: dict, x, initial_state=None):
     h0, c0 = (None, None) if initial_state is None else _unpack_state(initial_state, batch, units)
     dtype = compute_dtype(x, params["kernel"], params["recurrent_kernel"], params.get("bias"), h0, c0)
 
-    scale, offset = _gate_affine(units, dtype)
+    scale = _gate_prescale(units, dtype)
     kernel_scaled = np.asarray(params["kernel"], dtype=dtype) * scale
     recurrent_scaled = np.asarray(params["recurrent_kernel"], dtype=dtype) * scale
 
@@ -207,17 +218,20 @@ def lstm_forward(params: dict, x, initial_state=None):
     tanh_cell = np.empty((batch, units), dtype=dtype)
     H = units
     for t in range(steps):
-        z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, scaled
+        z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, pre-scaled
         np.matmul(hiddens[t], recurrent_scaled, out=recurrent_term)
         z += recurrent_term
-        np.tanh(z, out=z)  # tanh(z/2) on i, f, o; tanh(z) on c
-        z *= scale
-        z += offset  # sigmoid on i, f, o; unchanged on c
+        with np.errstate(over="ignore"):
+            np.exp(z, out=z)
+        z += 1.0
+        np.reciprocal(z, out=z)  # sigmoid(z) on i, f, o; sigmoid(2 z_c) on c
         i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
+        g *= 2.0
+        g -= 1.0  # tanh(z_c)
         np.multiply(f, cells[t], out=cells[t + 1])
         np.multiply(i, g, out=input_times_candidate)
         cells[t + 1] += input_times_candidate
-        np.tanh(cells[t + 1], out=tanh_cell)
+        _tanh(cells[t + 1], out=tanh_cell)
         np.multiply(o, tanh_cell, out=hiddens[t + 1])
 
     cache = LSTMCache(inputs_time_major, gates, cells, hiddens)
@@ -327,7 +341,7 @@ def _local_gate_slopes(cache: LSTMCache):
     np.multiply(g, g, out=slope_g)
     np.subtract(1.0, slope_g, out=slope_g)
     slope_g *= i  # i * tanh'(z_c)
-    cell_slope = np.tanh(cache.cells[1:])  # (T, B, H) tanh(c_t), turned into the cell slope below
+    cell_slope = _tanh(cache.cells[1:], out=np.empty_like(cache.cells[1:]))  # (T, B, H) tanh(c_t)
     slope_o *= cell_slope
     np.multiply(cell_slope, cell_slope, out=cell_slope)
     np.subtract(1.0, cell_slope, out=cell_slope)
