@@ -67,3 +67,23 @@ def test_loading_a_foreign_file_is_a_clear_error(tmp_path):
     np.savez(tmp_path / "other.npz", a=np.zeros(3))
     with pytest.raises(ValueError, match="not a scratchlstm model"):
         load_model(tmp_path / "other.npz")
+
+
+def test_a_jax_compiled_model_loads_without_jax(tmp_path, monkeypatch):
+    import importlib.util
+
+    model = Sequential([LSTM(3, input_shape=(4, 2)), Dense(1)], seed=0)
+    model.compile("adam", "mse")
+    model.save(tmp_path / "m.npz")
+    # Rewrite the saved backend as if the model had been trained with JAX.
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    arrays["config.json"] = np.array(str(arrays["config.json"]).replace('"backend": "numpy"', '"backend": "jax"'))
+    np.savez(tmp_path / "jax.npz", **arrays)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real_find_spec(name, *a))
+    with pytest.warns(RuntimeWarning, match="backend='jax'.*NumPy"):
+        loaded = load_model(tmp_path / "jax.npz")
+    assert loaded.backend_name == "numpy"
+    x = np.ones((2, 4, 2), np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

@@ -7,9 +7,11 @@ not saved: a loaded model restarts its optimizer.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -83,10 +85,20 @@ def load_model(path, compile=True):
     model.metadata = document.get("metadata") or {}
     compile_config = document.get("compile")
     if compile and compile_config:
+        backend = compile_config["backend"]
+        if backend == "jax" and importlib.util.find_spec("jax") is None:
+            # The weights are plain NumPy: a model trained with JAX still loads without it.
+            warnings.warn(
+                f"{path} was compiled for backend='jax', which is not installed; using the NumPy "
+                'backend (pip install "scratchlstm[jax]" to train with JAX)',
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            backend = "numpy"
         model.compile(
             optimizer=compile_config["optimizer"],
             loss=compile_config["loss"],
             metrics=compile_config["metrics"],
-            backend=compile_config["backend"],
+            backend=backend,
         )
     return model
