@@ -47,7 +47,7 @@ def lstm_params_from_torch(weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> 
 
 
 def lstm_params_to_torch(params: dict) -> dict:
-    """Inverse of :func:`lstm_params_from_torch`; the whole bias goes to ``bias_ih_l0``.
+    """Inverse of `lstm_params_from_torch`; the whole bias goes to ``bias_ih_l0``.
 
     Returns:
         ``{"weight_ih_l0": (4H, I), "weight_hh_l0": (4H, H), "bias_ih_l0": (4H,),

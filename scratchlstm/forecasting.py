@@ -1,18 +1,18 @@
 """Forecasting helpers shared by the ``scratchlstm`` command line and the examples.
 
-- error metrics: :func:`rmse`, :func:`mae`, and :func:`score` for several forecasts at once;
-- baselines: :func:`persistence_forecast` (the last observed value, repeated over the horizon)
-  and :func:`climatology_forecast` (the training mean);
-- :class:`WindowSpec`: everything that turns rows of a table into model inputs, and model
+- error metrics: `rmse`, `mae`, and `score` for several forecasts at once;
+- baselines: `persistence_forecast` (the last observed value, repeated over the horizon)
+  and `climatology_forecast` (the training mean);
+- `WindowSpec`: everything that turns rows of a table into model inputs, and model
   outputs back into the target's units (input columns, calendar features, lookback, horizon,
   the scaler fitted on the training rows), kept as JSON in a saved model's ``metadata``;
-- :func:`prepare_windows`: the leak-free recipe: split by time, fit the scaler on the training
+- `prepare_windows`: the leak-free recipe: split by time, fit the scaler on the training
   rows only, then window each part on its own.
 
 A *table* is anything that returns a column for ``table[name]``: a pandas DataFrame (with the
-date column parsed) or a :class:`scratchlstm.datasets.Table`. This module imports NumPy only.
+date column parsed) or a `scratchlstm.datasets.Table`. This module imports NumPy only.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from scratchlstm.forecasting import persistence_forecast, rmse
     >>> persistence_forecast(np.array([1.0, 2.0]), horizon=3)
@@ -125,9 +125,9 @@ class WindowSpec:
         lookback: past rows in each input window.
         horizon: future steps forecast from each window.
         date_column: the column with timestamps, or ``None``; needed for ``calendar``.
-        calendar: cycles from :func:`scratchlstm.data.calendar_features` appended as sin/cos
+        calendar: cycles from `scratchlstm.data.calendar_features` appended as sin/cos
             inputs, e.g. ``["day_of_year"]``.
-        scaler: the scaler of all input columns, fitted on the training rows (see :meth:`fit`).
+        scaler: the scaler of all input columns, fitted on the training rows (see `fit`).
         target_mean: the training mean of the target, the climatology forecast.
     """
 

@@ -1,4 +1,4 @@
-"""Losses for ``model.compile(loss=...)``: names or :class:`Loss` objects (e.g. ``from_logits=True``)."""
+"""Losses for ``model.compile(loss=...)``: names or `Loss` objects (e.g. ``from_logits=True``)."""
 
 from ._numpy.losses import Loss, get_loss
 

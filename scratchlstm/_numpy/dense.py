@@ -34,7 +34,7 @@ def dense_forward(params: dict, x, activation=None):
     Returns:
         ``(y, cache)`` with ``y`` of shape ``(..., U)``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> params = {"kernel": np.ones((3, 2)), "bias": np.array([0.0, 1.0])}
         >>> y, _ = dense_forward(params, np.ones((4, 5, 3)))
@@ -59,17 +59,17 @@ def dense_forward(params: dict, x, activation=None):
 
 
 def dense_backward(params: dict, cache: DenseCache, d_y):
-    """Gradients of :func:`dense_forward`.
+    """Gradients of `dense_forward`.
 
     Args:
         params: the parameter dict of the forward call.
-        cache: the :class:`DenseCache` it returned.
+        cache: the `DenseCache` it returned.
         d_y: ``(..., U)`` gradient with respect to its output.
 
     Returns:
         ``(grads, d_x)``: ``grads`` has the keys of ``params``; ``d_x`` is ``(..., F)``.
 
-    With ``dz = d_y * activation'(z)`` flattened to ``(N, U)`` over the leading axes::
+    With ``dz = d_y * activation'(z)`` flattened to ``(N, U)`` over the leading axes:
 
         d_kernel = x.T @ dz ;  d_bias = sum dz ;  d_x = dz @ kernel.T
     """

@@ -1,6 +1,6 @@
 """Check hand-written gradients against float64 central finite differences.
 
-For a scalar function ``L`` and each entry ``w`` of an input array::
+For a scalar function ``L`` and each entry ``w`` of an input array:
 
     numeric = (L(w + eps) - L(w - eps)) / (2 * eps)          error O(eps^2)
     relative_error = |analytic - numeric| / max(|analytic| + |numeric|, tiny)
@@ -80,7 +80,7 @@ def gradcheck(
     Returns:
         ``{name: relative_error}``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> x = np.array([1.0, -2.0, 3.0])
         >>> errors = gradcheck(lambda d: float(np.sum(d["x"] ** 3)), {"x": x}, {"x": 3 * x ** 2})

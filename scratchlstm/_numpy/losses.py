@@ -144,7 +144,7 @@ class Loss:
             ``sparse_categorical_crossentropy`` (long Keras names accepted).
         from_logits: for the cross-entropies, whether ``y_pred`` holds logits.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> Loss("mse")(np.zeros((2, 1)), np.ones((2, 1)))
         1.0
@@ -190,7 +190,7 @@ class Loss:
 
 
 def get_loss(identifier) -> Loss:
-    """A :class:`Loss` from a name, a config dict or a :class:`Loss`."""
+    """A `Loss` from a name, a config dict or a `Loss`."""
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, dict):

@@ -1,13 +1,13 @@
-"""The LSTM layer as two pure functions: :func:`lstm_forward` and its exact BPTT, :func:`lstm_backward`.
+"""The LSTM layer as two pure functions: `lstm_forward` and its exact BPTT, `lstm_backward`.
 
 Shapes: ``B`` batch, ``T`` time steps, ``I`` input features, ``H`` units. Parameters use Keras'
-layout (see ``DESIGN.md`` §2)::
+layout (see ``DESIGN.md`` §2):
 
     kernel            (I, 4H)   column blocks [i, f, c, o]
     recurrent_kernel  (H, 4H)
     bias              (4H,)     optional (``use_bias=False`` leaves it out)
 
-The forward recurrence, for t = 1..T::
+The forward recurrence, for t = 1..T:
 
     z_t     = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias        (B, 4H)
     i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
@@ -135,7 +135,7 @@ def _gate_prescale(units: int, dtype) -> np.ndarray:
 
 
 def _tanh(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``tanh(x) = 2 / (1 + exp(-2x)) - 1`` written into ``out`` (see :func:`_gate_prescale`)."""
+    """``tanh(x) = 2 / (1 + exp(-2x)) - 1`` written into ``out`` (see `_gate_prescale`)."""
     np.multiply(x, -2.0, out=out)
     with np.errstate(over="ignore"):  # exp -> inf gives 1 / inf = 0: the right limit
         np.exp(out, out=out)
@@ -158,18 +158,18 @@ def lstm_forward(params: dict, x, initial_state=None):
     Returns:
         ``(outputs, (h_T, c_T), cache)`` where ``outputs`` is ``(B, T, H)`` holding ``h_1..h_T``
         (a read-only view into the cache), ``h_T`` and ``c_T`` are ``(B, H)`` and ``cache`` is
-        an :class:`LSTMCache` for :func:`lstm_backward`.
+        an `LSTMCache` for `lstm_backward`.
 
     The dtype is float64 if ``x``, a parameter or the initial state is float64, else float32.
 
-    Equations, for t = 1..T::
+    Equations, for t = 1..T:
 
         z_t = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias
         i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
         c_t = f * c_{t-1} + i * g
         h_t = o * tanh(c_t)
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> params = {"kernel": rng.normal(size=(3, 8)), "recurrent_kernel": rng.normal(size=(2, 8)),
@@ -239,11 +239,11 @@ def lstm_forward(params: dict, x, initial_state=None):
 
 
 def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None):
-    """Backpropagation through time for :func:`lstm_forward`.
+    """Backpropagation through time for `lstm_forward`.
 
     Args:
-        params: the same parameter dict as given to :func:`lstm_forward`.
-        cache: the :class:`LSTMCache` returned by :func:`lstm_forward`.
+        params: the same parameter dict as given to `lstm_forward`.
+        cache: the `LSTMCache` returned by `lstm_forward`.
         d_outputs: ``(B, T, H)`` gradient of the loss with respect to ``outputs``, or ``None``.
         d_state: ``None`` or ``(d_h_T, d_c_T)``, each ``(B, H)`` or ``None``: the gradient with
             respect to the final state. For a last-step-only loss pass ``d_state=(d_h, None)``.
@@ -252,7 +252,7 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None):
         ``(grads, d_x, (d_h0, d_c0))``: ``grads`` has the keys of ``params`` with the same
         shapes, ``d_x`` is ``(B, T, I)``, ``d_h0`` and ``d_c0`` are ``(B, H)``.
 
-    Walking t = T..1 and carrying ``dh``, ``dc`` (both start at ``d_state``)::
+    Walking t = T..1 and carrying ``dh``, ``dc`` (both start at ``d_state``):
 
         dh_t += d_outputs_t
         do    = dh_t * tanh(c_t)
@@ -261,7 +261,7 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None):
         dz_t  = [di * i(1-i), df * f(1-f), dg * (1-g^2), do * o(1-o)]          (B, 4H)
         dh_{t-1} = dz_t @ recurrent_kernel.T
 
-    and after the loop, one GEMM each over all ``B*T`` rows::
+    and after the loop, one GEMM each over all ``B*T`` rows:
 
         d_kernel           = sum_t x_t.T @ dz_t
         d_recurrent_kernel = sum_t h_{t-1}.T @ dz_t

@@ -1,7 +1,7 @@
 """Keras-style callbacks for ``fit``: ``History``, ``EarlyStopping``, ``ProgbarLogger``.
 
-Write your own by subclassing :class:`Callback` and overriding the hooks you need; ``fit``
-calls them in order through a :class:`CallbackList`. NumPy only.
+Write your own by subclassing `Callback` and overriding the hooks you need; ``fit``
+calls them in order through a `CallbackList`. NumPy only.
 """
 
 from ._base import Callback, CallbackList

@@ -88,15 +88,15 @@ class CallbackList:
     """Calls each hook on every callback, in the order given.
 
     Args:
-        callbacks: iterable of :class:`Callback` (or ``None``).
+        callbacks: iterable of `Callback` (or ``None``).
         model: passed to each callback's ``set_model`` when not ``None``.
         params: passed to each callback's ``set_params`` when not ``None``
             (``{"epochs": int, "steps": int or None, "verbose": int}``).
-        add_history: append a :class:`History` unless one is already in ``callbacks``.
-        add_progbar: append a :class:`ProgbarLogger` unless one is already there (it prints
+        add_history: append a `History` unless one is already in ``callbacks``.
+        add_progbar: append a `ProgbarLogger` unless one is already there (it prints
             nothing when ``params["verbose"]`` is 0).
 
-    ``history`` is the list's :class:`History` (or ``None``), which ``fit`` returns.
+    ``history`` is the list's `History` (or ``None``), which ``fit`` returns.
     """
 
     def __init__(

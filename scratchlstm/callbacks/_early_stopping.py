@@ -46,7 +46,7 @@ class EarlyStopping(Callback):
             into the model at the end of training.
         start_from_epoch: epochs to ignore at the start (warm-up): nothing is tracked before it.
 
-    Each epoch (from ``start_from_epoch`` on), with ``current = logs[monitor]``::
+    Each epoch (from ``start_from_epoch`` on), with ``current = logs[monitor]``:
 
         wait += 1
         improved = current - min_delta < best        (mode min; "> best" with +min_delta for max)

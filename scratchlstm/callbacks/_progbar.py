@@ -89,13 +89,13 @@ def format_bar(current: int, target) -> str:
 class ProgbarLogger(Callback):
     """Prints training progress; ``fit`` adds one when ``verbose > 0``.
 
-    ``verbose=1``: an ``Epoch 3/10`` line, then a progress bar for the epoch, e.g.::
+    ``verbose=1``: an ``Epoch 3/10`` line, then a progress bar for the epoch, e.g.:
 
         Epoch 3/10
         40/40 [==============================] - 0.8s 20ms/step - loss: 0.1234 - mae: 0.2345
 
     updated in place (with ETA) on a terminal or in Jupyter; elsewhere only that final line is
-    printed per epoch. ``verbose=2``: one line per epoch::
+    printed per epoch. ``verbose=2``: one line per epoch:
 
         Epoch 3/10 - 1.2s - loss: 0.1234 - mae: 0.2345 - val_loss: 0.1300
 

@@ -1,7 +1,7 @@
 """What each subcommand does: ``fit``, ``predict``, ``evaluate`` and ``demo``.
 
 Each ``run_*`` takes the parsed arguments, prints its results and returns the exit status;
-problems with the user's input raise :class:`CLIError`.
+problems with the user's input raise `CLIError`.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def _check_folder(path) -> None:
 
 
 def load_forecaster(path):
-    """The model saved by ``fit`` and its :class:`WindowSpec`, or a one-line CLIError."""
+    """The model saved by ``fit`` and its `WindowSpec`, or a one-line CLIError."""
     from .. import load_model
 
     path = Path(path)

@@ -1,4 +1,4 @@
-"""Reading and checking the user's CSV file; every problem becomes a one-line :class:`CLIError`."""
+"""Reading and checking the user's CSV file; every problem becomes a one-line `CLIError`."""
 
 from __future__ import annotations
 

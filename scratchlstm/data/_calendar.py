@@ -71,7 +71,7 @@ def calendar_features(dates, *, day_of_year=True, day_of_week=False, hour_of_day
         e.g. `["day_of_year_sin", "day_of_year_cos"]`. To add them to a DataFrame:
         `cal = calendar_features(df["date"]); df[cal.names] = cal.values`.
 
-    Example:
+    Examples:
         >>> from scratchlstm.data import calendar_features
         >>> # Both dates are Sundays; 2012-04-01 12:00 is 91.5 days into a leap year.
         >>> values, names = calendar_features(["2012-01-01", "2012-04-01T12:00"], day_of_week=True)

@@ -274,7 +274,7 @@ class MinMaxScaler(_Scaler):
     Arguments:
         feature_range: `(lo, hi)` with `lo < hi`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from scratchlstm.data import MinMaxScaler
         >>> scaler = MinMaxScaler().fit(np.array([[0.0, 10.0], [5.0, 30.0]]))
@@ -328,7 +328,7 @@ class StandardScaler(_Scaler):
     Fitted attributes: `mean_`, `var_`, `scale_`, each `(n_features_in_,)`; also
     `n_features_in_`, `n_samples_seen_` and `feature_names_` (as in `MinMaxScaler`).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from scratchlstm.data import StandardScaler
         >>> StandardScaler().fit_transform(np.array([1.0, 3.0]))

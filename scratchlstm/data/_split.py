@@ -65,7 +65,7 @@ def chronological_split(data, val_fraction=0.15, test_fraction=0.15) -> Split:
         ValueError: a fraction outside `[0, 1)`, fractions that sum to 1 or more, a
             non-zero fraction that rounds to zero rows, or no rows left for training.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from scratchlstm.data import chronological_split
         >>> train, val, test = chronological_split(np.arange(10), 0.2, 0.1)

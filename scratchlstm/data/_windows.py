@@ -51,7 +51,7 @@ def make_windows(data, lookback, horizon=1, *, features=None, targets=None, stri
             rows, data that is not 1-D or 2-D or not numeric, or a column that does not
             exist.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from scratchlstm.data import make_windows
         >>> X, y = make_windows(np.arange(10), lookback=3, horizon=2, stride=2)

@@ -122,7 +122,7 @@ def load_seattle_weather(as_frame=None):
         ["precipitation", "temp_max", "temp_min", "wind"]`, `values` `(1461, 4)`,
         `dates` `(1461,)` datetime64[D] and `labels["weather"]`.
 
-    Example:
+    Examples:
         >>> from scratchlstm.datasets import load_seattle_weather
         >>> table = load_seattle_weather(as_frame=False)
         >>> table.values.shape, str(table.dates[0]), str(table["weather"][0])
@@ -149,7 +149,7 @@ def load_seattle_temps(as_frame=None):
         A DataFrame with `date` parsed to datetime64, or a `Table` with `columns ==
         ["temp"]`, `values` `(8759, 1)` and `dates` `(8759,)` datetime64[m].
 
-    Example:
+    Examples:
         >>> from scratchlstm.datasets import load_seattle_temps
         >>> table = load_seattle_temps(as_frame=False)
         >>> len(table), table.columns, str(table.dates[1])

@@ -94,7 +94,7 @@ class Layer:
         return [self.params[k].copy() for k in self.weight_names if k in self.params]
 
     def set_weights(self, weights) -> None:
-        """Set the weights from a list in the order of :meth:`get_weights`; all are checked first."""
+        """Set the weights from a list in the order of `get_weights`; all are checked first."""
         self._require_built("set_weights")
         names = [k for k in self.weight_names if k in self.params]
         weights = list(weights)

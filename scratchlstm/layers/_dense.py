@@ -21,9 +21,9 @@ class Dense(Layer):
         use_bias: whether there is a ``bias (U,)``.
         kernel_initializer: for ``kernel (F, U)``; default ``"glorot_uniform"``.
         bias_initializer: default ``"zeros"``.
-        seed, dtype, name, input_shape: as for :class:`LSTM`.
+        seed, dtype, name, input_shape: as for `LSTM`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> Dense(10, seed=0)(np.zeros((32, 25, 20))).shape
         (32, 25, 10)

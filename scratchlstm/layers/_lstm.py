@@ -30,15 +30,17 @@ class LSTM(Layer):
         seed: int or ``numpy.random.Generator`` for the initial weights.
         dtype: ``"float32"`` (default) or ``"float64"``.
         input_shape: ``(T, I)`` to build the layer at construction (Keras 2 style).
-        dropout, recurrent_dropout, go_backwards, stateful, unroll, *_regularizer,
-        *_constraint: accepted by name so that Keras code fails loudly: any value other than
-            the default raises ``NotImplementedError``.
+
+    Keras arguments that are not implemented yet (``dropout``, ``recurrent_dropout``,
+    ``go_backwards``, ``stateful``, ``unroll``, the regularizers and constraints) are accepted
+    by name so that Keras code fails loudly: any value other than the default raises
+    ``NotImplementedError``.
 
     Calling the layer on ``x (B, T, I)`` builds it from ``x.shape`` and runs
-    :func:`scratchlstm.lstm_forward`; ``layer(x, initial_state=[h0, c0])`` starts from a given
+    `scratchlstm.lstm_forward`; ``layer(x, initial_state=[h0, c0])`` starts from a given
     state (each ``(B, H)``).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> x = np.zeros((32, 25, 1), dtype=np.float32)
         >>> LSTM(20, seed=0)(x).shape, LSTM(20, return_sequences=True, seed=0)(x).shape

@@ -32,7 +32,7 @@ def _renamed(logs: dict, names: dict, prefix: str = "") -> dict:
 
 
 def run_fit(model, backend, x, y, *, epochs, batch_size, validation, shuffle, callbacks, verbose, rng):
-    """Train ``model`` in place and return its :class:`History`.
+    """Train ``model`` in place and return its `History`.
 
     Args:
         model: a built, compiled ``Sequential`` (source of truth for the NumPy weights).

@@ -24,12 +24,12 @@ class Sequential:
     """A linear stack of layers.
 
     Args:
-        layers: list of layers (e.g. ``[LSTM(20), Dense(1)]``), or ``None`` and use :meth:`add`.
+        layers: list of layers (e.g. ``[LSTM(20), Dense(1)]``), or ``None`` and use `add`.
         seed: makes initial weights (for layers without their own seed) and shuffling
             reproducible; ``None`` draws fresh entropy.
-        name: a label for :meth:`summary`.
+        name: a label for `summary`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from scratchlstm import LSTM, Dense, Sequential
         >>> x = np.random.default_rng(0).normal(size=(64, 10, 1)).astype("float32")
@@ -137,7 +137,7 @@ class Sequential:
         return [w for layer in self.layers for w in layer.get_weights()]
 
     def set_weights(self, weights) -> None:
-        """Set all weights from a list shaped like :meth:`get_weights`; nothing changes on error."""
+        """Set all weights from a list shaped like `get_weights`; nothing changes on error."""
         self._require_built("set_weights")
         weights = list(weights)
         expected = sum(len(layer.get_weights()) for layer in self.layers)
@@ -164,9 +164,9 @@ class Sequential:
 
         Args:
             optimizer: a name (``"sgd"``, ``"adam"``, ``"rmsprop"``) or an object from
-                :mod:`scratchlstm.optimizers`.
+                `scratchlstm.optimizers`.
             loss: ``"mse"``, ``"mae"``, ``"binary_crossentropy"``, ``"categorical_crossentropy"``,
-                ``"sparse_categorical_crossentropy"`` or a :class:`scratchlstm.losses.Loss`.
+                ``"sparse_categorical_crossentropy"`` or a `scratchlstm.losses.Loss`.
             metrics: list of ``"mae"``, ``"mse"``, ``"accuracy"``.
             backend: ``"numpy"`` (the reference) or ``"jax"`` (jit-compiled; needs the
                 ``jax`` extra).
@@ -252,7 +252,7 @@ class Sequential:
         validation_data=None,
         shuffle=True,
     ):
-        """Train for ``epochs`` passes over ``(x, y)``; return a :class:`~scratchlstm.callbacks.History`.
+        """Train for ``epochs`` passes over ``(x, y)``; return a `History`.
 
         Args:
             x: ``(samples, time_steps, features)``.
@@ -261,7 +261,7 @@ class Sequential:
             epochs, batch_size: as in Keras; the last batch may be smaller.
             verbose: ``0`` silent, ``1`` (or ``"auto"``) a progress bar per epoch, ``2`` one
                 line per epoch.
-            callbacks: list of :mod:`scratchlstm.callbacks` objects.
+            callbacks: list of `scratchlstm.callbacks` objects.
             validation_split: fraction of the samples, taken from the end before shuffling.
             validation_data: ``(x_val, y_val)``; overrides ``validation_split``.
             shuffle: shuffle the training samples every epoch (with the model's generator).

@@ -62,7 +62,7 @@ def load_model(path, compile=True):
         compile: re-apply the saved compile settings (optimizer, loss, metrics, backend).
 
     Returns:
-        a built :class:`~scratchlstm.Sequential` with ``.metadata`` restored.
+        a built `Sequential` with ``.metadata`` restored.
     """
     from ..layers import deserialize
     from ._sequential import Sequential

@@ -1,6 +1,6 @@
 """Optimizers shaped like optax, with Keras 3 names and defaults. NumPy only.
 
-Each optimizer is an immutable object holding hyperparameters, with two pure methods::
+Each optimizer is an immutable object holding hyperparameters, with two pure methods:
 
     opt = Adam(learning_rate=1e-3)
     state = opt.init(params)                           # AdamState(count, mu, nu)

@@ -21,7 +21,7 @@ from ._base import (
 
 
 class AdamState(NamedTuple):
-    """State of :class:`Adam`.
+    """State of `Adam`.
 
     count: number of updates done so far (Python int; the bias corrections use it).
     mu: running mean of the gradients (first moment), shaped like the params.
@@ -37,7 +37,7 @@ class AdamState(NamedTuple):
 class Adam(Optimizer):
     """Adam (Keras 3 arguments and defaults), computed as ``optax.adam``.
 
-    With gradient ``g`` (after clipping), step ``k = count + 1``::
+    With gradient ``g`` (after clipping), step ``k = count + 1``:
 
         mu     = beta_1 * mu + (1 - beta_1) * g
         nu     = beta_2 * nu + (1 - beta_2) * g**2
@@ -54,8 +54,8 @@ class Adam(Optimizer):
         learning_rate: step size, > 0. Default 0.001.
         beta_1: decay of the first moment, in [0, 1). Default 0.9.
         beta_2: decay of the second moment, in [0, 1). Default 0.999.
-        epsilon: > 0, keeps the division finite. Default 1e-7.
-        clipnorm, clipvalue, global_clipnorm: see :class:`Optimizer`.
+        epsilon: keeps the division finite; must be > 0. Default 1e-7.
+        clipnorm, clipvalue, global_clipnorm: see `Optimizer`.
     """
 
     learning_rate: float = 0.001

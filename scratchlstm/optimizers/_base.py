@@ -1,7 +1,7 @@
 """Shared pieces of the optimizers: hyperparameter checks, gradient clipping, ``apply_updates``.
 
 An optimizer here is an immutable bag of hyperparameters with two pure methods shaped like an
-optax ``GradientTransformation``::
+optax ``GradientTransformation``:
 
     state = opt.init(params)
     updates, state = opt.update(grads, state, params)
@@ -80,12 +80,12 @@ def clip_by_value(grads: Any, clipvalue: float) -> Any:
 
 
 def clip_by_norm(grads: Any, clipnorm: float) -> Any:
-    """Clip each gradient tensor by its own L2 norm (Keras ``clipnorm``)::
+    """Clip each gradient tensor by its own L2 norm (Keras ``clipnorm``):
 
         g <- g * clipnorm / max(||g||_2, clipnorm)
 
     optax has no built-in for this; the JAX backend writes the same formula per leaf as a small
-    stateless ``GradientTransformation``::
+    stateless ``GradientTransformation``:
 
         lambda g: g * clipnorm / jnp.maximum(jnp.sqrt(jnp.sum(g * g)), clipnorm)
 
@@ -105,7 +105,7 @@ def global_norm(grads: Any):
 
 
 def clip_by_global_norm(grads: Any, global_clipnorm: float) -> Any:
-    """Rescale all tensors together when their global norm exceeds ``global_clipnorm``::
+    """Rescale all tensors together when their global norm exceeds ``global_clipnorm``:
 
         n = sqrt(sum_k ||g_k||^2);   g_k <- g_k                      if n < global_clipnorm
                                      g_k <- (g_k / n) * global_clipnorm   otherwise
@@ -199,9 +199,9 @@ class Optimizer:
 
     Clipping arguments (keyword-only, Keras semantics), applied to the gradients first:
 
-    - ``clipnorm``: each tensor is clipped by its own L2 norm, see :func:`clip_by_norm`.
+    - ``clipnorm``: each tensor is clipped by its own L2 norm, see `clip_by_norm`.
     - ``clipvalue``: each element is clipped to ``[-clipvalue, clipvalue]``.
-    - ``global_clipnorm``: all tensors are rescaled together, see :func:`clip_by_global_norm`.
+    - ``global_clipnorm``: all tensors are rescaled together, see `clip_by_global_norm`.
 
     As in Keras 3, at most one of the three may be set (ValueError otherwise).
     """

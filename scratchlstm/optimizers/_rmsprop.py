@@ -23,7 +23,7 @@ from ._base import (
 
 
 class RMSpropState(NamedTuple):
-    """State of :class:`RMSprop`.
+    """State of `RMSprop`.
 
     nu: running mean of the squared gradients, shaped like the params.
     mu: running mean of the gradients when ``centered=True``, else ``None``.
@@ -39,7 +39,7 @@ class RMSpropState(NamedTuple):
 class RMSprop(Optimizer):
     """RMSprop (Keras 3 arguments and defaults), computed as ``optax.rmsprop``.
 
-    With gradient ``g`` (after clipping)::
+    With gradient ``g`` (after clipping):
 
         nu   = rho * nu + (1 - rho) * g**2                       (nu starts at 0)
         mu   = rho * mu + (1 - rho) * g                          (centered only)
@@ -56,9 +56,9 @@ class RMSprop(Optimizer):
         learning_rate: step size, > 0. Default 0.001.
         rho: decay of the running means, in [0, 1). Default 0.9.
         momentum: in [0, 1]. Default 0.
-        epsilon: > 0, added under the square root. Default 1e-7.
+        epsilon: added under the square root; must be > 0. Default 1e-7.
         centered: divide by an estimate of the variance instead of the raw second moment.
-        clipnorm, clipvalue, global_clipnorm: see :class:`Optimizer`.
+        clipnorm, clipvalue, global_clipnorm: see `Optimizer`.
     """
 
     learning_rate: float = 0.001

@@ -21,7 +21,7 @@ from ._base import (
 
 
 class SGDState(NamedTuple):
-    """State of :class:`SGD`.
+    """State of `SGD`.
 
     momentum_buffer: the trace ``t`` (a tree shaped like the params), or ``None`` when
         ``momentum == 0`` (plain SGD keeps no state).
@@ -34,7 +34,7 @@ class SGDState(NamedTuple):
 class SGD(Optimizer):
     """Gradient descent (Keras 3 arguments and defaults), computed as ``optax.sgd``.
 
-    With gradient ``g`` (after clipping), learning rate ``lr`` and ``momentum`` = mu::
+    With gradient ``g`` (after clipping), learning rate ``lr`` and ``momentum`` = mu:
 
         momentum == 0:   update = -lr * g
         otherwise:       t      = g + mu * t                       (t starts at 0)
@@ -49,7 +49,7 @@ class SGD(Optimizer):
         learning_rate: step size, > 0. Default 0.01.
         momentum: in [0, 1]. Default 0.
         nesterov: use Nesterov momentum (ignored when momentum is 0). Default False.
-        clipnorm, clipvalue, global_clipnorm: see :class:`Optimizer`.
+        clipnorm, clipvalue, global_clipnorm: see `Optimizer`.
     """
 
     learning_rate: float = 0.01
