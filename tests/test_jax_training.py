@@ -262,3 +262,21 @@ def test_missing_jax_gives_the_install_hint():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert 'scratchlstm.jax_backend needs JAX: pip install "scratchlstm[jax]"' in done.stdout
+
+
+def test_fit_stops_at_the_first_non_finite_loss_and_matches_the_numpy_backend():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 5, 2)).astype(np.float32)
+    y = 1e3 * rng.normal(size=(32, 1)).astype(np.float32)
+    results = {}
+    for backend in ("numpy", "jax"):
+        model = Sequential([LSTM(4), Dense(1)], seed=0)
+        model.compile(optimizers.SGD(learning_rate=1e4), "mse", backend=backend)
+        with pytest.warns(RuntimeWarning, match="Training stopped"):
+            history = model.fit(x, y, epochs=20, batch_size=8, verbose=0, shuffle=False)
+        assert all(np.isfinite(w).all() for w in model.get_weights())
+        results[backend] = (len(history.history.get("loss", [])), model.get_weights())
+    # The JAX loop reads each loss one batch late, yet stops at the same batch with the same weights.
+    assert results["numpy"][0] == results["jax"][0] < 20
+    for a, b in zip(results["numpy"][1], results["jax"][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3)

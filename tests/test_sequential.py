@@ -114,7 +114,7 @@ def test_non_finite_loss_stops_training_and_keeps_the_last_good_weights():
     model = small_model(optimizer=optimizers.SGD(learning_rate=1e4))
     model.build(x.shape)
     history = callbacks.History()
-    with pytest.warns(RuntimeWarning, match="loss became"):
+    with pytest.warns(RuntimeWarning, match="Training stopped"):
         model.fit(x, y * 1e3, epochs=50, batch_size=8, verbose=0, callbacks=[history])
     assert len(history.history.get("loss", [])) < 50
     assert all(np.isfinite(w).all() for w in model.get_weights())
@@ -161,3 +161,29 @@ def test_stacked_lstms():
     model.compile("adam", "mse")
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)
     assert [w.shape for w in model.get_weights()][:3] == [(1, 24), (6, 24), (24,)]
+
+
+def test_non_finite_gradient_with_a_finite_loss_also_stops_training(monkeypatch):
+    from scratchlstm.models import _numpy_backend
+
+    x, y = sine_task(n=32)
+    model = small_model()
+    model.build(x.shape)
+    before = model.get_weights()
+    calls = []
+    real_backward = _numpy_backend.NumpyBackend.backward
+
+    def backward_that_overflows_on_the_third_batch(self, params, caches, d_y):
+        calls.append(1)
+        grads = real_backward(self, params, caches, d_y)
+        if len(calls) == 3:
+            grads[0]["kernel"] = grads[0]["kernel"] * np.inf
+        return grads
+
+    monkeypatch.setattr(_numpy_backend.NumpyBackend, "backward", backward_that_overflows_on_the_third_batch)
+    with pytest.warns(RuntimeWarning, match=r"non-finite loss or gradient \(loss nan\) at epoch 1, batch 3"):
+        history = model.fit(x, y, epochs=5, batch_size=8, verbose=0, shuffle=False)
+    assert len(calls) == 3 and history.history == {}
+    # Two updates were applied, the third was skipped and training stopped.
+    assert any(not np.array_equal(a, b) for a, b in zip(model.get_weights(), before))
+    assert all(np.isfinite(w).all() for w in model.get_weights())

@@ -166,9 +166,10 @@ def _compiled(layers, loss, metrics, optimizer_config, devices, projection) -> _
 
 
 class JaxTrainingBackend:
-    """The backend protocol on JAX; see the module docstring. Build with :func:`make_training_backend`."""
+    """The backend protocol on JAX; see the module docstring. Build with `make_training_backend`."""
 
     name = "jax"
+    asynchronous = True  # steps are dispatched; the fit loop reads each step's logs one batch late
 
     def __init__(self, model, devices=None, projection=None):
         layers = tuple(_layer_spec(layer.get_config()) for layer in model.layers)

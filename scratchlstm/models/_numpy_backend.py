@@ -7,7 +7,9 @@ Implements the backend protocol that the shared ``fit`` loop drives (the JAX bac
 - ``with_params(state, params) -> state``      (keeps the optimizer state)
 - ``train_step(state, x_batch, y_batch) -> (state, logs)``; ``logs`` holds batch means of the
   loss and metrics. Non-finite loss or gradients leave the state unchanged, and so do all later
-  steps (``state.finite`` is sticky), so the loop keeps the last good weights.
+  steps (``state.finite`` is sticky); a step that was not applied logs a non-finite loss, so
+  the loop stops there and keeps the last good weights.
+- ``asynchronous``: False here, so the loop reads each step's logs right away.
 - ``get_params(state) -> list of dicts of NumPy arrays``
 - ``evaluate(params, x, y, batch_size) -> dict``, ``predict(params, x, batch_size) -> array``
 """
@@ -35,6 +37,7 @@ def _all_finite(tree) -> bool:
 
 class NumpyBackend:
     name = "numpy"
+    asynchronous = False
 
     def __init__(self, model):
         self.layers = list(model.layers)
@@ -75,11 +78,12 @@ class NumpyBackend:
         y_pred, caches = self.forward(state.params, x_batch)
         loss_value = self.loss(y_batch, y_pred)
         logs = self._logs(loss_value, y_batch, y_pred)
+        skipped = state._replace(finite=False), {**logs, "loss": np.asarray(np.nan if np.isfinite(loss_value) else loss_value)}
         if not (state.finite and np.isfinite(loss_value)):
-            return state._replace(finite=False), logs
+            return skipped
         grads = self.backward(state.params, caches, self.loss.gradient(y_batch, y_pred))
         if not _all_finite(grads):
-            return state._replace(finite=False), logs
+            return skipped
         updates, optimizer_state = self.optimizer.update(grads, state.optimizer_state, state.params)
         return NumpyTrainState(apply_updates(state.params, updates), optimizer_state, True), logs
 
