@@ -2,7 +2,7 @@
 
 Everything here takes the parameter dicts of the NumPy reference (Keras layout, gate blocks
 ``[i, f, c, o]``, see ``DESIGN.md`` §2) and works inside a user's own ``jax.jit``, ``jax.grad``
-and ``jax.vmap``::
+and ``jax.vmap``:
 
     import jax, jax.numpy as jnp
     from scratchlstm import jax_backend as jb
@@ -14,7 +14,7 @@ and ``jax.vmap``::
 
     grads = jax.jit(jax.grad(loss))(params, x, y)
 
-``model.compile(..., backend="jax")`` trains through :func:`make_training_backend`: one
+``model.compile(..., backend="jax")`` trains through `make_training_backend`: one
 ``jax.jit``-compiled step per batch (forward, loss, ``value_and_grad``, clipping and the optax
 update), compiled once per epoch shape, data-parallel over all local devices when there are
 several.

@@ -6,7 +6,7 @@ Keras' default ``sum_over_batch_size`` reduction. Cross-entropies on probabiliti
 ``[EPSILON, 1 - EPSILON]`` (Keras' 1e-7); with ``from_logits=True`` they use the log-sum-exp
 form.
 
-``sample_weight`` (shape ``(B,)``) makes the mean a weighted mean over samples::
+``sample_weight`` (shape ``(B,)``) makes the mean a weighted mean over samples:
 
     value = sum_b w_b * sum_{positions p of b} l_bp  /  (sum_b w_b * positions_per_sample)
 

@@ -1,7 +1,7 @@
 """Real optax transforms built from this library's optimizer configs (Keras names and defaults).
 
 ``make_optax(optimizer)`` reads ``optimizer.get_config()`` and passes every hyperparameter to
-optax explicitly (Keras' defaults are not optax's: e.g. Adam's epsilon is 1e-7, not 1e-8)::
+optax explicitly (Keras' defaults are not optax's: e.g. Adam's epsilon is 1e-7, not 1e-8):
 
     SGD      -> optax.sgd(learning_rate, momentum or None, nesterov)
     Adam     -> optax.adam(learning_rate, b1=beta_1, b2=beta_2, eps=epsilon, eps_root=0)

@@ -102,7 +102,7 @@ def _tree_all_finite(tree):
 
 
 class _Compiled:
-    """The jitted step functions for one model structure (cached by :func:`_compiled`)."""
+    """The jitted step functions for one model structure (cached by `_compiled`)."""
 
     def __init__(self, layers, loss, metrics, optimizer_config, devices, projection):
         self.layers, self.loss, self.metrics, self.projection = layers, loss, metrics, projection
@@ -285,7 +285,7 @@ def make_training_backend(model, devices=None, projection=None) -> JaxTrainingBa
     Args:
         model: the model (its layers, optimizer, loss and metric names are read).
         devices: the devices to train on, data-parallel; default all of ``jax.devices()``.
-        projection: where the LSTM computes ``x_t @ kernel`` (see :func:`lstm_forward`);
+        projection: where the LSTM computes ``x_t @ kernel`` (see `lstm_forward`);
             ``None`` for the measured default.
     """
     return JaxTrainingBackend(model, devices, projection)
