@@ -2,7 +2,7 @@
 
 from .activations import get_activation
 from .dense import DenseCache, dense_backward, dense_forward
-from .gradcheck import gradcheck, numerical_gradient, relative_error
+from .gradient_check import gradcheck, numerical_gradient, relative_error
 from .losses import Loss, get_loss
 from .lstm import LSTMCache, lstm_backward, lstm_forward
 
