@@ -1,4 +1,4 @@
-"""The documentation: every Python example in docs/*.md runs, and the site builds strictly.
+"""The documentation: every Python example in README.md and docs/*.md runs, and the site builds strictly.
 
 Each page's ```python blocks run in order in one namespace (a later block may use names from
 an earlier one), in a temporary working directory. A block right after the line
@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-PAGES = sorted(DOCS.rglob("*.md"))
+PAGES = [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
 
 # A fenced ```python block, optionally preceded by a <!-- not-run: reason --> line.
 _BLOCK = re.compile(
@@ -42,14 +42,14 @@ def python_blocks(page: Path) -> list[tuple[int, str, str | None]]:
 
 
 def test_docs_exist_and_have_examples():
-    names = {page.relative_to(DOCS).as_posix() for page in PAGES}
+    names = {page.relative_to(DOCS).as_posix() for page in PAGES if DOCS in page.parents}
     for required in ("index.md", "input-shapes.md", "math.md", "jax.md", "data.md"):
         assert required in names
     assert sum(len(python_blocks(page)) for page in PAGES) >= 10
 
 
 @pytest.mark.parametrize(
-    "page", [p for p in PAGES if python_blocks(p)], ids=lambda p: p.relative_to(DOCS).as_posix()
+    "page", [p for p in PAGES if python_blocks(p)], ids=lambda p: p.relative_to(ROOT).as_posix()
 )
 def test_python_examples_run(page, tmp_path, monkeypatch):
     blocks = python_blocks(page)
