@@ -1,10 +1,10 @@
 """scratchlstm: an LSTM from scratch in NumPy, with a jax.jit path that trains the same model fast.
 
-Importing this package loads NumPy only. ``scratchlstm.jax_backend`` (needs the ``jax`` extra)
-is imported on first use.
+Importing this package loads NumPy only. ``scratchlstm.jax_backend`` (needs the ``jax`` extra),
+``scratchlstm.data`` and ``scratchlstm.datasets`` are imported on first use.
 """
 
-from . import callbacks, data, datasets, initializers, losses, metrics, optimizers
+from . import callbacks, initializers, losses, metrics, optimizers
 from ._numpy import gradcheck, lstm_backward, lstm_forward
 from .layers import LSTM, Dense
 from .models import Sequential, load_model
@@ -30,10 +30,14 @@ __all__ = [
 ]
 
 
+_LAZY_SUBMODULES = ("data", "datasets", "jax_backend")
+
+
 def __getattr__(name):
-    # Lazy: importing JAX costs seconds, and it is an optional extra.
-    if name == "jax_backend":
+    # Lazy: importing JAX costs seconds and is an optional extra; the data tools are not needed
+    # to build or train a model, and skipping them keeps `import scratchlstm` fast.
+    if name in _LAZY_SUBMODULES:
         import importlib
 
-        return importlib.import_module(".jax_backend", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
