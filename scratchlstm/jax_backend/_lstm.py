@@ -14,8 +14,16 @@ For t = 1..T (one ``lax.scan`` step each, so compile time does not grow with T):
     c_t        = f * c_{t-1} + i * g
     h_t        = o * tanh(c_t)
 
-Gradients come from JAX's reverse mode through the scan; the tests check them against the
-hand-written BPTT of the reference.
+Gradients: by default (``gradient="bptt"``) a ``jax.custom_vjp`` runs the reference's
+hand-written BPTT as a reverse ``lax.scan`` (one fused elementwise pass and one GEMM per step),
+then computes the weight and input gradients as one GEMM each over all ``T*B`` rows, instead of
+``T`` small accumulations inside the scan. ``gradient="autodiff"`` uses JAX's own reverse mode
+through the forward scan. The tests check both against the reference BPTT. The custom VJP
+has no forward mode: ``jax.jvp``/``jacfwd`` need ``gradient="autodiff"``.
+
+Measured on the 2-core CPU (``benchmarks/bench_lstm.py``, ms per train step, autodiff -> bptt):
+LT = (16, 1000, 8, 64) 135-142 -> 109-118, M = (64, 100, 32, 128) about equal (~120),
+L = (256, 50, 64, 256) 481-510 -> 540-567 (GEMM-bound; the bulk GEMMs gain nothing there).
 
 Where the input projection ``x_t @ kernel`` happens is a measured choice (``DESIGN.md`` §4):
 inside the scanned step (one small GEMM per step, the default) or as one ``(T*B, I) @ (I, 4H)``
@@ -29,12 +37,15 @@ materialised. ``lax.scan(unroll=k)`` for k = 2, 4, 8 was no faster and compiles 
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 # Measured with benchmarks/bench_lstm.py on the 2-core CPU this was developed on; see there.
 DEFAULT_PROJECTION = "inside"
+DEFAULT_GRADIENT = "bptt"
 
 
 def _static_shape(value, name: str) -> tuple:
@@ -94,7 +105,9 @@ def _unpack_state(initial_state, batch: int, units: int):
     return h0, c0
 
 
-def lstm_forward(params, x, initial_state=None, *, projection: str | None = None, unroll: int = 1):
+def lstm_forward(
+    params, x, initial_state=None, *, projection: str | None = None, unroll: int = 1, gradient: str | None = None
+):
     """Run the LSTM over a whole sequence; pure, so usable under ``jit``, ``grad`` and ``vmap``.
 
     Args:
@@ -107,6 +120,13 @@ def lstm_forward(params, x, initial_state=None, *, projection: str | None = None
             to rounding; ``None`` uses the measured default (``DEFAULT_PROJECTION``).
         unroll: passed to ``lax.scan`` (steps per loop iteration); 1 keeps compile time
             independent of ``T``.
+        gradient: how reverse mode differentiates the recurrence. ``"bptt"``: a
+            ``jax.custom_vjp`` with the reference's hand-written BPTT (a reverse ``lax.scan`` for
+            the recurrent part, then the weight gradients as one GEMM over all ``T*B`` rows);
+            ``"autodiff"``: JAX's own reverse mode through the forward scan. Same numbers up to
+            rounding. ``"bptt"`` supports ``grad``, ``vjp``, ``jit`` and ``vmap`` but not
+            forward mode (``jvp``, ``jacfwd``); use ``"autodiff"`` for those. ``None`` uses the
+            measured default (``DEFAULT_GRADIENT``).
 
     Returns:
         ``(outputs, (h_T, c_T))``: ``outputs`` is ``(B, T, H)`` holding ``h_1..h_T``; ``h_T`` and
@@ -156,7 +176,25 @@ def lstm_forward(params, x, initial_state=None, *, projection: str | None = None
     h0 = jnp.zeros((batch, units), dtype) if h0 is None else jnp.asarray(h0, dtype)
     c0 = jnp.zeros((batch, units), dtype) if c0 is None else jnp.asarray(c0, dtype)
     xs = jnp.swapaxes(jnp.asarray(x, dtype), 0, 1)  # (T, B, I), scanned over its first axis
-    H = units
+
+    gradient = DEFAULT_GRADIENT if gradient is None else gradient
+    if gradient == "bptt":
+        hs, h, c = _lstm_scan_bptt(projection, unroll, kernel, recurrent, bias, h0, c0, xs)
+    elif gradient == "autodiff":
+        hs, h, c, _ = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, False)
+    else:
+        raise ValueError(f"gradient must be 'bptt' or 'autodiff', got {gradient!r}")
+    return jnp.swapaxes(hs, 0, 1), (h, c)
+
+
+def _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep: bool):
+    """The forward scan, time-major: ``(hs, h_T, c_T, saved)``.
+
+    With ``keep``, ``saved`` is ``(T, B, 6H)``: per step ``[i, f, g, o, c_{t-1}, h_t]``, what the
+    hand-written backward needs, written as one slab per step (each scanned output costs a
+    separate update per step on the CPU); otherwise it is ``None``.
+    """
+    H = h0.shape[-1]
 
     def cell(carry, z_input):
         """One step; ``z_input`` is ``x_t @ kernel + bias`` or ``x_t`` (projection inside)."""
@@ -168,11 +206,76 @@ def lstm_forward(params, x, initial_state=None, *, projection: str | None = None
         f = jax.nn.sigmoid(z[:, H : 2 * H])
         g = jnp.tanh(z[:, 2 * H : 3 * H])
         o = jax.nn.sigmoid(z[:, 3 * H :])
+        c_prev = c
         c = f * c + i * g
         h = o * jnp.tanh(c)
-        return (h, c), h
+        return (h, c), (jnp.concatenate([i, f, g, o, c_prev, h], axis=-1) if keep else h)
 
     if projection == "outside":
         xs = xs @ kernel + bias  # (T, B, 4H): one GEMM over all T*B rows
-    (h, c), hs = lax.scan(cell, (h0, c0), xs, unroll=unroll)
-    return jnp.swapaxes(hs, 0, 1), (h, c)
+    (h, c), stacked = lax.scan(cell, (h0, c0), xs, unroll=unroll)
+    if keep:
+        return stacked[..., 5 * H :], h, c, stacked
+    return stacked, h, c, None
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
+def _lstm_scan_bptt(projection, unroll, kernel, recurrent, bias, h0, c0, xs):
+    """``(hs, h_T, c_T)`` of the forward scan, differentiated by `_bptt_backward`."""
+    hs, h, c, _ = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, False)
+    return hs, h, c
+
+
+def _bptt_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs):
+    hs, h, c, saved = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, True)
+    return (hs, h, c), (kernel, recurrent, h0, c0, xs, saved)
+
+
+def _bptt_backward(projection, unroll, residuals, cotangents):
+    """The reference's BPTT (``scratchlstm._numpy.lstm.lstm_backward``) as a reverse scan.
+
+    Walking t = T..1 with the carried ``dh``, ``dc``::
+
+        dh   += d_outputs_t
+        dc   += dh * o * (1 - tanh(c_t)^2)
+        dz_t  = [dc * g * i(1-i), dc * c_{t-1} * f(1-f), dc * i * (1-g^2), dh * tanh(c_t) * o(1-o)]
+        dh    = dz_t @ recurrent_kernel.T ;  dc = dc * f
+
+    The step reads one ``(B, 6H)`` slab of the forward's residuals and recomputes
+    ``c_t = f * c_{t-1} + i * g`` and ``tanh(c_t)``; all its elementwise work fuses, so a step
+    is a few small kernels and one GEMM (computing the local slopes for all t before the scan
+    measured slower: it streams ``(T, B, 6H)`` arrays through memory twice). After the scan,
+    one GEMM each over all ``T*B`` rows gives the kernel, recurrent kernel and input gradients
+    (rather than ``T`` small accumulations inside the scan).
+    """
+    kernel, recurrent, h0, c0, xs, saved = residuals
+    d_hs, d_h, d_c = cotangents
+    H = h0.shape[-1]
+    recurrent_t = recurrent.T
+
+    def step(carry, inputs):
+        dh, dc = carry
+        d_out, slab = inputs
+        i, f, g, o, c_prev = (slab[:, k * H : (k + 1) * H] for k in range(5))
+        tanh_c = jnp.tanh(f * c_prev + i * g)
+        dh = dh + d_out
+        dc = dc + dh * o * (1 - tanh_c * tanh_c)
+        dz = jnp.concatenate(
+            [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), dh * tanh_c * o * (1 - o)],
+            axis=-1,
+        )
+        return (dz @ recurrent_t, dc * f), dz
+
+    (d_h0, d_c0), dzs = lax.scan(step, (d_h, d_c), (d_hs, saved), reverse=True, unroll=unroll)
+    # One GEMM each over all T*B rows, contracting the time and batch axes together
+    # (dot_general rather than reshapes: the traced program stays independent of T).
+    rows = (((0, 1), (0, 1)), ((), ()))
+    previous_hiddens = jnp.concatenate([h0[None], saved[:-1, :, 5 * H :]], axis=0)
+    d_kernel = lax.dot_general(xs, dzs, rows)
+    d_recurrent = lax.dot_general(previous_hiddens, dzs, rows)
+    d_bias = jnp.sum(dzs, axis=(0, 1))
+    d_xs = jnp.einsum("tbg,ig->tbi", dzs, kernel)
+    return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs
+
+
+_lstm_scan_bptt.defvjp(_bptt_forward, _bptt_backward)
