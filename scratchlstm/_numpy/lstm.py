@@ -293,19 +293,28 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None):
         d_cell += d_c_final
 
     recurrent_transposed = np.asarray(params["recurrent_kernel"], dtype=dtype).T  # (4H, H) view
-    d_preactivations, cell_slope = _local_gate_slopes(cache)
+    # The local slopes are computed a block of steps at a time, just before the loop reaches
+    # them, so that each block's (k, B, 4H) slab is still in cache when the loop reads it.
+    block = max(1, _SLOPE_BLOCK_ELEMENTS // (batch * 4 * units))
+    d_preactivations = np.empty_like(cache.gates)
+    cell_slope_buffer = np.empty((min(block, steps), batch, units), dtype=dtype)
     d_cell_from_hidden = np.empty((batch, units), dtype=dtype)
-    for t in range(steps - 1, -1, -1):
-        if d_outputs_time_major is not None:
-            d_hidden += d_outputs_time_major[t]
-        dz = d_preactivations[t]  # holds the local slopes; becomes dz_t
-        np.multiply(d_hidden, cell_slope[t], out=d_cell_from_hidden)
-        d_cell += d_cell_from_hidden  # dc_t += dh * o * (1 - tanh(c_t)^2)
-        dz_ifg = dz[:, : 3 * H].reshape(batch, 3, units)  # (B, 3, H) view of [i, f, g]
-        dz_ifg *= d_cell[:, None, :]  # [di*i(1-i), df*f(1-f), dg*(1-g^2)]
-        dz[:, 3 * H :] *= d_hidden  # do * o(1-o)
-        d_cell *= cache.gates[t, :, H : 2 * H]  # dc_{t-1} = dc_t * f
-        np.matmul(dz, recurrent_transposed, out=d_hidden)  # dh_{t-1}
+    f_gates = cache.gates[:, :, H : 2 * H]
+    for stop in range(steps, 0, -block):
+        start = max(0, stop - block)
+        cell_slope = cell_slope_buffer[: stop - start]
+        _local_gate_slopes(cache, start, stop, d_preactivations[start:stop], cell_slope)
+        for t in range(stop - 1, start - 1, -1):
+            if d_outputs_time_major is not None:
+                d_hidden += d_outputs_time_major[t]
+            dz = d_preactivations[t]  # holds the local slopes; becomes dz_t
+            np.multiply(d_hidden, cell_slope[t - start], out=d_cell_from_hidden)
+            d_cell += d_cell_from_hidden  # dc_t += dh * o * (1 - tanh(c_t)^2)
+            dz_ifg = dz[:, : 3 * H].reshape(batch, 3, units)  # (B, 3, H) view of [i, f, g]
+            dz_ifg *= d_cell[:, None, :]  # [di*i(1-i), df*f(1-f), dg*(1-g^2)]
+            dz[:, 3 * H :] *= d_hidden  # do * o(1-o)
+            d_cell *= f_gates[t]  # dc_{t-1} = dc_t * f
+            np.matmul(dz, recurrent_transposed, out=d_hidden)  # dh_{t-1}
 
     flat_dz = d_preactivations.reshape(steps * batch, 4 * units)
     kernel = np.asarray(params["kernel"], dtype=dtype)
@@ -319,34 +328,38 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None):
     return grads, d_x, (d_hidden, d_cell)
 
 
-def _local_gate_slopes(cache: LSTMCache):
-    """Everything in ``dz`` that does not depend on the carried ``dh``, ``dc``, for all t at once.
+# Elements of (k, B, 4H) per block of local slopes in the backward pass (1 MiB in float32):
+# large enough that a block's passes are not dominated by per-call overhead (T = 1000, B = 16),
+# small enough to stay in the L2/L3 cache (B = 256, H = 256 gives one step per block).
+_SLOPE_BLOCK_ELEMENTS = 2**18
 
-    Returns ``(slopes, cell_slope)``: ``slopes (T, B, 4H)`` holds, per gate block,
-    ``[g*i(1-i), c_{t-1}*f(1-f), i*(1-g^2), tanh(c_t)*o(1-o)]`` so that
-    ``dz_t = slopes_t * [dc_t, dc_t, dc_t, dh_t]``; ``cell_slope (T, B, H)`` is
-    ``o * (1 - tanh(c_t)^2)`` so that ``dc_t += dh_t * cell_slope_t``. Computing them in a few
-    whole-array passes leaves the sequential loop with five elementwise operations per step.
+
+def _local_gate_slopes(cache: LSTMCache, start: int, stop: int, slopes: np.ndarray, cell_slope: np.ndarray):
+    """Everything in ``dz`` that does not depend on the carried ``dh``, ``dc``, for steps ``start..stop-1``.
+
+    Writes ``slopes (k, B, 4H)``, per gate block ``[g*i(1-i), c_{t-1}*f(1-f), i*(1-g^2),
+    tanh(c_t)*o(1-o)]``, so that ``dz_t = slopes_t * [dc_t, dc_t, dc_t, dh_t]``, and
+    ``cell_slope (k, B, H)``, ``o * (1 - tanh(c_t)^2)``, so that ``dc_t += dh_t * cell_slope_t``
+    (``k = stop - start``). Computing them in a few whole-block passes leaves the sequential
+    loop with five elementwise operations per step.
     """
     H = cache.units
-    gates = cache.gates
+    gates = cache.gates[start:stop]
     i, f, g, o = (gates[..., k * H : (k + 1) * H] for k in range(4))
-    slopes = np.empty_like(gates)
     slope_i, slope_f, slope_g, slope_o = (slopes[..., k * H : (k + 1) * H] for k in range(4))
     for slope, gate in ((slope_i, i), (slope_f, f), (slope_o, o)):
         np.subtract(1.0, gate, out=slope)
         slope *= gate  # sigmoid'(z) = s(1 - s)
     slope_i *= g
-    slope_f *= cache.cells[:-1]
+    slope_f *= cache.cells[start:stop]
     np.multiply(g, g, out=slope_g)
     np.subtract(1.0, slope_g, out=slope_g)
     slope_g *= i  # i * tanh'(z_c)
-    cell_slope = _tanh(cache.cells[1:], out=np.empty_like(cache.cells[1:]))  # (T, B, H) tanh(c_t)
+    _tanh(cache.cells[start + 1 : stop + 1], out=cell_slope)  # tanh(c_t)
     slope_o *= cell_slope
     np.multiply(cell_slope, cell_slope, out=cell_slope)
     np.subtract(1.0, cell_slope, out=cell_slope)
     cell_slope *= o
-    return slopes, cell_slope
 
 
 def _unpack_state(initial_state, batch: int, units: int):
