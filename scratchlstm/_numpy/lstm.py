@@ -134,8 +134,17 @@ def _gate_prescale(units: int, dtype) -> np.ndarray:
     return scale
 
 
+# Below this many elements NumPy's own tanh (one call) beats the six-pass exp form, whose
+# per-call overhead dominates (measured: 1024 elements 8 vs 11 us, 8192 elements 59 vs 43 us).
+_NATIVE_TANH_ELEMENTS = 2048
+# Up to this many elements per step, the candidate's 2 s - 1 runs over the whole (B, 4H) row.
+_WHOLE_ROW_ELEMENTS = 2**14
+
+
 def _tanh(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``tanh(x) = 2 / (1 + exp(-2x)) - 1`` written into ``out`` (see `_gate_prescale`)."""
+    if x.size <= _NATIVE_TANH_ELEMENTS:
+        return np.tanh(x, out=out)
     np.multiply(x, -2.0, out=out)
     with np.errstate(over="ignore"):  # exp -> inf gives 1 / inf = 0: the right limit
         np.exp(out, out=out)
@@ -217,22 +226,34 @@ def lstm_forward(params: dict, x, initial_state=None):
     input_times_candidate = np.empty((batch, units), dtype=dtype)
     tanh_cell = np.empty((batch, units), dtype=dtype)
     H = units
-    for t in range(steps):
-        z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, pre-scaled
-        np.matmul(hiddens[t], recurrent_scaled, out=recurrent_term)
-        z += recurrent_term
-        with np.errstate(over="ignore"):
+    # g = 2 sigmoid(2 z_c) - 1: on small batches two passes over the whole contiguous (B, 4H)
+    # row with per-column factors beat two passes over the strided (B, H) block.
+    whole_row = batch * 4 * units <= _WHOLE_ROW_ELEMENTS
+    if whole_row:
+        row_scale = np.ones(4 * units, dtype=dtype)
+        row_scale[2 * H : 3 * H] = 2.0
+        row_shift = np.zeros(4 * units, dtype=dtype)
+        row_shift[2 * H : 3 * H] = -1.0
+    with np.errstate(over="ignore"):  # exp -> inf gives 1 / inf = 0: the right limit
+        for t in range(steps):
+            z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, pre-scaled
+            np.matmul(hiddens[t], recurrent_scaled, out=recurrent_term)
+            z += recurrent_term
             np.exp(z, out=z)
-        z += 1.0
-        np.reciprocal(z, out=z)  # sigmoid(z) on i, f, o; sigmoid(2 z_c) on c
-        i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
-        g *= 2.0
-        g -= 1.0  # tanh(z_c)
-        np.multiply(f, cells[t], out=cells[t + 1])
-        np.multiply(i, g, out=input_times_candidate)
-        cells[t + 1] += input_times_candidate
-        _tanh(cells[t + 1], out=tanh_cell)
-        np.multiply(o, tanh_cell, out=hiddens[t + 1])
+            z += 1.0
+            np.reciprocal(z, out=z)  # sigmoid(z) on i, f, o; sigmoid(2 z_c) on c
+            i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
+            if whole_row:
+                z *= row_scale
+                z += row_shift  # tanh(z_c)
+            else:
+                g *= 2.0
+                g -= 1.0  # tanh(z_c)
+            np.multiply(f, cells[t], out=cells[t + 1])
+            np.multiply(i, g, out=input_times_candidate)
+            cells[t + 1] += input_times_candidate
+            _tanh(cells[t + 1], out=tanh_cell)
+            np.multiply(o, tanh_cell, out=hiddens[t + 1])
 
     cache = LSTMCache(inputs_time_major, gates, cells, hiddens)
     return cache.h, (hiddens[-1].copy(), cells[-1].copy()), cache
