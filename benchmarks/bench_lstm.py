@@ -15,15 +15,21 @@ Usage::
 
 Prints markdown tables: median ms per train step and per forward pass, sequences per second,
 peak memory per train step (NumPy: tracemalloc peak; JAX: XLA's temp + output buffers of the
-compiled step; PyTorch: not measured), and the JAX compile time of the train step at
-T = 25, 100, 1000 (flat: ``lax.scan`` compiles one step whatever T is).
+compiled step; PyTorch: not measured) and its ratio to the activations BPTT must keep plus
+the parameters; the NumPy GEMM-only forward (the input GEMM and T recurrent GEMMs, nothing
+else: a floor for the forward pass); the ratios of each backend to PyTorch; the JAX compile
+time of the train step at T = 25, 100, 1000 (flat: ``lax.scan`` compiles one step whatever T
+is); the JAX ``fit`` overhead (an epoch of ``fit`` against batches x the jitted step); and the
+time ``import scratchlstm`` takes in a fresh interpreter (and whether it loaded jax).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -70,6 +76,32 @@ def make_model(config, dtype, backend):
     model.compile(optimizer=optimizers.Adam(1e-3), loss="mse", backend=backend)
     model.build((None, steps, features), np.dtype(dtype))
     return model
+
+
+def activation_bound_bytes(config, dtype) -> int:
+    """What BPTT must keep, ``B*T*6H`` values (gates 4H, cell, hidden), plus the parameters."""
+    batch, steps, features, units = config
+    params = features * 4 * units + units * 4 * units + 4 * units + units + 1  # LSTM + Dense(1)
+    return (batch * steps * 6 * units + params) * np.dtype(dtype).itemsize
+
+
+def gemm_only_forward_ms(config, dtype, args) -> float:
+    """The NumPy forward's GEMMs alone: ``(T*B, I) @ (I, 4H)`` once, then T ``(B, H) @ (H, 4H)``."""
+    batch, steps, features, units = config
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(steps * batch, features)).astype(dtype)
+    kernel = rng.normal(size=(features, 4 * units)).astype(dtype)
+    recurrent = rng.normal(size=(units, 4 * units)).astype(dtype)
+    gates = np.empty((steps, batch, 4 * units), dtype)
+    hiddens = rng.normal(size=(steps, batch, units)).astype(dtype)
+    step = np.empty((batch, 4 * units), dtype)
+
+    def forward():
+        np.matmul(x, kernel, out=gates.reshape(steps * batch, 4 * units))
+        for t in range(steps):
+            np.matmul(hiddens[t], recurrent, out=step)
+
+    return median_ms(forward, args.repeats, args.max_seconds)
 
 
 # --- backends: each returns {"train": ms, "forward": ms, "memory": bytes or None} ------------------
@@ -181,6 +213,71 @@ def jax_compile_seconds(dtype, projection=None) -> dict:
     return seconds
 
 
+def jax_fit_overhead(config, dtype, args, batches: int = 8) -> dict:
+    """An epoch of ``model.fit`` on the JAX backend against ``batches`` x the jitted train step.
+
+    ``fit`` runs after one warm-up epoch (compilation excluded), silent, without shuffling;
+    the step time is the median of the bare ``train_step`` calls (``bench_jax``'s "train").
+    """
+    batch, steps, features, _ = config
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(batch * batches, steps, features)).astype(dtype)
+    y = rng.normal(size=(batch * batches, 1)).astype(dtype)
+    model = make_model(config, dtype, "jax")
+    model.fit(x, y, epochs=1, batch_size=batch, verbose=0, shuffle=False)  # compile
+    times = []
+    for _ in range(max(3, args.repeats // 3)):
+        t0 = time.perf_counter()
+        model.fit(x, y, epochs=1, batch_size=batch, verbose=0, shuffle=False)
+        times.append(time.perf_counter() - t0)
+    epoch_ms = 1e3 * statistics.median(times)
+    step_ms = bench_jax(config, dtype, args)["train"]
+    return {"epoch": epoch_ms, "step": step_ms, "batches": batches, "ratio": epoch_ms / (batches * step_ms)}
+
+
+def import_seconds(runs: int = 5) -> tuple:
+    """Median seconds of ``import scratchlstm`` in a fresh interpreter, and whether jax got loaded."""
+    code = (
+        "import sys, time; t = time.perf_counter(); import scratchlstm; "
+        "print(time.perf_counter() - t, 'jax' in sys.modules)"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    results = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+        seconds, jax_loaded = out.stdout.split()
+        results.append((float(seconds), jax_loaded == "True"))
+    return statistics.median(r[0] for r in results), any(r[1] for r in results)
+
+
+def versions() -> str:
+    parts = [f"Python {platform.python_version()}", f"numpy {np.__version__}"]
+    for name in ("jax", "optax", "torch"):
+        try:
+            module = __import__(name)
+            parts.append(f"{name} {module.__version__}")
+        except ImportError:
+            pass
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        parts.append(f"BLAS {blas.get('name')} {blas.get('version')}")
+    except Exception:  # noqa: BLE001 - informational only
+        pass
+    threads = os.environ.get("OPENBLAS_NUM_THREADS")
+    parts.append(f"OPENBLAS_NUM_THREADS={threads}" if threads else "OPENBLAS_NUM_THREADS unset")
+    return ", ".join(parts)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def torch_available() -> bool:
     try:
         import torch  # noqa: F401
@@ -199,6 +296,9 @@ def main(argv=None) -> None:
     parser.add_argument("--projection", choices=["default", "inside", "outside", "both"], default="default",
                         help="JAX: input projection inside the scanned step or one GEMM before it")
     parser.add_argument("--no-compile-times", action="store_true", help="skip the JAX compile-time table")
+    parser.add_argument("--fit-configs", nargs="*", default=["S", "M"], choices=list(CONFIGS),
+                        help="configs for the JAX fit-overhead table (none to skip)")
+    parser.add_argument("--no-import-time", action="store_true", help="skip timing `import scratchlstm`")
     args = parser.parse_args(argv)
 
     if args.dtype == "float64" and "jax" in args.backends:
@@ -222,21 +322,47 @@ def main(argv=None) -> None:
         else:
             runs.append(("PyTorch nn.LSTM (2 threads)", bench_torch))
 
-    cpu = f"{os.cpu_count()} CPUs"
-    print(f"## Train step (LSTM(H) + Dense(1), MSE, Adam) and forward pass, {args.dtype}, {cpu}\n")
-    print("| config (B, T, I, H) | backend | train ms | train seq/s | forward ms | forward seq/s | peak memory / train step |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print(f"Machine: {cpu_model()}, {os.cpu_count()} CPUs; {versions()}\n")
+    print(f"## Train step (LSTM(H) + Dense(1), MSE, Adam) and forward pass, {args.dtype}\n")
+    print("| config (B, T, I, H) | backend | train ms | train seq/s | forward ms | forward seq/s "
+          "| peak memory / train step | memory / (6H·B·T + params) |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    results = {}  # (config, label) -> result
     for config_name in args.configs:
         config = CONFIGS[config_name]
+        bound = activation_bound_bytes(config, args.dtype)
         for label, run in runs:
-            result = run(config, args.dtype, args)
+            result = results[config_name, label] = run(config, args.dtype, args)
             batch = config[0]
-            memory = "n/a" if result["memory"] is None else f"{result['memory'] / 2**20:.1f} MiB"
+            if result["memory"] is None:
+                memory = ratio = "n/a"
+            else:
+                memory, ratio = f"{result['memory'] / 2**20:.1f} MiB", f"{result['memory'] / bound:.2f}"
             print(
                 f"| {config_name} {config} | {label} | {result['train']:.2f} | {batch / result['train'] * 1e3:,.0f} "
-                f"| {result['forward']:.2f} | {batch / result['forward'] * 1e3:,.0f} | {memory} |",
+                f"| {result['forward']:.2f} | {batch / result['forward'] * 1e3:,.0f} | {memory} | {ratio} |",
                 flush=True,
             )
+
+    torch_label = "PyTorch nn.LSTM (2 threads)"
+    if "numpy" in backends or any(name != torch_label for _, name in results):
+        print("\n## Ratios (lower is faster)\n")
+        print("| config | backend | train / PyTorch train | forward / PyTorch forward "
+              "| NumPy GEMM-only forward ms | NumPy train / (3 x GEMM-only forward) |")
+        print("| --- | --- | ---: | ---: | ---: | ---: |")
+        for config_name in args.configs:
+            config = CONFIGS[config_name]
+            gemm = gemm_only_forward_ms(config, args.dtype, args) if "numpy" in backends else None
+            reference = results.get((config_name, torch_label))
+            for label, _ in runs:
+                if label == torch_label:
+                    continue
+                result = results[config_name, label]
+                train_ratio = f"{result['train'] / reference['train']:.2f}" if reference else "n/a"
+                forward_ratio = f"{result['forward'] / reference['forward']:.2f}" if reference else "n/a"
+                numpy_row = label == "NumPy reference" and gemm is not None
+                gemm_cells = f"{gemm:.2f} | {result['train'] / (3 * gemm):.2f}" if numpy_row else " | "
+                print(f"| {config_name} | {label} | {train_ratio} | {forward_ratio} | {gemm_cells} |", flush=True)
 
     if "jax" in backends and not args.no_compile_times:
         print(f"\n## JAX train-step compile time (B=16, I=8, H=64, {args.dtype})\n")
@@ -244,9 +370,24 @@ def main(argv=None) -> None:
         print("| --- |" + " ---: |" * len(COMPILE_STEPS))
         seconds = jax_compile_seconds(args.dtype)
         print("| compile s | " + " | ".join(f"{seconds[t]:.2f}" for t in COMPILE_STEPS) + " |")
+
+    if "jax" in backends and args.fit_configs:
+        print(f"\n## JAX fit overhead: one epoch of `fit` vs batches x jitted step ({args.dtype})\n")
+        print("| config | batches | epoch ms | step ms | epoch / (batches x step) |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for config_name in args.fit_configs:
+            fit = jax_fit_overhead(CONFIGS[config_name], args.dtype, args)
+            print(f"| {config_name} {CONFIGS[config_name]} | {fit['batches']} | {fit['epoch']:.1f} "
+                  f"| {fit['step']:.2f} | {fit['ratio']:.2f} |", flush=True)
+
+    if not args.no_import_time:
+        seconds, jax_loaded = import_seconds()
+        print(f"\n`import scratchlstm`: {seconds:.3f} s (median of 5 fresh interpreters); "
+              f"jax loaded: {'yes' if jax_loaded else 'no'}")
     print(
         "\nMemory: NumPy is the tracemalloc peak of one step; JAX is XLA's temp + output buffers of "
-        "the compiled step (parameters and inputs excluded); PyTorch is not measured."
+        "the compiled step (parameters and inputs excluded); PyTorch is not measured. The bound is "
+        "B·T·6H values (gates, cells, hiddens) plus the LSTM and Dense parameters."
     )
 
 
