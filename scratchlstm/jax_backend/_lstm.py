@@ -21,9 +21,10 @@ then computes the weight and input gradients as one GEMM each over all ``T*B`` r
 through the forward scan. The tests check both against the reference BPTT. The custom VJP
 has no forward mode: ``jax.jvp``/``jacfwd`` need ``gradient="autodiff"``.
 
-Measured on the 2-core CPU (``benchmarks/bench_lstm.py``, ms per train step, autodiff -> bptt):
-LT = (16, 1000, 8, 64) 135-142 -> 109-118, M = (64, 100, 32, 128) about equal (~120),
-L = (256, 50, 64, 256) 481-510 -> 540-567 (GEMM-bound; the bulk GEMMs gain nothing there).
+Measured on the 2-core CPU (``benchmarks/bench_lstm.py``, ms per train step, interleaved,
+autodiff -> bptt): LT = (16, 1000, 8, 64) 144-152 -> 111-122, M = (64, 100, 32, 128)
+108-110 -> 111-112, L = (256, 50, 64, 256) 527-564 -> 530-550 (GEMM-bound). See
+``docs/performance.md``.
 
 Where the input projection ``x_t @ kernel`` happens is a measured choice (``DESIGN.md`` §4):
 inside the scanned step (one small GEMM per step, the default) or as one ``(T*B, I) @ (I, 4H)``
@@ -270,9 +271,11 @@ def _bptt_backward(projection, unroll, residuals, cotangents):
     # One GEMM each over all T*B rows, contracting the time and batch axes together
     # (dot_general rather than reshapes: the traced program stays independent of T).
     rows = (((0, 1), (0, 1)), ((), ()))
+    # [x_t, h_{t-1}] side by side: the kernel and recurrent-kernel gradients in one GEMM.
     previous_hiddens = jnp.concatenate([h0[None], saved[:-1, :, 5 * H :]], axis=0)
-    d_kernel = lax.dot_general(xs, dzs, rows)
-    d_recurrent = lax.dot_general(previous_hiddens, dzs, rows)
+    features = xs.shape[-1]
+    d_weights = lax.dot_general(jnp.concatenate([xs, previous_hiddens], axis=-1), dzs, rows)
+    d_kernel, d_recurrent = d_weights[:features], d_weights[features:]
     d_bias = jnp.sum(dzs, axis=(0, 1))
     d_xs = jnp.einsum("tbg,ig->tbi", dzs, kernel)
     return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs
