@@ -6,7 +6,7 @@ backward + Adam update, on one batch ``x (B, T, I)``. NumPy and JAX run the libr
 training backends (``scratchlstm.models._numpy_backend`` and ``scratchlstm.jax_backend``);
 PyTorch runs ``nn.LSTM`` + ``nn.Linear`` + ``torch.optim.Adam`` with ``torch.set_num_threads(2)``.
 
-Usage::
+Usage:
 
     python benchmarks/bench_lstm.py                          # all configs, all backends
     python benchmarks/bench_lstm.py --configs S M --repeats 20

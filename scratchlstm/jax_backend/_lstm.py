@@ -1,13 +1,13 @@
 """The LSTM forward pass as a pure JAX function built on ``lax.scan``.
 
 Shapes: ``B`` batch, ``T`` time steps, ``I`` input features, ``H`` units. Same parameter dict
-and gate order as the NumPy reference (``scratchlstm._numpy.lstm``)::
+and gate order as the NumPy reference (``scratchlstm._numpy.lstm``):
 
     kernel            (I, 4H)   column blocks [i, f, c, o]
     recurrent_kernel  (H, 4H)
     bias              (4H,)     optional
 
-For t = 1..T (one ``lax.scan`` step each, so compile time does not grow with T)::
+For t = 1..T (one ``lax.scan`` step each, so compile time does not grow with T):
 
     z_t        = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias        (B, 4H)
     i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
@@ -136,14 +136,14 @@ def lstm_forward(
     The dtype is the promotion of the inputs: float32 by default, float64 when
     ``jax_enable_x64`` is on and an input is float64 (integer inputs become float32).
 
-    Equations, for t = 1..T::
+    Equations, for t = 1..T:
 
         z_t = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias
         i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
         c_t = f * c_{t-1} + i * g
         h_t = o * tanh(c_t)
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> params = {"kernel": rng.normal(size=(3, 8)).astype("float32"),
@@ -235,7 +235,7 @@ def _bptt_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs):
 def _bptt_backward(projection, unroll, residuals, cotangents):
     """The reference's BPTT (``scratchlstm._numpy.lstm.lstm_backward``) as a reverse scan.
 
-    Walking t = T..1 with the carried ``dh``, ``dc``::
+    Walking t = T..1 with the carried ``dh``, ``dc``:
 
         dh   += d_outputs_t
         dc   += dh * o * (1 - tanh(c_t)^2)

@@ -48,7 +48,7 @@ class _EpochLogs:
 
 
 def run_fit(model, backend, x, y, *, epochs, batch_size, validation, shuffle, callbacks, verbose, rng):
-    """Train ``model`` in place and return its :class:`History`.
+    """Train ``model`` in place and return its `History`.
 
     Args:
         model: a built, compiled ``Sequential`` (source of truth for the NumPy weights).
