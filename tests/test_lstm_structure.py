@@ -284,3 +284,22 @@ def test_matches_torch_lstm():
     np.testing.assert_allclose(module.weight_ih_l0.grad.numpy().T, grads["kernel"], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(module.weight_hh_l0.grad.numpy().T, grads["recurrent_kernel"], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(module.bias_ih_l0.grad.numpy(), grads["bias"], rtol=1e-10, atol=1e-12)
+
+
+def test_backward_without_input_gradient_gives_the_same_weight_gradients():
+    from scratchlstm._numpy import dense_backward, dense_forward
+
+    rng = np.random.default_rng(5)
+    params = {"kernel": rng.normal(size=(3, 8)), "recurrent_kernel": rng.normal(size=(2, 8)), "bias": rng.normal(size=8)}
+    outputs, _, cache = lstm_forward(params, rng.normal(size=(4, 5, 3)))
+    d_outputs = rng.normal(size=outputs.shape)
+    full, d_x, full_state = lstm_backward(params, cache, d_outputs)
+    skipped, no_d_x, skipped_state = lstm_backward(params, cache, d_outputs, input_gradient=False)
+    assert d_x.shape == (4, 5, 3) and no_d_x is None
+    for name in full:
+        np.testing.assert_array_equal(full[name], skipped[name])
+    np.testing.assert_array_equal(full_state[0], skipped_state[0])
+    dense_params = {"kernel": rng.normal(size=(2, 1)), "bias": rng.normal(size=1)}
+    _, dense_cache = dense_forward(dense_params, outputs)
+    grads, none = dense_backward(dense_params, dense_cache, np.ones((4, 5, 1)), input_gradient=False)
+    assert none is None and grads["kernel"].shape == (2, 1)

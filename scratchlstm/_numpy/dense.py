@@ -58,7 +58,7 @@ def dense_forward(params: dict, x, activation=None):
     return outputs, DenseCache(x, preactivation, outputs, activation)
 
 
-def dense_backward(params: dict, cache: DenseCache, d_y):
+def dense_backward(params: dict, cache: DenseCache, d_y, *, input_gradient=True):
     """Gradients of `dense_forward`.
 
     Args:
@@ -82,5 +82,5 @@ def dense_backward(params: dict, cache: DenseCache, d_y):
     grads = {"kernel": flat_x.T @ flat_d_pre}
     if params.get("bias") is not None:
         grads["bias"] = flat_d_pre.sum(axis=0)
-    d_x = d_pre @ kernel.T
+    d_x = d_pre @ kernel.T if input_gradient else None
     return grads, d_x

@@ -259,7 +259,7 @@ def lstm_forward(params: dict, x, initial_state=None):
     return cache.h, (hiddens[-1].copy(), cells[-1].copy()), cache
 
 
-def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None):
+def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None, *, input_gradient=True):
     """Backpropagation through time for `lstm_forward`.
 
     Args:
@@ -268,6 +268,8 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None):
         d_outputs: ``(B, T, H)`` gradient of the loss with respect to ``outputs``, or ``None``.
         d_state: ``None`` or ``(d_h_T, d_c_T)``, each ``(B, H)`` or ``None``: the gradient with
             respect to the final state. For a last-step-only loss pass ``d_state=(d_h, None)``.
+        input_gradient: ``False`` skips ``d_x`` (returned as ``None``), a ``(B*T, 4H) @ (4H, I)``
+            GEMM that the first layer of a model does not need.
 
     Returns:
         ``(grads, d_x, (d_h0, d_c0))``: ``grads`` has the keys of ``params`` with the same
@@ -345,7 +347,9 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None):
     }
     if params.get("bias") is not None:
         grads["bias"] = flat_dz.sum(axis=0)
-    d_x = to_batch_major((flat_dz @ kernel.T).reshape(steps, batch, features))
+    d_x = None
+    if input_gradient:
+        d_x = to_batch_major((flat_dz @ kernel.T).reshape(steps, batch, features))
     return grads, d_x, (d_hidden, d_cell)
 
 

@@ -103,8 +103,8 @@ class Dense(Layer):
     def forward(self, params, x):
         return dense_forward(params, x, self.activation)
 
-    def backward(self, params, cache, d_y):
-        return dense_backward(params, cache, d_y)
+    def backward(self, params, cache, d_y, input_gradient=True):
+        return dense_backward(params, cache, d_y, input_gradient=input_gradient)
 
     def get_config(self) -> dict:
         return {

@@ -165,12 +165,12 @@ class LSTM(Layer):
         outputs, (h, _), cache = lstm_forward(params, x)
         return (outputs if self.return_sequences else h), cache
 
-    def backward(self, params, cache, d_y):
-        """Model-internal backward: ``(grads, d_x)``."""
+    def backward(self, params, cache, d_y, input_gradient=True):
+        """Model-internal backward: ``(grads, d_x)``; ``d_x`` is ``None`` without ``input_gradient``."""
         if self.return_sequences:
-            grads, d_x, _ = lstm_backward(params, cache, d_outputs=d_y)
+            grads, d_x, _ = lstm_backward(params, cache, d_outputs=d_y, input_gradient=input_gradient)
         else:
-            grads, d_x, _ = lstm_backward(params, cache, d_state=(d_y, None))
+            grads, d_x, _ = lstm_backward(params, cache, d_state=(d_y, None), input_gradient=input_gradient)
         return grads, d_x
 
     def get_config(self) -> dict:

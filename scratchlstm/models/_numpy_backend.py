@@ -57,7 +57,8 @@ class NumpyBackend:
     def backward(self, params, caches, d_y):
         grads = [None] * len(self.layers)
         for k in range(len(self.layers) - 1, -1, -1):
-            grads[k], d_y = self.layers[k].backward(params[k], caches[k], d_y)
+            # The first layer's input gradient (d loss / d x) is never used: skip that GEMM.
+            grads[k], d_y = self.layers[k].backward(params[k], caches[k], d_y, input_gradient=k > 0)
         return grads
 
     def _logs(self, loss_value, y_true, y_pred) -> dict:
