@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scratchlstm import LSTM, Dense, Sequential
+from scratchlstm import LSTM, Dense, Sequential, callbacks
 
 
 def compiled_model():
@@ -90,4 +90,23 @@ def test_set_weights_with_a_wrong_shape_changes_nothing():
     weights[-1] = np.zeros(3)  # Dense bias should be (1,)
     with pytest.raises(ValueError, match=r"\(1,\).*\(3,\)"):
         model.set_weights(weights)
+    assert_unchanged(model, before)
+
+
+def test_an_out_of_range_sparse_label_in_a_later_batch_fails_before_any_update():
+    model = Sequential([LSTM(3), Dense(2, activation="softmax")], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.build((None, 5, 2))
+    before = snapshot(model)
+    labels = np.zeros(6)
+    labels[-1] = 2  # valid classes are 0 and 1; only the last batch holds the bad label
+    batches_run = []
+
+    class CountBatches(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            batches_run.append(batch)
+
+    with pytest.raises(ValueError, match=r"integers in \[0, 1\], got values in \[0.0, 2.0\]"):
+        model.fit(X, labels, batch_size=2, shuffle=False, verbose=0, callbacks=[CountBatches()])
+    assert batches_run == []  # rejected before training, not in the third batch
     assert_unchanged(model, before)

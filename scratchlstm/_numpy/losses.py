@@ -93,17 +93,28 @@ def _one_hot(labels, num_classes, dtype):
 
 def sparse_labels(y_true, y_pred):
     """Integer labels of shape ``y_pred.shape[:-1]`` (a trailing axis of 1 is dropped)."""
+    return check_sparse_labels(y_true, np.shape(y_pred))
+
+
+def check_sparse_labels(y_true, prediction_shape) -> np.ndarray:
+    """Validate integer labels for predictions of ``prediction_shape`` ``(..., classes)``.
+
+    Returns the labels as int64 of shape ``prediction_shape[:-1]``; raises ``ValueError`` naming
+    the expected and received shape or value range.
+    """
+    prediction_shape = tuple(prediction_shape)
     labels = np.asarray(y_true)
-    if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+    if labels.ndim == len(prediction_shape) and labels.shape[-1] == 1:
         labels = labels[..., 0]
-    if labels.shape != y_pred.shape[:-1]:
+    if labels.shape != prediction_shape[:-1]:
         raise ValueError(
-            f"sparse labels must have shape {y_pred.shape[:-1]} (or with a trailing 1) for "
-            f"predictions of shape {y_pred.shape}, got {np.asarray(y_true).shape}"
+            f"sparse labels must have shape {prediction_shape[:-1]} (or with a trailing 1) for "
+            f"predictions of shape {prediction_shape}, got {np.asarray(y_true).shape}"
         )
-    if labels.size and (np.any(labels != np.round(labels)) or labels.min() < 0 or labels.max() >= y_pred.shape[-1]):
+    classes = prediction_shape[-1]
+    if labels.size and (np.any(labels != np.round(labels)) or labels.min() < 0 or labels.max() >= classes):
         raise ValueError(
-            f"sparse labels must be integers in [0, {y_pred.shape[-1] - 1}], got values in "
+            f"sparse labels must be integers in [0, {classes - 1}], got values in "
             f"[{labels.min()}, {labels.max()}]"
         )
     return labels.astype(np.int64)

@@ -12,7 +12,7 @@ import numpy as np
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from .._checks import as_float_array, check_finite
-from .._numpy.losses import get_loss
+from .._numpy.losses import check_sparse_labels, get_loss
 from ..layers import LSTM, Layer
 from ._fit import run_fit, validation_split_at
 from ._numpy_backend import NumpyBackend
@@ -227,11 +227,8 @@ class Sequential:
         output_shape = self._output_shapes(x.shape)[-1]
         expected = (len(x), *output_shape[1:])
         if self.loss is not None and self.loss.name == "sparse_categorical_crossentropy":
-            if y_array.shape not in (expected[:-1], (*expected[:-1], 1)):
-                raise ValueError(
-                    f"y{what} must hold integer labels of shape {expected[:-1]} for outputs of "
-                    f"shape {expected}, got {y_array.shape}"
-                )
+            # Whole set checked up front: a bad label in a later batch must not fail mid-training.
+            check_sparse_labels(y_array, expected)
             return x, y_array
         if y_array.shape == expected[:-1] and expected[-1] == 1:
             y_array = y_array[..., None]  # (N,) targets for a (N, 1) output
