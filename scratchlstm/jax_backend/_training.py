@@ -185,6 +185,7 @@ class JaxTrainingBackend:
         self.parallel = self.compiled.parallel
         self.batch_size = None
         self.host_dtypes = None  # the NumPy dtypes of the params handed in, restored by get_params
+        self.device_dtype = None  # the dtype the params have on the device, fixed by init_state
         self.sparse = loss_spec[0] == "sparse_categorical_crossentropy"
         self.classes = model.layers[-1].get_config().get("units")
 
@@ -229,6 +230,7 @@ class JaxTrainingBackend:
                 stacklevel=3,
             )
         params = self.parallel.replicate([dict(p) for p in params])
+        self.device_dtype = self._dtype(params)  # once, not on every batch
         optimizer_state = self.compiled.init_optimizer(params)
         return TrainState(params, optimizer_state, self.parallel.replicate(jnp.array(True)))
 
@@ -239,7 +241,7 @@ class JaxTrainingBackend:
     def train_step(self, state: TrainState, x_batch, y_batch):
         """One compiled step on a batch of at most ``batch_size`` samples; returns ``(state, logs)``."""
         rows = self.parallel.padded_size(max(self.batch_size or 0, len(x_batch)))
-        x, y, weight = self._batch(x_batch, y_batch, rows, self._dtype(state.params))
+        x, y, weight = self._batch(x_batch, y_batch, rows, self.device_dtype)
         return self.compiled.train_step(state, x, y, weight)
 
     def get_params(self, state: TrainState) -> list:

@@ -79,14 +79,14 @@ class NumpyBackend:
         y_pred, caches = self.forward(state.params, x_batch)
         loss_value = self.loss(y_batch, y_pred)
         logs = self._logs(loss_value, y_batch, y_pred)
-        skipped = state._replace(finite=False), {**logs, "loss": np.asarray(np.nan if np.isfinite(loss_value) else loss_value)}
-        if not (state.finite and np.isfinite(loss_value)):
-            return skipped
-        grads = self.backward(state.params, caches, self.loss.gradient(y_batch, y_pred))
-        if not _all_finite(grads):
-            return skipped
-        updates, optimizer_state = self.optimizer.update(grads, state.optimizer_state, state.params)
-        return NumpyTrainState(apply_updates(state.params, updates), optimizer_state, True), logs
+        if state.finite and np.isfinite(loss_value):
+            grads = self.backward(state.params, caches, self.loss.gradient(y_batch, y_pred))
+            if _all_finite(grads):
+                updates, optimizer_state = self.optimizer.update(grads, state.optimizer_state, state.params)
+                return NumpyTrainState(apply_updates(state.params, updates), optimizer_state, True), logs
+        # Not applied: log a non-finite loss (NaN when the loss itself was finite) so the loop stops.
+        skipped_loss = loss_value if not np.isfinite(loss_value) else np.nan
+        return state._replace(finite=False), {**logs, "loss": np.asarray(skipped_loss)}
 
     def get_params(self, state) -> list:
         return [{k: v.copy() for k, v in p.items()} for p in state.params]
