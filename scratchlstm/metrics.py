@@ -48,11 +48,6 @@ def resolve(name: str, loss_name: str) -> str:
     return key
 
 
-def display_name(requested: str) -> str:
-    """The key used in logs and History: the name the user gave, as in Keras (``mae``, ``accuracy``)."""
-    return str(requested)
-
-
 def compute(canonical: str, y_true, y_pred) -> float:
     """Mean of the metric over all positions."""
     return float(np.mean(METRICS[canonical](y_true, y_pred)))

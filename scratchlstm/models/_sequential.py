@@ -185,7 +185,8 @@ class Sequential:
             from .. import jax_backend  # noqa: F401  (fails now, with the install hint, if jax is missing)
         self.optimizer, self.loss, self.backend_name = resolved_optimizer, resolved_loss, backend
         self.metric_names = canonical
-        self.metric_display_names = {c: metrics_module.display_name(r) for c, r in zip(canonical, requested)}
+        # Logs and History use the name the user gave, as Keras does ("mae", "accuracy").
+        self.metric_display_names = {c: str(r) for c, r in zip(canonical, requested)}
 
     def _require_compiled(self, what: str) -> None:
         if self.loss is None:
