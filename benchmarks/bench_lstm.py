@@ -26,6 +26,7 @@ time ``import scratchlstm`` takes in a fresh interpreter (and whether it loaded 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -160,6 +161,32 @@ def bench_jax(config, dtype, args, projection=None):
     return result
 
 
+def bench_jax_per_core(config, dtype, args):
+    """`bench_jax` in a fresh interpreter where XLA makes one CPU device per core.
+
+    XLA's CPU runtime runs a scanned step's small GEMMs on one core, so a single CPU device
+    leaves the other cores idle (PyTorch's MKL uses them all). With
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` JAX sees N CPU devices and the JAX
+    backend splits each batch across them (``scratchlstm.jax_backend``'s data parallelism),
+    which puts every core to work. The flag must be set before JAX starts, hence the
+    subprocess. Memory is per device.
+    """
+    code = (
+        "import json, sys; sys.argv = ['bench_lstm']; import bench_lstm as b; "
+        f"args = b.parse_args({['--repeats', str(args.repeats), '--max-seconds', str(args.max_seconds)]!r}); "
+        f"import jax; jax.config.update('jax_enable_x64', {dtype == 'float64'}); "
+        f"assert len(jax.devices()) == {os.cpu_count()}, jax.devices(); "
+        f"print(json.dumps(b.bench_jax({tuple(config)!r}, {dtype!r}, args)))"
+    )
+    env = dict(os.environ)
+    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={os.cpu_count()}").strip()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=str(Path(__file__).resolve().parent))
+    if out.returncode != 0:
+        raise RuntimeError(f"the per-core JAX run failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def bench_torch(config, dtype, args):
     import torch
 
@@ -286,10 +313,12 @@ def torch_available() -> bool:
     return True
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS), help="which (B, T, I, H) configs")
-    parser.add_argument("--backends", nargs="+", default=["numpy", "jax", "torch"], choices=["numpy", "jax", "torch"])
+    parser.add_argument("--backends", nargs="+", default=["numpy", "jax", "jax-cores", "torch"],
+                        choices=["numpy", "jax", "jax-cores", "torch"],
+                        help="jax-cores: the JAX backend data-parallel over one CPU device per core")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per measurement (median reported)")
     parser.add_argument("--max-seconds", type=float, default=20.0, help="stop repeating a measurement after this long (min 3 runs)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
@@ -299,7 +328,11 @@ def main(argv=None) -> None:
     parser.add_argument("--fit-configs", nargs="*", default=["S", "M"], choices=list(CONFIGS),
                         help="configs for the JAX fit-overhead table (none to skip)")
     parser.add_argument("--no-import-time", action="store_true", help="skip timing `import scratchlstm`")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
 
     if args.dtype == "float64" and "jax" in args.backends:
         import jax
@@ -319,6 +352,9 @@ def main(argv=None) -> None:
             for projection in projections:
                 label = "JAX (jit, scan)" if projection is None else f"JAX, projection {projection}"
                 runs.append((label, lambda c, d, a, p=projection: bench_jax(c, d, a, p)))
+        elif name == "jax-cores":
+            if (os.cpu_count() or 1) > 1:
+                runs.append((f"JAX, {os.cpu_count()} CPU devices (one per core)", bench_jax_per_core))
         else:
             runs.append(("PyTorch nn.LSTM (2 threads)", bench_torch))
 
