@@ -268,15 +268,16 @@ def _bptt_backward(projection, unroll, residuals, cotangents):
         return (dz @ recurrent_t, dc * f), dz
 
     (d_h0, d_c0), dzs = lax.scan(step, (d_h, d_c), (d_hs, saved), reverse=True, unroll=unroll)
-    # One GEMM each over all T*B rows, contracting the time and batch axes together
-    # (dot_general rather than reshapes: the traced program stays independent of T).
-    rows = (((0, 1), (0, 1)), ((), ()))
-    # [x_t, h_{t-1}] side by side: the kernel and recurrent-kernel gradients in one GEMM.
-    previous_hiddens = jnp.concatenate([h0[None], saved[:-1, :, 5 * H :]], axis=0)
-    features = xs.shape[-1]
-    d_weights = lax.dot_general(jnp.concatenate([xs, previous_hiddens], axis=-1), dzs, rows)
-    d_kernel, d_recurrent = d_weights[:features], d_weights[features:]
-    d_bias = jnp.sum(dzs, axis=(0, 1))
+    # One GEMM over all T*B rows gives the kernel, recurrent-kernel and bias gradients at once:
+    # [x_t, h_{t-1}, 1] side by side against dz_t. A dot_general contracting (T, B) rather than
+    # a reshape to (T*B, .): with the batch sharded over devices, merging T and B would make
+    # XLA gather the whole batch on every device.
+    steps, batch, features = xs.shape
+    previous_hiddens = jnp.concatenate([h0[None], saved[:-1, :, 5 * H :]], axis=0)  # (T, B, H)
+    ones = jnp.ones((steps, batch, 1), xs.dtype)
+    inputs = jnp.concatenate([xs, previous_hiddens, ones], axis=-1)  # (T, B, I + H + 1)
+    d_weights = lax.dot_general(inputs, dzs, (((0, 1), (0, 1)), ((), ())))  # (I + H + 1, 4H)
+    d_kernel, d_recurrent, d_bias = d_weights[:features], d_weights[features:-1], d_weights[-1]
     d_xs = jnp.einsum("tbg,ig->tbi", dzs, kernel)
     return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs
 
