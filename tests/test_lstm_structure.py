@@ -303,3 +303,45 @@ def test_backward_without_input_gradient_gives_the_same_weight_gradients():
     _, dense_cache = dense_forward(dense_params, outputs)
     grads, none = dense_backward(dense_params, dense_cache, np.ones((4, 5, 1)), input_gradient=False)
     assert none is None and grads["kernel"].shape == (2, 1)
+
+
+# -- memory layout ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_results_do_not_depend_on_the_memory_layout_of_the_arguments(use_bias):
+    """Column-major or strided parameters, inputs, states and upstream gradients give the same
+    numbers as C-contiguous ones (the code normalises layouts for its GEMMs)."""
+    rng, params, x, (h0, c0) = make_case(21)
+    if not use_bias:
+        del params["bias"]
+    d_out = rng.normal(size=(B, T, H))
+    d_h = rng.normal(size=(B, H))
+    reference = lstm_forward(params, x, initial_state=(h0, c0))
+    reference_grads = lstm_backward(params, reference[2], d_out, (d_h, None))
+
+    fortran = {name: np.asfortranarray(value) for name, value in params.items()}
+    strided_x = np.repeat(x, 2, axis=2)[:, :, ::2]  # same values, non-contiguous
+    outputs, (h, c), cache = lstm_forward(fortran, strided_x, initial_state=(h0.T.copy().T, c0[:, ::-1][:, ::-1]))
+    grads, d_x, (d_h0, d_c0) = lstm_backward(fortran, cache, np.asfortranarray(d_out), (d_h.T.copy().T, None))
+
+    np.testing.assert_allclose(outputs, reference[0], rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(h, reference[1][0], rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(c, reference[1][1], rtol=1e-13, atol=1e-14)
+    assert sorted(grads) == sorted(params)
+    for name in params:
+        np.testing.assert_allclose(grads[name], reference_grads[0][name], rtol=1e-12, atol=1e-13, err_msg=name)
+    np.testing.assert_allclose(d_x, reference_grads[1], rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(d_h0, reference_grads[2][0], rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(d_c0, reference_grads[2][1], rtol=1e-12, atol=1e-13)
+
+
+def test_cache_keeps_the_bias_as_a_column_of_ones_and_tanh_of_the_cells():
+    _, params, x, state = make_case(22)
+    _, _, cache = lstm_forward(params, x, initial_state=state)
+    assert cache.has_bias and cache.projection_inputs.shape == (T, B, I + 1)
+    np.testing.assert_array_equal(cache.projection_inputs[..., I], 1.0)
+    np.testing.assert_array_equal(cache.inputs_time_major, np.swapaxes(x, 0, 1))
+    np.testing.assert_allclose(cache.tanh_cells, np.tanh(cache.cells[1:]), rtol=0, atol=1e-15)
+    del params["bias"]
+    _, _, cache = lstm_forward(params, x, initial_state=state)
+    assert not cache.has_bias and cache.projection_inputs.shape == (T, B, I)
