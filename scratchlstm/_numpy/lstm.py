@@ -333,7 +333,9 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None, 
     recurrent_transposed = np.ascontiguousarray(params["recurrent_kernel"], dtype=dtype).T
     # The local slopes are computed a block of steps at a time, just before the loop reaches
     # them, so that each block's (k, B, 4H) slab is still in cache when the loop reads it.
-    block = min(steps, max(1, _SLOPE_BLOCK_ELEMENTS // (batch * 4 * units)))
+    # At most a quarter of the steps per block, so that the block buffer stays small next to
+    # d_preactivations on short sequences.
+    block = max(1, min(steps // 4, _SLOPE_BLOCK_ELEMENTS // (batch * 4 * units)))
     slope_buffer = column_major_steps(block, batch, 4 * units, dtype)  # (k, B, 4H)
     cell_slope_buffer = column_major_steps(block, batch, units, dtype)  # (k, B, H)
     d_preactivations = feature_major(steps, batch, 4 * units, dtype)  # (T, B, 4H): every dz_t
