@@ -21,10 +21,11 @@ then computes the weight and input gradients as one GEMM each over all ``T*B`` r
 through the forward scan. The tests check both against the reference BPTT. The custom VJP
 has no forward mode: ``jax.jvp``/``jacfwd`` need ``gradient="autodiff"``.
 
-Measured on the 2-core CPU (``benchmarks/bench_lstm.py``, ms per train step, interleaved,
-autodiff -> bptt): LT = (16, 1000, 8, 64) 144-152 -> 111-122, M = (64, 100, 32, 128)
-108-110 -> 111-112, L = (256, 50, 64, 256) 527-564 -> 530-550 (GEMM-bound). See
-``docs/performance.md``.
+Measured on the 2-core CPU (``jax.value_and_grad`` of the LSTM alone, one device, ms,
+interleaved, autodiff -> bptt): M = (64, 100, 32, 128) 116-117 -> 97-103, LT = (16, 1000, 8,
+64) 134-135 -> 90-91, L = (256, 50, 64, 256) 536-549 -> 510-512 (GEMM-bound). The bptt
+forward saves the local slopes so that the backward step only multiplies (see
+`_scan_forward`). More in ``docs/performance.md``.
 
 Where the input projection ``x_t @ kernel`` happens is a measured choice (``DESIGN.md`` §4):
 inside the scanned step (one small GEMM per step, the default) or as one ``(T*B, I) @ (I, 4H)``
