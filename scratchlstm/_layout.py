@@ -27,9 +27,10 @@ def column_major_steps(steps: int, batch: int, width: int, dtype) -> np.ndarray:
 
     The memory is ``(T, W, B)``. Indexing reads as the math, ``gates[t][:, :H]`` is the input
     gate ``(B, H)``, but each gate block is one contiguous run of ``B*H`` values. Measured on
-    the 2-core CI machine (OpenBLAS 0.3.31), the per-step ``(B, H) @ (H, 4H)`` GEMM is up to
-    2x faster writing a column-major result (B = 64, H = 128: 124 vs 245 us), and elementwise
-    passes over a contiguous gate block are 4x faster than over a strided one.
+    the 2-core CI machine (OpenBLAS 0.3.31, interleaved medians), OpenBLAS's small per-step
+    GEMMs are faster with column-major operands and result (B = 64, H = 128: forward 128-132
+    vs 166-167 us; B = 16, H = 64: backward 39-40 vs 53-55 us; equal at B = H = 256), and an
+    elementwise pass over a contiguous gate block is 4x faster than over a strided one.
     """
     return np.empty((steps, width, batch), dtype=dtype).transpose(0, 2, 1)
 
