@@ -24,6 +24,12 @@ def make_rng(seed) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def check_units(units) -> None:
+    """``units`` must be a positive integer (``bool`` is refused although it is an ``int``)."""
+    if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
+        raise ValueError(f"units must be a positive integer, got {units!r}")
+
+
 def reject_unsupported(layer: str, **options) -> None:
     """Raise for Keras arguments that are accepted by name but not implemented yet."""
     for name, (value, default) in options.items():

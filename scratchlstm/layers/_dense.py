@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import initializers
 from .._checks import as_float_array, check_finite
 from .._numpy.activations import get_activation
 from .._numpy.dense import dense_backward, dense_forward
-from ._base import Layer, reject_unsupported
+from ._base import Layer, check_units, reject_unsupported
 
 
 class Dense(Layer):
@@ -48,8 +46,7 @@ class Dense(Layer):
         name=None,
         input_shape=None,
     ):
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-            raise ValueError(f"units must be a positive integer, got {units!r}")
+        check_units(units)
         get_activation(activation)
         for arg in (kernel_initializer, bias_initializer):
             initializers.get(arg)

@@ -7,7 +7,7 @@ import numpy as np
 from .. import initializers
 from .._checks import as_float_array, check_finite, check_ndim
 from .._numpy.lstm import lstm_backward, lstm_forward
-from ._base import Layer, reject_unsupported
+from ._base import Layer, check_units, reject_unsupported
 
 
 class LSTM(Layer):
@@ -78,8 +78,7 @@ class LSTM(Layer):
         name=None,
         input_shape=None,
     ):
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-            raise ValueError(f"units must be a positive integer, got {units!r}")
+        check_units(units)
         if activation != "tanh" or recurrent_activation != "sigmoid":
             raise NotImplementedError(
                 "LSTM implements activation='tanh' with recurrent_activation='sigmoid' (Keras' "
