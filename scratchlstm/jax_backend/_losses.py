@@ -88,8 +88,8 @@ _LOSSES = {
 LOSS_NAMES = tuple(_LOSSES)
 
 
-def _binary_accuracy(y_true, y_pred):
-    return jnp.mean((y_pred > 0.5) == (y_true > 0.5), axis=-1, dtype=jnp.result_type(y_pred))
+def _binary_accuracy(y_true, y_pred, threshold=0.5):
+    return jnp.mean((y_pred > threshold) == (y_true > 0.5), axis=-1, dtype=jnp.result_type(y_pred))
 
 
 def _categorical_accuracy(y_true, y_pred):
@@ -102,14 +102,36 @@ def _sparse_categorical_accuracy(y_true, y_pred):
     return hit.astype(jnp.result_type(y_pred))
 
 
+def _exact_accuracy(y_true, y_pred):
+    return jnp.mean(y_pred == y_true, axis=-1, dtype=jnp.result_type(y_pred))
+
+
 _METRICS = {
     "mean_absolute_error": lambda y_true, y_pred: _mae(y_true, y_pred, False),
     "mean_squared_error": lambda y_true, y_pred: _mse(y_true, y_pred, False),
+    # Before finalization (scratchlstm.metrics.finalize takes the square root): the squared error.
+    "root_mean_squared_error": lambda y_true, y_pred: _mse(y_true, y_pred, False),
     "binary_accuracy": _binary_accuracy,
     "categorical_accuracy": _categorical_accuracy,
     "sparse_categorical_accuracy": _sparse_categorical_accuracy,
+    "exact_accuracy": _exact_accuracy,
 }
 METRIC_NAMES = tuple(_METRICS)
+
+
+def _metric_function(metric):
+    """The per-position function of a canonical name; ``binary_accuracy@t`` has threshold ``t``."""
+    base, sep, threshold = str(metric).partition("@")
+    if base in _METRICS and not sep:
+        return _METRICS[base]
+    if base == "binary_accuracy" and sep:
+        try:
+            value = float(threshold)
+        except ValueError:
+            pass
+        else:
+            return lambda y_true, y_pred: _binary_accuracy(y_true, y_pred, value)
+    raise ValueError(f"metric must be one of {sorted(_METRICS)} or 'binary_accuracy@<float>', got {metric!r}")
 
 
 def _resolve_loss(loss, from_logits):
@@ -171,15 +193,32 @@ def loss_value(loss, y_true, y_pred, from_logits: bool = False, sample_weight=No
 
 
 def metric_per_position(metric: str, y_true, y_pred):
-    """A metric at each position: one of ``METRIC_NAMES`` (canonical names, as the reference)."""
-    if metric not in _METRICS:
-        raise ValueError(f"metric must be one of {sorted(_METRICS)}, got {metric!r}")
+    """A metric at each position, before finalization.
+
+    Args:
+        metric: a canonical name, as ``scratchlstm.metrics.resolve`` returns: one of
+            ``METRIC_NAMES`` or ``"binary_accuracy@<threshold>"``. For
+            ``"root_mean_squared_error"`` the values are squared errors (the square root is
+            taken by ``scratchlstm.metrics.finalize`` after averaging).
+        y_true: targets shaped like ``y_pred`` (integer labels for the sparse accuracy).
+        y_pred: predictions ``(..., U)``.
+    """
+    fn = _metric_function(metric)
     y_pred = jnp.asarray(y_pred)
     if metric != "sparse_categorical_accuracy":
         y_true = jnp.asarray(y_true, jnp.result_type(y_pred))
-    return _METRICS[metric](y_true, y_pred)
+        if y_true.shape != y_pred.shape:  # static under jit, so the check is free
+            raise ValueError(
+                f"y_true must have the shape of y_pred {tuple(y_pred.shape)} for {metric}, "
+                f"got {tuple(y_true.shape)}"
+            )
+    return fn(y_true, y_pred)
 
 
 def metric_value(metric: str, y_true, y_pred, sample_weight=None):
-    """The metric averaged over positions (weighted by ``sample_weight (B,)`` when given); 0-d."""
+    """The metric averaged over positions (weighted by ``sample_weight (B,)`` when given); 0-d.
+
+    For ``"root_mean_squared_error"`` this is the mean squared error, as in
+    ``scratchlstm.metrics.compute``; ``scratchlstm.metrics.finalize`` takes the root.
+    """
     return weighted_mean(metric_per_position(metric, y_true, y_pred), sample_weight)
