@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import contextlib
 import os
 import platform
 import statistics
@@ -112,13 +113,14 @@ def bench_numpy(config, dtype, args):
     x, y = make_data(config, dtype)
     model = make_model(config, dtype, "numpy")
     backend = NumpyBackend(model)
-    state = [backend.init_state(model.get_params(), len(x))]
+    state = [backend.init_state(model.get_variables(), len(x))]
+    variables = model.get_variables()
 
     def train():
-        state[0], _ = backend.train_step(state[0], x, y)
+        state[0], _ = backend.train_step(state[0], [x], [y])
 
     def forward():
-        backend.forward(state[0].params, x)
+        backend.forward(variables["params"], variables["state"], [x])
 
     result = {
         "train": median_ms(train, args.repeats, args.max_seconds),
@@ -131,20 +133,47 @@ def bench_numpy(config, dtype, args):
     return result
 
 
+@contextlib.contextmanager
+def lstm_projection(projection):
+    """Run with the JAX LSTM's input projection ``"inside"``/``"outside"`` the scan (None: default).
+
+    The projection is a module default of ``jax_backend.rnn.lstm``; compiled steps are dropped
+    before and after so that each setting is traced anew.
+    """
+    import jax
+
+    from scratchlstm.jax_backend import _training
+    from scratchlstm.jax_backend.rnn import lstm as jax_lstm
+
+    saved = jax_lstm.DEFAULT_PROJECTION
+    jax_lstm.DEFAULT_PROJECTION = projection or saved
+    _training._CACHE.clear()
+    jax.clear_caches()
+    try:
+        yield
+    finally:
+        jax_lstm.DEFAULT_PROJECTION = saved
+        _training._CACHE.clear()
+        jax.clear_caches()
+
+
 def bench_jax(config, dtype, args, projection=None):
+    if projection is not None:
+        with lstm_projection(projection):
+            return bench_jax(config, dtype, args)
     import jax
 
     from scratchlstm.jax_backend import make_training_backend
 
     x, y = make_data(config, dtype)
     model = make_model(config, dtype, "jax")
-    backend = make_training_backend(model, projection=projection)
-    state = [backend.init_state(model.get_params(), len(x))]
-    params = backend.parallel.replicate(model.get_params())
-    x_device = backend.parallel.shard(x)
+    backend = make_training_backend(model)
+    state = [backend.init_state(model.get_variables(), len(x))]
+    params = backend.parallel.replicate(model.get_variables())
+    x_device = backend.parallel.shard([x])
 
     def train():
-        state[0], logs = backend.train_step(state[0], x, y)
+        state[0], logs = backend.train_step(state[0], [x], [y])
         jax.block_until_ready(logs["loss"])
 
     def forward():
@@ -154,8 +183,7 @@ def bench_jax(config, dtype, args, projection=None):
         "train": median_ms(train, args.repeats, args.max_seconds),
         "forward": median_ms(forward, args.repeats, args.max_seconds),
     }
-    weight = backend.parallel.shard(np.ones(len(x), dtype))
-    compiled = backend.compiled.train_step.lower(state[0], x_device, backend.parallel.shard(y), weight).compile()
+    compiled = backend.compiled.train_step.lower(state[0], *backend._batch([x], [y], None, len(x), dtype)).compile()
     analysis = compiled.memory_analysis()
     result["memory"] = None if analysis is None else analysis.temp_size_in_bytes + analysis.output_size_in_bytes
     return result
@@ -221,6 +249,9 @@ def bench_torch(config, dtype, args):
 
 def jax_compile_seconds(dtype, projection=None) -> dict:
     """Seconds to lower + compile the JAX train step for (16, T, 8, 64) at each T."""
+    if projection is not None:
+        with lstm_projection(projection):
+            return jax_compile_seconds(dtype)
     import jax
 
     from scratchlstm.jax_backend import make_training_backend
@@ -230,12 +261,12 @@ def jax_compile_seconds(dtype, projection=None) -> dict:
         config = (16, steps, 8, 64)
         x, y = make_data(config, dtype)
         model = make_model(config, dtype, "jax")
-        backend = make_training_backend(model, projection=projection)
-        state = backend.init_state(model.get_params(), len(x))
-        shard = backend.parallel.shard
+        backend = make_training_backend(model)
+        state = backend.init_state(model.get_variables(), len(x))
+        batch = backend._batch([x], [y], None, len(x), dtype)
         jax.clear_caches()  # the LT config has these very shapes: do not time a cache hit
         t0 = time.perf_counter()
-        backend.compiled.train_step.lower(state, shard(x), shard(y), shard(np.ones(len(x), dtype))).compile()
+        backend.compiled.train_step.lower(state, *batch).compile()
         seconds[steps] = time.perf_counter() - t0
     return seconds
 

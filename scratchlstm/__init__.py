@@ -4,16 +4,19 @@ Importing this package loads NumPy only. ``scratchlstm.jax_backend`` (needs the 
 ``scratchlstm.data`` and ``scratchlstm.datasets`` are imported on first use.
 """
 
-from . import callbacks, initializers, losses, metrics, optimizers
+from . import callbacks, initializers, losses, metrics, optimizers, utils
 from ._numpy import gradcheck, lstm_backward, lstm_forward
-from .layers import LSTM, Dense
-from .models import Sequential, load_model
+from . import layers, models
+from .layers import LSTM, Dense, Input
+from .models import Model, Sequential, load_model
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Dense",
+    "Input",
     "LSTM",
+    "Model",
     "Sequential",
     "callbacks",
     "data",
@@ -21,12 +24,15 @@ __all__ = [
     "gradcheck",
     "initializers",
     "jax_backend",
+    "layers",
     "load_model",
     "losses",
     "lstm_backward",
     "lstm_forward",
     "metrics",
+    "models",
     "optimizers",
+    "utils",
 ]
 
 

@@ -26,3 +26,27 @@ def tree_map(fn: Callable, tree: Any, *rest: Any) -> Any:
         mapped = [tree_map(fn, item, *(r[i] for r in rest)) for i, item in enumerate(tree)]
         return type(tree)(*mapped) if hasattr(tree, "_fields") else type(tree)(mapped)  # NamedTuple
     return fn(tree, *rest)
+
+
+def flatten_paths(tree: dict, prefix: str = "") -> dict:
+    """``{"lstm": {"kernel": a}}`` -> ``{"lstm/kernel": a}`` (nested dicts only; order kept)."""
+    flat = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten_paths(value, path + "/"))
+        else:
+            flat[path] = value
+    return flat
+
+
+def unflatten_paths(flat: dict) -> dict:
+    """The inverse of `flatten_paths`."""
+    tree: dict = {}
+    for path, value in flat.items():
+        *parents, leaf = path.split("/")
+        node = tree
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return tree

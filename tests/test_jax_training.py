@@ -109,9 +109,9 @@ def test_out_of_range_sparse_labels_are_rejected_before_training():
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", backend="jax")
     model.build((None, 2, 1))
     backend = make_training_backend(model)
-    state = backend.init_state(model.get_params(), 4)
+    state = backend.init_state(model.get_variables(), 4)
     with pytest.raises(ValueError, match=r"sparse labels must be integers in \[0, 2\]"):
-        backend.train_step(state, np.zeros((4, 2, 1)), np.array([0, 1, 3, 0]))
+        backend.train_step(state, [np.zeros((4, 2, 1))], [np.array([0, 1, 3, 0])])
 
 
 # --- compilation ---------------------------------------------------------------------------------
@@ -123,13 +123,13 @@ def test_train_step_compiles_once_for_all_batches_including_the_partial_one():
     assert _training.TRACE_COUNTS["train"] - before == 1
     backend = make_training_backend(model)
     assert backend.compiled.trace_count("train") == 1  # jit's own cache agrees
-    # A fresh model of the same structure (and a fresh backend object) reuses the compiled step,
-    # and so do predict calls with the same batch size.
-    again = regression_model("jax", optimizer=optimizers.SGD(0.05, momentum=0.9))
-    again.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    # Another fit of the same model (a fresh backend object) reuses the compiled step, and so
+    # do predict calls with the same batch size. (A new model has new layer names, hence new
+    # parameter keys, and compiles its own step, as in Keras.)
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
     before_predict = _training.TRACE_COUNTS["predict"]
-    again.predict(x, batch_size=16)
-    again.predict(x[:20], batch_size=16)
+    model.predict(x, batch_size=16)
+    model.predict(x[:20], batch_size=16)
     assert _training.TRACE_COUNTS["train"] - before == 1
     assert _training.TRACE_COUNTS["predict"] - before_predict == 1
 
@@ -144,44 +144,47 @@ def _protocol_backend():
 def test_non_finite_step_is_skipped_and_sticky():
     x, y = regression_data(np.float64, n=32)  # batches of 16: the compiled step of the test above
     model, backend = _protocol_backend()
-    state = backend.init_state(model.get_params(), 16)
-    state, logs = backend.train_step(state, x[:16], y[:16])
+    state = backend.init_state(model.get_variables(), 16)
+    state, logs = backend.train_step(state, [x[:16]], [y[:16]])
     assert np.isfinite(float(logs["loss"])) and bool(state.finite)
-    good_params = backend.get_params(state)
+    good_params = backend.get_variables(state)["params"]
     good_optimizer_state = jax.device_get(state.optimizer_state)
 
     bad_y = y[16:].copy()
     bad_y[3] = np.inf
-    state, logs = backend.train_step(state, x[16:], bad_y)
+    state, logs = backend.train_step(state, [x[16:]], [bad_y])
     assert not np.isfinite(float(logs["loss"])) and not bool(state.finite)
-    state, logs = backend.train_step(state, x[:16], y[:16])  # a good batch after a bad one
+    state, logs = backend.train_step(state, [x[:16]], [y[:16]])  # a good batch after a bad one
     assert np.isnan(float(logs["loss"]))  # not applied, so not reported as a finite loss
     assert not bool(state.finite)
-    for layer, good in zip(backend.get_params(state), good_params):
+    now = backend.get_variables(state)["params"]
+    for layer, good in good_params.items():
         for name in good:
-            np.testing.assert_array_equal(layer[name], good[name])
+            np.testing.assert_array_equal(now[layer][name], good[name])
     for now, before in zip(jax.tree_util.tree_leaves(jax.device_get(state.optimizer_state)), jax.tree_util.tree_leaves(good_optimizer_state)):
         np.testing.assert_array_equal(now, before)
 
 
-def test_params_round_trip_and_with_params_keeps_optimizer_state():
+def test_variables_round_trip_and_with_variables_keeps_optimizer_state():
     x, y = regression_data(np.float64, n=16)
     model, backend = _protocol_backend()
-    params = model.get_params()
-    state = backend.init_state(params, 16)
+    variables = model.get_variables()
+    params, first = variables["params"], model.layers[0].name
+    state = backend.init_state(variables, 16)
     assert isinstance(state, TrainState)
-    state, _ = backend.train_step(state, x, y)
-    host = backend.get_params(state)
-    assert [sorted(p) for p in host] == [sorted(p) for p in params]
-    host[0]["kernel"][0, 0] = 123.0  # host copies are writable and independent of the device
-    assert float(backend.get_params(state)[0]["kernel"][0, 0]) != 123.0
+    state, _ = backend.train_step(state, [x], [y])
+    host = backend.get_variables(state)["params"]
+    assert {k: sorted(p) for k, p in host.items()} == {k: sorted(p) for k, p in params.items()}
+    host[first]["kernel"][0, 0] = 123.0  # host copies are writable and independent of the device
+    assert float(backend.get_variables(state)["params"][first]["kernel"][0, 0]) != 123.0
     optimizer_leaves = jax.tree_util.tree_leaves(jax.device_get(state.optimizer_state))
-    restored = backend.with_params(state, params)
+    restored = backend.with_variables(state, variables)
     for a, b in zip(jax.tree_util.tree_leaves(jax.device_get(restored.optimizer_state)), optimizer_leaves):
         np.testing.assert_array_equal(a, b)
-    for layer, original in zip(backend.get_params(restored), params):
+    restored_params = backend.get_variables(restored)["params"]
+    for layer, original in params.items():
         for name in original:
-            np.testing.assert_array_equal(layer[name], original[name])
+            np.testing.assert_array_equal(restored_params[layer][name], original[name])
 
 
 # --- several devices ---------------------------------------------------------------------------------
@@ -208,19 +211,20 @@ MULTI_DEVICE_SCRIPT = textwrap.dedent(
     def run(devices):
         m = model()
         backend = make_training_backend(m, devices=devices)
-        state = backend.init_state(m.get_params(), 30)  # 30 rows -> 32 on 4 devices
+        state = backend.init_state(m.get_variables(), 30)  # 30 rows -> 32 on 4 devices
         losses = []
         for epoch in range(2):
             for start in range(0, 70, 30):  # batches of 30, 30 and 10
-                state, logs = backend.train_step(state, x[start:start + 30], y[start:start + 30])
+                state, logs = backend.train_step(state, [x[start:start + 30]], [y[start:start + 30]])
                 losses.append(float(logs["loss"]))
-        params = backend.get_params(state)
-        kernel = state.params[0]["kernel"]
+        variables = backend.get_variables(state)
+        params = variables["params"]
+        kernel = state.trainable[m.layers[0].name + "/kernel"]
         return {
             "losses": losses,
-            "weights": [params[i][k].tolist() for i in range(2) for k in sorted(params[i])],
-            "evaluate": backend.evaluate(params, x, y, 30),
-            "predict": backend.predict(params, x, 30).tolist(),
+            "weights": [params[layer.name][k].tolist() for layer in m.layers for k in sorted(params[layer.name])],
+            "evaluate": backend.evaluate(variables, [x], [y], None, 30),
+            "predict": backend.predict(variables, [x], 30)[0].tolist(),
             "param_devices": len(kernel.sharding.device_set),
             "replicated": bool(kernel.sharding.is_fully_replicated),
         }

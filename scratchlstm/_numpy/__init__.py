@@ -1,10 +1,10 @@
 """The NumPy reference: pure forward/backward functions, the losses and the gradient check."""
 
 from .activations import get_activation
-from .dense import DenseCache, dense_backward, dense_forward
+from .core.dense import DenseCache, dense_backward, dense_forward
 from .gradient_check import gradcheck, numerical_gradient, relative_error
 from .losses import Loss, get_loss
-from .lstm import LSTMCache, lstm_backward, lstm_forward
+from .rnn.lstm import LSTMCache, lstm_backward, lstm_forward
 
 __all__ = [
     "DenseCache",

@@ -30,7 +30,7 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
     raise ImportError('scratchlstm.jax_backend needs JAX: pip install "scratchlstm[jax]"') from error
 
 from ._activations import ACTIVATIONS, get_activation, linear, relu, sigmoid, softmax, tanh
-from ._dense import dense_forward
+from .core.dense import dense_forward
 from ._losses import (
     EPSILON,
     LOSS_NAMES,
@@ -41,7 +41,7 @@ from ._losses import (
     metric_value,
     weighted_mean,
 )
-from ._lstm import lstm_forward
+from .rnn.lstm import lstm_forward
 from ._optim import clip_by_norm, make_optax
 from ._training import JaxTrainingBackend, TrainState, make_training_backend
 

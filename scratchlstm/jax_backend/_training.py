@@ -3,12 +3,16 @@
 It implements the protocol the shared ``fit`` loop drives (the NumPy one is
 ``scratchlstm.models._numpy_backend``):
 
-- ``init_state(params, batch_size) -> TrainState``: params on the device(s), optax state.
-- ``with_params(state, params) -> TrainState``: new params, same optimizer state.
-- ``train_step(state, x_batch, y_batch) -> (state, logs)``: one ``jax.jit``-compiled step
-  (forward, loss, ``value_and_grad``, clipping, optax update). ``logs`` holds 0-d device
-  arrays (batch means over the real samples); nothing is read back to the host.
-- ``get_params(state)``, ``evaluate(params, x, y, batch_size)``, ``predict(params, x, batch_size)``.
+- ``init_state(variables, batch_size) -> TrainState``: weights on the device(s), optax state.
+- ``with_variables(state, variables) -> TrainState``: new weights, same optimizer state.
+- ``train_step(state, xs, ys, sample_weight) -> (state, logs)``: one ``jax.jit``-compiled step
+  (the model's graph walked inside one traced function, the losses, ``value_and_grad``,
+  clipping, optax update). ``logs`` holds 0-d device arrays (batch means over the real
+  samples); nothing is read back to the host.
+- ``get_variables(state)``, ``evaluate(variables, xs, ys, sample_weight, batch_size)``,
+  ``predict(variables, xs, batch_size)``.
+
+Only the trainable weights are differentiated and reach optax; frozen ones ride along.
 
 No recompilation within an epoch: every batch, the short last one included, is padded to the
 same number of rows (``batch_size`` rounded up to a multiple of the device count) by repeating
@@ -21,8 +25,8 @@ unchanged. A step that was not applied logs a non-finite loss (NaN, or the inf i
 finite logged loss always means its update happened; the loop, which reads loss ``k`` after
 dispatching step ``k + 1``, stops there and keeps the last good weights.
 
-Compiled functions are cached per model structure (layers, loss, metrics, optimizer config,
-device count), so a fresh backend object for every ``fit``/``predict`` call does not recompile.
+Compiled functions are cached per model structure (the graph's config, what is frozen, the
+compile settings, the optimizer config, the devices), so a fresh backend object for every ``fit``/``predict`` call does not recompile.
 ``TRACE_COUNTS`` counts how often each kind of step has been traced (= compiled), for tests.
 """
 
@@ -38,9 +42,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._dense import dense_forward
-from ._losses import loss_value, metric_value
-from ._lstm import lstm_forward
+from .._tree import unflatten_paths
+from ..models._numpy_backend import split_trainable
+from . import graph
+from ._losses import loss_per_position, metric_value, weighted_mean
 from ._optim import make_optax
 from ._parallel import DataParallel, pad_rows, row_weights
 
@@ -51,26 +56,18 @@ TRACE_COUNTS: Counter = Counter()
 class TrainState(NamedTuple):
     """What the jitted train step carries from batch to batch (a pytree).
 
-    params: one dict of arrays per layer (replicated over the devices).
-    optimizer_state: the optax state.
+    trainable: ``{"layer/weight": array}`` the optimizer updates (replicated over the devices).
+    frozen: ``{"layer/weight": array}`` of frozen layers, carried unchanged.
+    model_state: the layers' non-trainable state, ``{layer_name: {...}}``.
+    optimizer_state: the optax state (of ``trainable`` only).
     finite: 0-d bool; False once a non-finite loss or gradient has been seen (sticky).
     """
 
-    params: list
+    trainable: dict
+    frozen: dict
+    model_state: dict
     optimizer_state: Any
     finite: Any
-
-
-def _layer_spec(config: dict) -> tuple:
-    kind = config.get("class_name")
-    if kind == "LSTM":
-        if config.get("return_state"):
-            raise ValueError("the JAX backend cannot train an LSTM with return_state=True inside a model")
-        return ("LSTM", bool(config.get("return_sequences", False)))
-    if kind == "Dense":
-        activation = config.get("activation")
-        return ("Dense", None if activation in (None, "linear") else str(activation).lower())
-    raise ValueError(f"the JAX backend supports LSTM and Dense layers, got a layer with class_name {kind!r}")
 
 
 def _freeze(value):
@@ -79,17 +76,6 @@ def _freeze(value):
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
     return value
-
-
-def model_forward(layers: tuple, params, x, projection=None):
-    """Run the stack: ``layers`` holds ``("LSTM", return_sequences)`` / ``("Dense", activation)``."""
-    for (kind, option), layer_params in zip(layers, params):
-        if kind == "LSTM":
-            outputs, (h, _) = lstm_forward(layer_params, x, projection=projection)
-            x = outputs if option else h
-        else:
-            x = dense_forward(layer_params, x, option)
-    return x
 
 
 def _x64_enabled() -> bool:
@@ -104,55 +90,86 @@ def _tree_all_finite(tree):
 class _Compiled:
     """The jitted step functions for one model structure (cached by `_compiled`)."""
 
-    def __init__(self, layers, loss, metrics, optimizer_config, devices, projection):
-        self.layers, self.loss, self.metrics, self.projection = layers, loss, metrics, projection
+    def __init__(self, model, optimizer_config, devices):
+        self.model, self.config = model, model.compiled
         self.parallel = DataParallel(devices)
         self.tx = make_optax(dict(optimizer_config))
         replicated, batch = self.parallel.replicated, self.parallel.batch
         self.train_step = jax.jit(
             self._train_step,
-            in_shardings=(replicated, batch, batch, batch),
+            in_shardings=(replicated, batch, batch, batch, batch),
             out_shardings=(replicated, replicated),
         )
         self.eval_step = jax.jit(
-            self._eval_step, in_shardings=(replicated, batch, batch, batch), out_shardings=replicated
+            self._eval_step, in_shardings=(replicated, batch, batch, batch, batch), out_shardings=replicated
         )
         self.predict_step = jax.jit(self._predict_step, in_shardings=(replicated, batch), out_shardings=batch)
         self.init_optimizer = jax.jit(self.tx.init, out_shardings=replicated)
 
-    def _objective(self, params, x, y, weight):
-        y_pred = model_forward(self.layers, params, x, self.projection)
-        name, from_logits = self.loss
-        return loss_value(name, y, y_pred, from_logits, sample_weight=weight), y_pred
+    def _forward(self, params, model_state, xs, training):
+        model = self.model
+        outputs, new_state = graph.layer_forward(
+            model, params, model_state, xs if model.takes_list else xs[0], training=training
+        )
+        return (outputs if model.returns_list else [outputs]), new_state
 
-    def _metric_logs(self, y, y_pred, weight) -> dict:
-        return {name: metric_value(name, y, y_pred, sample_weight=weight) for name in self.metrics}
+    def _losses(self, ys, predictions, rows, sample_weight):
+        """Keras' weighted sum of the output losses; ``rows`` (B,) is 0 on padding."""
+        config, logs, total = self.config, {}, 0.0
+        loss_names = dict(config.loss_log_names())
+        for k, (loss, weight, y, y_pred) in enumerate(zip(config.losses, config.loss_weights, ys, predictions)):
+            if loss is None:
+                continue
+            values = loss_per_position(loss.name, y, y_pred, loss.from_logits)  # (B, ...)
+            values = values * sample_weight.reshape(sample_weight.shape + (1,) * (values.ndim - 1))
+            value = weighted_mean(values, rows)
+            total = total + weight * value
+            if k in loss_names:
+                logs[loss_names[k]] = value
+        return total, logs
 
-    def _train_step(self, state: TrainState, x, y, weight):
+    def _metric_logs(self, ys, predictions, rows) -> dict:
+        return {
+            entry.log_name: metric_value(entry.canonical, ys[entry.output], predictions[entry.output], sample_weight=rows)
+            for entry in self.config.metrics
+        }
+
+    def _objective(self, trainable, frozen, model_state, xs, ys, rows, sample_weight):
+        params = unflatten_paths({**trainable, **frozen})
+        predictions, new_state = self._forward(params, model_state, xs, training=True)
+        total, logs = self._losses(ys, predictions, rows, sample_weight)
+        return total, (predictions, new_state, logs)
+
+    def _train_step(self, state: TrainState, xs, ys, rows, sample_weight):
         TRACE_COUNTS["train"] += 1
-        (loss, y_pred), grads = jax.value_and_grad(self._objective, has_aux=True)(state.params, x, y, weight)
+        (loss, (predictions, model_state, loss_logs)), grads = jax.value_and_grad(self._objective, has_aux=True)(
+            state.trainable, state.frozen, state.model_state, xs, ys, rows, sample_weight
+        )
         step_finite = jnp.isfinite(loss) & _tree_all_finite(grads)
         apply = state.finite & step_finite
-        updates, optimizer_state = self.tx.update(grads, state.optimizer_state, state.params)
-        params = optax.apply_updates(state.params, updates)
+        updates, optimizer_state = self.tx.update(grads, state.optimizer_state, state.trainable)
+        trainable = optax.apply_updates(state.trainable, updates)
         keep = functools.partial(jax.tree_util.tree_map, lambda new, old: jnp.where(apply, new, old))
         new_state = TrainState(
-            params=keep(params, state.params),
+            trainable=keep(trainable, state.trainable),
+            frozen=state.frozen,
+            model_state=keep(model_state, state.model_state),
             optimizer_state=keep(optimizer_state, state.optimizer_state),
             finite=apply,
         )
         not_applied = jnp.where(jnp.isfinite(loss), jnp.asarray(jnp.nan, loss.dtype), loss)
-        logs = {"loss": jnp.where(apply, loss, not_applied), **self._metric_logs(y, y_pred, weight)}
+        logs = {"loss": jnp.where(apply, loss, not_applied), **loss_logs, **self._metric_logs(ys, predictions, rows)}
         return new_state, logs
 
-    def _eval_step(self, params, x, y, weight):
+    def _eval_step(self, variables, xs, ys, rows, sample_weight):
         TRACE_COUNTS["evaluate"] += 1
-        loss, y_pred = self._objective(params, x, y, weight)
-        return {"loss": loss, **self._metric_logs(y, y_pred, weight)}
+        predictions, _ = self._forward(variables["params"], variables["state"], xs, training=False)
+        total, logs = self._losses(ys, predictions, rows, sample_weight)
+        return {"loss": total, **logs, **self._metric_logs(ys, predictions, rows)}
 
-    def _predict_step(self, params, x):
+    def _predict_step(self, variables, xs):
         TRACE_COUNTS["predict"] += 1
-        return model_forward(self.layers, params, x, self.projection)
+        return self._forward(variables["params"], variables["state"], xs, training=False)[0]
 
     def trace_count(self, kind: str = "train") -> int:
         """How many times this structure's ``kind`` step was compiled (jit cache size)."""
@@ -160,9 +177,27 @@ class _Compiled:
         return step._cache_size()
 
 
-@functools.lru_cache(maxsize=32)
-def _compiled(layers, loss, metrics, optimizer_config, devices, projection) -> _Compiled:
-    return _Compiled(layers, loss, metrics, optimizer_config, devices, projection)
+_CACHE: dict = {}
+
+
+def _compiled(model, optimizer_config, devices) -> _Compiled:
+    """One `_Compiled` per model structure: the graph, what is frozen, compile settings, devices."""
+    import json
+
+    from ..models._serialization import model_config
+
+    key = (
+        json.dumps(model_config(model), sort_keys=True, default=str),
+        tuple(sorted(model.trainable_paths())),
+        repr(model.compiled),
+        optimizer_config,
+        devices,
+    )
+    if key not in _CACHE:
+        if len(_CACHE) >= 32:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _Compiled(model, optimizer_config, devices)
+    return _CACHE[key]
 
 
 class JaxTrainingBackend:
@@ -171,57 +206,59 @@ class JaxTrainingBackend:
     name = "jax"
     asynchronous = True  # steps are dispatched; the fit loop reads each step's logs one batch late
 
-    def __init__(self, model, devices=None, projection=None):
-        layers = tuple(_layer_spec(layer.get_config()) for layer in model.layers)
-        loss = model.loss
-        loss_spec = (loss.name, bool(loss.from_logits)) if loss is not None else ("mean_squared_error", False)
+    def __init__(self, model, devices=None):
         optimizer = model.optimizer
         optimizer_config = _freeze(optimizer.get_config()) if optimizer is not None else (
             ("class_name", "SGD"), ("learning_rate", 0.01))
         devices = tuple(jax.devices() if devices is None else devices)
-        self.compiled = _compiled(
-            layers, loss_spec, tuple(model.metric_names or ()), optimizer_config, devices, projection
-        )
+        self.compiled = _compiled(model, optimizer_config, devices)
         self.parallel = self.compiled.parallel
+        self.trainable_paths = model.trainable_paths()
+        self.config = model.compiled
+        self.output_shapes = [t.shape for t in model.outputs]
         self.batch_size = None
-        self.host_dtypes = None  # the NumPy dtypes of the params handed in, restored by get_params
+        self.host_dtypes = None  # the NumPy dtypes of the params handed in, restored by get_variables
         self.device_dtype = None  # the dtype the params have on the device, fixed by init_state
-        self.sparse = loss_spec[0] == "sparse_categorical_crossentropy"
-        self.classes = model.layers[-1].get_config().get("units")
 
     # --- host-side preparation ----------------------------------------------------------------
     @staticmethod
-    def _dtype(params) -> np.dtype:
-        leaves = jax.tree_util.tree_leaves(params)
+    def _dtype(tree) -> np.dtype:
+        leaves = jax.tree_util.tree_leaves(tree)
         dtype = jnp.result_type(*leaves) if leaves else jnp.float32
         return np.dtype(dtype)
 
-    def _labels(self, y, dtype):
-        if not self.sparse:
-            return np.asarray(y, dtype=dtype)
-        y = np.asarray(y)
-        if y.size and (np.any(y != np.round(y)) or y.min() < 0 or y.max() >= self.classes):
-            raise ValueError(
-                f"sparse labels must be integers in [0, {self.classes - 1}], got values in [{y.min()}, {y.max()}]"
-            )
-        return y.astype(np.int32)
+    def _labels(self, ys, dtype) -> list:
+        """Targets in the device dtype; sparse labels as int32 (checked on the host first)."""
+        labels = []
+        for y, loss, shape in zip(ys, self.config.losses if self.config else [None] * len(ys), self.output_shapes):
+            if loss is None or loss.name != "sparse_categorical_crossentropy":
+                labels.append(np.asarray(y, dtype=dtype))
+                continue
+            y, classes = np.asarray(y), shape[-1]
+            if y.size and (np.any(y != np.round(y)) or y.min() < 0 or y.max() >= classes):
+                raise ValueError(
+                    f"sparse labels must be integers in [0, {classes - 1}], got values in [{y.min()}, {y.max()}]"
+                )
+            labels.append(y.astype(np.int32))
+        return labels
 
-    def _batch(self, x, y, rows: int, dtype):
-        """Pad one batch to ``rows`` and shard it: ``(x, y, weight)`` on the device(s)."""
-        real = len(x)
-        x = pad_rows(np.asarray(x, dtype=dtype), rows)
-        weight = row_weights(real, rows, dtype)
-        if y is None:
-            return self.parallel.shard(x)
-        y = pad_rows(self._labels(y, dtype), rows)
-        return self.parallel.shard((x, y, weight))
+    def _batch(self, xs, ys, sample_weight, rows: int, dtype):
+        """Pad one batch to ``rows`` and shard it: ``(xs, ys, row weights, sample weights)``."""
+        real = len(xs[0])
+        xs = [pad_rows(np.asarray(x, dtype=dtype), rows) for x in xs]
+        if ys is None:
+            return self.parallel.shard(xs)
+        ys = [pad_rows(y, rows) for y in self._labels(ys, dtype)]
+        weights = np.ones(real, dtype) if sample_weight is None else np.asarray(sample_weight, dtype)
+        return self.parallel.shard((xs, ys, row_weights(real, rows, dtype), pad_rows(weights, rows)))
 
     # --- protocol -----------------------------------------------------------------------------
-    def init_state(self, params, batch_size=None) -> TrainState:
-        """Place ``params`` (list of dicts of NumPy arrays) on the device(s) and init the optimizer."""
+    def init_state(self, variables, batch_size=None) -> TrainState:
+        """Place the variables (NumPy trees) on the device(s) and init the optimizer."""
         self.batch_size = None if batch_size is None else int(batch_size)
-        self.host_dtypes = [{k: np.asarray(v).dtype for k, v in p.items()} for p in params]
-        if any(d == np.float64 for p in self.host_dtypes for d in p.values()) and not _x64_enabled():
+        trainable, frozen = split_trainable(variables["params"], self.trainable_paths)
+        self.host_dtypes = {path: np.asarray(v).dtype for path, v in {**trainable, **frozen}.items()}
+        if any(d == np.float64 for d in self.host_dtypes.values()) and not _x64_enabled():
             warnings.warn(
                 "the model is float64 but jax_enable_x64 is off, so the JAX backend trains it in "
                 "float32 (the weights are handed back as float64). Enable 64-bit JAX with "
@@ -229,65 +266,70 @@ class JaxTrainingBackend:
                 UserWarning,
                 stacklevel=3,
             )
-        params = self.parallel.replicate([dict(p) for p in params])
-        self.device_dtype = self._dtype(params)  # once, not on every batch
-        optimizer_state = self.compiled.init_optimizer(params)
-        return TrainState(params, optimizer_state, self.parallel.replicate(jnp.array(True)))
+        trainable, frozen, model_state = self.parallel.replicate((trainable, frozen, variables["state"]))
+        self.device_dtype = self._dtype((trainable, frozen))  # once, not on every batch
+        optimizer_state = self.compiled.init_optimizer(trainable)
+        return TrainState(trainable, frozen, model_state, optimizer_state, self.parallel.replicate(jnp.array(True)))
 
-    def with_params(self, state: TrainState, params) -> TrainState:
-        """Replace the params (e.g. restored by a callback); keep the optimizer state and flag."""
-        return state._replace(params=self.parallel.replicate([dict(p) for p in params]))
+    def with_variables(self, state: TrainState, variables) -> TrainState:
+        """Replace the weights (e.g. restored by a callback); keep the optimizer state and flag."""
+        trainable, frozen = split_trainable(variables["params"], self.trainable_paths)
+        trainable, frozen, model_state = self.parallel.replicate((trainable, frozen, variables["state"]))
+        return state._replace(trainable=trainable, frozen=frozen, model_state=model_state)
 
-    def train_step(self, state: TrainState, x_batch, y_batch):
+    def train_step(self, state: TrainState, xs, ys, sample_weight=None):
         """One compiled step on a batch of at most ``batch_size`` samples; returns ``(state, logs)``."""
-        rows = self.parallel.padded_size(max(self.batch_size or 0, len(x_batch)))
-        x, y, weight = self._batch(x_batch, y_batch, rows, self.device_dtype)
-        return self.compiled.train_step(state, x, y, weight)
+        rows = self.parallel.padded_size(max(self.batch_size or 0, len(xs[0])))
+        batch = self._batch(xs, ys, sample_weight, rows, self.device_dtype)
+        return self.compiled.train_step(state, *batch)
 
-    def get_params(self, state: TrainState) -> list:
-        """Host NumPy copies of the params, one dict per layer, in the dtypes handed to ``init_state``."""
-        host = jax.device_get(state.params)
-        dtypes = self.host_dtypes or [{} for _ in host]
-        return [{k: np.array(v, dtype=d.get(k, v.dtype)) for k, v in p.items()} for p, d in zip(host, dtypes)]
+    def get_variables(self, state: TrainState) -> dict:
+        """Host NumPy copies of the weights and state, in the dtypes handed to ``init_state``."""
+        flat, model_state = jax.device_get(({**state.trainable, **state.frozen}, state.model_state))
+        dtypes = self.host_dtypes or {}
+        flat = {path: np.array(v, dtype=dtypes.get(path, v.dtype)) for path, v in flat.items()}
+        return {"params": unflatten_paths(flat), "state": jax.tree_util.tree_map(np.array, model_state)}
 
-    def _batches(self, x, batch_size):
-        batch_size = int(min(batch_size, len(x)))
+    def _batches(self, samples, batch_size):
+        batch_size = int(min(batch_size, samples))
         rows = self.parallel.padded_size(batch_size)
-        for start in range(0, len(x), batch_size):
+        for start in range(0, samples, batch_size):
             yield slice(start, start + batch_size), rows
 
-    def predict(self, params, x, batch_size) -> np.ndarray:
-        """Outputs for ``x`` in batches of ``batch_size`` (the last padded, not recompiled)."""
-        params = self.parallel.replicate([dict(p) for p in params])
-        dtype = self._dtype(params)
-        outputs = []
-        for rows_slice, rows in self._batches(x, batch_size):
-            chunk = x[rows_slice]
-            outputs.append((self.compiled.predict_step(params, self._batch(chunk, None, rows, dtype)), len(chunk)))
-        return np.concatenate([np.asarray(out)[:real] for out, real in outputs], axis=0)
+    def _device_variables(self, variables):
+        variables = self.parallel.replicate({"params": variables["params"], "state": variables["state"]})
+        return variables, self._dtype(variables["params"])
 
-    def evaluate(self, params, x, y, batch_size) -> dict:
-        """Loss and metrics over all of ``(x, y)``: sample-weighted means of the batch values."""
-        params = self.parallel.replicate([dict(p) for p in params])
-        dtype = self._dtype(params)
+    def predict(self, variables, xs, batch_size) -> list:
+        """Outputs for ``xs`` in batches of ``batch_size`` (the last padded, not recompiled)."""
+        variables, dtype = self._device_variables(variables)
+        chunks = []
+        for rows_slice, rows in self._batches(len(xs[0]), batch_size):
+            batch = [x[rows_slice] for x in xs]
+            outputs = self.compiled.predict_step(variables, self._batch(batch, None, None, rows, dtype))
+            chunks.append((outputs, len(batch[0])))
+        return [np.concatenate([np.asarray(out[k])[:real] for out, real in chunks], axis=0) for k in range(len(chunks[0][0]))]
+
+    def evaluate(self, variables, xs, ys, sample_weight, batch_size) -> dict:
+        """Loss and metrics over all of ``(xs, ys)``: sample-weighted means of the batch values."""
+        variables, dtype = self._device_variables(variables)
         results = []
-        for rows_slice, rows in self._batches(x, batch_size):
-            x_chunk, y_chunk = x[rows_slice], y[rows_slice]
-            results.append((self.compiled.eval_step(params, *self._batch(x_chunk, y_chunk, rows, dtype)), len(x_chunk)))
+        for rows_slice, rows in self._batches(len(xs[0]), batch_size):
+            weight = None if sample_weight is None else sample_weight[rows_slice]
+            batch = self._batch([x[rows_slice] for x in xs], [y[rows_slice] for y in ys], weight, rows, dtype)
+            results.append((self.compiled.eval_step(variables, *batch), len(xs[0][rows_slice])))
         totals: dict = {}
         for logs, real in results:
             for key, value in logs.items():
                 totals[key] = totals.get(key, 0.0) + float(value) * real
-        return {key: total / len(x) for key, total in totals.items()}
+        return {key: total / len(xs[0]) for key, total in totals.items()}
 
 
-def make_training_backend(model, devices=None, projection=None) -> JaxTrainingBackend:
-    """The JAX backend for a compiled ``Sequential``.
+def make_training_backend(model, devices=None) -> JaxTrainingBackend:
+    """The JAX backend for a compiled model.
 
     Args:
-        model: the model (its layers, optimizer, loss and metric names are read).
+        model: the model (its graph, optimizer, losses and metrics are read).
         devices: the devices to train on, data-parallel; default all of ``jax.devices()``.
-        projection: where the LSTM computes ``x_t @ kernel`` (see `lstm_forward`);
-            ``None`` for the measured default.
     """
-    return JaxTrainingBackend(model, devices, projection)
+    return JaxTrainingBackend(model, devices)

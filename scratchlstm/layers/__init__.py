@@ -1,18 +1,35 @@
-"""Keras-style layers: thin objects holding configuration and weights; the math is in ``_numpy``."""
+"""Keras-style layers: thin objects holding configuration and weights; the math is in ``_numpy``
+and ``jax_backend``, found through the registry (`register`)."""
 
 from ._base import Layer
-from ._dense import Dense
-from ._lstm import LSTM
-
-LAYERS = {"LSTM": LSTM, "Dense": Dense}
+from ._registry import LAYER_CLASSES, register
+from .core.dense import Dense
+from .core.input_layer import Input, InputLayer
+from .rnn.lstm import LSTM
 
 
 def deserialize(config: dict) -> Layer:
-    """Rebuild an (unbuilt) layer from its ``get_config()`` dict."""
-    name = config.get("class_name")
-    if name not in LAYERS:
-        raise ValueError(f"layer class_name must be one of {sorted(LAYERS)}, got {name!r}")
-    return LAYERS[name].from_config(config)
+    """Rebuild an (unbuilt) layer from ``{"class_name": ..., "config": {...}}`` or a flat config."""
+    from ._registry import layer_class
+
+    if not isinstance(config, dict):
+        raise ValueError(f"a layer config must be a dict, got {type(config).__name__}")
+    inner = config.get("config", {k: v for k, v in config.items() if k != "class_name"})
+    return layer_class(config.get("class_name")).from_config(inner)
 
 
-__all__ = ["Dense", "LSTM", "Layer", "deserialize"]
+def serialize(layer: Layer) -> dict:
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+__all__ = [
+    "Dense",
+    "Input",
+    "InputLayer",
+    "LAYER_CLASSES",
+    "LSTM",
+    "Layer",
+    "deserialize",
+    "register",
+    "serialize",
+]

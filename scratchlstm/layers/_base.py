@@ -1,27 +1,60 @@
-"""What every layer shares: configuration, lazy build from the first input shape, weights."""
+"""The layer protocol (DESIGN §7): configuration, weights, shapes, and calling on data or on symbols.
+
+A layer object holds configuration and weights, never math. Its math is found through the
+registry (`scratchlstm.layers.register`): a NumPy module with ``layer_forward``/``layer_backward``
+and a JAX module with ``layer_forward``. What a layer kind supplies:
+
+- ``weight_names`` (trainable, Keras' order) and ``state_names`` (non-trainable, e.g. moving
+  statistics), and ``initialize(input_shape, rng) -> (params, state)``;
+- ``compute_output_shape(input_shape)``: a tuple, or a list of tuples for several outputs; for a
+  layer called on a list, ``input_shape`` is a list of tuples;
+- ``validate_input_shape(input_shape)``: raise ``ValueError`` naming what was expected;
+- ``compute_mask(inputs, mask)``: Keras' mask propagation (default: no mask out);
+- ``get_config()`` whose keys are ``__init__`` arguments, so ``from_config`` round-trips.
+"""
 
 from __future__ import annotations
 
+import re
+from itertools import count
+
 import numpy as np
 
-from .._checks import check_shape
+from .._checks import as_float_array, check_finite, check_shape
+from .._graph import Node, SymbolicTensor, flatten_structure, is_symbolic
+from .._random import check_seed, make_rng
+from ._registry import numpy_ops
+
+_NAME_COUNTERS: dict[str, count] = {}
 
 
 def resolve_dtype(dtype) -> np.dtype:
     if dtype is None:
         return np.dtype(np.float32)
-    resolved = np.dtype(dtype)
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
     if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
     return resolved
 
 
-def make_rng(seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
-        raise ValueError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
-    return np.random.default_rng(seed)
+def snake_case(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """``base``, then ``base_1``, ``base_2``, ... for later objects of the same kind (as Keras)."""
+    number = next(_NAME_COUNTERS.setdefault(base, count()))
+    return base if number == 0 else f"{base}_{number}"
+
+
+def check_name(name) -> str:
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ValueError(f"a layer name must be a non-empty string without '/', got {name!r}")
+    return name
 
 
 def check_units(units) -> None:
@@ -39,26 +72,45 @@ def reject_unsupported(layer: str, **options) -> None:
             )
 
 
-class Layer:
-    """Base class: holds ``params`` (a dict of NumPy arrays) and configuration; no math.
+def shape_of(value):
+    """Shapes with the batch axis as ``None``, in the structure of ``value`` (one or a list)."""
+    if isinstance(value, (list, tuple)):
+        return [shape_of(v) for v in value]
+    return (None, *tuple(value.shape)[1:])
 
-    Subclasses define ``param_shapes(input_shape)``, ``initialize(input_shape, rng)``,
-    ``compute_output_shape(input_shape)``, ``forward``/``backward`` (calling the pure functions)
-    and ``get_config``.
+
+class Layer:
+    """Base class of every layer (and of `Model`).
+
+    Args:
+        name: unique within a model; default the snake-case class name, numbered as Keras does.
+        dtype: ``"float32"`` (default) or ``"float64"``; without one, a float64 first input
+            makes the layer float64.
+        seed: int or ``numpy.random.Generator`` for the initial weights (and dropout masks).
+        trainable: ``False`` freezes the weights on both backends.
+        input_shape: the input shape without the batch axis, to build at construction.
     """
 
     weight_names: tuple = ()
+    state_names: tuple = ()
+    is_input_layer = False
+    supports_masking = False
 
-    def __init__(self, name=None, dtype=None, seed=None, input_shape=None):
-        self.name = name or type(self).__name__.lower()
+    def __init__(self, name=None, dtype=None, seed=None, trainable=True, input_shape=None):
+        check_seed(seed)
+        self.name = check_name(name) if name is not None else unique_name(snake_case(type(self).__name__))
         self.dtype = resolve_dtype(dtype)
         self._dtype_from_input = dtype is None  # float32 unless the first input is float64
         self.seed = seed
         self._rng = make_rng(seed)
+        self.trainable = bool(trainable)
         self.params: dict | None = None
-        self.input_shape: tuple | None = None
+        self.state: dict = {}
+        self.input_shape = None
+        self._inbound_nodes: list[Node] = []
         if input_shape is not None:
-            self.build((None, *tuple(input_shape)))
+            self._build_input_shape = (None, *tuple(input_shape))
+            self.build(self._build_input_shape)
 
     def reseed(self, rng: np.random.Generator) -> None:
         """Use ``rng`` for the initial weights (a model with a seed gives each layer a stream)."""
@@ -66,6 +118,7 @@ class Layer:
             raise ValueError(f"layer {self.name!r} is already built; its weights are drawn")
         self._rng = rng
 
+    # --- building -----------------------------------------------------------------------------
     @property
     def built(self) -> bool:
         return self.params is not None
@@ -76,17 +129,31 @@ class Layer:
         ``dtype`` is the input's dtype: a float64 input makes a layer built without an explicit
         ``dtype`` float64.
         """
-        input_shape = tuple(input_shape)
+        input_shape = _normalize_shape(input_shape)
+        self.validate_input_shape(input_shape)
+        if self.built:
+            return
         if self._dtype_from_input and dtype is not None and np.dtype(dtype) == np.float64:
             self.dtype = np.dtype(np.float64)
-        self.validate_input_shape(input_shape)
-        self.params = self.initialize(input_shape, self._rng)
-        self.input_shape = (None, *input_shape[1:])
+        params, state = self.initialize(input_shape, self._rng)
+        self.params, self.state = params, state
+        self.input_shape = _batchless(input_shape)
 
-    def validate_input_shape(self, input_shape) -> None:  # overridden
-        pass
+    def initialize(self, input_shape, rng) -> tuple[dict, dict]:
+        """``(params, state)`` for ``input_shape``; a layer without weights has neither."""
+        return {}, {}
 
-    # --- weights ----------------------------------------------------------------------------
+    def validate_input_shape(self, input_shape) -> None:
+        """Raise ``ValueError`` if the layer cannot take inputs of this shape."""
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs (Keras' propagation): passed on by layers that support masks."""
+        return mask if self.supports_masking else None
+
+    # --- weights ------------------------------------------------------------------------------
     def _require_built(self, what: str) -> None:
         if not self.built:
             raise ValueError(
@@ -94,35 +161,144 @@ class Layer:
                 "or pass input_shape=(time_steps, features)"
             )
 
+    def _weight_slots(self) -> list:
+        """``(tree, key)`` for every weight, in Keras' order (trainable first, then state)."""
+        slots = [("params", k) for k in self.weight_names if k in self.params]
+        return slots + [("state", k) for k in self.state_names if k in self.state]
+
     def get_weights(self) -> list:
         """The weights as a list of NumPy arrays, in Keras' order (copies)."""
         self._require_built("get_weights")
-        return [self.params[k].copy() for k in self.weight_names if k in self.params]
+        return [getattr(self, tree)[k].copy() for tree, k in self._weight_slots()]
 
     def set_weights(self, weights) -> None:
         """Set the weights from a list in the order of `get_weights`; all are checked first."""
         self._require_built("set_weights")
-        names = [k for k in self.weight_names if k in self.params]
+        slots = self._weight_slots()
         weights = list(weights)
-        if len(weights) != len(names):
+        if len(weights) != len(slots):
             raise ValueError(
-                f"layer {self.name!r} expects {len(names)} weight arrays {names}, got {len(weights)}"
+                f"layer {self.name!r} expects {len(slots)} weight arrays {[k for _, k in slots]}, got {len(weights)}"
             )
-        new = {}
-        for key, value in zip(names, weights):
-            value = np.asarray(value)
-            check_shape(value, self.params[key].shape, f"weight {key!r} of layer {self.name!r}")
-            if not np.isfinite(value).all():
-                raise ValueError(f"weight {key!r} of layer {self.name!r} must be finite")
-            new[key] = value.astype(self.dtype, copy=True)
-        self.params = new
+        new = {"params": dict(self.params), "state": dict(self.state)}
+        for (tree, key), value in zip(slots, weights):
+            new[tree][key] = self.checked_weight(key, getattr(self, tree)[key].shape, value)
+        self.params, self.state = new["params"], new["state"]
+
+    def checked_weight(self, key: str, shape, value) -> np.ndarray:
+        """``value`` as this layer's dtype, after checking its shape, kind and finiteness."""
+        value = np.asarray(value)
+        if value.dtype.kind not in "fiu":
+            raise ValueError(f"weight {key!r} of layer {self.name!r} must be a real number array, got dtype {value.dtype}")
+        check_shape(value, shape, f"weight {key!r} of layer {self.name!r}")
+        cast = value.astype(self.dtype, copy=True)
+        if not np.isfinite(cast).all():
+            raise ValueError(f"weight {key!r} of layer {self.name!r} must be finite (as {self.dtype.name})")
+        return cast
+
+    @property
+    def weights(self) -> list:
+        return self.get_weights() if self.built else []
+
+    @property
+    def trainable_weights(self) -> list:
+        if not self.built or not self.trainable:
+            return []
+        return [self.params[k].copy() for k in self.weight_names if k in self.params]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        if not self.built:
+            return []
+        frozen = [] if self.trainable else [self.params[k].copy() for k in self.weight_names if k in self.params]
+        return frozen + [self.state[k].copy() for k in self.state_names if k in self.state]
 
     def count_params(self) -> int:
         self._require_built("count_params")
-        return int(sum(v.size for v in self.params.values()))
+        return int(sum(np.size(w) for w in self.get_weights()))
+
+    # --- calling ------------------------------------------------------------------------------
+    def gather_inputs(self, inputs, **kwargs):
+        """Fold call keywords into the inputs (an RNN's ``initial_state``); default: none allowed."""
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected call arguments {sorted(kwargs)}")
+        return inputs
+
+    def __call__(self, inputs, *, training=None, mask=None, **kwargs):
+        """On symbolic tensors: record a node and return symbolic outputs. On arrays: run NumPy."""
+        inputs = self.gather_inputs(inputs, **kwargs)
+        if is_symbolic(inputs):
+            return self._call_symbolic(inputs)
+        return self._call_eager(inputs, training=bool(training), mask=mask)
+
+    def _call_symbolic(self, inputs):
+        leaves = flatten_structure(inputs)
+        for position, leaf in enumerate(leaves):
+            if not isinstance(leaf, SymbolicTensor):
+                raise ValueError(
+                    f"layer {self.name!r} got a mix of symbolic tensors and data; input {position} is "
+                    f"{type(leaf).__name__}. Wrap constants in a layer or pass them as a model Input"
+                )
+        takes_list = isinstance(inputs, (list, tuple))
+        shapes = [t.shape for t in leaves] if takes_list else leaves[0].shape
+        self.build(shapes, leaves[0].dtype)
+        output_shapes = self.compute_output_shape(shapes)
+        node = Node(self, leaves, takes_list)
+        several = node.returns_list = isinstance(output_shapes, list)
+        for index, shape in enumerate(output_shapes if several else [output_shapes]):
+            node.outputs.append(SymbolicTensor(shape, self.dtype, node, index))
+        self._inbound_nodes.append(node)
+        return list(node.outputs) if several else node.outputs[0]
+
+    def prepare_input(self, value, position=None) -> np.ndarray:
+        """One eager input as a finite float array (integer data becomes float32)."""
+        what = f"input to {type(self).__name__} {self.name!r}" + ("" if position is None else f" (input {position})")
+        array = as_float_array(value, what)
+        check_finite(array, what)
+        return array
+
+    def _call_eager(self, inputs, *, training, mask):
+        if isinstance(inputs, (list, tuple)):
+            arrays = [self.prepare_input(v, k) for k, v in enumerate(inputs)]
+            shapes, first = [a.shape for a in arrays], arrays[0]
+        else:
+            arrays = first = self.prepare_input(inputs)
+            shapes = arrays.shape
+        self.build(shapes, first.dtype)
+        cast = [a.astype(self.dtype, copy=False) for a in arrays] if isinstance(arrays, list) else arrays.astype(
+            self.dtype, copy=False)
+        outputs, new_state, _ = numpy_ops(self).layer_forward(
+            self, self.params, self.state, cast, training=training, rng=self._rng, mask=mask
+        )
+        if training:
+            self.state = new_state
+        return outputs
+
+    # --- configuration ------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The arguments that rebuild this layer (unbuilt) with `from_config`."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        if isinstance(self.seed, (int, np.integer)):
+            config["seed"] = int(self.seed)
+        return config
 
     @classmethod
     def from_config(cls, config: dict):
         config = dict(config)
         config.pop("class_name", None)
         return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _normalize_shape(shape):
+    if isinstance(shape, list):
+        return [_normalize_shape(s) for s in shape]
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _batchless(shape):
+    if isinstance(shape, list):
+        return [_batchless(s) for s in shape]
+    return (None, *shape[1:])

@@ -19,15 +19,13 @@ from collections import deque
 import numpy as np
 
 from ..callbacks import CallbackList
+from .._tree import flatten_paths
+from ._data import take
 
 
 def validation_split_at(num_samples: int, validation_split: float) -> int:
     """Index where the validation tail starts (Keras rounds the training part up)."""
     return int(math.ceil(num_samples * (1.0 - validation_split)))
-
-
-def _renamed(logs: dict, names: dict, prefix: str = "") -> dict:
-    return {prefix + names.get(key, key): value for key, value in logs.items()}
 
 
 class _EpochLogs:
@@ -47,19 +45,21 @@ class _EpochLogs:
         return {key: total / self.seen for key, total in self.totals.items()}
 
 
-def run_fit(model, backend, x, y, *, epochs, batch_size, validation, shuffle, callbacks, verbose, rng):
+def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validation, shuffle, callbacks, verbose, rng):
     """Train ``model`` in place and return its `History`.
 
     Args:
-        model: a built, compiled ``Sequential`` (source of truth for the NumPy weights).
+        model: a built, compiled model (source of truth for the NumPy weights).
         backend: an object implementing the backend protocol.
-        x, y: validated training arrays, ``(N, T, I)`` and ``(N, ...)``.
-        validation: ``None`` or a validated ``(x_val, y_val)`` pair.
+        train: ``(xs, ys, sample_weight)``: lists of validated arrays (one per input, one per
+            output) and ``None`` or an ``(N,)`` weight array.
+        validation: ``None`` or a validated ``(xs, ys, sample_weight)``.
         rng: the ``numpy.random.Generator`` that shuffles.
     """
-    num_samples = len(x)
+    xs, ys, weights = train
+    num_samples = len(xs[0])
     steps = int(math.ceil(num_samples / batch_size))
-    names = model.metric_display_names  # canonical -> the name the user asked for
+    finalize = model.compiled.finalize
     lag = 1 if getattr(backend, "asynchronous", False) else 0
     callback_list = CallbackList(
         callbacks,
@@ -69,10 +69,10 @@ def run_fit(model, backend, x, y, *, epochs, batch_size, validation, shuffle, ca
         add_progbar=bool(verbose),
     )
 
-    state = backend.init_state(model.get_params(), batch_size)
+    state = backend.init_state(model.get_variables(), batch_size)
     model.stop_training = False
     callback_list.on_train_begin()
-    for epoch in range(epochs):
+    for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
         order = rng.permutation(num_samples) if shuffle else np.arange(num_samples)
         epoch_logs = _EpochLogs()
@@ -82,7 +82,8 @@ def run_fit(model, backend, x, y, *, epochs, batch_size, validation, shuffle, ca
             if step < steps:
                 index = order[step * batch_size : (step + 1) * batch_size]
                 callback_list.on_train_batch_begin(step)
-                state, logs = backend.train_step(state, x[index], y[index])
+                batch_weights = None if weights is None else weights[index]
+                state, logs = backend.train_step(state, take(xs, index), take(ys, index), batch_weights)
                 dispatched.append((step, logs, len(index)))
             while len(dispatched) > (lag if step < steps else 0):
                 done_step, logs, count = dispatched.popleft()
@@ -90,10 +91,10 @@ def run_fit(model, backend, x, y, *, epochs, batch_size, validation, shuffle, ca
                 if not math.isfinite(logs["loss"]):  # the backend skipped this update
                     failed = (done_step, logs)
                     break
-                callback_list.on_train_batch_end(done_step, _renamed(epoch_logs.add(logs, count), names))
+                callback_list.on_train_batch_end(done_step, finalize(epoch_logs.add(logs, count)))
             if failed:
                 break
-        model.set_params(backend.get_params(state))
+        model.set_variables(backend.get_variables(state))
         if failed:
             # The step functions skip every update from the first non-finite loss or gradient on.
             model.stop_training = True
@@ -106,14 +107,14 @@ def run_fit(model, backend, x, y, *, epochs, batch_size, validation, shuffle, ca
             )
             break
 
-        logs = _renamed(epoch_logs.means(), names)
+        logs = finalize(epoch_logs.means())
         if validation is not None:
-            val_logs = backend.evaluate(model.get_params(), validation[0], validation[1], batch_size)
-            logs.update(_renamed(val_logs, names, prefix="val_"))
-        params_before_callbacks = model.get_params()
+            val_logs = backend.evaluate(model.get_variables(), *validation, batch_size)
+            logs.update({f"val_{key}": value for key, value in finalize(val_logs).items()})
+        weights_before_callbacks = flatten_paths(model.params).values()
         callback_list.on_epoch_end(epoch, logs)
-        if any(a is not b for a, b in zip(model.get_params(), params_before_callbacks)):
-            state = backend.with_params(state, model.get_params())  # a callback set the weights
+        if any(a is not b for a, b in zip(flatten_paths(model.params).values(), weights_before_callbacks)):
+            state = backend.with_variables(state, model.get_variables())  # a callback set the weights
         if model.stop_training:
             break
     callback_list.on_train_end()

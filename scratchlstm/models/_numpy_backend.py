@@ -1,17 +1,20 @@
-"""The NumPy training backend: one train step = forward, loss, hand-written backward, update.
+"""The NumPy training backend: one train step = graph forward, losses, graph backward, update.
 
 Implements the backend protocol that the shared ``fit`` loop drives (the JAX backend in
 ``scratchlstm.jax_backend`` implements the same):
 
-- ``init_state(params, batch_size) -> state``
-- ``with_params(state, params) -> state``      (keeps the optimizer state)
-- ``train_step(state, x_batch, y_batch) -> (state, logs)``; ``logs`` holds batch means of the
-  loss and metrics. Non-finite loss or gradients leave the state unchanged, and so do all later
-  steps (``state.finite`` is sticky); a step that was not applied logs a non-finite loss, so
-  the loop stops there and keeps the last good weights.
+- ``init_state(variables, batch_size) -> state``   (``variables``: ``{"params", "state"}`` trees)
+- ``with_variables(state, variables) -> state``     (keeps the optimizer state)
+- ``train_step(state, xs, ys, sample_weight) -> (state, logs)``: lists of arrays, one per model
+  input and output; ``logs`` holds batch means of the losses and metrics. Non-finite loss or
+  gradients leave the state unchanged, and so do all later steps (``state.finite`` is sticky);
+  a step that was not applied logs a non-finite loss, so the loop stops there.
 - ``asynchronous``: False here, so the loop reads each step's logs right away.
-- ``get_params(state) -> list of dicts of NumPy arrays``
-- ``evaluate(params, x, y, batch_size) -> dict``, ``predict(params, x, batch_size) -> array``
+- ``get_variables(state)``, ``evaluate(variables, xs, ys, sample_weight, batch_size) -> dict``,
+  ``predict(variables, xs, batch_size) -> list of arrays``.
+
+Only the trainable weights (``model.trainable_paths()``) reach the optimizer; frozen ones ride
+along unchanged and have no optimizer slots.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import metrics as metrics_module
-from .._tree import tree_leaves
+from .._numpy import graph
+from .._tree import flatten_paths, tree_leaves, unflatten_paths
 from ..optimizers import apply_updates
 
 
 class NumpyTrainState(NamedTuple):
-    params: list  # one dict of arrays per layer
+    trainable: dict  # {"layer/weight": array} that the optimizer updates
+    frozen: dict  # {"layer/weight": array} of frozen layers
+    model_state: dict  # the layers' non-trainable state, {layer_name: {...}}
     optimizer_state: object
     finite: bool  # False once a non-finite loss or gradient has been seen
 
@@ -35,71 +41,120 @@ def _all_finite(tree) -> bool:
     return all(np.isfinite(leaf).all() for leaf in tree_leaves(tree))
 
 
+def split_trainable(params: dict, trainable_paths: set) -> tuple[dict, dict]:
+    """Flat ``(trainable, frozen)`` path dicts from a params tree."""
+    flat = flatten_paths(params)
+    trainable = {path: value for path, value in flat.items() if path in trainable_paths}
+    frozen = {path: value for path, value in flat.items() if path not in trainable_paths}
+    return trainable, frozen
+
+
+def _broadcast(weight, values):
+    """``(B,)`` weights against ``(B, ...)`` values."""
+    return weight.reshape(weight.shape + (1,) * (values.ndim - 1))
+
+
+def output_losses(config, ys, predictions, sample_weight):
+    """``(total, logs, d_predictions)``: Keras' weighted sum of the per-output losses.
+
+    With ``sample_weight (B,)`` each loss is ``mean(loss_at_each_position * weight)``, as Keras'
+    ``sum_over_batch_size`` reduction; metrics are unweighted (Keras' ``metrics=``).
+    """
+    logs, d_predictions, total = {}, [], 0.0
+    loss_names = dict(config.loss_log_names())
+    for k, (loss, weight, y, y_pred) in enumerate(zip(config.losses, config.loss_weights, ys, predictions)):
+        if loss is None:
+            d_predictions.append(None)
+            continue
+        values = loss.per_position(y, y_pred)  # (B, ...)
+        gradient = loss.gradient(y, y_pred)  # d mean(values) / d y_pred
+        if sample_weight is not None:
+            w = sample_weight.astype(values.dtype, copy=False)
+            values = values * _broadcast(w, values)
+            gradient = gradient * _broadcast(w, gradient)
+        value = float(np.mean(values))
+        total += weight * value
+        d_predictions.append(weight * gradient)
+        if k in loss_names:
+            logs[loss_names[k]] = value
+    logs = {"loss": total, **logs}
+    for entry in config.metrics:
+        logs[entry.log_name] = metrics_module.compute(entry.canonical, ys[entry.output], predictions[entry.output])
+    return total, logs, d_predictions
+
+
 class NumpyBackend:
     name = "numpy"
     asynchronous = False
 
     def __init__(self, model):
-        self.layers = list(model.layers)
-        self.loss = model.loss
+        self.model = model
+        self.config = model.compiled
         self.optimizer = model.optimizer
-        self.metric_names = list(model.metric_names)
+        self.trainable_paths = model.trainable_paths()
+        self.rng = model._rng
 
     # --- model math ---------------------------------------------------------------------------
-    def forward(self, params, x):
-        """``(y_pred, caches)`` through all layers."""
-        caches = []
-        for layer, layer_params in zip(self.layers, params):
-            x, cache = layer.forward(layer_params, x)
-            caches.append(cache)
-        return x, caches
+    def _structure(self, values: list):
+        return values if self.model.takes_list else values[0]
 
-    def backward(self, params, caches, d_y):
-        grads = [None] * len(self.layers)
-        for k in range(len(self.layers) - 1, -1, -1):
-            # The first layer's input gradient (d loss / d x) is never used: skip that GEMM.
-            grads[k], d_y = self.layers[k].backward(params[k], caches[k], d_y, input_gradient=k > 0)
+    def forward(self, params, model_state, xs, training=False):
+        """``(predictions (list), new_model_state, cache)`` through the whole graph."""
+        outputs, new_state, cache = graph.layer_forward(
+            self.model, params, model_state, self._structure(xs), training=training, rng=self.rng
+        )
+        return (outputs if self.model.returns_list else [outputs]), new_state, cache
+
+    def backward(self, params, cache, d_predictions):
+        """Gradients of every layer's params (no input gradients: nothing needs them)."""
+        d_outputs = d_predictions if self.model.returns_list else d_predictions[0]
+        grads, _ = graph.layer_backward(self.model, params, cache, d_outputs, input_gradient=False)
         return grads
 
-    def _logs(self, loss_value, y_true, y_pred) -> dict:
-        logs = {"loss": np.asarray(loss_value)}
-        for name in self.metric_names:
-            logs[name] = np.asarray(metrics_module.compute(name, y_true, y_pred))
-        return logs
-
     # --- protocol -------------------------------------------------------------------------------
-    def init_state(self, params, batch_size=None) -> NumpyTrainState:
-        params = [dict(p) for p in params]
-        return NumpyTrainState(params, self.optimizer.init(params), True)
+    def init_state(self, variables, batch_size=None) -> NumpyTrainState:
+        trainable, frozen = split_trainable(variables["params"], self.trainable_paths)
+        return NumpyTrainState(trainable, frozen, variables["state"], self.optimizer.init(trainable), True)
 
-    def with_params(self, state, params) -> NumpyTrainState:
-        return state._replace(params=[dict(p) for p in params])
+    def with_variables(self, state, variables) -> NumpyTrainState:
+        trainable, frozen = split_trainable(variables["params"], self.trainable_paths)
+        return state._replace(trainable=trainable, frozen=frozen, model_state=variables["state"])
 
-    def train_step(self, state, x_batch, y_batch):
-        y_pred, caches = self.forward(state.params, x_batch)
-        loss_value = self.loss(y_batch, y_pred)
-        logs = self._logs(loss_value, y_batch, y_pred)
+    def train_step(self, state, xs, ys, sample_weight=None):
+        params = unflatten_paths({**state.trainable, **state.frozen})
+        predictions, model_state, cache = self.forward(params, state.model_state, xs, training=True)
+        loss_value, logs, d_predictions = output_losses(self.config, ys, predictions, sample_weight)
         if state.finite and np.isfinite(loss_value):
-            grads = self.backward(state.params, caches, self.loss.gradient(y_batch, y_pred))
+            grads = flatten_paths(self.backward(params, cache, d_predictions))
+            grads = {path: grads[path] for path in state.trainable}
             if _all_finite(grads):
-                updates, optimizer_state = self.optimizer.update(grads, state.optimizer_state, state.params)
-                return NumpyTrainState(apply_updates(state.params, updates), optimizer_state, True), logs
+                updates, optimizer_state = self.optimizer.update(grads, state.optimizer_state, state.trainable)
+                trainable = apply_updates(state.trainable, updates)
+                return NumpyTrainState(trainable, state.frozen, model_state, optimizer_state, True), logs
         # Not applied: log a non-finite loss (NaN when the loss itself was finite) so the loop stops.
         skipped_loss = loss_value if not np.isfinite(loss_value) else np.nan
-        return state._replace(finite=False), {**logs, "loss": np.asarray(skipped_loss)}
+        return state._replace(finite=False), {**logs, "loss": skipped_loss}
 
-    def get_params(self, state) -> list:
-        return [{k: v.copy() for k, v in p.items()} for p in state.params]
+    def get_variables(self, state) -> dict:
+        flat = {path: value.copy() for path, value in {**state.trainable, **state.frozen}.items()}
+        return {"params": unflatten_paths(flat), "state": state.model_state}
 
-    def predict(self, params, x, batch_size):
-        outputs = [self.forward(params, x[s : s + batch_size])[0] for s in range(0, len(x), batch_size)]
-        return np.concatenate(outputs, axis=0)
+    def predict(self, variables, xs, batch_size) -> list:
+        chunks = []
+        for start in range(0, len(xs[0]), batch_size):
+            batch = [x[start : start + batch_size] for x in xs]
+            chunks.append(self.forward(variables["params"], variables["state"], batch)[0])
+        return [np.concatenate([c[k] for c in chunks], axis=0) for k in range(len(chunks[0]))]
 
-    def evaluate(self, params, x, y, batch_size) -> dict:
+    def evaluate(self, variables, xs, ys, sample_weight, batch_size) -> dict:
         totals: dict = {}
-        for start in range(0, len(x), batch_size):
-            y_batch = y[start : start + batch_size]
-            y_pred = self.forward(params, x[start : start + batch_size])[0]
-            for key, value in self._logs(self.loss(y_batch, y_pred), y_batch, y_pred).items():
-                totals[key] = totals.get(key, 0.0) + float(value) * len(y_batch)
-        return {key: total / len(x) for key, total in totals.items()}
+        samples = len(xs[0])
+        for start in range(0, samples, batch_size):
+            rows = slice(start, start + batch_size)
+            predictions = self.forward(variables["params"], variables["state"], [x[rows] for x in xs])[0]
+            weight = None if sample_weight is None else sample_weight[rows]
+            _, logs, _ = output_losses(self.config, [y[rows] for y in ys], predictions, weight)
+            count = len(predictions[0])
+            for key, value in logs.items():
+                totals[key] = totals.get(key, 0.0) + float(value) * count
+        return {key: total / samples for key, total in totals.items()}

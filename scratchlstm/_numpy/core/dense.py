@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_float_array, check_ndim, compute_dtype
-from .activations import get_activation
+from ..._checks import as_float_array, check_ndim, compute_dtype
+from ..activations import get_activation
 
 
 @dataclass(frozen=True)
@@ -84,3 +84,15 @@ def dense_backward(params: dict, cache: DenseCache, d_y, *, input_gradient=True)
         grads["bias"] = flat_d_pre.sum(axis=0)
     d_x = d_pre @ kernel.T if input_gradient else None
     return grads, d_x
+
+
+# --- the layer protocol (DESIGN §7) -------------------------------------------------------------
+def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+    """`dense_forward` for a ``Dense`` layer: ``(y, state, cache)``."""
+    y, cache = dense_forward(params, inputs, layer.activation)
+    return y, state, cache
+
+
+def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+    """`dense_backward` for a ``Dense`` layer: ``(grads, d_x)``."""
+    return dense_backward(params, cache, d_outputs, input_gradient=input_gradient)

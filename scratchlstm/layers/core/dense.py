@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from .. import initializers
-from .._checks import as_float_array, check_finite
-from .._numpy.activations import get_activation
-from .._numpy.dense import dense_backward, dense_forward
-from ._base import Layer, check_units, reject_unsupported
+from ... import initializers
+from ..._numpy.activations import get_activation
+from .._base import Layer, check_units, reject_unsupported
+from .._registry import register
 
 
+@register(numpy="scratchlstm._numpy.core.dense", jax="scratchlstm.jax_backend.core.dense")
 class Dense(Layer):
     """``y = activation(x @ kernel + bias)`` on the last axis: ``(B, F) -> (B, U)``,
     ``(B, T, F) -> (B, T, U)``.
@@ -19,7 +19,9 @@ class Dense(Layer):
         use_bias: whether there is a ``bias (U,)``.
         kernel_initializer: for ``kernel (F, U)``; default ``"glorot_uniform"``.
         bias_initializer: default ``"zeros"``.
-        seed, dtype, name, input_shape: as for `LSTM`.
+        seed, dtype, name, trainable, input_shape: as for `Layer`.
+
+    Weights (Keras' order): ``kernel (F, U)``, ``bias (U,)``.
 
     Examples:
         >>> import numpy as np
@@ -28,6 +30,7 @@ class Dense(Layer):
     """
 
     weight_names = ("kernel", "bias")
+    supports_masking = True
 
     def __init__(
         self,
@@ -44,6 +47,7 @@ class Dense(Layer):
         seed=None,
         dtype=None,
         name=None,
+        trainable=True,
         input_shape=None,
     ):
         check_units(units)
@@ -63,54 +67,39 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
-        super().__init__(name=name, dtype=dtype, seed=seed, input_shape=input_shape)
+        super().__init__(name=name, dtype=dtype, seed=seed, trainable=trainable, input_shape=input_shape)
 
     def validate_input_shape(self, input_shape) -> None:
-        if len(input_shape) < 2:
+        if not isinstance(input_shape, tuple) or len(input_shape) < 2:
             raise ValueError(
-                f"Dense {self.name!r} expects input of shape (batch, ..., features), got "
-                f"{tuple(input_shape)}"
+                f"Dense {self.name!r} expects one input of shape (batch, ..., features), got "
+                f"{input_shape}"
             )
-        if self.built and input_shape[-1] != self.input_shape[-1]:
+        if self.built and input_shape[-1] != self.params["kernel"].shape[0]:
             raise ValueError(
-                f"Dense {self.name!r} was built for {self.input_shape[-1]} features, got input of "
+                f"Dense {self.name!r} was built for {self.params['kernel'].shape[0]} features, got input of "
                 f"shape {tuple(input_shape)} with {input_shape[-1]} features"
             )
+        if input_shape[-1] is None or input_shape[-1] < 1:
+            raise ValueError(f"Dense {self.name!r} needs a known, positive feature count, got shape {input_shape}")
 
-    def initialize(self, input_shape, rng) -> dict:
+    def initialize(self, input_shape, rng):
         params = {
             "kernel": initializers.get(self.kernel_initializer)((input_shape[-1], self.units), rng, self.dtype)
         }
         if self.use_bias:
             params["bias"] = initializers.get(self.bias_initializer)((self.units,), rng, self.dtype)
-        return params
+        return params, {}
 
     def compute_output_shape(self, input_shape) -> tuple:
         return (*input_shape[:-1], self.units)
 
-    def __call__(self, x):
-        x = as_float_array(x, "x")
-        check_finite(x, f"input to Dense {self.name!r}")
-        self.validate_input_shape(x.shape)
-        if not self.built:
-            self.build(x.shape, x.dtype)
-        y, _ = dense_forward(self.params, x.astype(self.dtype, copy=False), self.activation)
-        return y
-
-    def forward(self, params, x):
-        return dense_forward(params, x, self.activation)
-
-    def backward(self, params, cache, d_y, input_gradient=True):
-        return dense_backward(params, cache, d_y, input_gradient=input_gradient)
-
     def get_config(self) -> dict:
         return {
-            "class_name": "Dense",
+            **super().get_config(),
             "units": self.units,
             "activation": self.activation,
             "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer,
-            "bias_initializer": self.bias_initializer,
-            "dtype": self.dtype.name,
-            "name": self.name,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
         }

@@ -1,7 +1,7 @@
 """The LSTM forward pass as a pure JAX function built on ``lax.scan``.
 
 Shapes: ``B`` batch, ``T`` time steps, ``I`` input features, ``H`` units. Same parameter dict
-and gate order as the NumPy reference (``scratchlstm._numpy.lstm``):
+and gate order as the NumPy reference (``scratchlstm._numpy.rnn.lstm``):
 
     kernel            (I, 4H)   column blocks [i, f, c, o]
     recurrent_kernel  (H, 4H)
@@ -247,7 +247,7 @@ def _bptt_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs):
 
 
 def _bptt_backward(projection, unroll, residuals, cotangents):
-    """The reference's BPTT (``scratchlstm._numpy.lstm.lstm_backward``) as a reverse scan.
+    """The reference's BPTT (``scratchlstm._numpy.rnn.lstm.lstm_backward``) as a reverse scan.
 
     Walking t = T..1 with the carried ``dh``, ``dc``:
 
@@ -292,3 +292,11 @@ def _bptt_backward(projection, unroll, residuals, cotangents):
 
 
 _lstm_scan_bptt.defvjp(_bptt_forward, _bptt_backward)
+
+
+def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+    """`lstm_forward` for an ``LSTM`` layer (DESIGN §7): ``(output or [output, h, c], state)``."""
+    x, initial_state = (inputs[0], inputs[1:]) if isinstance(inputs, list) else (inputs, None)
+    outputs, (h, c) = lstm_forward(params, x, initial_state)
+    output = outputs if layer.return_sequences else h
+    return ([output, h, c] if layer.return_state else output), state

@@ -1,15 +1,13 @@
-"""The Keras-style ``LSTM`` layer: configuration and weights around the pure functions."""
+"""The Keras-style ``LSTM`` layer: configuration and weights; the math is in ``_numpy/rnn/lstm.py``."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from .. import initializers
-from .._checks import as_float_array, check_finite, check_ndim
-from .._numpy.lstm import lstm_backward, lstm_forward
-from ._base import Layer, check_units, reject_unsupported
+from ... import initializers
+from .._base import Layer, check_units, reject_unsupported
+from .._registry import register
 
 
+@register(numpy="scratchlstm._numpy.rnn.lstm", jax="scratchlstm.jax_backend.rnn.lstm")
 class LSTM(Layer):
     """Long short-term memory layer with Keras' arguments, defaults and weight layout.
 
@@ -76,6 +74,7 @@ class LSTM(Layer):
         seed=None,
         dtype=None,
         name=None,
+        trainable=True,
         input_shape=None,
     ):
         check_units(units)
@@ -109,23 +108,42 @@ class LSTM(Layer):
         self.unit_forget_bias = bool(unit_forget_bias)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
-        super().__init__(name=name, dtype=dtype, seed=seed, input_shape=input_shape)
+        super().__init__(name=name, dtype=dtype, seed=seed, trainable=trainable, input_shape=input_shape)
 
     # --- building -------------------------------------------------------------------------------
     def validate_input_shape(self, input_shape) -> None:
+        """``(B, T, I)``, or ``[(B, T, I), (B, H), (B, H)]`` when called with an initial state."""
+        if isinstance(input_shape, list):
+            if len(input_shape) != 3:
+                raise ValueError(
+                    f"LSTM {self.name!r} takes [x, h0, c0] when given a list, got {len(input_shape)} inputs"
+                )
+            for shape, what in zip(input_shape[1:], ("h0", "c0")):
+                if tuple(shape[1:]) != (self.units,):
+                    raise ValueError(
+                        f"LSTM {self.name!r}: initial state {what} must have shape (batch, {self.units}), got {shape}"
+                    )
+            input_shape = input_shape[0]
         if len(input_shape) != 3:
             raise ValueError(
                 f"LSTM {self.name!r} expects 3-D input (batch, time_steps, features), got shape "
                 f"{tuple(input_shape)} ({len(input_shape)}-D); reshape a single series with "
                 "x.reshape(samples, time_steps, 1)"
             )
-        if self.built and input_shape[-1] != self.input_shape[-1]:
+        if self.built and input_shape[-1] != self.params["kernel"].shape[0]:
             raise ValueError(
-                f"LSTM {self.name!r} was built for {self.input_shape[-1]} features, got input of "
+                f"LSTM {self.name!r} was built for {self.params['kernel'].shape[0]} features, got input of "
                 f"shape {tuple(input_shape)} with {input_shape[-1]} features"
             )
+        if input_shape[-1] is None or input_shape[-1] < 1 or input_shape[1] == 0:
+            raise ValueError(
+                f"LSTM {self.name!r} needs at least one time step and a known, positive feature count, "
+                f"got shape {tuple(input_shape)}"
+            )
 
-    def initialize(self, input_shape, rng) -> dict:
+    def initialize(self, input_shape, rng):
+        if isinstance(input_shape, list):
+            input_shape = input_shape[0]
         features, h = input_shape[-1], self.units
         params = {
             "kernel": initializers.get(self.kernel_initializer)((features, 4 * h), rng, self.dtype),
@@ -136,53 +154,39 @@ class LSTM(Layer):
             if self.unit_forget_bias:
                 bias[h : 2 * h] += 1.0
             params["bias"] = bias
-        return params
+        return params, {}
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape):
+        """``(B, H)`` or ``(B, T, H)``; with ``return_state`` also ``h`` and ``c``, ``(B, H)`` each."""
+        if isinstance(input_shape, list):
+            input_shape = input_shape[0]
         batch, steps = input_shape[0], input_shape[1]
-        return (batch, steps, self.units) if self.return_sequences else (batch, self.units)
+        output = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
+        return [output, (batch, self.units), (batch, self.units)] if self.return_state else output
 
     # --- calling ----------------------------------------------------------------------------
-    def _prepare(self, x) -> np.ndarray:
-        x = as_float_array(x, "x")
-        check_ndim(x, 3, f"input to LSTM {self.name!r}", "of shape (batch, time_steps, features)")
-        check_finite(x, f"input to LSTM {self.name!r}")
-        self.validate_input_shape(x.shape)
-        return x
-
-    def __call__(self, x, initial_state=None):
-        """Run the layer: ``(B, T, I) -> (B, H)`` or ``(B, T, H)``; ``[output, h, c]`` with return_state."""
-        x = self._prepare(x)
-        if not self.built:
-            self.build(x.shape, x.dtype)
-        outputs, (h, c), _ = lstm_forward(self.params, x.astype(self.dtype, copy=False), initial_state)
-        output = np.array(outputs) if self.return_sequences else h
-        return [output, h, c] if self.return_state else output
-
-    def forward(self, params, x):
-        """Model-internal forward: ``(y, cache)`` (state not returned)."""
-        outputs, (h, _), cache = lstm_forward(params, x)
-        return (outputs if self.return_sequences else h), cache
-
-    def backward(self, params, cache, d_y, input_gradient=True):
-        """Model-internal backward: ``(grads, d_x)``; ``d_x`` is ``None`` without ``input_gradient``."""
-        if self.return_sequences:
-            grads, d_x, _ = lstm_backward(params, cache, d_outputs=d_y, input_gradient=input_gradient)
-        else:
-            grads, d_x, _ = lstm_backward(params, cache, d_state=(d_y, None), input_gradient=input_gradient)
-        return grads, d_x
+    def gather_inputs(self, inputs, initial_state=None):
+        """``layer(x, initial_state=[h0, c0])`` runs on the list ``[x, h0, c0]``."""
+        if initial_state is None:
+            return inputs
+        if isinstance(inputs, (list, tuple)):
+            raise ValueError(f"LSTM {self.name!r}: pass the initial state either in the input list or as initial_state, not both")
+        if not isinstance(initial_state, (list, tuple)) or len(initial_state) != 2:
+            raise ValueError(
+                f"LSTM {self.name!r}: initial_state must be a list [h0, c0] of two (batch, {self.units}) "
+                f"arrays, got {type(initial_state).__name__}"
+            )
+        return [inputs, *initial_state]
 
     def get_config(self) -> dict:
         return {
-            "class_name": "LSTM",
+            **super().get_config(),
             "units": self.units,
             "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer,
-            "recurrent_initializer": self.recurrent_initializer,
-            "bias_initializer": self.bias_initializer,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
             "unit_forget_bias": self.unit_forget_bias,
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
-            "dtype": self.dtype.name,
-            "name": self.name,
         }

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_float_array, check_finite, check_ndim, check_shape, compute_dtype
-from .._layout import as_rows, column_major_steps, feature_major, to_batch_major, to_time_major
+from ..._checks import as_float_array, check_finite, check_ndim, check_shape, compute_dtype
+from ..._layout import as_rows, column_major_steps, feature_major, to_batch_major, to_time_major
 
 
 @dataclass(frozen=True)
@@ -425,3 +425,31 @@ def _unpack_state(initial_state, batch: int, units: int):
     check_finite(h0, "initial_state[0] (h0)")
     check_finite(c0, "initial_state[1] (c0)")
     return h0, c0
+
+
+# --- the layer protocol (DESIGN §7) -------------------------------------------------------------
+def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+    """`lstm_forward` for an ``LSTM`` layer: ``(output or [output, h, c], state, cache)``.
+
+    ``inputs`` is ``x (B, T, I)`` or ``[x, h0, c0]`` (a call with ``initial_state``).
+    """
+    x, initial_state = (inputs[0], inputs[1:]) if isinstance(inputs, list) else (inputs, None)
+    outputs, (h, c), cache = lstm_forward(params, x, initial_state)
+    output = outputs if layer.return_sequences else h
+    return ([output, h, c] if layer.return_state else output), state, (cache, initial_state is not None)
+
+
+def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+    """`lstm_backward` for an ``LSTM`` layer: ``(grads, d_x or [d_x, d_h0, d_c0])``."""
+    cache, initial_state_given = cache
+    d_h = d_c = None
+    if layer.return_state:
+        d_outputs, d_h, d_c = d_outputs
+    if layer.return_sequences:
+        d_sequence = d_outputs
+    else:  # the output is h_T: its gradient joins the state's
+        d_sequence, d_h = None, d_outputs if d_h is None else d_outputs + d_h
+    grads, d_x, (d_h0, d_c0) = lstm_backward(
+        params, cache, d_outputs=d_sequence, d_state=(d_h, d_c), input_gradient=input_gradient
+    )
+    return grads, ([d_x, d_h0, d_c0] if initial_state_given else d_x)

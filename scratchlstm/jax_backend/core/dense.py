@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ._activations import get_activation
-from ._lstm import compute_dtype
+from .._activations import get_activation
+from ..rnn.lstm import compute_dtype
 
 
 def dense_forward(params, x, activation=None):
@@ -34,3 +34,8 @@ def dense_forward(params, x, activation=None):
     if bias is not None:
         z = z + jnp.asarray(bias, dtype)
     return forward(z)
+
+
+def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+    """`dense_forward` for a ``Dense`` layer (DESIGN §7): ``(y, state)``."""
+    return dense_forward(params, inputs, layer.activation), state

@@ -1,0 +1,86 @@
+"""Symbolic tensors and nodes.
+
+Calling a layer on symbolic tensors (from `scratchlstm.Input`) records a `Node`: the layer, the
+tensors it was called on, and the tensors it produced. A layer called twice has two nodes and
+one set of weights (a shared layer).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class SymbolicTensor:
+    """A placeholder with a shape (batch axis first, ``None`` where unknown) and a dtype.
+
+    Attributes:
+        shape: tuple, e.g. ``(None, 25, 1)``.
+        dtype: a NumPy dtype.
+        node: the `Node` that produced it.
+        index: which of that node's outputs it is.
+        name: the producing layer's name (with the output index when the layer has several).
+    """
+
+    def __init__(self, shape, dtype, node: "Node", index: int = 0):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.node = node
+        self.index = index
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def name(self) -> str:
+        layer = self.node.layer
+        return layer.name if len(self.node.outputs) <= 1 else f"{layer.name}_{self.index}"
+
+    def __repr__(self) -> str:
+        return f"<SymbolicTensor shape={self.shape} dtype={self.dtype.name} from {self.node.layer.name!r}>"
+
+    def __len__(self):
+        raise TypeError("a symbolic tensor has no length; it stands for data passed to the model later")
+
+    def __iter__(self):
+        raise TypeError(
+            f"{self!r} is one tensor, not a list; layers that return several tensors "
+            "(return_state=True) return a list"
+        )
+
+
+class Node:
+    """One call of a layer in a graph.
+
+    Attributes:
+        layer: the layer called.
+        inbound: the symbolic tensors it was called on, flat.
+        takes_list: whether the layer received a list (merge layers, or an RNN with
+            ``initial_state``) rather than one tensor.
+        outputs: the symbolic tensors it produced, flat.
+        returns_list: whether the layer returns a list (e.g. ``return_state=True``).
+    """
+
+    def __init__(self, layer, inbound: list, takes_list: bool):
+        self.layer = layer
+        self.inbound = list(inbound)
+        self.takes_list = bool(takes_list)
+        self.outputs: list = []
+        self.returns_list = False
+
+    def arguments(self, values: list):
+        """``values`` (one per inbound tensor) in the form the layer was called with."""
+        return list(values) if self.takes_list else values[0]
+
+
+def is_symbolic(inputs) -> bool:
+    return any(isinstance(t, SymbolicTensor) for t in flatten_structure(inputs))
+
+
+def flatten_structure(value) -> list:
+    """The leaves of nested lists, tuples and dicts (dicts in insertion order)."""
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in flatten_structure(v)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for v in value for leaf in flatten_structure(v)]
+    return [value]

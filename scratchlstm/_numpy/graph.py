@@ -1,0 +1,144 @@
+"""A model's graph in NumPy: forward through the nodes in order, backward in reverse (DESIGN §8).
+
+A `Model` is a layer too: these are its ``layer_forward``/``layer_backward``, so a model nested
+inside another runs through the same two functions.
+
+Backward, for every node from the last to the first:
+
+    d_outputs(node) = the gradients that reached its output tensors
+    grads[layer]   += d params      (a shared layer sums over its calls)
+    d(tensor)      += d inputs      (a tensor read by several nodes sums over its readers)
+
+A node that no gradient reaches is skipped; its layer's gradient is zero. The first layers'
+input gradients are not computed unless the caller asks for ``d_inputs``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..layers._registry import numpy_ops
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _node_mask(node, masks):
+    node_masks = [masks.get(id(t)) for t in node.inbound]
+    if all(m is None for m in node_masks):
+        return None
+    return node_masks if node.takes_list else node_masks[0]
+
+
+def layer_forward(model, params, state, inputs, *, training=False, rng=None, mask=None):
+    """Run the graph: ``(outputs, new_state, cache)``.
+
+    Args:
+        model: a `Model` (its ``graph`` and output structure are read).
+        params: ``{layer_name: that layer's params}``.
+        state: ``{layer_name: that layer's state}`` (layers without state may be absent).
+        inputs: one array per model input (a list, or one array for a one-input model).
+        training, rng: passed to every layer.
+        mask: ``None``, or one mask per input.
+
+    Returns:
+        ``outputs`` (one array, or a list in the order of ``model.outputs``), the new state of
+        every stateful layer, and the cache for `layer_backward`.
+    """
+    graph = model.graph
+    values, masks = {}, {}
+    for tensor, value, input_mask in zip(graph.inputs, _as_list(inputs), _as_list(mask) if mask is not None else [None] * len(graph.inputs)):
+        values[id(tensor)] = value
+        masks[id(tensor)] = input_mask
+    new_state = dict(state)
+    caches = []
+    for node in graph.nodes:
+        layer = node.layer
+        if layer.is_input_layer:
+            caches.append(None)
+            continue
+        arguments = node.arguments([values[id(t)] for t in node.inbound])
+        node_mask = _node_mask(node, masks)
+        outputs, layer_state, cache = numpy_ops(layer).layer_forward(
+            layer, params.get(layer.name, {}), state.get(layer.name, {}), arguments,
+            training=training, rng=rng, mask=node_mask,
+        )
+        if layer_state:
+            new_state[layer.name] = layer_state
+        output_list = outputs if node.returns_list else [outputs]
+        output_masks = layer.compute_mask(arguments, node_mask)
+        output_masks = output_masks if isinstance(output_masks, list) else [output_masks] * len(output_list)
+        for tensor, value, output_mask in zip(node.outputs, output_list, output_masks):
+            values[id(tensor)] = value
+            masks[id(tensor)] = output_mask
+        caches.append((cache, output_list))
+    outputs = [values[id(t)] for t in graph.outputs]
+    cache = {"nodes": caches, "inputs": _as_list(inputs)}
+    return (outputs if model.returns_list else outputs[0]), new_state, cache
+
+
+def _accumulate(store: dict, key, value) -> None:
+    if value is None:
+        return
+    store[key] = value if key not in store else store[key] + value
+
+
+def _add_trees(a, b):
+    if isinstance(a, dict):
+        return {k: _add_trees(a[k], b[k]) for k in a}
+    return a + b
+
+
+def _zeros_like(tree):
+    if isinstance(tree, dict):
+        return {k: _zeros_like(v) for k, v in tree.items()}
+    return np.zeros_like(tree)
+
+
+def layer_backward(model, params, cache, d_outputs, *, input_gradient=True):
+    """Gradients of `layer_forward`: ``(grads, d_inputs)``.
+
+    Args:
+        model, params: as given to `layer_forward`.
+        cache: what it returned.
+        d_outputs: the gradient of each output (structure of the outputs; ``None`` for zero).
+        input_gradient: ``False`` skips ``d_inputs`` (returned as ``None``) and every input
+            gradient that only the model's inputs would receive.
+
+    Returns:
+        ``grads`` shaped like ``params``, and ``d_inputs`` shaped like the inputs.
+    """
+    graph = model.graph
+    d_values: dict = {}
+    for tensor, d in zip(graph.outputs, _as_list(d_outputs) if model.returns_list else [d_outputs]):
+        _accumulate(d_values, id(tensor), d)
+    model_inputs = {id(t) for t in graph.inputs}
+    grads: dict = {}
+    for node, node_cache in zip(reversed(graph.nodes), reversed(cache["nodes"])):
+        layer = node.layer
+        if layer.is_input_layer:
+            continue
+        d_node = [d_values.get(id(t)) for t in node.outputs]
+        if all(d is None for d in d_node):
+            continue  # nothing downstream depends on this call
+        layer_cache, output_values = node_cache
+        d_node = [np.zeros_like(v) if d is None else d for d, v in zip(d_node, output_values)]
+        wants_inputs = input_gradient or any(id(t) not in model_inputs for t in node.inbound)
+        layer_grads, d_arguments = numpy_ops(layer).layer_backward(
+            layer, params.get(layer.name, {}), layer_cache, d_node if node.returns_list else d_node[0],
+            input_gradient=wants_inputs,
+        )
+        if layer_grads:
+            grads[layer.name] = layer_grads if layer.name not in grads else _add_trees(grads[layer.name], layer_grads)
+        if wants_inputs:
+            for tensor, d in zip(node.inbound, _as_list(d_arguments) if node.takes_list else [d_arguments]):
+                _accumulate(d_values, id(tensor), d)
+    for name, layer_params in params.items():
+        if name not in grads and layer_params:
+            grads[name] = _zeros_like(layer_params)
+    if not input_gradient:
+        return grads, None
+    d_inputs = [d_values.get(id(t)) for t in graph.inputs]
+    d_inputs = [np.zeros_like(x) if d is None else d for d, x in zip(d_inputs, cache["inputs"])]
+    return grads, (d_inputs if model.takes_list else d_inputs[0])

@@ -1,0 +1,307 @@
+"""``Model``: a graph of layers from ``Input`` tensors to outputs (the functional API, DESIGN §8).
+
+A model is a layer too (it registers the graph walks of ``_numpy/graph.py`` and
+``jax_backend/graph.py`` as its math), so it can be called on symbolic tensors inside another
+model, or on arrays. Its weights are its layers' weights: ``model.params`` is
+``{layer_name: layer.params}``, nested for nested models. Training lives in ``_trainer``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._graph import Graph, SymbolicTensor, flatten_structure
+from .._random import make_rng
+from .._tree import flatten_paths
+from ..layers._base import Layer, unique_name
+from ..layers._registry import register
+from ._trainer import Trainer
+
+
+def _structure_kind(value) -> str:
+    if isinstance(value, dict):
+        return "dict"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return "single"
+
+
+@register(numpy="scratchlstm._numpy.graph", jax="scratchlstm.jax_backend.graph")
+class Model(Trainer, Layer):
+    """A model from its inputs and outputs: ``Model(inputs, outputs, name=None)``.
+
+    Args:
+        inputs: an ``Input`` tensor, a list of them, or a dict ``{name: Input(...)}``.
+        outputs: a tensor computed from ``inputs`` by calling layers, a list, or a dict.
+        name: the model's name.
+        trainable: ``False`` freezes every layer.
+        seed: int: makes shuffling reproducible.
+
+    Examples:
+        >>> import numpy as np
+        >>> from scratchlstm import Input, Model
+        >>> from scratchlstm.layers import LSTM, Dense
+        >>> series = Input(shape=(25, 1))
+        >>> hidden = LSTM(8, return_sequences=True, seed=0)(series)
+        >>> model = Model(series, [Dense(1, seed=0)(hidden), LSTM(2, seed=0)(hidden)])
+        >>> [y.shape for y in model.predict(np.zeros((4, 25, 1)))]
+        [(4, 25, 1), (4, 2)]
+    """
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, seed=None):
+        if inputs is None or outputs is None:
+            raise ValueError(
+                "Model needs inputs and outputs: Model(inputs=Input(...), outputs=...); subclassing "
+                "Model with a call() method is not supported"
+            )
+        self._init_model(name if name is not None else unique_name("functional"), trainable, seed)
+        self._set_graph(inputs, outputs)
+
+    def _init_model(self, name, trainable, seed) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
+        self._graph = None
+        self._trainable = bool(trainable)
+        Layer.__init__(self, name=name, seed=seed, trainable=trainable)
+        # Shuffling draws from its own stream, so it does not shift the layers' initial weights.
+        self._shuffle_rng = make_rng(None) if seed is None else np.random.default_rng([int(seed), 0])
+        Trainer.__init__(self)
+
+    def _set_graph(self, inputs, outputs) -> None:
+        graph = Graph(flatten_structure(inputs), flatten_structure(outputs))
+        self._input_kind, self._output_kind = _structure_kind(inputs), _structure_kind(outputs)
+        self._input_keys = list(inputs) if isinstance(inputs, dict) else None
+        self._output_keys = list(outputs) if isinstance(outputs, dict) else None
+        self._graph = graph
+        self.dtype = graph.inputs[0].dtype
+        for layer in self._weight_layers():
+            if not self._trainable:
+                layer.trainable = False
+
+    # --- structure ----------------------------------------------------------------------------
+    @property
+    def graph(self) -> Graph:
+        return self._graph
+
+    @property
+    def layers(self) -> list:
+        """The layers in execution order (a functional model lists its ``InputLayer`` s, as Keras)."""
+        return list(self._graph.layers) if self._graph else []
+
+    def _weight_layers(self) -> list:
+        return [layer for layer in (self._graph.layers if self._graph else []) if not layer.is_input_layer]
+
+    @property
+    def takes_list(self) -> bool:
+        return self._input_kind != "single"
+
+    @property
+    def returns_list(self) -> bool:
+        return self._output_kind != "single"
+
+    @property
+    def inputs(self) -> list:
+        return list(self._graph.inputs)
+
+    @property
+    def outputs(self) -> list:
+        return list(self._graph.outputs)
+
+    @property
+    def input(self):
+        return self.inputs if self.takes_list else self.inputs[0]
+
+    @property
+    def output(self):
+        return self.outputs if self.returns_list else self.outputs[0]
+
+    @property
+    def input_names(self) -> list:
+        return self._input_keys or [t.node.layer.name for t in self._graph.inputs]
+
+    @property
+    def output_names(self) -> list:
+        return self._output_keys or [t.name for t in self._graph.outputs]
+
+    @property
+    def input_shape(self):
+        self._require_built("input_shape")
+        shapes = [t.shape for t in self._graph.inputs]
+        return shapes if self.takes_list else shapes[0]
+
+    @input_shape.setter
+    def input_shape(self, value):  # set by Layer.__init__; derived from the graph here
+        pass
+
+    @property
+    def output_shape(self):
+        self._require_built("output_shape")
+        shapes = [t.shape for t in self._graph.outputs]
+        return shapes if self.returns_list else shapes[0]
+
+    def get_layer(self, name=None, index=None) -> Layer:
+        """A layer by name or by position in `layers`."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer needs exactly one of name=... or index=...")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer: index must be an int in [0, {len(self.layers)}), got {index!r}")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r}; the layers are {[layer.name for layer in self.layers]}")
+
+    # --- the layer protocol -------------------------------------------------------------------
+    @property
+    def built(self) -> bool:
+        return self._graph is not None and all(layer.built for layer in self._weight_layers())
+
+    def build(self, input_shape=None, dtype=None) -> None:
+        if input_shape is not None:
+            self.validate_input_shape(input_shape if self.takes_list else input_shape)
+
+    def validate_input_shape(self, input_shape) -> None:
+        shapes = input_shape if self.takes_list else [input_shape]
+        if not isinstance(shapes, list) or len(shapes) != len(self._graph.inputs):
+            raise ValueError(f"model {self.name!r} takes {len(self._graph.inputs)} input(s), got {input_shape}")
+        for tensor, shape in zip(self._graph.inputs, shapes):
+            tensor.node.layer.validate_input_shape(tuple(shape))
+
+    def compute_output_shape(self, input_shape):
+        batch = (input_shape[0] if self.takes_list else input_shape)[0]
+        shapes = [(batch, *t.shape[1:]) for t in self._graph.outputs]
+        return shapes if self.returns_list else shapes[0]
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        """Setting it sets every layer's, as Keras does."""
+        self._trainable = bool(value)
+        for layer in self._weight_layers():
+            layer.trainable = bool(value)
+
+    @property
+    def params(self) -> dict:
+        """``{layer_name: params}`` of the layers with weights (not copies)."""
+        return {layer.name: layer.params for layer in self._weight_layers() if layer.params}
+
+    @params.setter
+    def params(self, value) -> None:
+        if value is None:
+            return
+        for layer in self._weight_layers():
+            if layer.name in value:
+                layer.params = value[layer.name]
+
+    @property
+    def state(self) -> dict:
+        return {layer.name: layer.state for layer in self._weight_layers() if layer.state}
+
+    @state.setter
+    def state(self, value) -> None:
+        for layer in self._weight_layers():
+            if layer.name in (value or {}):
+                layer.state = value[layer.name]
+
+    def trainable_paths(self, prefix: str = "") -> set:
+        """The ``"layer/weight"`` paths (as in `flatten_paths`) that training may change."""
+        paths = set()
+        for layer in self._weight_layers():
+            if isinstance(layer, Model):
+                paths |= layer.trainable_paths(f"{prefix}{layer.name}/") if layer.trainable else set()
+            elif layer.trainable and layer.params:
+                paths |= {f"{prefix}{layer.name}/{k}" for k in layer.params}
+        return paths
+
+    # --- weights ------------------------------------------------------------------------------
+    def get_params(self) -> dict:
+        return self.params
+
+    def set_params(self, params) -> None:
+        self.params = params
+
+    def get_variables(self) -> dict:
+        """``{"params": ..., "state": ...}``: what the backends read and write."""
+        return {"params": self.params, "state": self.state}
+
+    def set_variables(self, variables) -> None:
+        self.params, self.state = variables["params"], variables["state"]
+
+    def get_weights(self) -> list:
+        """All weights, layer by layer in `layers` order, each layer in Keras' order."""
+        self._require_built("get_weights")
+        return [w for layer in self._weight_layers() for w in layer.get_weights()]
+
+    def set_weights(self, weights) -> None:
+        """Set all weights from a list shaped like `get_weights`; all are checked before any is set."""
+        self._require_built("set_weights")
+        weights = list(weights)
+        leaves = _leaf_slots(self)
+        if len(weights) != len(leaves):
+            raise ValueError(f"model {self.name!r} has {len(leaves)} weight arrays, got {len(weights)}")
+        checked = [layer.checked_weight(key, getattr(layer, tree)[key].shape, value)
+                   for (layer, tree, key), value in zip(leaves, weights)]
+        for (layer, tree, key), value in zip(leaves, checked):
+            updated = dict(getattr(layer, tree))
+            updated[key] = value
+            setattr(layer, tree, updated)
+
+    @property
+    def trainable_weights(self) -> list:
+        return [w for layer in self._weight_layers() for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        return [w for layer in self._weight_layers() for w in layer.non_trainable_weights]
+
+    def count_params(self) -> int:
+        self._require_built("count_params")
+        return int(sum(np.size(w) for w in flatten_paths(self.params).values())) + int(
+            sum(np.size(w) for w in flatten_paths(self.state).values()))
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(
+                f"{what} needs a built model; call fit/predict on data, model.build((None, "
+                "time_steps, features)) or give the first layer input_shape=(time_steps, features)"
+            )
+
+    # --- configuration ------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        from ._graph_config import graph_config
+
+        return {"name": self.name, "trainable": self.trainable, **graph_config(self)}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        from ._graph_config import graph_from_config
+
+        inputs, outputs = graph_from_config(config)
+        return cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+
+    def summary(self, print_fn=print) -> None:
+        """Print layers, output shapes, parameter counts and (for graphs) connections, as Keras."""
+        from ._summary import summary_text
+
+        print_fn(summary_text(self))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)}>"
+
+
+def _leaf_slots(model) -> list:
+    """``(layer, "params" | "state", key)`` for every weight of ``model``, in `get_weights` order."""
+    leaves = []
+    for layer in model._weight_layers():
+        if isinstance(layer, Model):
+            leaves += _leaf_slots(layer)
+        elif layer.built:
+            leaves += [(layer, tree, key) for tree, key in layer._weight_slots()]
+    return leaves
+
+
+__all__ = ["Model", "SymbolicTensor"]

@@ -1,0 +1,297 @@
+"""Keras' training surface for every model: compile, fit, evaluate, predict and the ``*_on_batch``
+methods, with Keras 3's arguments in Keras' positional order.
+
+The math runs in a backend (``_numpy_backend`` or ``scratchlstm.jax_backend``) driven by the
+shared loop in ``_fit``; weights always live in the layers as NumPy arrays between calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import optimizers as optimizers_module
+from ._compile import resolve_compile
+from ._data import input_arrays, sample_weights, target_arrays
+from ._fit import run_fit, validation_split_at
+from ._numpy_backend import NumpyBackend
+
+BACKENDS = ("numpy", "jax")
+
+
+def _positive_int(name: str, value, default=None) -> int:
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _verbosity(verbose) -> int:
+    verbose = 1 if verbose == "auto" else verbose
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return int(verbose)
+
+
+class Trainer:
+    """Mixed into `Model`: holds the compile settings and runs training and inference."""
+
+    def __init__(self):
+        self.optimizer = None
+        self.compiled = None
+        self.backend_name = None
+        self.stop_training = False
+        self.metadata: dict = {}
+        self.history = None
+
+    # --- compile ------------------------------------------------------------------------------
+    @property
+    def loss(self):
+        """The loss (one per output, as a list, for several outputs); ``None`` before compile."""
+        if self.compiled is None:
+            return None
+        return self.compiled.losses[0] if len(self.compiled.losses) == 1 else list(self.compiled.losses)
+
+    @property
+    def metric_names(self) -> list:
+        return [] if self.compiled is None else [entry.canonical for entry in self.compiled.metrics]
+
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, backend="numpy", **kwargs):
+        """Configure training.
+
+        Args:
+            optimizer: a name (``"sgd"``, ``"adam"``, ``"rmsprop"``) or an object from
+                `scratchlstm.optimizers`.
+            loss: a name (``"mse"``, ``"binary_crossentropy"``, ...) or a `scratchlstm.losses`
+                object; for several outputs one for all, a list, or a dict keyed by output names.
+            loss_weights: the weights of the outputs' losses in the total: a list or a dict.
+            metrics: a list such as ``["mae"]``; for several outputs a list per output or a
+                dict keyed by output names.
+            backend: ``"numpy"`` (the reference) or ``"jax"`` (jit-compiled; needs the ``jax``
+                extra).
+        """
+        unsupported = sorted(k for k, v in kwargs.items() if v not in (None, False, "auto", 1))
+        if unsupported:
+            raise NotImplementedError(f"compile({', '.join(unsupported)}=...) is not implemented")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        resolved_optimizer = optimizers_module.get(optimizer)
+        config = resolve_compile(self._output_names_for_compile(), loss, loss_weights, metrics)
+        if backend == "jax":
+            from .. import jax_backend  # noqa: F401  (fails now, with the install hint, if jax is missing)
+        self.optimizer, self.compiled, self.backend_name = resolved_optimizer, config, backend
+        self._compile_arguments = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
+
+    def _output_names_for_compile(self) -> list:
+        return self.output_names
+
+    def _require_compiled(self, what: str) -> None:
+        if self.compiled is None:
+            raise ValueError(f"{what} needs a compiled model; call model.compile(optimizer, loss) first")
+
+    def _backend(self):
+        if self.backend_name == "jax":
+            from .. import jax_backend
+
+            return jax_backend.make_training_backend(self)
+        return NumpyBackend(self)
+
+    def get_compile_config(self) -> dict | None:
+        if self.compiled is None:
+            return None
+        from ._serialization import compile_arguments_config
+
+        return {
+            "optimizer": self.optimizer.get_config(),
+            **compile_arguments_config(self._compile_arguments),
+            "backend": self.backend_name,
+        }
+
+    # --- data ---------------------------------------------------------------------------------
+    def _prepare(self, x, y=None, sample_weight=None, class_weight=None, what=""):
+        """Checked ``(xs, ys, weights)``; builds an unbuilt model, undone if a check fails."""
+        xs = input_arrays(self, x, f"x{what}")
+        undo = self._build_for_data(xs)
+        try:
+            if self.built:
+                xs = input_arrays(self, x, f"x{what}")  # now against the built shapes
+            if y is None:
+                return xs, None, None
+            self._require_compiled("training or evaluation")
+            ys = target_arrays(self, y, len(xs[0]), f"y{what}")
+            weights = sample_weights(sample_weight, class_weight, ys, len(xs[0]), self.compiled)
+        except Exception:
+            undo()
+            raise
+        return [x.astype(self.dtype, copy=False) for x in xs], ys, weights
+
+    def _build_for_data(self, xs):
+        """Build from the data's shapes if needed; return a function that undoes it."""
+        return lambda: None
+
+    def _validation(self, validation_data):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                f"validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val), got {type(validation_data).__name__}"
+                + (f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else "")
+            )
+        x_val, y_val, weight_val = (*validation_data, None)[:3]
+        return self._prepare(x_val, y_val, weight_val, what="_val")
+
+    # --- training and inference ---------------------------------------------------------------
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
+        """Train for ``epochs`` passes over ``(x, y)``; return a `History` (Keras 3's arguments).
+
+        Args:
+            x: one array ``(samples, ...)``, or a list/dict of arrays for several inputs.
+            y: targets shaped like the outputs (``(samples,)`` is accepted for one unit), or
+                integer labels for the sparse loss; a list/dict for several outputs.
+            batch_size: samples per step (default 32); the last batch may be smaller.
+            epochs: train until this epoch (counting from ``initial_epoch``).
+            verbose: ``0`` silent, ``1``/``"auto"`` a progress bar, ``2`` one line per epoch.
+            callbacks: list of `scratchlstm.callbacks` objects.
+            validation_split: fraction of the samples, taken from the end before shuffling.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``;
+                overrides ``validation_split``.
+            shuffle: shuffle the training samples every epoch (with the model's generator).
+            class_weight: ``{class: weight}`` scaling each sample's loss by its class.
+            sample_weight: ``(samples,)`` weights of each sample's loss.
+            initial_epoch: the epoch to start from (to resume training).
+        """
+        self._require_compiled("fit")
+        for name, value in (("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)):
+            if value is not None:
+                raise NotImplementedError(f"fit({name}=...) is not implemented: fit runs over whole arrays")
+        batch_size = _positive_int("batch_size", batch_size, 32)
+        epochs = _positive_int("epochs", epochs)
+        if validation_batch_size is not None:
+            _positive_int("validation_batch_size", validation_batch_size)
+        if validation_freq != 1:
+            raise NotImplementedError("fit(validation_freq=...) other than 1 is not implemented")
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or not 0 <= initial_epoch < epochs:
+            raise ValueError(f"initial_epoch must be an integer in [0, epochs={epochs}), got {initial_epoch!r}")
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float, np.floating)) or not 0.0 <= float(validation_split) < 1.0:
+            raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise ValueError(f"callbacks must be a list of callbacks, got {type(callbacks).__name__}")
+        verbose = _verbosity(verbose)
+        xs, ys, weights = self._prepare(x, y, sample_weight, class_weight)
+        validation = None
+        if validation_data is not None:
+            validation = self._validation(validation_data)
+        elif validation_split:
+            samples = len(xs[0])
+            split_at = validation_split_at(samples, validation_split)
+            if split_at == samples or split_at == 0:
+                raise ValueError(f"validation_split={validation_split} leaves no samples on one side of {samples}")
+            cut = lambda arrays, part: None if arrays is None else [a[part] for a in arrays]  # noqa: E731
+            head, tail = slice(None, split_at), slice(split_at, None)
+            validation = (cut(xs, tail), cut(ys, tail), None if weights is None else weights[tail])
+            xs, ys, weights = cut(xs, head), cut(ys, head), None if weights is None else weights[head]
+        self.history = run_fit(
+            self, self._backend(), (xs, ys, weights),
+            epochs=epochs, initial_epoch=int(initial_epoch), batch_size=batch_size, validation=validation,
+            shuffle=bool(shuffle), callbacks=callbacks, verbose=verbose, rng=self._shuffle_rng,
+        )
+        return self.history
+
+    def _inference_backend(self):
+        return self._backend() if self.compiled is not None else NumpyBackend(self)
+
+    def _outputs(self, arrays: list):
+        if self._output_kind == "dict":
+            return dict(zip(self.output_names, arrays))
+        return arrays if self.returns_list else arrays[0]
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for ``x``, computed in batches of ``batch_size`` (default 32)."""
+        batch_size = _positive_int("batch_size", batch_size, 32)
+        _verbosity(verbose)
+        xs, _, _ = self._prepare(x)
+        arrays = self._inference_backend().predict(self.get_variables(), xs, batch_size)
+        return self._outputs([np.asarray(a) for a in arrays])
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """Loss and metrics on ``(x, y)``: a float, a list ``[loss, *metrics]``, or a dict."""
+        self._require_compiled("evaluate")
+        batch_size = _positive_int("batch_size", batch_size, 32)
+        _verbosity(verbose)
+        xs, ys, weights = self._prepare(x, y, sample_weight)
+        logs = self.compiled.finalize(self._backend().evaluate(self.get_variables(), xs, ys, weights, batch_size))
+        logs = {key: float(value) for key, value in logs.items()}
+        if return_dict:
+            return logs
+        return logs["loss"] if len(logs) == 1 else list(logs.values())
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimizer step on one batch; the loss (and metrics) of that batch, before the step."""
+        self._require_compiled("train_on_batch")
+        xs, ys, weights = self._prepare(x, y, sample_weight, class_weight)
+        backend = self._backend()
+        state = backend.init_state(self.get_variables(), len(xs[0]))
+        if getattr(self, "_batch_optimizer_state", None) is not None:
+            state = state._replace(optimizer_state=self._batch_optimizer_state)
+        state, logs = backend.train_step(state, xs, ys, weights)
+        self.set_variables(backend.get_variables(state))
+        self._batch_optimizer_state = state.optimizer_state
+        logs = self.compiled.finalize({key: float(value) for key, value in logs.items()})
+        if return_dict:
+            return logs
+        return logs["loss"] if len(logs) == 1 else list(logs.values())
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss and metrics of one batch, without training."""
+        return self.evaluate(x, y, batch_size=len(input_arrays(self, x)[0]), verbose=0,
+                             sample_weight=sample_weight, return_dict=return_dict)
+
+    def predict_on_batch(self, x):
+        """Outputs for one batch."""
+        return self.predict(x, batch_size=len(input_arrays(self, x)[0]), verbose=0)
+
+    # --- persistence --------------------------------------------------------------------------
+    def save(self, path, metadata=None) -> None:
+        """Save the graph, weights, compile settings and ``metadata`` to one ``.npz`` file.
+
+        No pickle: weights are plain arrays and the rest is JSON. The file is written to a
+        temporary name and moved into place, so a failed save leaves an older file intact.
+        """
+        from ._serialization import save_model
+
+        save_model(self, path, metadata)
+
+    def save_weights(self, path) -> None:
+        """Save only the weights (``layer/weight`` named arrays in one ``.npz``)."""
+        from ._serialization import save_weights
+
+        save_weights(self, path)
+
+    def load_weights(self, path) -> None:
+        """Load weights saved by `save_weights` into this (same-architecture) model."""
+        from ._serialization import load_weights
+
+        load_weights(self, path)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON; `scratchlstm.models.model_from_json` rebuilds it."""
+        from ._serialization import model_to_json
+
+        return model_to_json(self, **kwargs)
