@@ -5,6 +5,24 @@ from ._base import Layer
 from ._registry import LAYER_CLASSES, register
 from .core.dense import Dense
 from .core.input_layer import Input, InputLayer
+from .merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from .rnn.lstm import LSTM
 
 
@@ -23,13 +41,29 @@ def serialize(layer: Layer) -> dict:
 
 
 __all__ = [
+    "Add",
+    "Average",
+    "Concatenate",
     "Dense",
+    "Dot",
     "Input",
     "InputLayer",
     "LAYER_CLASSES",
     "LSTM",
     "Layer",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "Subtract",
+    "add",
+    "average",
+    "concatenate",
     "deserialize",
+    "dot",
+    "maximum",
+    "minimum",
+    "multiply",
     "register",
     "serialize",
+    "subtract",
 ]

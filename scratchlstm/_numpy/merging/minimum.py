@@ -1,0 +1,54 @@
+"""The Minimum merge as two pure functions: a left fold of the pairwise minimum.
+
+    y = min(... min(min(x_1, x_2), x_3) ..., x_n)     x_i: (B, ...) broadcasting as Keras allows
+
+The gradient of each pairwise step goes to the operand that won; at a tie it is split evenly
+(as JAX's autodiff of ``jnp.minimum`` splits it), so three tied inputs get 1/4, 1/4, 1/2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._merge import SelectCache, select_backward, select_forward
+
+
+def minimum_forward(inputs, mask=None):
+    """The elementwise minimum of the inputs, with Keras' masking.
+
+    Args:
+        inputs: a list of at least two arrays ``(B, ...)``.
+        mask: ``None``, or one ``(B, T)`` bool mask (or ``None``) per input; a masked step
+            of an input does not compete (see `select_forward`).
+
+    Returns:
+        ``(y, cache)`` with ``y`` of the broadcast shape.
+
+    Examples:
+        >>> import numpy as np
+        >>> y, _ = minimum_forward([np.array([[1.0, 5.0]]), np.array([[3.0, 2.0]])])
+        >>> y.tolist()
+        [[1.0, 2.0]]
+    """
+    return select_forward(inputs, mask, np.minimum, "minimum_forward")
+
+
+def minimum_backward(cache: SelectCache, d_y) -> list:
+    """Gradients of `minimum_forward`, one per input, each shaped like its input.
+
+    Each pairwise step passes ``d out`` to its left operand where it is less (all of it),
+    equal (half) or not (none), and the rest to its right operand (`select_backward`).
+    """
+    return select_backward(cache, d_y, np.less)
+
+
+# --- the layer protocol (DESIGN §7) -------------------------------------------------------------
+def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+    """`minimum_forward` for a ``Minimum`` layer: ``(y, state, cache)``."""
+    y, cache = minimum_forward(inputs, mask)
+    return y, state, cache
+
+
+def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+    """`minimum_backward` for a ``Minimum`` layer: ``({}, [d_x_1, ..., d_x_n])``."""
+    return {}, minimum_backward(cache, d_outputs) if input_gradient else None

@@ -1,0 +1,28 @@
+"""The Average merge in JAX: ``y = (x_1 + ... + x_n) / n``, broadcast as Keras does."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from ._merge import align, as_arrays
+
+
+def average_forward(inputs):
+    """``y = (x_1 + ... + x_n) / n``: the sum first, then one division, as Keras does.
+
+    Args:
+        inputs: a list of at least two arrays ``(B, ...)``.
+
+    Returns:
+        ``y`` of the broadcast shape (gradients by ``jax.grad``).
+    """
+    aligned, shape = align(as_arrays(inputs, "average_forward", at_least=2), "average_forward")
+    y = jnp.zeros(shape, aligned[0].dtype)
+    for x in aligned:
+        y = y + x
+    return y / len(aligned)
+
+
+def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+    """`average_forward` for an ``Average`` layer (DESIGN §7): ``(y, state)``."""
+    return average_forward(inputs), state

@@ -1,0 +1,42 @@
+"""The Keras-style ``Minimum`` merge layer and its functional form `minimum`."""
+
+from __future__ import annotations
+
+from .._registry import register
+from ._merge import Merge
+
+
+@register(numpy="scratchlstm._numpy.merging.minimum", jax="scratchlstm.jax_backend.merging.minimum")
+class Minimum(Merge):
+    """Elementwise minimum of the inputs.
+
+        y = min(... min(min(x_1, x_2), x_3) ..., x_n)
+
+    Takes a list of at least two tensors ``(B, ...)`` whose non-batch shapes broadcast as in
+    Keras (aligned on the right, size 1 stretches), and returns one tensor of the broadcast shape.
+    With masks (Keras): a masked step of an input does not compete (the running result passes
+    through). The output mask is the OR of the input masks. At a tie the gradient is split
+    evenly between the two operands of each pairwise min, as JAX's ``jnp.minimum`` does, so both
+    backends agree.
+
+    Args:
+        **kwargs: ``name``, ``dtype``, ``trainable``, ``seed``, as for `Layer`.
+
+    Examples:
+        >>> import numpy as np
+        >>> Minimum()([np.array([[1.0, 2.0]]), np.array([[3.0, 4.0]])]).tolist()
+        [[1.0, 2.0]]
+    """
+
+
+def minimum(inputs, **kwargs):
+    """Functional form of `Minimum`: ``Minimum(**kwargs)(inputs)``.
+
+    Args:
+        inputs: a list of at least two tensors (arrays, or symbolic tensors of a model).
+        **kwargs: the arguments of `Minimum`.
+
+    Returns:
+        The minimum of the inputs: an array, or a symbolic tensor if ``inputs`` are symbolic.
+    """
+    return Minimum(**kwargs)(inputs)
