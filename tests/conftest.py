@@ -12,9 +12,22 @@ if _ROOT not in sys.path:
 # oversubscribes the 2-core machine (small per-step GEMMs ran 4-5x slower). Tests are not
 # benchmarks, so cap BLAS at one thread here and in the subprocesses the tests start.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("KERAS_BACKEND", "jax")  # Keras 3 is an oracle in some tests; JAX is installed
 try:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
 except ImportError:  # pragma: no cover - threadpoolctl is in the test extra
     pass
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_global_seed_leaks():
+    """A test that calls utils.set_random_seed must not fix the weights of later tests."""
+    yield
+    from scratchlstm._random import set_global_seed
+
+    set_global_seed(None)

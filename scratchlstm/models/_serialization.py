@@ -115,8 +115,9 @@ def save_model(model, path, metadata=None) -> None:
 
 def save_weights(model, path) -> None:
     model._require_built("save_weights")
-    header = json.dumps({"format": WEIGHTS_FORMAT, "version": 1})
-    _atomic_savez(path, {"weights.json": np.array(header), **_weight_arrays(model)})
+    arrays = _weight_arrays(model)
+    header = json.dumps({"format": WEIGHTS_FORMAT, "version": 1, "order": list(arrays)})
+    _atomic_savez(path, {"weights.json": np.array(header), **arrays})
 
 
 def _assign_checked(model, archive, names: dict, source: str) -> None:
@@ -162,10 +163,21 @@ def _set_by_path(model, flat: dict) -> None:
 
 
 def load_weights(model, path) -> None:
+    """Weights matched by position (layer order, then Keras' weight order), as Keras does, so a
+    model built anew (with other automatic layer names) takes them; shapes are checked."""
     model._require_built("load_weights")
     with _open_archive(path, "weights.json", "weights") as archive:
-        names = {p: p for p in _weight_arrays(model)}
-        _assign_checked(model, archive, names, str(path))
+        try:
+            order = json.loads(str(archive["weights.json"]))["order"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}: weights.json is malformed: {error!r}") from None
+        paths = list(_weight_arrays(model))
+        if not isinstance(order, list) or len(order) != len(paths):
+            raise ValueError(
+                f"{path} holds {len(order) if isinstance(order, list) else '?'} weight arrays, "
+                f"the model has {len(paths)}"
+            )
+        _assign_checked(model, archive, dict(zip(paths, order)), str(path))
 
 
 class _open_archive:
