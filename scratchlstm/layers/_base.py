@@ -272,7 +272,9 @@ class Layer:
         )
         if training:
             self.state = new_state
-        return outputs
+        # Outputs may be read-only views into a cache (the LSTM's); hand the caller its own arrays.
+        owned = [o if o.flags.writeable else o.copy() for o in (outputs if isinstance(outputs, list) else [outputs])]
+        return owned if isinstance(outputs, list) else owned[0]
 
     # --- configuration ------------------------------------------------------------------------
     def get_config(self) -> dict:

@@ -9,7 +9,7 @@ under the name it was given (``"mae"``, ``"accuracy"``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,7 +33,7 @@ class CompileConfig:
     losses: tuple  # one Loss (or None: no loss on that output) per output
     loss_weights: tuple  # one float per output
     metrics: tuple  # MetricEntry, in log order
-    user_metrics: object  # as given, for get_compile_config
+    user_metrics: object = field(repr=False, compare=False)  # as given; the JAX cache key is the repr
 
     @property
     def several(self) -> bool:

@@ -54,8 +54,9 @@ def _broadcast(weight, values):
     return weight.reshape(weight.shape + (1,) * (values.ndim - 1))
 
 
-def output_losses(config, ys, predictions, sample_weight):
-    """``(total, logs, d_predictions)``: Keras' weighted sum of the per-output losses.
+def output_losses(config, ys, predictions, sample_weight, gradient=True):
+    """``(total, logs, d_predictions)``: Keras' weighted sum of the per-output losses
+    (``d_predictions`` is ``None`` without ``gradient``).
 
     With ``sample_weight (B,)`` each loss is ``mean(loss_at_each_position * weight)``, as Keras'
     ``sum_over_batch_size`` reduction; metrics are unweighted (Keras' ``metrics=``).
@@ -67,17 +68,18 @@ def output_losses(config, ys, predictions, sample_weight):
             d_predictions.append(None)
             continue
         values = loss.per_position(y, y_pred)  # (B, ...)
-        gradient = loss.gradient(y, y_pred)  # d mean(values) / d y_pred
+        d_values = loss.gradient(y, y_pred) if gradient else None  # d mean(values) / d y_pred
         if sample_weight is not None:
             w = sample_weight.astype(values.dtype, copy=False)
             values = values * _broadcast(w, values)
-            gradient = gradient * _broadcast(w, gradient)
+            d_values = None if d_values is None else d_values * _broadcast(w, d_values)
         value = float(np.mean(values))
         total += weight * value
-        d_predictions.append(weight * gradient)
+        d_predictions.append(None if d_values is None else weight * d_values)
         if k in loss_names:
             logs[loss_names[k]] = value
     logs = {"loss": total, **logs}
+    d_predictions = d_predictions if gradient else None
     for entry in config.metrics:
         logs[entry.log_name] = metrics_module.compute(entry.canonical, ys[entry.output], predictions[entry.output])
     return total, logs, d_predictions
@@ -153,7 +155,7 @@ class NumpyBackend:
             rows = slice(start, start + batch_size)
             predictions = self.forward(variables["params"], variables["state"], [x[rows] for x in xs])[0]
             weight = None if sample_weight is None else sample_weight[rows]
-            _, logs, _ = output_losses(self.config, [y[rows] for y in ys], predictions, weight)
+            _, logs, _ = output_losses(self.config, [y[rows] for y in ys], predictions, weight, gradient=False)
             count = len(predictions[0])
             for key, value in logs.items():
                 totals[key] = totals.get(key, 0.0) + float(value) * count

@@ -115,7 +115,7 @@ class Sequential(Model):
         if not self._chain:
             return
         shape = (None, *tuple(input_shape)[1:])
-        check, shapes = shape, []
+        check = shape
         for layer in self._chain:  # all checks first: a failed build changes nothing
             layer.validate_input_shape(check)
             check = layer.compute_output_shape(check)
@@ -127,7 +127,6 @@ class Sequential(Model):
         for layer in self._chain:
             tensor = layer(tensor)
         self._set_graph(inputs, tensor)
-        del shapes
 
     def build(self, input_shape=None, dtype=None) -> None:
         """Create every layer's weights for inputs shaped ``input_shape`` (batch axis included)."""

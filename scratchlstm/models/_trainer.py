@@ -43,6 +43,7 @@ class Trainer:
         self.stop_training = False
         self.metadata: dict = {}
         self.history = None
+        self._batch_optimizer_state = None
 
     # --- compile ------------------------------------------------------------------------------
     @property
@@ -80,6 +81,7 @@ class Trainer:
         if backend == "jax":
             from .. import jax_backend  # noqa: F401  (fails now, with the install hint, if jax is missing)
         self.optimizer, self.compiled, self.backend_name = resolved_optimizer, config, backend
+        self._batch_optimizer_state = None  # train_on_batch's optimizer state, fresh per compile
         self._compile_arguments = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
 
     def _output_names_for_compile(self) -> list:
@@ -248,7 +250,7 @@ class Trainer:
         xs, ys, weights = self._prepare(x, y, sample_weight, class_weight)
         backend = self._backend()
         state = backend.init_state(self.get_variables(), len(xs[0]))
-        if getattr(self, "_batch_optimizer_state", None) is not None:
+        if self._batch_optimizer_state is not None:
             state = state._replace(optimizer_state=self._batch_optimizer_state)
         state, logs = backend.train_step(state, xs, ys, weights)
         self.set_variables(backend.get_variables(state))
