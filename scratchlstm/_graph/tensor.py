@@ -72,6 +72,25 @@ class Node:
         """``values`` (one per inbound tensor) in the form the layer was called with."""
         return list(values) if self.takes_list else values[0]
 
+    def read(self, values: dict, masks: dict) -> tuple:
+        """``(arguments, mask)`` for this call from the values and masks of the tensors so far
+        (both keyed by ``id(tensor)``); ``mask`` is ``None`` when no input has one."""
+        arguments = self.arguments([values[id(t)] for t in self.inbound])
+        node_masks = [masks.get(id(t)) for t in self.inbound]
+        if all(m is None for m in node_masks):
+            return arguments, None
+        return arguments, (node_masks if self.takes_list else node_masks[0])
+
+    def write(self, values: dict, masks: dict, outputs, arguments, mask) -> list:
+        """Record the layer's ``outputs`` and their masks (Keras' ``compute_mask``); return them as a list."""
+        output_list = outputs if self.returns_list else [outputs]
+        output_masks = self.layer.compute_mask(arguments, mask)
+        if not isinstance(output_masks, list):
+            output_masks = [output_masks] * len(output_list)
+        for tensor, value, output_mask in zip(self.outputs, output_list, output_masks):
+            values[id(tensor)], masks[id(tensor)] = value, output_mask
+        return output_list
+
 
 def is_symbolic(inputs) -> bool:
     return any(isinstance(t, SymbolicTensor) for t in flatten_structure(inputs))

@@ -71,12 +71,8 @@ class Graph:
                 "pass name=... to tell them apart"
             )
 
-    def consumers(self) -> dict:
-        """``id(tensor) -> number of nodes (plus model outputs) that read it``."""
-        counts: dict[int, int] = {}
-        for node in self.nodes:
-            for tensor in node.inbound:
-                counts[id(tensor)] = counts.get(id(tensor), 0) + 1
-        for tensor in self.outputs:
-            counts[id(tensor)] = counts.get(id(tensor), 0) + 1
-        return counts
+    def start(self, inputs: list, mask=None) -> tuple[dict, dict]:
+        """The values and masks of the input tensors, keyed by ``id(tensor)``, for a walk."""
+        input_masks = list(mask) if isinstance(mask, list) else [mask] * len(self.inputs)
+        values = {id(t): value for t, value in zip(self.inputs, inputs)}
+        return values, {id(t): m for t, m in zip(self.inputs, input_masks)}

@@ -24,13 +24,6 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _node_mask(node, masks):
-    node_masks = [masks.get(id(t)) for t in node.inbound]
-    if all(m is None for m in node_masks):
-        return None
-    return node_masks if node.takes_list else node_masks[0]
-
-
 def layer_forward(model, params, state, inputs, *, training=False, rng=None, mask=None):
     """Run the graph: ``(outputs, new_state, cache)``.
 
@@ -47,10 +40,7 @@ def layer_forward(model, params, state, inputs, *, training=False, rng=None, mas
         every stateful layer, and the cache for `layer_backward`.
     """
     graph = model.graph
-    values, masks = {}, {}
-    for tensor, value, input_mask in zip(graph.inputs, _as_list(inputs), _as_list(mask) if mask is not None else [None] * len(graph.inputs)):
-        values[id(tensor)] = value
-        masks[id(tensor)] = input_mask
+    values, masks = graph.start(_as_list(inputs), mask)
     new_state = dict(state)
     caches = []
     for node in graph.nodes:
@@ -58,21 +48,14 @@ def layer_forward(model, params, state, inputs, *, training=False, rng=None, mas
         if layer.is_input_layer:
             caches.append(None)
             continue
-        arguments = node.arguments([values[id(t)] for t in node.inbound])
-        node_mask = _node_mask(node, masks)
+        arguments, node_mask = node.read(values, masks)
         outputs, layer_state, cache = numpy_ops(layer).layer_forward(
             layer, params.get(layer.name, {}), state.get(layer.name, {}), arguments,
             training=training, rng=rng, mask=node_mask,
         )
         if layer_state:
             new_state[layer.name] = layer_state
-        output_list = outputs if node.returns_list else [outputs]
-        output_masks = layer.compute_mask(arguments, node_mask)
-        output_masks = output_masks if isinstance(output_masks, list) else [output_masks] * len(output_list)
-        for tensor, value, output_mask in zip(node.outputs, output_list, output_masks):
-            values[id(tensor)] = value
-            masks[id(tensor)] = output_mask
-        caches.append((cache, output_list))
+        caches.append((cache, node.write(values, masks, outputs, arguments, node_mask)))
     outputs = [values[id(t)] for t in graph.outputs]
     cache = {"nodes": caches, "inputs": _as_list(inputs)}
     return (outputs if model.returns_list else outputs[0]), new_state, cache
