@@ -166,6 +166,14 @@ class Layer:
         slots = [("params", k) for k in self.weight_names if k in self.params]
         return slots + [("state", k) for k in self.state_names if k in self.state]
 
+    def weight_leaves(self) -> list:
+        """``(layer, "params" | "state", key)`` for every weight, in `get_weights` order."""
+        return [(self, tree, key) for tree, key in self._weight_slots()] if self.built else []
+
+    def trainable_paths(self, prefix: str = "") -> set:
+        """The ``prefix + weight`` paths that training may change (none when frozen)."""
+        return {f"{prefix}{k}" for k in self.params} if self.trainable and self.params else set()
+
     def get_weights(self) -> list:
         """The weights as a list of NumPy arrays, in Keras' order (copies)."""
         self._require_built("get_weights")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._graph import Graph, SymbolicTensor, flatten_structure
+from .._graph import Graph, flatten_structure
 from .._random import make_rng
 from .._tree import flatten_paths
 from ..layers._base import Layer, unique_name
@@ -209,13 +209,12 @@ class Model(Trainer, Layer):
 
     def trainable_paths(self, prefix: str = "") -> set:
         """The ``"layer/weight"`` paths (as in `flatten_paths`) that training may change."""
-        paths = set()
-        for layer in self._weight_layers():
-            if isinstance(layer, Model):
-                paths |= layer.trainable_paths(f"{prefix}{layer.name}/") if layer.trainable else set()
-            elif layer.trainable and layer.params:
-                paths |= {f"{prefix}{layer.name}/{k}" for k in layer.params}
-        return paths
+        if not self.trainable:
+            return set()
+        return set().union(*(layer.trainable_paths(f"{prefix}{layer.name}/") for layer in self._weight_layers()))
+
+    def weight_leaves(self) -> list:
+        return [leaf for layer in self._weight_layers() for leaf in layer.weight_leaves()]
 
     # --- weights ------------------------------------------------------------------------------
     def get_params(self) -> dict:
@@ -240,7 +239,7 @@ class Model(Trainer, Layer):
         """Set all weights from a list shaped like `get_weights`; all are checked before any is set."""
         self._require_built("set_weights")
         weights = list(weights)
-        leaves = _leaf_slots(self)
+        leaves = self.weight_leaves()
         if len(weights) != len(leaves):
             raise ValueError(f"model {self.name!r} has {len(leaves)} weight arrays, got {len(weights)}")
         checked = [layer.checked_weight(key, getattr(layer, tree)[key].shape, value)
@@ -283,6 +282,8 @@ class Model(Trainer, Layer):
         inputs, outputs = graph_from_config(config)
         return cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
 
+    summary_shows_connections = True  # a graph's summary has Keras' "Connected to" column
+
     def summary(self, print_fn=print) -> None:
         """Print layers, output shapes, parameter counts and (for graphs) connections, as Keras."""
         from ._summary import summary_text
@@ -293,15 +294,4 @@ class Model(Trainer, Layer):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)}>"
 
 
-def _leaf_slots(model) -> list:
-    """``(layer, "params" | "state", key)`` for every weight of ``model``, in `get_weights` order."""
-    leaves = []
-    for layer in model._weight_layers():
-        if isinstance(layer, Model):
-            leaves += _leaf_slots(layer)
-        elif layer.built:
-            leaves += [(layer, tree, key) for tree, key in layer._weight_slots()]
-    return leaves
-
-
-__all__ = ["Model", "SymbolicTensor"]
+__all__ = ["Model"]

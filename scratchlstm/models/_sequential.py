@@ -38,6 +38,8 @@ class Sequential(Model):
         (['loss', 'mae'], (3, 1))
     """
 
+    summary_shows_connections = False  # a chain's summary lists layers only, as Keras
+
     def __init__(self, layers=None, name=None, trainable=True, seed=None):
         self._chain: list[Layer] = []
         self._input_layer: InputLayer | None = None

@@ -18,7 +18,7 @@ def _weights_count(arrays) -> int:
 def summary_text(model) -> str:
     """The summary as text: one row per layer (per call of a shared layer for graphs)."""
     model._require_built("summary")
-    graph_view = not hasattr(model, "_chain")
+    graph_view = model.summary_shows_connections
     headers = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if graph_view else [])
     rows, counted = [], set()
     for node in model.graph.nodes:
