@@ -326,14 +326,19 @@ def _as_metric(identifier):
     return None
 
 
-def resolve(identifier, loss_name: str) -> str:
+def resolve(identifier, loss_name: str, output_units=None) -> str:
     """Canonical metric name for ``identifier`` given the model's canonical loss name.
 
     Args:
-        identifier: a string (``"mae"``, ``"mse"``, ``"accuracy"``/``"acc"`` (by the loss),
+        identifier: a string (``"mae"``, ``"mse"``, ``"accuracy"``/``"acc"`` (see below),
             a canonical name such as ``"root_mean_squared_error"``), a metric object or class,
             a config dict from `serialize`, or one of this module's metric functions.
         loss_name: the canonical loss name, e.g. ``"binary_crossentropy"``.
+        output_units: the size of the output's last axis, when known.
+
+    ``"accuracy"`` follows Keras' rule (``is_binary_or_sparse_categorical``): binary for one
+    output unit, sparse categorical for sparse labels, categorical otherwise. Without
+    ``output_units`` the loss decides (binary for binary cross-entropy).
 
     Returns:
         One of ``METRICS``' keys, or ``"binary_accuracy@<threshold>"``.
@@ -350,6 +355,10 @@ def resolve(identifier, loss_name: str) -> str:
         raise ValueError(f"metric must be a name or a metric object, got {type(identifier).__name__}: {identifier!r}")
     key = _ALIASES.get(identifier.lower(), identifier.lower())
     if key == "accuracy":
+        if output_units == 1:
+            return "binary_accuracy"
+        if output_units is not None and loss_name != "sparse_categorical_crossentropy":
+            return "categorical_accuracy"
         return _ACCURACY_FOR_LOSS.get(loss_name, "categorical_accuracy")
     if key in METRICS:
         return key

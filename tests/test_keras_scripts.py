@@ -1,6 +1,7 @@
 """Keras tutorial code with only its import changed (``import scratchlstm as keras``)."""
 
 import numpy as np
+import pytest
 
 import scratchlstm as keras
 from scratchlstm.layers import LSTM, Dense
@@ -90,3 +91,31 @@ def test_class_and_sample_weights_scale_the_loss_as_keras():
     model.fit(x, y, class_weight={0: 0.0, 1: 0.0}, epochs=1, verbose=0)  # every sample weighs nothing
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+
+
+def test_accuracy_follows_keras_rule_of_the_output_shape():
+    rng = np.random.default_rng(3)
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(inputs))
+    model.compile("sgd", "mse", metrics=["accuracy"])  # one unit: binary accuracy, whatever the loss
+    x, y = rng.normal(size=(40, 3)), rng.integers(0, 2, size=(40, 1)).astype("float32")
+    expected = np.mean((model.predict(x, verbose=0) > 0.5) == (y > 0.5))
+    np.testing.assert_allclose(model.evaluate(x, y, return_dict=True, verbose=0)["accuracy"], expected, rtol=1e-6)
+    multi = keras.Model(inputs, keras.layers.Dense(3, activation="sigmoid")(inputs))
+    multi.compile("sgd", "binary_crossentropy", metrics=["accuracy"])  # three units: categorical
+    assert multi.metric_names == ["categorical_accuracy"]
+    chain = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(1, activation="sigmoid")])
+    chain.compile("sgd", "mse", metrics=["accuracy"])  # unbuilt: resolved again once built
+    chain.fit(x, y, epochs=1, verbose=0)
+    assert chain.metric_names == ["binary_accuracy"]
+
+
+def test_generators_and_unknown_compile_options_get_clear_errors():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse", jit_compile=True, run_eagerly=False)
+    with pytest.raises(ValueError, match="generators and datasets are not supported"):
+        model.fit((np.zeros((2, 3)) for _ in range(2)), verbose=0)
+    with pytest.raises(NotImplementedError, match="steps_per_execution=4"):
+        model.compile("sgd", "mse", steps_per_execution=4)
+    with pytest.raises(TypeError, match="'jit'"):
+        model.compile("sgd", "mse", jit=True)

@@ -29,6 +29,12 @@ def register(numpy, jax=None):
     """Class decorator: record the layer class under its name with its NumPy and JAX ops."""
 
     def decorate(cls):
+        known = LAYER_CLASSES.get(cls.__name__)
+        if known is not None and (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
+            raise ValueError(
+                f"a layer class named {cls.__name__!r} is already registered ({known.__module__}."
+                f"{known.__qualname__}); give yours another name so saved models stay unambiguous"
+            )
         cls._numpy_ops, cls._jax_ops = numpy, jax
         LAYER_CLASSES[cls.__name__] = cls
         return cls

@@ -82,9 +82,14 @@ def _resolve_loss(identifier):
     return losses_module.get(identifier)
 
 
-def resolve_compile(output_names, loss, loss_weights=None, metrics=None) -> CompileConfig:
-    """Check and resolve ``compile``'s arguments for a model with these outputs."""
+def resolve_compile(output_names, loss, loss_weights=None, metrics=None, output_units=None) -> CompileConfig:
+    """Check and resolve ``compile``'s arguments for a model with these outputs.
+
+    ``output_units`` (each output's last-axis size, when the model is built) lets
+    ``"accuracy"`` pick binary, sparse or categorical accuracy as Keras does.
+    """
     output_names = tuple(output_names)
+    output_units = list(output_units) if output_units is not None else [None] * len(output_names)
     if loss is None:
         raise ValueError("compile needs a loss, e.g. loss='mse'; got loss=None")
     if is_loss_config(loss):
@@ -119,7 +124,7 @@ def resolve_compile(output_names, loss, loss_weights=None, metrics=None) -> Comp
             items = requested if isinstance(requested, (list, tuple)) else [requested]
             loss_name = losses[k].name if losses[k] else ""
             for item in items:
-                canonical = metrics_module.resolve(item, loss_name)
+                canonical = metrics_module.resolve(item, loss_name, output_units[k])
                 shown = metrics_module.display_name(item)
                 entries.append(MetricEntry(k, canonical, f"{name}_{shown}" if len(output_names) > 1 else shown))
     names = [e.log_name for e in entries]

@@ -47,6 +47,12 @@ def input_arrays(model, x, what: str = "x") -> list:
     """Model inputs as finite float arrays, checked against the ``Input`` shapes."""
     if x is None:
         raise ValueError(f"{what} is required, got None")
+    if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(x, (list, tuple, dict, np.ndarray))
+                                  and not hasattr(x, "__array__")):
+        raise ValueError(
+            f"{what} must be arrays (one, a list or a dict); generators and datasets are not supported, "
+            f"got {type(x).__name__}"
+        )
     names = model.input_names if model.built else ["input"]
     arrays = []
     for name, value in zip(names, _structured(x, names, what)):

@@ -231,6 +231,11 @@ def load_model(path, compile=True):
     Raises:
         ValueError: the file is not a model file, or an array disagrees with the architecture.
     """
+    if os.fspath(path).endswith((".keras", ".h5")):
+        raise ValueError(
+            f"{path}: Keras' .keras and .h5 files are not supported yet; scratchlstm loads the .npz "
+            "files that model.save writes"
+        )
     with _open_archive(path, "config.json", "model") as archive:
         document = _read_document(archive, path)
         try:

@@ -33,6 +33,37 @@ def _verbosity(verbose) -> int:
     return int(verbose)
 
 
+# Keras' other compile arguments: accepted where they do not change the results.
+_COMPILE_OPTIONS = {
+    "jit_compile": ("auto", True, False),  # the JAX backend always jits; NumPy never does
+    "run_eagerly": (False, True),  # NumPy is eager; JAX steps stay jitted
+    "steps_per_execution": (1,),
+    "auto_scale_loss": (True, False),
+    "weighted_metrics": (None,),
+}
+
+
+def _check_compile_options(options: dict) -> None:
+    for name, value in options.items():
+        if name not in _COMPILE_OPTIONS:
+            raise TypeError(f"compile() got an unexpected keyword argument {name!r}")
+        if not any(value is allowed or (type(value) is type(allowed) and value == allowed)
+                   for allowed in _COMPILE_OPTIONS[name]):
+            raise NotImplementedError(
+                f"compile({name}={value!r}) is not implemented; supported: {list(_COMPILE_OPTIONS[name])}"
+            )
+
+
+def _all_layers(model) -> list:
+    """Every layer of ``model``, nested models' layers included."""
+    found = []
+    for layer in model.layers:
+        found.append(layer)
+        if hasattr(layer, "graph"):
+            found += _all_layers(layer)
+    return found
+
+
 class Trainer:
     """Mixed into `Model`: holds the compile settings and runs training and inference."""
 
@@ -71,21 +102,34 @@ class Trainer:
             backend: ``"numpy"`` (the reference) or ``"jax"`` (jit-compiled; needs the ``jax``
                 extra).
         """
-        unsupported = sorted(k for k, v in kwargs.items() if v not in (None, False, "auto", 1))
-        if unsupported:
-            raise NotImplementedError(f"compile({', '.join(unsupported)}=...) is not implemented")
+        _check_compile_options(kwargs)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         resolved_optimizer = optimizers_module.get(optimizer)
-        config = resolve_compile(self._output_names_for_compile(), loss, loss_weights, metrics)
+        config = resolve_compile(self._output_names_for_compile(), loss, loss_weights, metrics, self._output_units())
         if backend == "jax":
-            from .. import jax_backend  # noqa: F401  (fails now, with the install hint, if jax is missing)
+            from .. import jax_backend  # (fails now, with the install hint, if jax is missing)
+            from ..layers._registry import jax_ops
+
+            for layer in _all_layers(self):
+                jax_ops(layer)  # a layer without a JAX implementation fails at compile, not in fit
         self.optimizer, self.compiled, self.backend_name = resolved_optimizer, config, backend
         self._batch_optimizer_state = None  # train_on_batch's optimizer state, fresh per compile
         self._compile_arguments = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
 
     def _output_names_for_compile(self) -> list:
         return self.output_names
+
+    def _output_units(self):
+        """Each output's last-axis size once the model is built (``None`` before)."""
+        return [t.shape[-1] for t in self.outputs] if self.built else None
+
+    def _resolve_compile_after_build(self) -> None:
+        """Re-resolve the compile settings once the output shapes are known (``"accuracy"``)."""
+        if self.compiled is not None and self.built:
+            arguments = self._compile_arguments
+            self.compiled = resolve_compile(self.output_names, arguments["loss"], arguments["loss_weights"],
+                                            arguments["metrics"], self._output_units())
 
     def _require_compiled(self, what: str) -> None:
         if self.compiled is None:
@@ -113,10 +157,12 @@ class Trainer:
     def _prepare(self, x, y=None, sample_weight=None, class_weight=None, what=""):
         """Checked ``(xs, ys, weights)``; builds an unbuilt model, undone if a check fails."""
         xs = input_arrays(self, x, f"x{what}")
+        was_built = self.built
         undo = self._build_for_data(xs)
         try:
-            if self.built:
+            if self.built and not was_built:
                 xs = input_arrays(self, x, f"x{what}")  # now against the built shapes
+                self._resolve_compile_after_build()
             if y is None:
                 return xs, None, None
             self._require_compiled("training or evaluation")
