@@ -292,3 +292,9 @@ def test_duplicate_layer_names_are_refused():
     a = Input((3,))
     with pytest.raises(ValueError, match="unique.*'twin'"):
         Model(a, Add()([Dense(2, name="twin")(a), Dense(2, name="twin")(a)]))
+
+
+def test_predict_casts_float64_data_to_a_float32_model():
+    x = Input((4, 2))
+    model = Model(x, LSTM(3, seed=0)(x))
+    assert model.predict(np.ones((2, 4, 2), np.float64)).dtype == np.float32

@@ -124,7 +124,7 @@ class Sequential(Model):
         if self._input_layer is not None:
             tensor = self._input_layer.output
         else:
-            tensor = Input(batch_shape=shape, dtype=dtype or np.float32, name=f"{self.name}_input")
+            tensor = Input(batch_shape=shape, dtype=dtype or self._chain[0].dtype, name=f"{self.name}_input")
         inputs = tensor
         for layer in self._chain:
             tensor = layer(tensor)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import optimizers as optimizers_module
+from .._tree import flatten_paths
 from ._compile import resolve_compile
 from ._data import input_arrays, sample_weights, target_arrays
 from ._fit import run_fit, validation_split_at
@@ -163,15 +164,23 @@ class Trainer:
             if self.built and not was_built:
                 xs = input_arrays(self, x, f"x{what}")  # now against the built shapes
                 self._resolve_compile_after_build()
-            if y is None:
-                return xs, None, None
-            self._require_compiled("training or evaluation")
-            ys = target_arrays(self, y, len(xs[0]), f"y{what}")
-            weights = sample_weights(sample_weight, class_weight, ys, len(xs[0]), self.compiled)
+            ys = weights = None
+            if y is not None:
+                self._require_compiled("training or evaluation")
+                ys = target_arrays(self, y, len(xs[0]), f"y{what}")
+                weights = sample_weights(sample_weight, class_weight, ys, len(xs[0]), self.compiled)
         except Exception:
             undo()
             raise
-        return [x.astype(self.dtype, copy=False) for x in xs], ys, weights
+        dtype = self._compute_dtype()
+        return [x.astype(dtype, copy=False) for x in xs], ys, weights
+
+    def _compute_dtype(self) -> np.dtype:
+        """float64 if any weight is float64 (the NumPy math promotes to it), else float32."""
+        weights = flatten_paths(self.params).values()
+        if self.dtype == np.float64 or any(w.dtype == np.float64 for w in weights):
+            return np.dtype(np.float64)
+        return np.dtype(np.float32)
 
     def _build_for_data(self, xs):
         """Build from the data's shapes if needed; return a function that undoes it."""
