@@ -61,6 +61,7 @@ class TrainState(NamedTuple):
     model_state: the layers' non-trainable state, ``{layer_name: {...}}``.
     optimizer_state: the optax state (of ``trainable`` only).
     finite: 0-d bool; False once a non-finite loss or gradient has been seen (sticky).
+    key: the ``jax.random`` key the next step splits for its randomness (dropout masks).
     """
 
     trainable: dict
@@ -68,6 +69,7 @@ class TrainState(NamedTuple):
     model_state: dict
     optimizer_state: Any
     finite: Any
+    key: Any
 
 
 def _freeze(value):
@@ -106,10 +108,10 @@ class _Compiled:
         self.predict_step = jax.jit(self._predict_step, in_shardings=(replicated, batch), out_shardings=batch)
         self.init_optimizer = jax.jit(self.tx.init, out_shardings=replicated)
 
-    def _forward(self, params, model_state, xs, training):
+    def _forward(self, params, model_state, xs, training, key=None):
         model = self.model
         outputs, new_state = graph.layer_forward(
-            model, params, model_state, xs if model.takes_list else xs[0], training=training
+            model, params, model_state, xs if model.takes_list else xs[0], training=training, key=key
         )
         return (outputs if model.returns_list else [outputs]), new_state
 
@@ -134,16 +136,17 @@ class _Compiled:
             for entry in self.config.metrics
         }
 
-    def _objective(self, trainable, frozen, model_state, xs, ys, rows, sample_weight):
+    def _objective(self, trainable, frozen, model_state, key, xs, ys, rows, sample_weight):
         params = unflatten_paths({**trainable, **frozen})
-        predictions, new_state = self._forward(params, model_state, xs, training=True)
+        predictions, new_state = self._forward(params, model_state, xs, training=True, key=key)
         total, logs = self._losses(ys, predictions, rows, sample_weight)
         return total, (predictions, new_state, logs)
 
     def _train_step(self, state: TrainState, xs, ys, rows, sample_weight):
         TRACE_COUNTS["train"] += 1
+        key, step_key = jax.random.split(state.key)
         (loss, (predictions, model_state, loss_logs)), grads = jax.value_and_grad(self._objective, has_aux=True)(
-            state.trainable, state.frozen, state.model_state, xs, ys, rows, sample_weight
+            state.trainable, state.frozen, state.model_state, step_key, xs, ys, rows, sample_weight
         )
         step_finite = jnp.isfinite(loss) & _tree_all_finite(grads)
         apply = state.finite & step_finite
@@ -156,6 +159,7 @@ class _Compiled:
             model_state=keep(model_state, state.model_state),
             optimizer_state=keep(optimizer_state, state.optimizer_state),
             finite=apply,
+            key=key,
         )
         not_applied = jnp.where(jnp.isfinite(loss), jnp.asarray(jnp.nan, loss.dtype), loss)
         logs = {"loss": jnp.where(apply, loss, not_applied), **loss_logs, **self._metric_logs(ys, predictions, rows)}
@@ -216,6 +220,9 @@ class JaxTrainingBackend:
         self.trainable_paths = model.trainable_paths()
         self.config = model.compiled
         self.output_shapes = [t.shape for t in model.outputs]
+        # The key of the randomness in training: drawn from the model's generator, so a seeded
+        # model's dropout masks repeat run to run (they cannot match the NumPy backend's bits).
+        self.seed = int(model._rng.integers(2**31))
         self.batch_size = None
         self.host_dtypes = None  # the NumPy dtypes of the params handed in, restored by get_variables
         self.device_dtype = None  # the dtype the params have on the device, fixed by init_state
@@ -269,7 +276,8 @@ class JaxTrainingBackend:
         trainable, frozen, model_state = self.parallel.replicate((trainable, frozen, variables["state"]))
         self.device_dtype = self._dtype((trainable, frozen))  # once, not on every batch
         optimizer_state = self.compiled.init_optimizer(trainable)
-        return TrainState(trainable, frozen, model_state, optimizer_state, self.parallel.replicate(jnp.array(True)))
+        finite, key = self.parallel.replicate((jnp.array(True), jax.random.key(self.seed)))
+        return TrainState(trainable, frozen, model_state, optimizer_state, finite, key)
 
     def with_variables(self, state: TrainState, variables) -> TrainState:
         """Replace the weights (e.g. restored by a callback); keep the optimizer state and flag."""
