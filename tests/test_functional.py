@@ -298,3 +298,18 @@ def test_predict_casts_float64_data_to_a_float32_model():
     x = Input((4, 2))
     model = Model(x, LSTM(3, seed=0)(x))
     assert model.predict(np.ones((2, 4, 2), np.float64)).dtype == np.float32
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_integer_inputs_stay_integers_until_a_layer_reads_them(backend):
+    if backend == "jax":
+        pytest.importorskip("jax")
+    ids = Input((3,), dtype="int32")
+    assert ids.dtype == np.int32
+    model = Model(ids, Dense(1, seed=0)(ids))
+    model.compile("sgd", "mse", backend=backend)
+    xs = model._prepare(np.array([[1, 2, 3]]))[0]
+    assert xs[0].dtype == np.int32
+    with pytest.raises(ValueError, match="whole numbers"):
+        model.predict(np.array([[1.5, 2.0, 3.0]]))
+    assert model.predict(np.array([[1, 2, 3]])).shape == (1, 1)

@@ -220,6 +220,7 @@ class JaxTrainingBackend:
         self.trainable_paths = model.trainable_paths()
         self.config = model.compiled
         self.output_shapes = [t.shape for t in model.outputs]
+        self.integer_inputs = [t.dtype if t.dtype.kind == "i" else None for t in model.inputs]
         # The key of the randomness in training: drawn from the model's generator, so a seeded
         # model's dropout masks repeat run to run (they cannot match the NumPy backend's bits).
         self.seed = int(model._rng.integers(2**31))
@@ -252,7 +253,7 @@ class JaxTrainingBackend:
     def _batch(self, xs, ys, sample_weight, rows: int, dtype):
         """Pad one batch to ``rows`` and shard it: ``(xs, ys, row weights, sample weights)``."""
         real = len(xs[0])
-        xs = [pad_rows(np.asarray(x, dtype=dtype), rows) for x in xs]
+        xs = [pad_rows(np.asarray(x, dtype=kind or dtype), rows) for x, kind in zip(xs, self.integer_inputs)]
         if ys is None:
             return self.parallel.shard(xs)
         ys = [pad_rows(y, rows) for y in self._labels(ys, dtype)]

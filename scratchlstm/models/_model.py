@@ -73,7 +73,8 @@ class Model(Trainer, Layer):
         self._input_keys = list(inputs) if isinstance(inputs, dict) else None
         self._output_keys = list(outputs) if isinstance(outputs, dict) else None
         self._graph = graph
-        self.dtype = graph.inputs[0].dtype
+        float64 = any(t.dtype == np.float64 for t in graph.inputs)
+        self.dtype = np.dtype(np.float64 if float64 else np.float32)
         for layer in self._weight_layers():
             if not self._trainable:
                 layer.trainable = False

@@ -172,8 +172,21 @@ class Trainer:
         except Exception:
             undo()
             raise
+        return self._cast_inputs(xs), ys, weights
+
+    def _cast_inputs(self, xs: list) -> list:
+        """Float inputs in the compute dtype; inputs declared integer (token ids) as integers."""
         dtype = self._compute_dtype()
-        return [x.astype(dtype, copy=False) for x in xs], ys, weights
+        declared = [t.dtype for t in self.inputs] if self.built else [None] * len(xs)
+        cast = []
+        for x, kind in zip(xs, declared):
+            if kind is not None and kind.kind == "i":
+                if not np.array_equal(x, np.round(x)):
+                    raise ValueError(f"an input declared {kind.name} must hold whole numbers, got {x.dtype} values with fractions")
+                cast.append(x.astype(kind, copy=False))
+            else:
+                cast.append(x.astype(dtype, copy=False))
+        return cast
 
     def _compute_dtype(self) -> np.dtype:
         """float64 if any weight is float64 (the NumPy math promotes to it), else float32."""

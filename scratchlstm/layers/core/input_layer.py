@@ -16,7 +16,7 @@ class InputLayer(Layer):
     Args:
         shape: the shape of one sample, without the batch axis (``None`` for an unknown length).
         batch_size: a fixed batch size, or ``None``.
-        dtype: ``"float32"`` (default) or ``"float64"``.
+        dtype: ``"float32"`` (default), ``"float64"``, or ``"int32"``/``"int64"`` for token ids.
         name: the input's name (keys of dict inputs in ``fit`` may use it).
         batch_shape: the full shape with the batch axis, instead of ``shape`` and ``batch_size``.
     """
@@ -41,8 +41,11 @@ class InputLayer(Layer):
         for dim in batch_shape:
             if dim is not None and (isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1):
                 raise ValueError(f"Input dimensions must be positive integers or None, got shape {batch_shape}")
-        resolved = resolve_dtype(dtype)
-        super().__init__(name=name if name is not None else unique_name("input_layer"), dtype=resolved, trainable=trainable)
+        integer = dtype is not None and _integer_dtype(dtype)
+        super().__init__(name=name if name is not None else unique_name("input_layer"),
+                         dtype=None if integer else resolve_dtype(dtype), trainable=trainable)
+        if integer:
+            self.dtype = np.dtype(dtype)  # token ids stay integers until an Embedding reads them
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self.params, self.input_shape = {}, self.batch_shape
         node = Node(self, [], takes_list=False)
@@ -61,6 +64,14 @@ class InputLayer(Layer):
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype.name, "name": self.name}
 
 
+def _integer_dtype(dtype) -> bool:
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        return False
+    return resolved in (np.dtype(np.int32), np.dtype(np.int64))
+
+
 def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
     """A symbolic tensor standing for one model input: ``Input(shape=(25, 1))``.
 
@@ -69,7 +80,7 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
             e.g. ``(None, 8)``.
         batch_size: fix the batch size (a stateful RNN needs it), or ``None``.
         name: a name for the input (``fit`` accepts dicts keyed by it).
-        dtype: ``"float32"`` (default) or ``"float64"``.
+        dtype: ``"float32"`` (default), ``"float64"``, or ``"int32"``/``"int64"`` for token ids.
         batch_shape: the full shape, batch axis included, instead of ``shape``/``batch_size``.
 
     Examples:
