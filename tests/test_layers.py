@@ -123,3 +123,12 @@ def test_bad_arguments():
         Dense(2, activation="swish")
     with pytest.raises(ValueError, match="initializer"):
         LSTM(2, kernel_initializer="nope")
+
+
+def test_unit_forget_bias_sets_the_forget_block_to_one_as_keras():
+    keras = pytest.importorskip("keras")
+    ours = LSTM(3, bias_initializer="ones", seed=0)
+    ours.build((None, 4, 2))
+    theirs = keras.layers.LSTM(3, bias_initializer="ones")
+    theirs.build((None, 4, 2))
+    np.testing.assert_array_equal(ours.get_weights()[2], theirs.get_weights()[2])  # all ones, not 2 in the forget block

@@ -19,9 +19,10 @@ class LSTM(Layer):
         kernel_initializer: for ``kernel (I, 4H)``; default ``"glorot_uniform"``.
         recurrent_initializer: for ``recurrent_kernel (H, 4H)``; default ``"orthogonal"``.
         bias_initializer: default ``"zeros"``.
-        unit_forget_bias: add 1 to the forget-gate block of the bias at initialisation, so the
-            cell starts out remembering (``f ≈ sigmoid(1) ≈ 0.73``) and gradients flow through
-            ``c`` over many steps.
+        unit_forget_bias: set the forget-gate block of the bias to 1 at initialisation (Keras'
+            rule: set, whatever ``bias_initializer`` gives the other blocks), so the cell starts
+            out remembering (``f ≈ sigmoid(1) ≈ 0.73``) and gradients flow through ``c`` over
+            many steps.
         return_sequences: return all hidden states ``(B, T, H)`` instead of the last ``(B, H)``.
         return_state: when called directly, also return the final ``h`` and ``c``:
             ``[output, h, c]``.
@@ -152,7 +153,7 @@ class LSTM(Layer):
         if self.use_bias:
             bias = initializers.get(self.bias_initializer)((4 * h,), rng, self.dtype)
             if self.unit_forget_bias:
-                bias[h : 2 * h] += 1.0
+                bias[h : 2 * h] = 1.0
             params["bias"] = bias
         return params, {}
 
