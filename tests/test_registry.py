@@ -23,6 +23,13 @@ EXAMPLES = {
     "Minimum": (lambda: layers.Minimum(dtype=F64), [(3,), (3,)]),
     "Concatenate": (lambda: layers.Concatenate(axis=1, dtype=F64), [(2, 3), (4, 3)]),
     "Dot": (lambda: layers.Dot(axes=-1, normalize=True, dtype=F64), [(4,), (4,)]),
+    "Dropout": (lambda: layers.Dropout(0.5, noise_shape=(None, 1, None), dtype=F64), (3, 4)),
+    "SpatialDropout1D": (lambda: layers.SpatialDropout1D(0.5, dtype=F64), (3, 4)),
+    "GaussianNoise": (lambda: layers.GaussianNoise(0.1, dtype=F64), (3, 4)),
+    "Flatten": (lambda: layers.Flatten(data_format="channels_first", dtype=F64), (3, 2, 4)),
+    "Reshape": (lambda: layers.Reshape((2, -1), dtype=F64), (3, 4)),
+    "Permute": (lambda: layers.Permute((3, 1, 2), dtype=F64), (2, 3, 4)),
+    "RepeatVector": (lambda: layers.RepeatVector(3, dtype=F64), (4,)),
 }
 # Kinds whose instances are made differently, each tested on its own elsewhere or below.
 STRUCTURAL = {"InputLayer", "Model", "Sequential"}

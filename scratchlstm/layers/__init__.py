@@ -23,6 +23,8 @@ from .merging import (
     multiply,
     subtract,
 )
+from .regularization import Dropout, GaussianNoise, SpatialDropout1D
+from .reshaping import Flatten, Permute, RepeatVector, Reshape
 from .rnn.lstm import LSTM
 
 
@@ -46,6 +48,9 @@ __all__ = [
     "Concatenate",
     "Dense",
     "Dot",
+    "Dropout",
+    "Flatten",
+    "GaussianNoise",
     "Input",
     "InputLayer",
     "LAYER_CLASSES",
@@ -54,6 +59,10 @@ __all__ = [
     "Maximum",
     "Minimum",
     "Multiply",
+    "Permute",
+    "RepeatVector",
+    "Reshape",
+    "SpatialDropout1D",
     "Subtract",
     "add",
     "average",

@@ -1,0 +1,24 @@
+"""Reshape in JAX: ``(B, ...) -> (B, *target_shape)``."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+
+def reshape_forward(x, target_shape):
+    """The JAX twin of the NumPy ``reshape_forward``.
+
+    Args:
+        x: ``(B, ...)``.
+        target_shape: the per-sample shape, at most one ``-1``.
+
+    Returns:
+        ``y`` of shape ``(B, *target_shape)``.
+    """
+    x = jnp.asarray(x)
+    return x.reshape((x.shape[0], *target_shape))
+
+
+def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+    """`reshape_forward` for a ``Reshape`` layer (DESIGN §7): ``(y, state)``."""
+    return reshape_forward(inputs, layer.target_shape), state
