@@ -30,6 +30,9 @@ EXAMPLES = {
     "Reshape": (lambda: layers.Reshape((2, -1), dtype=F64), (3, 4)),
     "Permute": (lambda: layers.Permute((3, 1, 2), dtype=F64), (2, 3, 4)),
     "RepeatVector": (lambda: layers.RepeatVector(3, dtype=F64), (4,)),
+    "Conv1D": (lambda: layers.Conv1D(3, 2, padding="causal", dilation_rate=2, activation="tanh", dtype=F64), (5, 2)),
+    "LayerNormalization": (lambda: layers.LayerNormalization(dtype=F64), (3, 4)),
+    "BatchNormalization": (lambda: layers.BatchNormalization(dtype=F64), (3, 4)),
 }
 # Kinds whose instances are made differently, each tested on its own elsewhere or below.
 STRUCTURAL = {"InputLayer", "Model", "Sequential"}
@@ -100,12 +103,12 @@ def test_numpy_backward_matches_finite_differences(name):
     x = _inputs(EXAMPLES[name][1], rng)
     ops = numpy_ops(layer)
     params = dict(layer.params)
-    outputs, _, cache = ops.layer_forward(layer, params, {}, x, training=False, rng=None, mask=None)
+    outputs, _, cache = ops.layer_forward(layer, params, layer.state, x, training=False, rng=None, mask=None)
     upstream = rng.normal(size=outputs.shape)
     grads, d_x = ops.layer_backward(layer, params, cache, upstream, input_gradient=True)
 
     def objective(p, inputs):
-        out, _, _ = ops.layer_forward(layer, p, {}, inputs, training=False, rng=None, mask=None)
+        out, _, _ = ops.layer_forward(layer, p, layer.state, inputs, training=False, rng=None, mask=None)
         return float(np.sum(out * upstream))
 
     assert set(grads) == set(params)
@@ -129,8 +132,8 @@ def test_jax_forward_matches_numpy(name):
         rng = np.random.default_rng(2)
         model, layer = _model(name)
         x = _inputs(EXAMPLES[name][1], rng)
-        expected, _, _ = numpy_ops(layer).layer_forward(layer, layer.params, {}, x, training=False, rng=None, mask=None)
-        got, _ = jax_ops(layer).layer_forward(layer, layer.params, {}, x, training=False, key=None, mask=None)
+        expected, _, _ = numpy_ops(layer).layer_forward(layer, layer.params, layer.state, x, training=False, rng=None, mask=None)
+        got, _ = jax_ops(layer).layer_forward(layer, layer.params, layer.state, x, training=False, key=None, mask=None)
         np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-10, atol=1e-12)
     finally:
         jax.config.update("jax_enable_x64", previous)

@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .._tree import unflatten_paths
+from .._tree import flatten_paths, unflatten_paths
 from ..models._numpy_backend import split_trainable
 from . import graph
 from ._losses import loss_per_position, metric_value, weighted_mean
@@ -265,7 +265,8 @@ class JaxTrainingBackend:
         """Place the variables (NumPy trees) on the device(s) and init the optimizer."""
         self.batch_size = None if batch_size is None else int(batch_size)
         trainable, frozen = split_trainable(variables["params"], self.trainable_paths)
-        self.host_dtypes = {path: np.asarray(v).dtype for path, v in {**trainable, **frozen}.items()}
+        host = {**trainable, **frozen, **flatten_paths(variables["state"])}
+        self.host_dtypes = {path: np.asarray(v).dtype for path, v in host.items()}
         if any(d == np.float64 for d in self.host_dtypes.values()) and not _x64_enabled():
             warnings.warn(
                 "the model is float64 but jax_enable_x64 is off, so the JAX backend trains it in "
@@ -294,10 +295,11 @@ class JaxTrainingBackend:
 
     def get_variables(self, state: TrainState) -> dict:
         """Host NumPy copies of the weights and state, in the dtypes handed to ``init_state``."""
-        flat, model_state = jax.device_get(({**state.trainable, **state.frozen}, state.model_state))
+        flat, model_state = jax.device_get(({**state.trainable, **state.frozen}, flatten_paths(state.model_state)))
         dtypes = self.host_dtypes or {}
         flat = {path: np.array(v, dtype=dtypes.get(path, v.dtype)) for path, v in flat.items()}
-        return {"params": unflatten_paths(flat), "state": jax.tree_util.tree_map(np.array, model_state)}
+        model_state = {path: np.array(v, dtype=dtypes.get(path, v.dtype)) for path, v in model_state.items()}
+        return {"params": unflatten_paths(flat), "state": unflatten_paths(model_state)}
 
     def _batches(self, samples, batch_size):
         batch_size = int(min(batch_size, samples))

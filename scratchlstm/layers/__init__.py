@@ -3,6 +3,7 @@ and ``jax_backend``, found through the registry (`register`)."""
 
 from ._base import Layer
 from ._registry import LAYER_CLASSES, register
+from .convolutional import Conv1D
 from .core.dense import Dense
 from .core.input_layer import Input, InputLayer
 from .merging import (
@@ -23,6 +24,7 @@ from .merging import (
     multiply,
     subtract,
 )
+from .normalization import BatchNormalization, LayerNormalization
 from .regularization import Dropout, GaussianNoise, SpatialDropout1D
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
 from .rnn.lstm import LSTM
@@ -45,7 +47,9 @@ def serialize(layer: Layer) -> dict:
 __all__ = [
     "Add",
     "Average",
+    "BatchNormalization",
     "Concatenate",
+    "Conv1D",
     "Dense",
     "Dot",
     "Dropout",
@@ -56,6 +60,7 @@ __all__ = [
     "LAYER_CLASSES",
     "LSTM",
     "Layer",
+    "LayerNormalization",
     "Maximum",
     "Minimum",
     "Multiply",

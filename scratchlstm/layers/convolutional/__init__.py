@@ -1,0 +1,9 @@
+"""Keras' convolution layers (channels last): `Conv1D`.
+
+The class holds configuration only: the math is in ``scratchlstm._numpy.convolutional`` and
+``scratchlstm.jax_backend.convolutional``.
+"""
+
+from .conv1d import Conv1D
+
+__all__ = ["Conv1D"]

@@ -1,0 +1,158 @@
+"""The Keras-style ``LayerNormalization`` layer: each sample normalized over the feature axes."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ... import initializers
+from .._base import Layer, reject_unsupported
+from .._registry import register
+
+
+def canonical_axes(axis, ndim: int, layer: str) -> tuple:
+    """``axis`` (an int or a list of ints, negative allowed) as sorted non-negative axes.
+
+    Raises ``ValueError`` for an axis outside ``[-ndim, ndim)``, the batch axis 0, or a repeat.
+    """
+    axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+    if not all(-ndim <= a < ndim for a in axes):
+        raise ValueError(
+            f"{layer} axis={axis!r} is out of range for inputs of rank {ndim}: expected in [{-ndim}, {ndim})"
+        )
+    positive = [a % ndim for a in axes]
+    if 0 in positive:
+        raise ValueError(f"{layer} axis={axis!r} names the batch axis 0; expected feature axes in [1, {ndim})")
+    if len(set(positive)) != len(positive):
+        raise ValueError(f"{layer} axis={axis!r} repeats an axis (rank {ndim}); expected distinct axes")
+    return tuple(sorted(positive))
+
+
+def _check_axis(axis) -> None:
+    items = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+    if not items or any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in items):
+        raise TypeError(f"axis must be an int or a non-empty list/tuple of ints, got {axis!r}")
+
+
+@register(
+    numpy="scratchlstm._numpy.normalization.layer_normalization",
+    jax="scratchlstm.jax_backend.normalization.layer_normalization",
+)
+class LayerNormalization(Layer):
+    """``y = (x - mean) / sqrt(var + epsilon) * gamma + beta``, the statistics over ``axis``, per sample.
+
+    For ``x (B, T, C)`` and ``axis=-1`` each step of each sample is normalized over its ``C``
+    features; ``axis=[1, 2]`` normalizes each sample over all its ``T * C`` values. ``var`` is the
+    biased (population) variance, ``epsilon`` is added to it inside the square root.
+
+    Args:
+        axis: an int or a list of ints, the axes normalized over (not the batch axis).
+        epsilon: added to the variance; Keras' default ``1e-3``.
+        center: whether there is a ``beta``.
+        scale: whether there is a ``gamma``.
+        beta_initializer: default ``"zeros"``.
+        gamma_initializer: default ``"ones"``.
+        seed, dtype, name, trainable, input_shape: as for `Layer`.
+
+    Weights (Keras' order): ``gamma``, ``beta``, each shaped as the input on ``axis`` (sorted):
+    ``(C,)`` for ``axis=-1``, ``(T, C)`` for ``axis=[1, 2]``. Masks are passed on unchanged.
+
+    Examples:
+        >>> import numpy as np
+        >>> y = LayerNormalization()(np.array([[1.0, 2.0, 3.0]]))
+        >>> np.round(y, 3).tolist()
+        [[-1.224, 0.0, 1.224]]
+    """
+
+    weight_names = ("gamma", "beta")
+    supports_masking = True
+
+    def __init__(
+        self,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        rms_scaling=False,
+        seed=None,
+        dtype=None,
+        name=None,
+        trainable=True,
+        input_shape=None,
+    ):
+        _check_axis(axis)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
+            raise ValueError(f"epsilon must be a positive number, got {epsilon!r}")
+        for arg in (beta_initializer, gamma_initializer):
+            initializers.get(arg)
+        reject_unsupported(
+            "LayerNormalization",
+            beta_regularizer=(beta_regularizer, None),
+            gamma_regularizer=(gamma_regularizer, None),
+            beta_constraint=(beta_constraint, None),
+            gamma_constraint=(gamma_constraint, None),
+            rms_scaling=(bool(rms_scaling), False),
+        )
+        self.axis = [int(a) for a in axis] if isinstance(axis, (list, tuple)) else int(axis)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = beta_initializer
+        self.gamma_initializer = gamma_initializer
+        super().__init__(name=name, dtype=dtype, seed=seed, trainable=trainable, input_shape=input_shape)
+
+    def axes_for(self, ndim: int) -> tuple:
+        """The normalized axes for inputs of rank ``ndim``, sorted and non-negative."""
+        return canonical_axes(self.axis, ndim, f"LayerNormalization {self.name!r}")
+
+    def validate_input_shape(self, input_shape) -> None:
+        if not isinstance(input_shape, tuple) or len(input_shape) < 2:
+            raise ValueError(
+                f"LayerNormalization {self.name!r} expects one input of shape (batch, ..., features), got "
+                f"{input_shape}"
+            )
+        axes = self.axes_for(len(input_shape))
+        shape = tuple(input_shape[a] for a in axes)
+        if any(d is None or d < 1 for d in shape):
+            raise ValueError(
+                f"LayerNormalization {self.name!r} needs known, positive sizes on axis {self.axis}, got input "
+                f"shape {tuple(input_shape)}"
+            )
+        if self.built and self.params:
+            built = next(iter(self.params.values())).shape
+            if tuple(built) != shape:
+                raise ValueError(
+                    f"LayerNormalization {self.name!r} was built for sizes {tuple(built)} on axis {self.axis}, "
+                    f"got input of shape {tuple(input_shape)}"
+                )
+
+    def initialize(self, input_shape, rng):
+        shape = tuple(input_shape[a] for a in self.axes_for(len(input_shape)))
+        params = {}
+        if self.scale:
+            params["gamma"] = initializers.get(self.gamma_initializer)(shape, rng, self.dtype)
+        if self.center:
+            params["beta"] = initializers.get(self.beta_initializer)(shape, rng, self.dtype)
+        return params, {}
+
+    def compute_output_shape(self, input_shape) -> tuple:
+        self.axes_for(len(input_shape))
+        return tuple(input_shape)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+        }
