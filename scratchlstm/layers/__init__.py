@@ -5,6 +5,7 @@ from ._base import Layer
 from ._registry import LAYER_CLASSES, register
 from .convolutional import Conv1D
 from .core.dense import Dense
+from .core.embedding import Embedding
 from .core.input_layer import Input, InputLayer
 from .merging import (
     Add,
@@ -25,9 +26,20 @@ from .merging import (
     subtract,
 )
 from .normalization import BatchNormalization, LayerNormalization
+from .pooling import (
+    AveragePooling1D,
+    AvgPool1D,
+    GlobalAveragePooling1D,
+    GlobalAvgPool1D,
+    GlobalMaxPool1D,
+    GlobalMaxPooling1D,
+    MaxPool1D,
+    MaxPooling1D,
+)
 from .regularization import Dropout, GaussianNoise, SpatialDropout1D
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
 from .rnn.lstm import LSTM
+from .rnn.time_distributed import TimeDistributed
 
 
 def deserialize(config: dict) -> Layer:
@@ -47,20 +59,29 @@ def serialize(layer: Layer) -> dict:
 __all__ = [
     "Add",
     "Average",
+    "AveragePooling1D",
+    "AvgPool1D",
     "BatchNormalization",
     "Concatenate",
     "Conv1D",
     "Dense",
     "Dot",
     "Dropout",
+    "Embedding",
     "Flatten",
     "GaussianNoise",
+    "GlobalAveragePooling1D",
+    "GlobalAvgPool1D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPooling1D",
     "Input",
     "InputLayer",
     "LAYER_CLASSES",
     "LSTM",
     "Layer",
     "LayerNormalization",
+    "MaxPool1D",
+    "MaxPooling1D",
     "Maximum",
     "Minimum",
     "Multiply",
@@ -69,6 +90,7 @@ __all__ = [
     "Reshape",
     "SpatialDropout1D",
     "Subtract",
+    "TimeDistributed",
     "add",
     "average",
     "concatenate",
