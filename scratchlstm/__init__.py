@@ -4,7 +4,7 @@ Importing this package loads NumPy only. ``scratchlstm.jax_backend`` (needs the 
 ``scratchlstm.data`` and ``scratchlstm.datasets`` are imported on first use.
 """
 
-from . import callbacks, initializers, losses, metrics, optimizers, utils
+from . import activations, callbacks, initializers, losses, metrics, optimizers, utils
 from ._numpy import gradcheck, lstm_backward, lstm_forward
 from . import layers, models
 from .layers import LSTM, Dense, Input
@@ -13,6 +13,7 @@ from .models import Model, Sequential, load_model
 __version__ = "0.1.0"
 
 __all__ = [
+    "activations",
     "Dense",
     "Input",
     "LSTM",

@@ -6,8 +6,14 @@ the plain `Loss` of the same kind: ``MeanSquaredError() == Loss("mse")``. Their 
 canonical loss kind that training reads; the Keras ``name=`` argument is kept as
 ``display_name``.
 
-The snake_case functions (`mean_squared_error`, `binary_crossentropy`, ...) return per-sample
-values, shape ``y_pred.shape[:-1]``, like Keras' loss functions.
+The snake_case functions (`mean_squared_error`, `binary_crossentropy`, `huber`, ...) return
+per-sample values, shape ``y_pred.shape[:-1]``, like Keras' loss functions.
+
+Keras' arguments beyond ``from_logits`` (``Huber(delta)``, ``label_smoothing``,
+``CosineSimilarity(axis)``, the focal ``alpha``/``gamma``/``apply_class_balancing``) are the
+loss' ``options``; options this package does not implement (``reduction`` other than the
+default, ``axis`` other than -1 for the cross-entropies, ``ignore_class``) raise
+``NotImplementedError`` naming them.
 
 Examples:
     >>> import numpy as np
@@ -15,31 +21,57 @@ Examples:
     True
     >>> MeanSquaredError()(np.zeros((2, 1)), np.ones((2, 1)))
     1.0
+    >>> Huber(delta=0.5) == Loss("huber", options={"delta": 0.5})
+    True
+    >>> round(Huber(delta=0.5)(np.zeros((1, 2)), np.array([[0.25, 2.0]])), 6)
+    0.453125
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._numpy.losses import Loss, get_loss
+from ._numpy.losses import FROM_LOGITS, OPTIONS, Loss, get_loss
 
 __all__ = [
     "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
     "CategoricalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "Hinge",
+    "Huber",
+    "KLDivergence",
+    "LogCosh",
     "Loss",
     "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
     "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Poisson",
     "SparseCategoricalCrossentropy",
+    "SquaredHinge",
     "binary_crossentropy",
+    "binary_focal_crossentropy",
     "categorical_crossentropy",
+    "categorical_hinge",
+    "cosine_similarity",
     "get",
     "get_loss",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
     "mae",
     "mean_absolute_error",
+    "mean_absolute_percentage_error",
     "mean_squared_error",
+    "mean_squared_logarithmic_error",
     "mse",
+    "poisson",
     "serialize",
     "sparse_categorical_crossentropy",
+    "squared_hinge",
 ]
 
 DEFAULT_REDUCTION = "sum_over_batch_size"
@@ -63,7 +95,7 @@ def _check_reduction(reduction) -> str:
 
 def _check_option(what: str, value, supported) -> None:
     # Keras arguments we accept for copied code, but only at their default.
-    if value != supported:
+    if value != supported or isinstance(value, bool):
         raise NotImplementedError(f"{what}={value!r} is not supported; only {what}={supported!r} is")
 
 
@@ -71,15 +103,16 @@ class _KerasLoss(Loss):
     """Shared behaviour of the Keras-style classes (not a dataclass: the fields stay Loss')."""
 
     _kind = ""  # canonical Loss name, set by each subclass
+    _config_keys = ()  # the keys Keras' get_config() adds to name and reduction
 
-    def _setup(self, from_logits, reduction, name, dtype) -> None:
+    def _setup(self, from_logits, reduction, name, dtype, **options) -> None:
         if not isinstance(from_logits, (bool, np.bool_)):
             raise ValueError(f"from_logits must be True or False, got {from_logits!r}")
         if not isinstance(name, str) or not name:
             raise ValueError(f"name must be a non-empty string, got {name!r}")
         if dtype is not None and np.dtype(dtype).kind != "f":
             raise ValueError(f"dtype must be a float dtype or None, got {dtype!r}")
-        Loss.__init__(self, self._kind, bool(from_logits))
+        Loss.__init__(self, self._kind, bool(from_logits), options)
         # Not dataclass fields: equality, hashing and get_config() stay those of Loss.
         object.__setattr__(self, "reduction", _check_reduction(reduction))
         object.__setattr__(self, "display_name", name)
@@ -89,10 +122,10 @@ class _KerasLoss(Loss):
     def __eq__(self, other):
         if not isinstance(other, Loss):
             return NotImplemented
-        return (self.name, self.from_logits) == (other.name, other.from_logits)
+        return (self.name, self.from_logits, self.options) == (other.name, other.from_logits, other.options)
 
     def __hash__(self):
-        return hash((self.name, self.from_logits))
+        return hash((self.name, self.from_logits, self.options))
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.keras_config().items() if k != "reduction")
@@ -122,8 +155,8 @@ class _KerasLoss(Loss):
     def keras_config(self) -> dict:
         """The Keras-style constructor arguments (``get_config()`` stays the `Loss` one)."""
         config = {"name": self.display_name, "reduction": self.reduction}
-        if self._kind not in ("mean_squared_error", "mean_absolute_error"):
-            config["from_logits"] = self.from_logits
+        options = {"from_logits": self.from_logits, "axis": -1, **OPTIONS.get(self._kind, {}), **dict(self.options)}
+        config.update({key: options[key] for key in self._config_keys})
         return config
 
 
@@ -157,12 +190,168 @@ class MeanAbsoluteError(_KerasLoss):
         self._setup(False, reduction, name, dtype)
 
 
+class MeanAbsolutePercentageError(_KerasLoss):
+    """``100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7))`` over the last axis.
+
+    Args:
+        reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
+        name: the Keras name, kept as ``display_name``.
+        dtype: accepted for Keras compatibility; the computation follows the inputs' dtype.
+    """
+
+    _kind = "mean_absolute_percentage_error"
+
+    def __init__(self, reduction=DEFAULT_REDUCTION, name="mean_absolute_percentage_error", dtype=None):
+        self._setup(False, reduction, name, dtype)
+
+
+class MeanSquaredLogarithmicError(_KerasLoss):
+    """``mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1)) ** 2)`` over the last axis.
+
+    Args:
+        reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
+        name: the Keras name, kept as ``display_name``.
+        dtype: accepted for Keras compatibility; the computation follows the inputs' dtype.
+    """
+
+    _kind = "mean_squared_logarithmic_error"
+
+    def __init__(self, reduction=DEFAULT_REDUCTION, name="mean_squared_logarithmic_error", dtype=None):
+        self._setup(False, reduction, name, dtype)
+
+
+class CosineSimilarity(_KerasLoss):
+    """``-sum(unit(y_true) * unit(y_pred))`` along ``axis`` (a zero vector counts as 0).
+
+    Args:
+        axis: the feature axis the similarity runs along (any axis but the batch axis).
+        reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
+        name: the Keras name, kept as ``display_name``.
+        dtype: accepted for Keras compatibility; the computation follows the inputs' dtype.
+    """
+
+    _kind = "cosine_similarity"
+    _config_keys = ("axis",)
+
+    def __init__(self, axis=-1, reduction=DEFAULT_REDUCTION, name="cosine_similarity", dtype=None):
+        self._setup(False, reduction, name, dtype, axis=axis)
+
+
+class Huber(_KerasLoss):
+    """Mean over the last axis of ``0.5 e^2`` where ``|e| <= delta``, else ``delta |e| - 0.5 delta^2``.
+
+    Args:
+        delta: where the loss turns from quadratic to linear (> 0).
+        reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
+        name: the Keras name, kept as ``display_name``.
+        dtype: accepted for Keras compatibility; the computation follows the inputs' dtype.
+    """
+
+    _kind = "huber"
+    _config_keys = ("delta",)
+
+    def __init__(self, delta=1.0, reduction=DEFAULT_REDUCTION, name="huber_loss", dtype=None):
+        self._setup(False, reduction, name, dtype, delta=delta)
+
+
+class LogCosh(_KerasLoss):
+    """Mean over the last axis of ``log(cosh(y_pred - y_true))``.
+
+    Args:
+        reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
+        name: the Keras name, kept as ``display_name``.
+        dtype: accepted for Keras compatibility; the computation follows the inputs' dtype.
+    """
+
+    _kind = "log_cosh"
+
+    def __init__(self, reduction=DEFAULT_REDUCTION, name="log_cosh", dtype=None):
+        self._setup(False, reduction, name, dtype)
+
+
+class Hinge(_KerasLoss):
+    """Mean over the last axis of ``max(1 - y_true * y_pred, 0)``.
+
+    Labels are -1 / 1; if every label of the batch is 0 or 1 they are mapped to -1 / 1 first.
+
+    Args:
+        reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
+        name: the Keras name, kept as ``display_name``.
+        dtype: accepted for Keras compatibility; the computation follows the inputs' dtype.
+    """
+
+    _kind = "hinge"
+
+    def __init__(self, reduction=DEFAULT_REDUCTION, name="hinge", dtype=None):
+        self._setup(False, reduction, name, dtype)
+
+
+class SquaredHinge(_KerasLoss):
+    """Mean over the last axis of ``max(1 - y_true * y_pred, 0) ** 2`` (labels as for `Hinge`).
+
+    Args:
+        reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
+        name: the Keras name, kept as ``display_name``.
+        dtype: accepted for Keras compatibility; the computation follows the inputs' dtype.
+    """
+
+    _kind = "squared_hinge"
+
+    def __init__(self, reduction=DEFAULT_REDUCTION, name="squared_hinge", dtype=None):
+        self._setup(False, reduction, name, dtype)
+
+
+class CategoricalHinge(_KerasLoss):
+    """``max(neg - pos + 1, 0)`` with ``pos = sum(y_true * y_pred)``, ``neg = max((1 - y_true) * y_pred)``.
+
+    Args:
+        reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
+        name: the Keras name, kept as ``display_name``.
+        dtype: accepted for Keras compatibility; the computation follows the inputs' dtype.
+    """
+
+    _kind = "categorical_hinge"
+
+    def __init__(self, reduction=DEFAULT_REDUCTION, name="categorical_hinge", dtype=None):
+        self._setup(False, reduction, name, dtype)
+
+
+class KLDivergence(_KerasLoss):
+    """``sum(y * log(y / p))`` over the last axis, with ``y`` and ``p`` clipped to ``[1e-7, 1]``.
+
+    Args:
+        reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
+        name: the Keras name, kept as ``display_name``.
+        dtype: accepted for Keras compatibility; the computation follows the inputs' dtype.
+    """
+
+    _kind = "kl_divergence"
+
+    def __init__(self, reduction=DEFAULT_REDUCTION, name="kl_divergence", dtype=None):
+        self._setup(False, reduction, name, dtype)
+
+
+class Poisson(_KerasLoss):
+    """Mean over the last axis of ``y_pred - y_true * log(y_pred + 1e-7)``.
+
+    Args:
+        reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
+        name: the Keras name, kept as ``display_name``.
+        dtype: accepted for Keras compatibility; the computation follows the inputs' dtype.
+    """
+
+    _kind = "poisson"
+
+    def __init__(self, reduction=DEFAULT_REDUCTION, name="poisson", dtype=None):
+        self._setup(False, reduction, name, dtype)
+
+
 class BinaryCrossentropy(_KerasLoss):
     """Binary cross-entropy, mean over the last axis, averaged over positions.
 
     Args:
         from_logits: whether ``y_pred`` holds logits rather than probabilities.
-        label_smoothing: only ``0.0`` is supported.
+        label_smoothing: in ``[0, 1]``; labels become ``y * (1 - ls) + ls / 2``.
         axis: only ``-1`` is supported.
         reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
         name: the Keras name, kept as ``display_name``.
@@ -170,6 +359,7 @@ class BinaryCrossentropy(_KerasLoss):
     """
 
     _kind = "binary_crossentropy"
+    _config_keys = ("from_logits", "label_smoothing", "axis")
 
     def __init__(
         self,
@@ -180,9 +370,49 @@ class BinaryCrossentropy(_KerasLoss):
         name="binary_crossentropy",
         dtype=None,
     ):
-        _check_option("label_smoothing", label_smoothing, 0.0)
         _check_option("axis", axis, -1)
-        self._setup(from_logits, reduction, name, dtype)
+        self._setup(from_logits, reduction, name, dtype, label_smoothing=label_smoothing)
+
+
+class BinaryFocalCrossentropy(_KerasLoss):
+    """Focal binary cross-entropy (Lin et al., 2018), mean over the last axis.
+
+    ``(1 - p_t) ** gamma * bce`` with ``p_t = y p + (1 - y)(1 - p)``, times ``alpha`` for class 1
+    and ``1 - alpha`` for class 0 with ``apply_class_balancing``. With ``from_logits`` the
+    logits go through a sigmoid first, and the cross-entropy clips the probabilities, as Keras.
+
+    Args:
+        apply_class_balancing: weight class 1 by ``alpha`` and class 0 by ``1 - alpha``.
+        alpha: the class-1 weight, in ``[0, 1]``.
+        gamma: the focusing power, ``>= 0`` (0 gives the binary cross-entropy).
+        from_logits: whether ``y_pred`` holds logits rather than probabilities.
+        label_smoothing: in ``[0, 1]``; labels become ``y * (1 - ls) + ls / 2``.
+        axis: only ``-1`` is supported.
+        reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
+        name: the Keras name, kept as ``display_name``.
+        dtype: accepted for Keras compatibility; the computation follows the inputs' dtype.
+    """
+
+    _kind = "binary_focal_crossentropy"
+    _config_keys = ("from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha", "gamma")
+
+    def __init__(
+        self,
+        apply_class_balancing=False,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction=DEFAULT_REDUCTION,
+        name="binary_focal_crossentropy",
+        dtype=None,
+    ):
+        _check_option("axis", axis, -1)
+        self._setup(
+            from_logits, reduction, name, dtype,
+            apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma, label_smoothing=label_smoothing,
+        )
 
 
 class CategoricalCrossentropy(_KerasLoss):
@@ -190,7 +420,7 @@ class CategoricalCrossentropy(_KerasLoss):
 
     Args:
         from_logits: whether ``y_pred`` holds logits rather than probabilities.
-        label_smoothing: only ``0.0`` is supported.
+        label_smoothing: in ``[0, 1]``; labels become ``y * (1 - ls) + ls / classes``.
         axis: only ``-1`` is supported.
         reduction: only ``"sum_over_batch_size"`` (the default) or its synonym ``"mean"``.
         name: the Keras name, kept as ``display_name``.
@@ -198,6 +428,7 @@ class CategoricalCrossentropy(_KerasLoss):
     """
 
     _kind = "categorical_crossentropy"
+    _config_keys = ("from_logits", "label_smoothing", "axis")
 
     def __init__(
         self,
@@ -208,9 +439,8 @@ class CategoricalCrossentropy(_KerasLoss):
         name="categorical_crossentropy",
         dtype=None,
     ):
-        _check_option("label_smoothing", label_smoothing, 0.0)
         _check_option("axis", axis, -1)
-        self._setup(from_logits, reduction, name, dtype)
+        self._setup(from_logits, reduction, name, dtype, label_smoothing=label_smoothing)
 
 
 class SparseCategoricalCrossentropy(_KerasLoss):
@@ -226,6 +456,7 @@ class SparseCategoricalCrossentropy(_KerasLoss):
     """
 
     _kind = "sparse_categorical_crossentropy"
+    _config_keys = ("from_logits",)
 
     def __init__(
         self,
@@ -246,11 +477,23 @@ _CLASSES = {
     for cls in (
         MeanSquaredError,
         MeanAbsoluteError,
+        MeanAbsolutePercentageError,
+        MeanSquaredLogarithmicError,
+        CosineSimilarity,
+        Huber,
+        LogCosh,
+        Hinge,
+        SquaredHinge,
+        CategoricalHinge,
+        KLDivergence,
+        Poisson,
         BinaryCrossentropy,
+        BinaryFocalCrossentropy,
         CategoricalCrossentropy,
         SparseCategoricalCrossentropy,
     )
 }
+_CLASS_OF_KIND = {cls._kind: cls for cls in _CLASSES.values()}
 
 
 # --- Keras' loss functions: per-sample values ---------------------------------------------------
@@ -264,9 +507,67 @@ def mean_absolute_error(y_true, y_pred):
     return Loss("mean_absolute_error").per_position(y_true, y_pred)
 
 
+def mean_absolute_percentage_error(y_true, y_pred):
+    """Per-sample mean absolute percentage error, shape ``y_pred.shape[:-1]``."""
+    return Loss("mean_absolute_percentage_error").per_position(y_true, y_pred)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """Per-sample mean squared logarithmic error, shape ``y_pred.shape[:-1]``."""
+    return Loss("mean_squared_logarithmic_error").per_position(y_true, y_pred)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """Per-sample negative cosine similarity along ``axis``."""
+    return CosineSimilarity(axis=axis).per_position(y_true, y_pred)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """Per-sample Huber loss, shape ``y_pred.shape[:-1]``."""
+    return Huber(delta=delta).per_position(y_true, y_pred)
+
+
+def log_cosh(y_true, y_pred):
+    """Per-sample log-cosh error, shape ``y_pred.shape[:-1]``."""
+    return Loss("log_cosh").per_position(y_true, y_pred)
+
+
+def hinge(y_true, y_pred):
+    """Per-sample hinge loss, shape ``y_pred.shape[:-1]``."""
+    return Loss("hinge").per_position(y_true, y_pred)
+
+
+def squared_hinge(y_true, y_pred):
+    """Per-sample squared hinge loss, shape ``y_pred.shape[:-1]``."""
+    return Loss("squared_hinge").per_position(y_true, y_pred)
+
+
+def categorical_hinge(y_true, y_pred):
+    """Per-sample categorical hinge loss, shape ``y_pred.shape[:-1]``."""
+    return Loss("categorical_hinge").per_position(y_true, y_pred)
+
+
+def kl_divergence(y_true, y_pred):
+    """Per-sample Kullback-Leibler divergence, shape ``y_pred.shape[:-1]``."""
+    return Loss("kl_divergence").per_position(y_true, y_pred)
+
+
+def poisson(y_true, y_pred):
+    """Per-sample Poisson loss, shape ``y_pred.shape[:-1]``."""
+    return Loss("poisson").per_position(y_true, y_pred)
+
+
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Per-sample binary cross-entropy (mean over the last axis), shape ``y_pred.shape[:-1]``."""
     return BinaryCrossentropy(from_logits, label_smoothing, axis).per_position(y_true, y_pred)
+
+
+def binary_focal_crossentropy(
+    y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
+    """Per-sample binary focal cross-entropy (mean over the last axis), shape ``y_pred.shape[:-1]``."""
+    loss = BinaryFocalCrossentropy(apply_class_balancing, alpha, gamma, from_logits, label_smoothing, axis)
+    return loss.per_position(y_true, y_pred)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
@@ -285,11 +586,25 @@ mse = mean_squared_error
 mae = mean_absolute_error
 
 _FUNCTIONS = {
-    mean_squared_error: "mean_squared_error",
-    mean_absolute_error: "mean_absolute_error",
-    binary_crossentropy: "binary_crossentropy",
-    categorical_crossentropy: "categorical_crossentropy",
-    sparse_categorical_crossentropy: "sparse_categorical_crossentropy",
+    function: function.__name__
+    for function in (
+        mean_squared_error,
+        mean_absolute_error,
+        mean_absolute_percentage_error,
+        mean_squared_logarithmic_error,
+        cosine_similarity,
+        huber,
+        log_cosh,
+        hinge,
+        squared_hinge,
+        categorical_hinge,
+        kl_divergence,
+        poisson,
+        binary_crossentropy,
+        binary_focal_crossentropy,
+        categorical_crossentropy,
+        sparse_categorical_crossentropy,
+    )
 }
 
 
@@ -297,10 +612,11 @@ def get(identifier) -> Loss:
     """A `Loss` for ``compile``, from any identifier Keras accepts for these losses.
 
     Args:
-        identifier: a name (``"mse"``, ``"mean_squared_error"``, ``"MeanSquaredError"``, ...), a
-            `Loss` (returned as is), a class such as `MeanSquaredError` (instantiated), one of
-            this module's loss functions, a Keras config dict ``{"class_name": ..., "config":
-            {...}}`` (as ``keras.losses.serialize`` writes), or a `Loss.get_config` dict.
+        identifier: a name (``"mse"``, ``"mean_squared_error"``, ``"MeanSquaredError"``,
+            ``"huber"``, ...), a `Loss` (returned as is), a class such as `Huber`
+            (instantiated), one of this module's loss functions, a Keras config dict
+            ``{"class_name": ..., "config": {...}}`` (as ``keras.losses.serialize`` writes), or a
+            `Loss.get_config` dict.
 
     Returns:
         A `Loss` (a Keras-style subclass for class names, class configs and classes).
@@ -339,6 +655,8 @@ def serialize(loss) -> dict:
     """
     loss = get(loss)
     if not isinstance(loss, _KerasLoss):
-        cls = next(c for c in _CLASSES.values() if c._kind == loss.name)
-        loss = cls(**({} if cls._kind.startswith("mean") else {"from_logits": loss.from_logits}))
+        arguments = dict(loss.options)
+        if loss.name in FROM_LOGITS:
+            arguments["from_logits"] = loss.from_logits
+        loss = _CLASS_OF_KIND[loss.name](**arguments)
     return {"class_name": type(loss).__name__, "config": loss.keras_config()}

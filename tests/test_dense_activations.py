@@ -157,12 +157,12 @@ def test_activation_names_are_case_insensitive():
     assert get_activation(None) is get_activation("linear")
 
 
-@pytest.mark.parametrize("name", ["swish", "", 3, "soft max"])
+@pytest.mark.parametrize("name", ["swish2", "", 3, "soft max", "relu_6"])
 def test_unknown_activation_names_the_known_ones(name):
     with pytest.raises(ValueError) as info:
         get_activation(name)
     message = str(info.value)
-    for known in ("linear", "relu", "tanh", "sigmoid", "softmax"):
+    for known in ("linear", "relu", "tanh", "sigmoid", "softmax", "gelu", "swish", "hard_silu", "log_softmax"):
         assert known in message
     assert repr(name) in message
     with pytest.raises(ValueError):

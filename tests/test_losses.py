@@ -203,7 +203,7 @@ def test_get_loss_names_aliases_and_configs():
     assert loss.get_config() == {"name": "binary_crossentropy", "from_logits": True}
 
 
-@pytest.mark.parametrize("bad", ["hinge", "", "mse2"])
+@pytest.mark.parametrize("bad", ["hinge2", "", "mse2", "ctc"])
 def test_unknown_loss_name_raises_naming_the_known_ones(bad):
     with pytest.raises(ValueError) as info:
         get_loss(bad)
@@ -244,3 +244,225 @@ def test_mismatched_shapes_are_an_error_not_a_broadcast():
         Loss("mse")(np.arange(4.0), np.arange(4.0)[:, None])
     with pytest.raises(ValueError, match="same shape"):
         Loss("mae").gradient(np.zeros((2, 3)), np.zeros((2, 1)))
+
+
+# == the Keras 3 losses beyond the cross-entropies: gradients, values, options =================
+
+def _away(values, kinks, margin=0.05):
+    """``values`` pushed at least ``margin`` away from each kink."""
+    for kink in kinks:
+        close = np.abs(values - kink) < margin
+        values = np.where(close, kink + np.where(values >= kink, margin, -margin), values)
+    return values
+
+
+def make_case(name, options, from_logits, shape, rng):
+    """Float64 targets and predictions for a loss, away from its kinks and clip boundaries."""
+    if name == "mean_absolute_percentage_error":
+        y_true = _away(rng.normal(scale=2.0, size=shape), [0.0], 0.2)
+        return y_true, y_true + _away(rng.normal(size=shape), [0.0])
+    if name == "mean_squared_logarithmic_error":
+        y_pred = rng.uniform(-0.5, 3.0, size=shape)
+        return rng.uniform(0.0, 3.0, size=shape), _away(y_pred, [0.0])  # some below eps: flat there
+    if name == "huber":
+        delta = dict(options).get("delta", 1.0)
+        y_true = rng.normal(size=shape)
+        error = _away(rng.normal(scale=1.5 * delta, size=shape), [-delta, delta], 0.05 * delta)
+        return y_true, y_true + error
+    if name in ("log_cosh", "cosine_similarity"):
+        return rng.normal(size=shape), rng.normal(size=shape)
+    if name == "kl_divergence":  # (labels clipped to eps give slopes too small to difference)
+        return rng.uniform(0.05, 1.0, size=shape), rng.uniform(0.05, 0.95, size=shape)
+    if name == "poisson":
+        return rng.poisson(2.0, size=shape).astype(np.float64), rng.uniform(0.2, 4.0, size=shape)
+    if name in ("hinge", "squared_hinge"):
+        labels = rng.choice([-1.0, 1.0], size=shape)
+        y_true = (labels + 1) / 2 if dict(options).get("binary") else labels
+        return y_true, labels * _away(labels * rng.normal(scale=1.5, size=shape), [1.0])
+    if name == "categorical_hinge":
+        y_true = np.eye(shape[-1])[rng.integers(0, shape[-1], size=shape[:-1])]
+        while True:
+            y_pred = rng.normal(size=shape)
+            value = Loss(name).per_position(y_true, y_pred)
+            others = np.sort((1 - y_true) * y_pred, axis=-1)
+            if np.abs(value).min() > 0.05 and np.diff(others, axis=-1).min() > 1e-3:
+                return y_true, y_pred
+    # binary focal cross-entropy
+    y_true = rng.integers(0, 2, size=shape).astype(np.float64)
+    y_true[..., 0] = 0.3
+    # (|logit| <= 3: a confident right answer's focal slope, (1 - p_t)^gamma small, stays measurable)
+    y_pred = rng.uniform(-3.0, 3.0, size=shape) if from_logits else rng.uniform(0.05, 0.95, size=shape)
+    return y_true, y_pred
+
+
+NEW_CASES = [
+    ("mean_absolute_percentage_error", {}, False),
+    ("mean_squared_logarithmic_error", {}, False),
+    ("huber", {}, False),
+    ("huber", {"delta": 0.3}, False),
+    ("log_cosh", {}, False),
+    ("kl_divergence", {}, False),
+    ("poisson", {}, False),
+    ("hinge", {}, False),
+    ("hinge", {"binary": True}, False),
+    ("squared_hinge", {}, False),
+    ("squared_hinge", {"binary": True}, False),
+    ("categorical_hinge", {}, False),
+    ("cosine_similarity", {}, False),
+    ("cosine_similarity", {"axis": 1}, False),
+    ("binary_focal_crossentropy", {}, False),
+    ("binary_focal_crossentropy", {}, True),
+    ("binary_focal_crossentropy", {"gamma": 3.0, "apply_class_balancing": True, "alpha": 0.4}, True),
+    ("binary_focal_crossentropy", {"gamma": 0.5, "label_smoothing": 0.2}, False),
+    ("binary_focal_crossentropy", {"gamma": 0.0, "apply_class_balancing": True}, True),
+]
+NEW_IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in o.items())}-{'logits' if f else 'p'}" for n, o, f in NEW_CASES]
+
+
+def new_loss(name, options, from_logits):
+    return Loss(name, from_logits, {k: v for k, v in options.items() if k != "binary"})
+
+
+@pytest.mark.parametrize("name, options, from_logits", NEW_CASES, ids=NEW_IDS)
+@pytest.mark.parametrize("shape", list(SHAPES.values()), ids=list(SHAPES))
+def test_new_loss_gradients_match_finite_differences(name, options, from_logits, shape):
+    if options.get("axis") == 1 and len(shape) == 2:
+        pytest.skip("axis=1 is the last axis of 2-D data")
+    rng = np.random.default_rng(NEW_CASES.index((name, options, from_logits)) * 10 + len(shape))
+    loss = new_loss(name, options, from_logits)
+    y_true, y_pred = make_case(name, options, from_logits, shape, rng)
+    gradient = loss.gradient(y_true, y_pred)
+    assert gradient.shape == y_pred.shape
+    assert np.abs(gradient).max() > 1e-3
+    base = loss.per_position(y_true, y_pred)
+
+    def change(d):  # loss(d) - loss(y_pred), summed per position so unchanged positions cancel exactly
+        return float(np.sum(loss.per_position(y_true, d["y_pred"]) - base) / base.size)
+
+    errors = gradcheck(change, {"y_pred": y_pred}, {"y_pred": gradient}, tolerance=TOLERANCE)
+    assert errors["y_pred"] < TOLERANCE
+    wrong = gradient * 1.5  # the check notices a wrong scale
+    assert gradcheck(change, {"y_pred": y_pred}, {"y_pred": wrong}, raise_on_failure=False)["y_pred"] > 0.1
+
+
+@pytest.mark.parametrize("name", ["binary_crossentropy", "categorical_crossentropy"])
+@pytest.mark.parametrize("from_logits", [False, True])
+@pytest.mark.parametrize("shape", list(SHAPES.values()), ids=list(SHAPES))
+def test_label_smoothing_gradients_match_finite_differences(name, from_logits, shape):
+    rng = np.random.default_rng(len(shape) + 2 * from_logits)
+    loss = Loss(name, from_logits, {"label_smoothing": 0.15})
+    y_true, y_pred = make_targets_and_predictions(name, from_logits, shape, rng)
+    gradient = loss.gradient(y_true, y_pred)
+    errors = gradcheck(lambda d: loss(y_true, d["y_pred"]), {"y_pred": y_pred}, {"y_pred": gradient}, tolerance=TOLERANCE)
+    assert errors["y_pred"] < TOLERANCE
+    assert loss(y_true, y_pred) != pytest.approx(Loss(name, from_logits)(y_true, y_pred), rel=1e-3)
+
+
+def test_label_smoothing_is_a_change_of_labels():
+    rng = np.random.default_rng(0)
+    y_true, y_pred = make_targets_and_predictions("categorical_crossentropy", True, (5, 3), rng)
+    smoothed = Loss("categorical_crossentropy", True, {"label_smoothing": 0.3})
+    assert smoothed(y_true, y_pred) == pytest.approx(Loss("categorical_crossentropy", True)(y_true * 0.7 + 0.1, y_pred), rel=1e-14)
+    y_true, y_pred = make_targets_and_predictions("binary_crossentropy", False, (5, 3), rng)
+    smoothed = Loss("binary_crossentropy", False, {"label_smoothing": 0.3})
+    assert smoothed(y_true, y_pred) == pytest.approx(Loss("binary_crossentropy")(y_true * 0.7 + 0.15, y_pred), rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    "loss, y_true, y_pred, expected",
+    [
+        # Keras' documented examples (rounded there)
+        (Loss("mape"), [100.0, 200.0, 300.0], [90.0, 210.0, 310.0], 100 * (10 / 100 + 10 / 200 + 10 / 300) / 3),  # 6.111
+        (Loss("huber"), [[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]], (0.18 + 0.18 + 0.08 + 0.18) / 4),  # 0.155
+        (Loss("huber", options={"delta": 0.5}), [[0.0]], [[2.0]], 0.5 * 2 - 0.125),
+        (Loss("log_cosh"), [[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 0.0]], math.log(math.cosh(1.0)) / 4),  # 0.108
+        (Loss("kld"), [[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]],  # labels clipped to [1e-7, 1]: 0.458
+         (1e-7 * LN(1e-7 / 0.6) - LN(0.4) + 1e-7 * LN(1e-7 / 0.4) + 1e-7 * LN(1e-7 / 0.6)) / 2),
+        (Loss("poisson"), [[1.0, 3.0]], [[2.0, 1.0]], (2 - LN(2 + 1e-7) + 1 - 3 * LN(1 + 1e-7)) / 2),
+        (Loss("hinge"), [[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]], (1.6 + 0.6 + 1.4 + 1.6) / 4),  # 1.3
+        (Loss("hinge"), [[-1.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]], (1.6 + 0.6 + 1 + 1) / 4),  # not all 0/1: as given
+        (Loss("squared_hinge"), [[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]], (1.6**2 + 0.6**2 + 1.4**2 + 1.6**2) / 4),  # 1.86
+        (Loss("categorical_hinge"), [[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]], (1.2 + 1.6) / 2),  # 1.4
+        (Loss("cosine_similarity"), [[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]], -0.5),
+        (Loss("cosine_similarity"), [[0.0, 0.0]], [[1.0, 2.0]], 0.0),  # a zero vector counts as 0
+        (Loss("msle"), [[0.0, 1.0]], [[1.0, 0.0]], (LN(2.0) - LN(1 + 1e-7)) ** 2),
+        (Loss("binary_focal_crossentropy", options={"gamma": 2.0}), [[1.0, 0.0]], [[0.8, 0.4]],
+         (0.2**2 * -LN(0.8) + 0.4**2 * -LN(0.6)) / 2),
+        (Loss("binary_focal_crossentropy", options={"gamma": 2.0, "apply_class_balancing": True, "alpha": 0.25}),
+         [[1.0, 0.0]], [[0.8, 0.4]], (0.25 * 0.2**2 * -LN(0.8) + 0.75 * 0.4**2 * -LN(0.6)) / 2),
+    ],
+)
+def test_new_loss_values_by_hand(loss, y_true, y_pred, expected):
+    assert loss(np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_focal_with_gamma_zero_is_the_binary_crossentropy():
+    rng = np.random.default_rng(2)
+    for from_logits in (False, True):
+        y_true, y_pred = make_case("binary_focal_crossentropy", {}, from_logits, (3, 2, 4), rng)
+        focal = Loss("binary_focal_crossentropy", from_logits, {"gamma": 0.0})
+        bce = Loss("binary_crossentropy", from_logits)
+        assert focal(y_true, y_pred) == pytest.approx(bce(y_true, y_pred), rel=1e-9)
+        np.testing.assert_allclose(focal.gradient(y_true, y_pred), bce.gradient(y_true, y_pred), rtol=1e-8, atol=1e-15)
+
+
+def test_cosine_axis_reduces_that_axis():
+    rng = np.random.default_rng(3)
+    y_true, y_pred = rng.normal(size=(2, 5, 3)), rng.normal(size=(2, 5, 3))
+    along_time = Loss("cosine_similarity", options={"axis": 1})
+    per_position = along_time.per_position(y_true, y_pred)
+    assert per_position.shape == (2, 3)
+    expected = Loss("cosine_similarity").per_position(np.swapaxes(y_true, 1, 2), np.swapaxes(y_pred, 1, 2))
+    np.testing.assert_allclose(per_position, expected, rtol=1e-14)
+    with pytest.raises(ValueError, match="axis=0 must name a non-batch axis"):
+        Loss("cosine_similarity", options={"axis": 0})(y_true, y_pred)
+    with pytest.raises(ValueError, match="axis=3 must name a non-batch axis"):
+        Loss("cosine_similarity", options={"axis": 3}).gradient(y_true, y_pred)
+
+
+def test_options_are_checked_normalised_and_part_of_equality():
+    assert Loss("huber", options={"delta": 1}) == Loss("huber") and Loss("huber").options == ()
+    assert Loss("huber", options={"delta": 2}) != Loss("huber")
+    assert Loss("huber", options={"delta": 2}).options == (("delta", 2.0),)
+    loss = Loss("binary_focal_crossentropy", True, {"gamma": 3, "alpha": 0.25})
+    assert loss.options == (("gamma", 3.0),)
+    assert loss.get_config() == {"name": "binary_focal_crossentropy", "from_logits": True, "options": {"gamma": 3.0}}
+    assert get_loss(loss.get_config()) == loss
+    assert loss.name == "binary_focal_crossentropy" and hash(loss.name) == hash("binary_focal_crossentropy")
+    assert loss.name.options == loss.options  # the name carries them to code that passes loss.name on
+    import pickle
+
+    assert pickle.loads(pickle.dumps(loss)) == loss and pickle.loads(pickle.dumps(loss)).name.options == loss.options
+    for aliased, canonical in [("mape", "mean_absolute_percentage_error"), ("MSLE", "mean_squared_logarithmic_error"), ("kld", "kl_divergence"), ("bce", "binary_crossentropy")]:
+        assert Loss(aliased).name == canonical
+
+
+@pytest.mark.parametrize(
+    "name, options, message",
+    [
+        ("huber", {"delta": 0.0}, "delta must be > 0"),
+        ("huber", {"delta": "1"}, "delta must be a finite number"),
+        ("huber", {"alpha": 0.1}, r"huber takes the options \['delta'\], got \['alpha'\]"),
+        ("mse", {"delta": 1.0}, r"mean_squared_error takes no options, got \['delta'\]"),
+        ("binary_crossentropy", {"label_smoothing": 1.5}, r"label_smoothing must be in \[0.0, 1.0\]"),
+        ("binary_focal_crossentropy", {"gamma": -1.0}, "gamma must be >= 0"),
+        ("binary_focal_crossentropy", {"apply_class_balancing": 1}, "apply_class_balancing must be True or False"),
+        ("cosine_similarity", {"axis": 1.0}, "axis must be an int"),
+    ],
+)
+def test_bad_options_raise(name, options, message):
+    with pytest.raises(ValueError, match=message):
+        Loss(name, options=options)
+
+
+def test_clipped_predictions_and_labels_have_the_clips_slopes():
+    # KL: labels below eps count as eps; predictions outside [eps, 1] are flat (Keras clips both).
+    kld = Loss("kl_divergence")
+    np.testing.assert_allclose(kld.gradient(np.array([[0.0, 1.0]]), np.array([[0.5, 0.25]])), [[-1e-7 / 0.5, -4.0]], rtol=1e-14)
+    np.testing.assert_array_equal(kld.gradient(np.array([[0.5, 0.5]]), np.array([[0.0, 1.5]])), [[0.0, 0.0]])
+    # MSLE: max(p, eps) is flat below eps; focal: probabilities clipped like the binary cross-entropy
+    assert Loss("msle").gradient(np.array([[1.0]]), np.array([[-0.5]]))[0, 0] == 0.0
+    focal = Loss("binary_focal_crossentropy")
+    with np.errstate(divide="raise", invalid="raise"):
+        gradient = focal.gradient(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))
+    assert np.isfinite(gradient).all()

@@ -8,6 +8,11 @@ Every loss is computed per position and averaged: a position is one row of the l
 Cross-entropies on probabilities clip them to ``[EPSILON, 1 - EPSILON]`` (Keras' epsilon) so
 that ``log`` never sees 0; with ``from_logits=True`` they use the log-sum-exp form, which is
 exact and stable for any logit.
+
+Each rule is ``rule(y_true, y_pred, from_logits=False, **options)``; the options are Keras'
+arguments of that loss (``delta`` for Huber, ``label_smoothing``, ...), listed with their
+defaults in ``OPTIONS``. A gradient rule returns ``d per_position / d y_pred`` (each position's
+value differentiated by its own predictions); `Loss.gradient` divides by the positions.
 """
 
 from __future__ import annotations
@@ -38,7 +43,13 @@ def mae_gradient(y_true, y_pred, from_logits=False):
 
 
 # --- binary cross-entropy, mean over the last axis --------------------------------------------
-def binary_crossentropy_per_position(y_true, y_pred, from_logits=False):
+def _smooth_binary(y_true, label_smoothing):
+    # Keras squeezes binary labels towards 0.5: y (1 - ls) + ls / 2.
+    return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else y_true
+
+
+def binary_crossentropy_per_position(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    y_true = _smooth_binary(y_true, label_smoothing)
     if from_logits:
         # -[y log s(z) + (1-y) log(1-s(z))] = max(z, 0) - z*y + log(1 + exp(-|z|))
         z = y_pred
@@ -49,7 +60,8 @@ def binary_crossentropy_per_position(y_true, y_pred, from_logits=False):
     return np.mean(elementwise, axis=-1)
 
 
-def binary_crossentropy_gradient(y_true, y_pred, from_logits=False):
+def binary_crossentropy_gradient(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    y_true = _smooth_binary(y_true, label_smoothing)
     n = y_pred.shape[-1]
     if from_logits:
         sigmoid = 0.5 * (1 + np.tanh(0.5 * y_pred))
@@ -65,7 +77,13 @@ def _log_softmax(logits):
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
-def categorical_crossentropy_per_position(y_true, y_pred, from_logits=False):
+def _smooth_categorical(y_true, label_smoothing):
+    # Keras spreads ls over the C classes: y (1 - ls) + ls / C.
+    return y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1] if label_smoothing else y_true
+
+
+def categorical_crossentropy_per_position(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    y_true = _smooth_categorical(y_true, label_smoothing)
     if from_logits:
         return -np.sum(y_true * _log_softmax(y_pred), axis=-1)
     # Keras renormalises the probabilities, then clips them.
@@ -73,7 +91,8 @@ def categorical_crossentropy_per_position(y_true, y_pred, from_logits=False):
     return -np.sum(y_true * np.log(np.clip(p, EPSILON, 1 - EPSILON)), axis=-1)
 
 
-def categorical_crossentropy_gradient(y_true, y_pred, from_logits=False):
+def categorical_crossentropy_gradient(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    y_true = _smooth_categorical(y_true, label_smoothing)
     if from_logits:
         softmax = np.exp(_log_softmax(y_pred))
         return softmax * np.sum(y_true, axis=-1, keepdims=True) - y_true
@@ -130,10 +149,185 @@ def sparse_categorical_crossentropy_gradient(y_true, y_pred, from_logits=False):
     return categorical_crossentropy_gradient(one_hot, y_pred, from_logits)
 
 
+# --- mean absolute percentage error: 100 * mean |y - p| / max(|y|, eps) -------------------------
+def mape_per_position(y_true, y_pred, from_logits=False):
+    return 100.0 * np.mean(np.abs(y_true - y_pred) / np.maximum(np.abs(y_true), EPSILON), axis=-1)
+
+
+def mape_gradient(y_true, y_pred, from_logits=False):
+    return 100.0 * np.sign(y_pred - y_true) / np.maximum(np.abs(y_true), EPSILON) / y_pred.shape[-1]
+
+
+# --- mean squared logarithmic error: mean (log(max(p, eps) + 1) - log(max(y, eps) + 1))^2 ------
+def msle_per_position(y_true, y_pred, from_logits=False):
+    difference = np.log(np.maximum(y_pred, EPSILON) + 1) - np.log(np.maximum(y_true, EPSILON) + 1)
+    return np.mean(difference**2, axis=-1)
+
+
+def msle_gradient(y_true, y_pred, from_logits=False):
+    shifted = np.maximum(y_pred, EPSILON) + 1
+    difference = np.log(shifted) - np.log(np.maximum(y_true, EPSILON) + 1)
+    return 2.0 * difference * (y_pred > EPSILON) / shifted / y_pred.shape[-1]  # max(p, eps) is flat below eps
+
+
+# --- Huber: e = p - y; 0.5 e^2 where |e| <= delta, delta |e| - 0.5 delta^2 elsewhere; mean -------
+def huber_per_position(y_true, y_pred, from_logits=False, delta=1.0):
+    error = y_pred - y_true
+    inside = np.abs(error) <= delta
+    return np.mean(np.where(inside, 0.5 * error**2, delta * np.abs(error) - 0.5 * delta**2), axis=-1)
+
+
+def huber_gradient(y_true, y_pred, from_logits=False, delta=1.0):
+    error = y_pred - y_true
+    return np.where(np.abs(error) <= delta, error, delta * np.sign(error)) / y_pred.shape[-1]
+
+
+# --- log-cosh: mean log(cosh(e)) = mean (e + softplus(-2e) - log 2), e = p - y ------------------
+def log_cosh_per_position(y_true, y_pred, from_logits=False):
+    error = y_pred - y_true
+    softplus = np.maximum(-2 * error, 0) + np.log1p(np.exp(-np.abs(2 * error)))
+    return np.mean(error + softplus - np.log(2.0), axis=-1)
+
+
+def log_cosh_gradient(y_true, y_pred, from_logits=False):
+    return np.tanh(y_pred - y_true) / y_pred.shape[-1]  # d log cosh(e) / de = tanh(e)
+
+
+# --- Kullback-Leibler divergence: sum y' log(y' / p'), both clipped to [eps, 1] ----------------
+def kl_divergence_per_position(y_true, y_pred, from_logits=False):
+    t, p = np.clip(y_true, EPSILON, 1), np.clip(y_pred, EPSILON, 1)
+    return np.sum(t * np.log(t / p), axis=-1)
+
+
+def kl_divergence_gradient(y_true, y_pred, from_logits=False):
+    inside = (y_pred > EPSILON) & (y_pred < 1)  # the clip has zero slope outside
+    return -(inside * np.clip(y_true, EPSILON, 1)) / np.clip(y_pred, EPSILON, 1)
+
+
+# --- Poisson: mean p - y log(p + eps) ----------------------------------------------------------
+def poisson_per_position(y_true, y_pred, from_logits=False):
+    return np.mean(y_pred - y_true * np.log(y_pred + EPSILON), axis=-1)
+
+
+def poisson_gradient(y_true, y_pred, from_logits=False):
+    return (1 - y_true / (y_pred + EPSILON)) / y_pred.shape[-1]
+
+
+# --- hinge and squared hinge: mean max(1 - y p, 0) (squared) ------------------------------------
+def hinge_labels(y_true):
+    """Keras' label rule: if *every* label of the batch is 0 or 1, map them to -1 / 1; otherwise
+    keep them (they are expected in {-1, 1})."""
+    if np.all((y_true == 0) | (y_true == 1)):
+        return 2.0 * y_true - 1.0
+    return y_true
+
+
+def hinge_per_position(y_true, y_pred, from_logits=False):
+    return np.mean(np.maximum(1 - hinge_labels(y_true) * y_pred, 0), axis=-1)
+
+
+def hinge_gradient(y_true, y_pred, from_logits=False):
+    labels = hinge_labels(y_true)
+    return -labels * (1 - labels * y_pred > 0) / y_pred.shape[-1]
+
+
+def squared_hinge_per_position(y_true, y_pred, from_logits=False):
+    return np.mean(np.maximum(1 - hinge_labels(y_true) * y_pred, 0) ** 2, axis=-1)
+
+
+def squared_hinge_gradient(y_true, y_pred, from_logits=False):
+    labels = hinge_labels(y_true)
+    return -2 * labels * np.maximum(1 - labels * y_pred, 0) / y_pred.shape[-1]
+
+
+# --- categorical hinge: max(neg - pos + 1, 0), pos = sum y p, neg = max (1 - y) p ----------------
+def categorical_hinge_per_position(y_true, y_pred, from_logits=False):
+    positive = np.sum(y_true * y_pred, axis=-1)
+    negative = np.max((1 - y_true) * y_pred, axis=-1)
+    return np.maximum(negative - positive + 1, 0)
+
+
+def categorical_hinge_gradient(y_true, y_pred, from_logits=False):
+    others = (1 - y_true) * y_pred
+    top = others == others.max(axis=-1, keepdims=True)
+    top = top / top.sum(axis=-1, keepdims=True)  # ties share the slope of the max, as jax.grad does
+    active = categorical_hinge_per_position(y_true, y_pred) > 0
+    return active[..., None] * (top * (1 - y_true) - y_true)
+
+
+# --- cosine similarity: -sum(unit(y) * unit(p)) along axis ----------------------------------------
+def _inverse_norm(v, axis):
+    # Keras 3.15's normalize: v * min(rsqrt(sum v^2), 1 / eps) = v / sqrt(max(sum v^2, eps^2))
+    return 1.0 / np.sqrt(np.maximum(np.sum(v * v, axis=axis, keepdims=True), EPSILON**2))
+
+
+def cosine_similarity_per_position(y_true, y_pred, from_logits=False, axis=-1):
+    t = y_true * _inverse_norm(y_true, axis)
+    return -np.sum(t * y_pred * _inverse_norm(y_pred, axis), axis=axis)
+
+
+def cosine_similarity_gradient(y_true, y_pred, from_logits=False, axis=-1):
+    t = y_true * _inverse_norm(y_true, axis)
+    squares = np.sum(y_pred * y_pred, axis=axis, keepdims=True)
+    inverse = 1.0 / np.sqrt(np.maximum(squares, EPSILON**2))
+    unit = y_pred * inverse
+    # d(-t . p r)/dp = -r (t - u (t . u)) with u = p r; below the eps floor r is a constant.
+    along = np.where(squares > EPSILON**2, np.sum(t * unit, axis=axis, keepdims=True), 0)
+    return -inverse * (t - unit * along)
+
+
+# --- binary focal cross-entropy -----------------------------------------------------------------
+def binary_focal_crossentropy_per_position(
+    y_true, y_pred, from_logits=False, apply_class_balancing=False, alpha=0.25, gamma=2.0, label_smoothing=0.0
+):
+    """``mean(w * (1 - p_t)^gamma * bce)`` with ``p_t = y p + (1 - y)(1 - p)``, ``w = y alpha +
+    (1 - y)(1 - alpha)`` when balancing. As Keras, logits go through a sigmoid first and the
+    cross-entropy then clips the probabilities (no log-sum-exp form here)."""
+    y_true = _smooth_binary(y_true, label_smoothing)
+    p = 0.5 * (1 + np.tanh(0.5 * y_pred)) if from_logits else y_pred
+    clipped = np.clip(p, EPSILON, 1 - EPSILON)
+    bce = -(y_true * np.log(clipped) + (1 - y_true) * np.log(1 - clipped))
+    focal = (1 - (y_true * p + (1 - y_true) * (1 - p))) ** gamma * bce
+    if apply_class_balancing:
+        focal = (y_true * alpha + (1 - y_true) * (1 - alpha)) * focal
+    return np.mean(focal, axis=-1)
+
+
+def binary_focal_crossentropy_gradient(
+    y_true, y_pred, from_logits=False, apply_class_balancing=False, alpha=0.25, gamma=2.0, label_smoothing=0.0
+):
+    y_true = _smooth_binary(y_true, label_smoothing)
+    p = 0.5 * (1 + np.tanh(0.5 * y_pred)) if from_logits else y_pred
+    clipped = np.clip(p, EPSILON, 1 - EPSILON)
+    inside = (p > EPSILON) & (p < 1 - EPSILON)
+    bce = -(y_true * np.log(clipped) + (1 - y_true) * np.log(1 - clipped))
+    d_bce = inside * ((1 - y_true) / (1 - clipped) - y_true / clipped)
+    miss = 1 - (y_true * p + (1 - y_true) * (1 - p))  # 1 - p_t; d(1 - p_t)/dp = 1 - 2y
+    d_p = miss**gamma * d_bce
+    if gamma != 0:
+        d_p = d_p + gamma * miss ** (gamma - 1) * (1 - 2 * y_true) * bce
+    if apply_class_balancing:
+        d_p = (y_true * alpha + (1 - y_true) * (1 - alpha)) * d_p
+    if from_logits:
+        d_p = d_p * p * (1 - p)
+    return d_p / y_pred.shape[-1]
+
+
 _RULES = {
     "mean_squared_error": (mse_per_position, mse_gradient),
     "mean_absolute_error": (mae_per_position, mae_gradient),
+    "mean_absolute_percentage_error": (mape_per_position, mape_gradient),
+    "mean_squared_logarithmic_error": (msle_per_position, msle_gradient),
+    "huber": (huber_per_position, huber_gradient),
+    "log_cosh": (log_cosh_per_position, log_cosh_gradient),
+    "kl_divergence": (kl_divergence_per_position, kl_divergence_gradient),
+    "poisson": (poisson_per_position, poisson_gradient),
+    "hinge": (hinge_per_position, hinge_gradient),
+    "squared_hinge": (squared_hinge_per_position, squared_hinge_gradient),
+    "categorical_hinge": (categorical_hinge_per_position, categorical_hinge_gradient),
+    "cosine_similarity": (cosine_similarity_per_position, cosine_similarity_gradient),
     "binary_crossentropy": (binary_crossentropy_per_position, binary_crossentropy_gradient),
+    "binary_focal_crossentropy": (binary_focal_crossentropy_per_position, binary_focal_crossentropy_gradient),
     "categorical_crossentropy": (
         categorical_crossentropy_per_position,
         categorical_crossentropy_gradient,
@@ -143,7 +337,93 @@ _RULES = {
         sparse_categorical_crossentropy_gradient,
     ),
 }
-ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error"}
+ALIASES = {
+    "mse": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "mape": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error",
+    "kld": "kl_divergence",
+    "bce": "binary_crossentropy",
+}
+# Keras' arguments of each loss besides from_logits, with their defaults (``axis`` only where it
+# can differ from -1 here). A Loss stores only the ones that differ from these.
+OPTIONS = {
+    "binary_crossentropy": {"label_smoothing": 0.0},
+    "categorical_crossentropy": {"label_smoothing": 0.0},
+    "huber": {"delta": 1.0},
+    "cosine_similarity": {"axis": -1},
+    "binary_focal_crossentropy": {"apply_class_balancing": False, "alpha": 0.25, "gamma": 2.0, "label_smoothing": 0.0},
+}
+# The losses whose y_pred may be logits (``from_logits`` is ignored by the others).
+FROM_LOGITS = ("binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
+
+
+def canonical_name(name) -> str:
+    """The canonical loss name for a name or an alias; ``ValueError`` naming the known ones."""
+    key = ALIASES.get(str(name).lower(), str(name).lower())
+    if key not in _RULES:
+        known = sorted(set(_RULES) | set(ALIASES))
+        raise ValueError(f"loss must be one of {known}, got {name!r}")
+    return key
+
+
+def _option_value(loss: str, key: str, value):
+    """One option, checked and normalised (floats, bools and ints, so configs compare equal)."""
+    if key == "apply_class_balancing":
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{loss}: apply_class_balancing must be True or False, got {value!r}")
+        return bool(value)
+    if key == "axis":
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{loss}: axis must be an int, got {value!r}")
+        return int(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+        raise ValueError(f"{loss}: {key} must be a finite number, got {value!r}")
+    value = float(value)
+    ranges = {"label_smoothing": (0.0, 1.0), "alpha": (0.0, 1.0)}
+    if key in ranges and not ranges[key][0] <= value <= ranges[key][1]:
+        raise ValueError(f"{loss}: {key} must be in [{ranges[key][0]}, {ranges[key][1]}], got {value!r}")
+    if key == "delta" and not value > 0:
+        raise ValueError(f"{loss}: delta must be > 0, got {value!r}")
+    if key == "gamma" and not value >= 0:
+        raise ValueError(f"{loss}: gamma must be >= 0, got {value!r}")
+    return value
+
+
+def normalize_options(name: str, options) -> tuple:
+    """``options`` (a dict or ``(key, value)`` pairs) of the canonical loss ``name``, checked, as
+    a sorted tuple of the pairs that differ from the defaults in ``OPTIONS``."""
+    options = dict(options or ())
+    allowed = OPTIONS.get(name, {})
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"{name} takes {'the options ' + str(sorted(allowed)) if allowed else 'no options'}, got {unknown}"
+        )
+    pairs = ((key, _option_value(name, key, value)) for key, value in options.items())
+    return tuple(sorted((key, value) for key, value in pairs if value != allowed[key]))
+
+
+class LossName(str):
+    """A canonical loss name that also carries the loss' non-default ``options`` (a tuple of
+    ``(key, value)`` pairs): it compares, hashes and prints as the plain name, so code that reads
+    ``loss.name`` (metric resolution, label checks) sees the name, and code that passes
+    ``loss.name`` on (the JAX trainer's ``loss_per_position(loss.name, ...)``) passes the options
+    with it. Only used when there are options; otherwise ``Loss.name`` is a plain str."""
+
+    options: tuple = ()
+
+    def __new__(cls, name: str, options: tuple):
+        self = super().__new__(cls, name)
+        self.options = tuple(options)
+        return self
+
+    def __reduce__(self):
+        return (LossName, (str(self), self.options))
+
+
+def _axis(options) -> int:
+    return dict(options).get("axis", -1)
 
 
 @dataclass(frozen=True)
@@ -151,25 +431,31 @@ class Loss:
     """A named loss: ``loss(y_true, y_pred)`` is the mean over positions; ``gradient`` its derivative.
 
     Args:
-        name: one of ``mse``, ``mae``, ``binary_crossentropy``, ``categorical_crossentropy``,
-            ``sparse_categorical_crossentropy`` (long Keras names accepted).
+        name: a canonical name of ``_RULES`` (``mean_squared_error``, ``huber``, ``hinge``,
+            ``binary_focal_crossentropy``, ...) or an alias (``mse``, ``mae``, ``mape``,
+            ``msle``, ``kld``, ``bce``).
         from_logits: for the cross-entropies, whether ``y_pred`` holds logits.
+        options: the loss' Keras arguments, a dict (or ``(key, value)`` pairs), e.g.
+            ``{"delta": 2.0}`` for ``huber``; see ``OPTIONS``. Stored as the sorted pairs that
+            differ from the defaults, so ``Loss("huber", options={"delta": 1.0}) == Loss("huber")``.
 
     Examples:
         >>> import numpy as np
         >>> Loss("mse")(np.zeros((2, 1)), np.ones((2, 1)))
         1.0
+        >>> Loss("huber", options={"delta": 0.5})(np.zeros((1, 1)), np.full((1, 1), 2.0))
+        0.875
     """
 
     name: str
     from_logits: bool = False
+    options: tuple = ()
 
     def __post_init__(self):
-        canonical = ALIASES.get(str(self.name).lower(), str(self.name).lower())
-        if canonical not in _RULES:
-            known = sorted(set(_RULES) | set(ALIASES))
-            raise ValueError(f"loss must be one of {known}, got {self.name!r}")
-        object.__setattr__(self, "name", canonical)
+        canonical = canonical_name(self.name)
+        options = normalize_options(canonical, self.options)
+        object.__setattr__(self, "options", options)
+        object.__setattr__(self, "name", LossName(canonical, options) if options else canonical)
 
     def _check(self, y_true, y_pred):
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -180,12 +466,18 @@ class Loss:
                 f"{self.name} needs y_true and y_pred of the same shape, got {y_true.shape} "
                 f"and {y_pred.shape}"
             )
+        axis = _axis(self.options)
+        if axis != -1 and (not -y_pred.ndim <= axis < y_pred.ndim or (y_pred.ndim > 1 and axis % y_pred.ndim == 0)):
+            raise ValueError(
+                f"{self.name}: axis={axis} must name a non-batch axis of y_pred {y_pred.shape} "
+                "(the positions keep the batch axis first)"
+            )
         return y_true, y_pred
 
     def per_position(self, y_true, y_pred) -> np.ndarray:
-        """Loss at each position, shape ``y_pred.shape[:-1]``."""
+        """Loss at each position: shape ``y_pred.shape`` without the reduced (last) axis."""
         y_true, y_pred = self._check(y_true, y_pred)
-        return _RULES[self.name][0](y_true, y_pred, self.from_logits)
+        return _RULES[self.name][0](y_true, y_pred, self.from_logits, **dict(self.options))
 
     def __call__(self, y_true, y_pred) -> float:
         return float(np.mean(self.per_position(y_true, y_pred)))
@@ -193,11 +485,14 @@ class Loss:
     def gradient(self, y_true, y_pred) -> np.ndarray:
         """``d loss / d y_pred``, shape of ``y_pred``."""
         y_true, y_pred = self._check(y_true, y_pred)
-        positions = int(np.prod(y_pred.shape[:-1]))
-        return _RULES[self.name][1](y_true, y_pred, self.from_logits) / positions
+        positions = int(np.prod(np.delete(np.asarray(y_pred.shape), _axis(self.options))))
+        return _RULES[self.name][1](y_true, y_pred, self.from_logits, **dict(self.options)) / positions
 
     def get_config(self) -> dict:
-        return {"name": self.name, "from_logits": self.from_logits}
+        config = {"name": str(self.name), "from_logits": self.from_logits}
+        if self.options:
+            config["options"] = dict(self.options)
+        return config
 
 
 def get_loss(identifier) -> Loss:

@@ -21,9 +21,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-EPSILON = 1e-7
+from .._numpy.losses import ALIASES, canonical_name, normalize_options
 
-ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error"}
+EPSILON = 1e-7
 
 
 def _mse(y_true, y_pred, from_logits):
@@ -34,7 +34,81 @@ def _mae(y_true, y_pred, from_logits):
     return jnp.mean(jnp.abs(y_pred - y_true), axis=-1)
 
 
-def _binary_crossentropy(y_true, y_pred, from_logits):
+def _mape(y_true, y_pred, from_logits):
+    return 100.0 * jnp.mean(jnp.abs(y_true - y_pred) / jnp.maximum(jnp.abs(y_true), EPSILON), axis=-1)
+
+
+def _msle(y_true, y_pred, from_logits):
+    difference = jnp.log(jnp.maximum(y_pred, EPSILON) + 1) - jnp.log(jnp.maximum(y_true, EPSILON) + 1)
+    return jnp.mean(difference**2, axis=-1)
+
+
+def _huber(y_true, y_pred, from_logits, delta=1.0):
+    error = y_pred - y_true
+    absolute = jnp.abs(error)
+    return jnp.mean(jnp.where(absolute <= delta, 0.5 * error**2, delta * absolute - 0.5 * delta**2), axis=-1)
+
+
+def _log_cosh(y_true, y_pred, from_logits):
+    error = y_pred - y_true
+    return jnp.mean(error + jax.nn.softplus(-2.0 * error) - jnp.log(2.0).astype(error.dtype), axis=-1)
+
+
+def _kl_divergence(y_true, y_pred, from_logits):
+    t, p = jnp.clip(y_true, EPSILON, 1), jnp.clip(y_pred, EPSILON, 1)
+    return jnp.sum(t * jnp.log(t / p), axis=-1)
+
+
+def _poisson(y_true, y_pred, from_logits):
+    return jnp.mean(y_pred - y_true * jnp.log(y_pred + EPSILON), axis=-1)
+
+
+def _hinge_labels(y_true):
+    # Keras: when every label of the batch is 0 or 1, they become -1 / 1.
+    return jnp.where(jnp.all((y_true == 0) | (y_true == 1)), 2.0 * y_true - 1.0, y_true)
+
+
+def _hinge(y_true, y_pred, from_logits):
+    return jnp.mean(jax.nn.relu(1 - _hinge_labels(y_true) * y_pred), axis=-1)
+
+
+def _squared_hinge(y_true, y_pred, from_logits):
+    return jnp.mean(jax.nn.relu(1 - _hinge_labels(y_true) * y_pred) ** 2, axis=-1)
+
+
+def _categorical_hinge(y_true, y_pred, from_logits):
+    positive = jnp.sum(y_true * y_pred, axis=-1)
+    negative = jnp.max((1 - y_true) * y_pred, axis=-1)
+    return jax.nn.relu(negative - positive + 1)
+
+
+def _unit(v, axis):
+    return v / jnp.sqrt(jnp.maximum(jnp.sum(v * v, axis=axis, keepdims=True), EPSILON**2))
+
+
+def _cosine_similarity(y_true, y_pred, from_logits, axis=-1):
+    return -jnp.sum(_unit(y_true, axis) * _unit(y_pred, axis), axis=axis)
+
+
+def _smooth(y_true, label_smoothing, classes=2):
+    return y_true * (1.0 - label_smoothing) + label_smoothing / classes if label_smoothing else y_true
+
+
+def _binary_focal_crossentropy(
+    y_true, y_pred, from_logits, apply_class_balancing=False, alpha=0.25, gamma=2.0, label_smoothing=0.0
+):
+    y_true = _smooth(y_true, label_smoothing)
+    p = jax.nn.sigmoid(y_pred) if from_logits else y_pred
+    clipped = jnp.clip(p, EPSILON, 1 - EPSILON)
+    bce = -(y_true * jnp.log(clipped) + (1 - y_true) * jnp.log(1 - clipped))
+    focal = (1 - (y_true * p + (1 - y_true) * (1 - p))) ** gamma * bce
+    if apply_class_balancing:
+        focal = (y_true * alpha + (1 - y_true) * (1 - alpha)) * focal
+    return jnp.mean(focal, axis=-1)
+
+
+def _binary_crossentropy(y_true, y_pred, from_logits, label_smoothing=0.0):
+    y_true = _smooth(y_true, label_smoothing)
     if from_logits:
         # -[y log s(z) + (1-y) log(1-s(z))] = max(z, 0) - z*y + log(1 + exp(-|z|))
         z = y_pred
@@ -45,7 +119,8 @@ def _binary_crossentropy(y_true, y_pred, from_logits):
     return jnp.mean(elementwise, axis=-1)
 
 
-def _categorical_crossentropy(y_true, y_pred, from_logits):
+def _categorical_crossentropy(y_true, y_pred, from_logits, label_smoothing=0.0):
+    y_true = _smooth(y_true, label_smoothing, jnp.shape(y_true)[-1])
     if from_logits:
         return -jnp.sum(y_true * jax.nn.log_softmax(y_pred, axis=-1), axis=-1)
     p = y_pred / jnp.sum(y_pred, axis=-1, keepdims=True)  # Keras renormalises, then clips
@@ -81,6 +156,17 @@ def _sparse_categorical_crossentropy(y_true, y_pred, from_logits):
 _LOSSES = {
     "mean_squared_error": _mse,
     "mean_absolute_error": _mae,
+    "mean_absolute_percentage_error": _mape,
+    "mean_squared_logarithmic_error": _msle,
+    "huber": _huber,
+    "log_cosh": _log_cosh,
+    "kl_divergence": _kl_divergence,
+    "poisson": _poisson,
+    "hinge": _hinge,
+    "squared_hinge": _squared_hinge,
+    "categorical_hinge": _categorical_hinge,
+    "cosine_similarity": _cosine_similarity,
+    "binary_focal_crossentropy": _binary_focal_crossentropy,
     "binary_crossentropy": _binary_crossentropy,
     "categorical_crossentropy": _categorical_crossentropy,
     "sparse_categorical_crossentropy": _sparse_categorical_crossentropy,
@@ -134,32 +220,38 @@ def _metric_function(metric):
     raise ValueError(f"metric must be one of {sorted(_METRICS)} or 'binary_accuracy@<float>', got {metric!r}")
 
 
-def _resolve_loss(loss, from_logits):
-    """``(canonical name, from_logits)`` from a name or a reference ``Loss`` (``.name``, ``.from_logits``)."""
+def _resolve_loss(loss, from_logits, options=None):
+    """``(canonical name, from_logits, options)`` from a name or a reference ``Loss``.
+
+    A ``Loss`` brings its ``from_logits`` and ``options``; a name brings the options it carries
+    (``Loss.name`` is a ``LossName`` when the loss has options), and ``options`` are added.
+    """
     if hasattr(loss, "name") and hasattr(loss, "from_logits"):
         name, from_logits = loss.name, bool(loss.from_logits)
+        carried = getattr(loss, "options", ())
     else:
-        name = loss
-    key = str(name).lower()
-    key = ALIASES.get(key, key)
-    if key not in _LOSSES:
+        name, carried = loss, getattr(loss, "options", ())
+    key = canonical_name(name)
+    if key not in _LOSSES:  # pragma: no cover - the two tables are kept in step by the tests
         raise ValueError(f"loss must be one of {sorted(set(_LOSSES) | set(ALIASES))}, got {name!r}")
-    return key, from_logits
+    return key, from_logits, normalize_options(key, {**dict(carried), **dict(options or {})})
 
 
-def loss_per_position(loss, y_true, y_pred, from_logits: bool = False):
-    """The loss at each position, shape ``y_pred.shape[:-1]``.
+def loss_per_position(loss, y_true, y_pred, from_logits: bool = False, **options):
+    """The loss at each position, shape ``y_pred.shape`` without the reduced (last) axis.
 
     Args:
-        loss: a name (``mse``, ``mae``, ``binary_crossentropy``, ``categorical_crossentropy``,
-            ``sparse_categorical_crossentropy``, long Keras names accepted) or a reference
-            ``Loss`` object (its ``from_logits`` then wins over the argument).
+        loss: a name (``mse``, ``huber``, ``binary_focal_crossentropy``, ..., aliases and long
+            Keras names accepted) or a reference ``Loss`` object (its ``from_logits`` and
+            options then win over the arguments).
         y_true: targets shaped like ``y_pred`` (integer labels shaped ``y_pred.shape[:-1]``,
             optionally with a trailing 1, for the sparse loss).
         y_pred: predictions ``(..., U)``.
         from_logits: for the cross-entropies, whether ``y_pred`` holds logits.
+        **options: the loss' Keras arguments (``delta=``, ``label_smoothing=``, ``axis=``, ...;
+            see ``scratchlstm._numpy.losses.OPTIONS``).
     """
-    name, from_logits = _resolve_loss(loss, from_logits)
+    name, from_logits, options = _resolve_loss(loss, from_logits, options)
     y_pred = jnp.asarray(y_pred)
     if name != "sparse_categorical_crossentropy":
         y_true = jnp.asarray(y_true, jnp.result_type(y_pred))
@@ -168,7 +260,10 @@ def loss_per_position(loss, y_true, y_pred, from_logits: bool = False):
                 f"y_true must have the shape of y_pred {tuple(y_pred.shape)} for {name}, "
                 f"got {tuple(y_true.shape)}"
             )
-    return _LOSSES[name](y_true, y_pred, from_logits)
+    axis = dict(options).get("axis", -1)
+    if axis != -1 and (not -y_pred.ndim <= axis < y_pred.ndim or (y_pred.ndim > 1 and axis % y_pred.ndim == 0)):
+        raise ValueError(f"{name}: axis={axis} must name a non-batch axis of y_pred {tuple(y_pred.shape)}")
+    return _LOSSES[name](y_true, y_pred, from_logits, **dict(options))
 
 
 def weighted_mean(values, sample_weight=None):
@@ -187,9 +282,9 @@ def weighted_mean(values, sample_weight=None):
     return total / (jnp.sum(weight) * positions_per_sample)
 
 
-def loss_value(loss, y_true, y_pred, from_logits: bool = False, sample_weight=None):
+def loss_value(loss, y_true, y_pred, from_logits: bool = False, sample_weight=None, **options):
     """The loss averaged over positions (weighted by ``sample_weight (B,)`` when given); 0-d."""
-    return weighted_mean(loss_per_position(loss, y_true, y_pred, from_logits), sample_weight)
+    return weighted_mean(loss_per_position(loss, y_true, y_pred, from_logits, **options), sample_weight)
 
 
 def metric_per_position(metric: str, y_true, y_pred):

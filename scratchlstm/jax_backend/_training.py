@@ -122,7 +122,7 @@ class _Compiled:
         for k, (loss, weight, y, y_pred) in enumerate(zip(config.losses, config.loss_weights, ys, predictions)):
             if loss is None:
                 continue
-            values = loss_per_position(loss.name, y, y_pred, loss.from_logits)  # (B, ...)
+            values = loss_per_position(loss, y, y_pred)  # (B, ...); the Loss carries its options
             values = values * sample_weight.reshape(sample_weight.shape + (1,) * (values.ndim - 1))
             value = weighted_mean(values, rows)
             total = total + weight * value

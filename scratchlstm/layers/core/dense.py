@@ -15,7 +15,8 @@ class Dense(Layer):
 
     Args:
         units: ``U``.
-        activation: ``None``/``"linear"``, ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"softmax"``.
+        activation: ``None``/``"linear"`` or any name in `scratchlstm.activations` (``"relu"``,
+            ``"tanh"``, ``"gelu"``, ...), or one of its functions.
         use_bias: whether there is a ``bias (U,)``.
         kernel_initializer: for ``kernel (F, U)``; default ``"glorot_uniform"``.
         bias_initializer: default ``"zeros"``.
