@@ -40,7 +40,7 @@ Y = np.zeros((6, 1), np.float32)
         (lambda m: m.fit(X, np.zeros((6, 3)), verbose=0), r"shape \(6, 1\).*\(6, 3\)"),
         (lambda m: m.evaluate(X, np.zeros((7, 1))), "6 and 7"),
         (lambda m: m.compile("adam", "dice"), "loss must be one of.*'dice'"),
-        (lambda m: m.compile("adagrad", "mse"), "adagrad"),
+        (lambda m: m.compile("adabelief", "mse"), "adabelief"),
         (lambda m: m.compile("adam", "mse", metrics=["f1"]), "metric must be one of.*'f1'"),
         (lambda m: m.compile("adam", "mse", backend="torch"), "backend must be one of.*'torch'"),
         (lambda m: m.fit(X, Y, epochs=0, verbose=0), "epochs must be a positive integer, got 0"),

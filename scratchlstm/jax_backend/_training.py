@@ -93,7 +93,7 @@ class _Compiled:
     """The jitted step functions for one model structure (cached by `_compiled`)."""
 
     def __init__(self, model, optimizer_config, devices):
-        self.model, self.config = model, model.compiled
+        self.model, self.config, self.optimizer = model, model.compiled, model.optimizer
         self.parallel = DataParallel(devices)
         self.tx = make_optax(dict(optimizer_config))
         replicated, batch = self.parallel.replicated, self.parallel.batch
@@ -140,14 +140,16 @@ class _Compiled:
         params = unflatten_paths({**trainable, **frozen})
         predictions, new_state = self._forward(params, model_state, xs, training=True, key=key)
         total, logs = self._losses(ys, predictions, rows, sample_weight)
-        return total, (predictions, new_state, logs)
+        # loss_scale_factor: the optimizer divides the gradients by it again
+        return self.optimizer.scale_loss(total), (predictions, new_state, {"loss": total, **logs})
 
     def _train_step(self, state: TrainState, xs, ys, rows, sample_weight):
         TRACE_COUNTS["train"] += 1
         key, step_key = jax.random.split(state.key)
-        (loss, (predictions, model_state, loss_logs)), grads = jax.value_and_grad(self._objective, has_aux=True)(
+        (_, (predictions, model_state, loss_logs)), grads = jax.value_and_grad(self._objective, has_aux=True)(
             state.trainable, state.frozen, state.model_state, step_key, xs, ys, rows, sample_weight
         )
+        loss = loss_logs.pop("loss")
         step_finite = jnp.isfinite(loss) & _tree_all_finite(grads)
         apply = state.finite & step_finite
         updates, optimizer_state = self.tx.update(grads, state.optimizer_state, state.trainable)
@@ -211,9 +213,13 @@ class JaxTrainingBackend:
     asynchronous = True  # steps are dispatched; the fit loop reads each step's logs one batch late
 
     def __init__(self, model, devices=None):
-        optimizer = model.optimizer
-        optimizer_config = _freeze(optimizer.get_config()) if optimizer is not None else (
-            ("class_name", "SGD"), ("learning_rate", 0.01))
+        from .. import optimizers
+
+        # Keyed on the static config: a changed float learning rate lives in the optimizer
+        # state, so setting it between epochs does not recompile the step.
+        self.optimizer = model.optimizer if model.optimizer is not None else optimizers.SGD()
+        optimizer_config = _freeze(self.optimizer.static_config())
+        self.pushed_learning_rate = None
         devices = tuple(jax.devices() if devices is None else devices)
         self.compiled = _compiled(model, optimizer_config, devices)
         self.parallel = self.compiled.parallel
@@ -261,8 +267,9 @@ class JaxTrainingBackend:
         return self.parallel.shard((xs, ys, row_weights(real, rows, dtype), pad_rows(weights, rows)))
 
     # --- protocol -----------------------------------------------------------------------------
-    def init_state(self, variables, batch_size=None) -> TrainState:
-        """Place the variables (NumPy trees) on the device(s) and init the optimizer."""
+    def init_state(self, variables, batch_size=None, optimizer_state=None) -> TrainState:
+        """Place the variables (NumPy trees) on the device(s); init the optimizer, or continue
+        from ``optimizer_state`` (a previous fit's)."""
         self.batch_size = None if batch_size is None else int(batch_size)
         trainable, frozen = split_trainable(variables["params"], self.trainable_paths)
         host = {**trainable, **frozen, **flatten_paths(variables["state"])}
@@ -277,7 +284,12 @@ class JaxTrainingBackend:
             )
         trainable, frozen, model_state = self.parallel.replicate((trainable, frozen, variables["state"]))
         self.device_dtype = self._dtype((trainable, frozen))  # once, not on every batch
-        optimizer_state = self.compiled.init_optimizer(trainable)
+        if optimizer_state is None:
+            optimizer_state = self.compiled.init_optimizer(trainable)
+        else:
+            optimizer_state = self.parallel.replicate(optimizer_state)
+        optimizer_state = self.optimizer.with_learning_rate(optimizer_state)
+        self.pushed_learning_rate = self.optimizer.learning_rate
         finite, key = self.parallel.replicate((jnp.array(True), jax.random.key(self.seed)))
         return TrainState(trainable, frozen, model_state, optimizer_state, finite, key)
 
@@ -291,11 +303,17 @@ class JaxTrainingBackend:
         """One compiled step on a batch of at most ``batch_size`` samples; returns ``(state, logs)``."""
         rows = self.parallel.padded_size(max(self.batch_size or 0, len(xs[0])))
         batch = self._batch(xs, ys, sample_weight, rows, self.device_dtype)
+        if self.optimizer.learning_rate_schedule is None and self.optimizer.learning_rate != self.pushed_learning_rate:
+            # set between steps (a callback): into the state, where the compiled step reads it
+            state = state._replace(optimizer_state=self.optimizer.with_learning_rate(state.optimizer_state))
+            self.pushed_learning_rate = self.optimizer.learning_rate
         return self.compiled.train_step(state, *batch)
 
-    def get_variables(self, state: TrainState) -> dict:
-        """Host NumPy copies of the weights and state, in the dtypes handed to ``init_state``."""
-        flat, model_state = jax.device_get(({**state.trainable, **state.frozen}, flatten_paths(state.model_state)))
+    def get_variables(self, state: TrainState, final: bool = False) -> dict:
+        """Host NumPy copies of the weights and state, in the dtypes handed to ``init_state``;
+        with ``final``, the weights to keep after training (the EMA with ``use_ema``)."""
+        trainable = self.optimizer.finalize_variable_values(state.trainable, state.optimizer_state) if final else state.trainable
+        flat, model_state = jax.device_get(({**trainable, **state.frozen}, flatten_paths(state.model_state)))
         dtypes = self.host_dtypes or {}
         flat = {path: np.array(v, dtype=dtypes.get(path, v.dtype)) for path, v in flat.items()}
         model_state = {path: np.array(v, dtype=dtypes.get(path, v.dtype)) for path, v in model_state.items()}

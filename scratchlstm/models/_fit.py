@@ -69,7 +69,7 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
         add_progbar=bool(verbose),
     )
 
-    state = backend.init_state(model.get_variables(), batch_size)
+    state = backend.init_state(model.get_variables(), batch_size, model._resumed_optimizer_state(backend))
     model.stop_training = False
     callback_list.on_train_begin()
     for epoch in range(initial_epoch, epochs):
@@ -95,6 +95,7 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
             if failed:
                 break
         model.set_variables(backend.get_variables(state))
+        model.optimizer.iterations = int(state.optimizer_state.iterations)  # a schedule's rate is read at it
         if failed:
             # The step functions skip every update from the first non-finite loss or gradient on.
             model.stop_training = True
@@ -117,5 +118,8 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
             state = backend.with_variables(state, model.get_variables())  # a callback set the weights
         if model.stop_training:
             break
+    if model.optimizer.use_ema:  # keep the moving average of the weights, as Keras
+        model.set_variables(backend.get_variables(state, final=True))
+    model._remember_optimizer_state(backend, state.optimizer_state)
     callback_list.on_train_end()
     return callback_list.history

@@ -114,19 +114,25 @@ class NumpyBackend:
         return grads
 
     # --- protocol -------------------------------------------------------------------------------
-    def init_state(self, variables, batch_size=None) -> NumpyTrainState:
+    def init_state(self, variables, batch_size=None, optimizer_state=None) -> NumpyTrainState:
+        """The train state; the optimizer starts fresh or continues from ``optimizer_state``."""
         trainable, frozen = split_trainable(variables["params"], self.trainable_paths)
-        return NumpyTrainState(trainable, frozen, variables["state"], self.optimizer.init(trainable), True)
+        optimizer_state = self.optimizer.init(trainable) if optimizer_state is None else optimizer_state
+        return NumpyTrainState(trainable, frozen, variables["state"], optimizer_state, True)
 
     def with_variables(self, state, variables) -> NumpyTrainState:
         trainable, frozen = split_trainable(variables["params"], self.trainable_paths)
         return state._replace(trainable=trainable, frozen=frozen, model_state=variables["state"])
 
     def train_step(self, state, xs, ys, sample_weight=None):
+        # the optimizer's current float learning rate (a callback may have set it); pure
+        state = state._replace(optimizer_state=self.optimizer.with_learning_rate(state.optimizer_state))
         params = unflatten_paths({**state.trainable, **state.frozen})
         predictions, model_state, cache = self.forward(params, state.model_state, xs, training=True)
         loss_value, logs, d_predictions = output_losses(self.config, ys, predictions, sample_weight)
         if state.finite and np.isfinite(loss_value):
+            if self.optimizer.loss_scale_factor is not None:  # the optimizer divides it out again
+                d_predictions = [None if d is None else self.optimizer.scale_loss(d) for d in d_predictions]
             grads = flatten_paths(self.backward(params, cache, d_predictions))
             grads = {path: grads[path] for path in state.trainable}
             if _all_finite(grads):
@@ -137,8 +143,11 @@ class NumpyBackend:
         skipped_loss = loss_value if not np.isfinite(loss_value) else np.nan
         return state._replace(finite=False), {**logs, "loss": skipped_loss}
 
-    def get_variables(self, state) -> dict:
-        flat = {path: value.copy() for path, value in {**state.trainable, **state.frozen}.items()}
+    def get_variables(self, state, final: bool = False) -> dict:
+        """Copies of the weights and state; with ``final``, the weights to keep after training
+        (the EMA with ``use_ema``)."""
+        trainable = self.optimizer.finalize_variable_values(state.trainable, state.optimizer_state) if final else state.trainable
+        flat = {path: value.copy() for path, value in {**trainable, **state.frozen}.items()}
         return {"params": unflatten_paths(flat), "state": state.model_state}
 
     def predict(self, variables, xs, batch_size) -> list:

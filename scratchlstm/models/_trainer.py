@@ -75,7 +75,7 @@ class Trainer:
         self.stop_training = False
         self.metadata: dict = {}
         self.history = None
-        self._batch_optimizer_state = None
+        self._optimizer_memory = None
 
     # --- compile ------------------------------------------------------------------------------
     @property
@@ -115,8 +115,20 @@ class Trainer:
             for layer in _all_layers(self):
                 jax_ops(layer)  # a layer without a JAX implementation fails at compile, not in fit
         self.optimizer, self.compiled, self.backend_name = resolved_optimizer, config, backend
-        self._batch_optimizer_state = None  # train_on_batch's optimizer state, fresh per compile
+        self._optimizer_memory = None  # the optimizer state fit and train_on_batch continue from
         self._compile_arguments = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
+
+    def _resumed_optimizer_state(self, backend):
+        """The optimizer state of the last fit or train_on_batch, as Keras' optimizer keeps its
+        variables; None (a fresh start) after compile, on another backend, or if what is
+        trainable has changed since."""
+        memory = self._optimizer_memory
+        if memory and memory[0] == backend.name and memory[1] == frozenset(self.trainable_paths()):
+            return memory[2]
+        return None
+
+    def _remember_optimizer_state(self, backend, optimizer_state) -> None:
+        self._optimizer_memory = (backend.name, frozenset(self.trainable_paths()), optimizer_state)
 
     def _output_names_for_compile(self) -> list:
         return self.output_names
@@ -317,12 +329,11 @@ class Trainer:
         self._require_compiled("train_on_batch")
         xs, ys, weights = self._prepare(x, y, sample_weight, class_weight)
         backend = self._backend()
-        state = backend.init_state(self.get_variables(), len(xs[0]))
-        if self._batch_optimizer_state is not None:
-            state = state._replace(optimizer_state=self._batch_optimizer_state)
+        state = backend.init_state(self.get_variables(), len(xs[0]), self._resumed_optimizer_state(backend))
         state, logs = backend.train_step(state, xs, ys, weights)
         self.set_variables(backend.get_variables(state))
-        self._batch_optimizer_state = state.optimizer_state
+        self.optimizer.iterations = int(state.optimizer_state.iterations)
+        self._remember_optimizer_state(backend, state.optimizer_state)
         logs = self.compiled.finalize({key: float(value) for key, value in logs.items()})
         if return_dict:
             return logs

@@ -1,8 +1,7 @@
-"""Adam."""
+"""Adam (with AMSGrad) and AdamW."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -10,89 +9,143 @@ import numpy as np
 from .._tree import tree_map
 from ._base import (
     Optimizer,
-    as_arrays,
-    cast_like,
-    check_like,
+    check_bool,
     check_number,
-    check_positive,
-    scale,
+    check_state_field,
+    common_arguments,
+    scalar,
     zeros_like_tree,
 )
 
 
 class AdamState(NamedTuple):
-    """State of `Adam`.
+    """Slots of `Adam` / `AdamW`, each shaped like the params.
 
-    count: number of updates done so far (Python int; the bias corrections use it).
-    mu: running mean of the gradients (first moment), shaped like the params.
-    nu: running mean of the squared gradients (second moment), shaped like the params.
+    momentums: first moment ``m``; velocities: second moment ``v``;
+    velocity_hats: running maximum of ``v`` with ``amsgrad=True``, else None.
     """
 
-    count: int
-    mu: Any
-    nu: Any
+    momentums: Any
+    velocities: Any
+    velocity_hats: Any = None
 
 
-@dataclass(frozen=True, repr=False)
+def adam_hyperparameters(beta_1, beta_2, epsilon, amsgrad) -> dict:
+    return {
+        "beta_1": check_number("beta_1", beta_1, low=0, high=1, high_open=True),
+        "beta_2": check_number("beta_2", beta_2, low=0, high=1, high_open=True),
+        "epsilon": check_number("epsilon", epsilon, low=0, low_open=True),
+        "amsgrad": check_bool("amsgrad", amsgrad),
+    }
+
+
 class Adam(Optimizer):
-    """Adam (Keras 3 arguments and defaults), computed as ``optax.adam``.
+    """Adam (Keras 3 arguments, defaults and update rule, "epsilon hat" placement).
 
-    With gradient ``g`` (after clipping), step ``k = count + 1``:
+    With gradient ``g`` (after clipping and weight decay), ``t = iterations + 1``:
 
-        mu     = beta_1 * mu + (1 - beta_1) * g
-        nu     = beta_2 * nu + (1 - beta_2) * g**2
-        mu_hat = mu / (1 - beta_1**k)
-        nu_hat = nu / (1 - beta_2**k)
-        update = -learning_rate * mu_hat / (sqrt(nu_hat) + epsilon)
+        alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        m = m + (g - m) * (1 - beta_1)
+        v = v + (g**2 - v) * (1 - beta_2)
+        v_hat = maximum(v_hat, v);  v = v_hat                              (amsgrad only)
+        var = var - (m * alpha) / (sqrt(v) + epsilon)
 
-    This is ``optax.adam(learning_rate, b1=beta_1, b2=beta_2, eps=epsilon)`` step for step.
-    Keras puts epsilon slightly differently ("epsilon hat": it folds the bias corrections into
-    the learning rate and adds epsilon to ``sqrt(nu)`` rather than ``sqrt(nu_hat)``), so results
-    differ from Keras by O(epsilon) only. The default epsilon is Keras' 1e-7, not optax's 1e-8.
+    Keras adds epsilon to ``sqrt(v)``, not to the bias-corrected ``sqrt(v / (1 - beta_2**t))``
+    as ``optax.adam`` does; on small gradients the first steps differ a lot (at lr 0.01 and a
+    gradient of 1e-6, Keras' first update is -0.0024, optax's -0.0091), so the JAX backend
+    runs a small custom optax transformation with Keras' formula. AMSGrad keeps the maximum of
+    the raw ``v`` (optax's ``amsgrad`` takes it of the bias-corrected one).
 
     Args:
-        learning_rate: step size, > 0. Default 0.001.
+        learning_rate: float > 0, a schedule, or a callable of the step. Default 0.001.
         beta_1: decay of the first moment, in [0, 1). Default 0.9.
         beta_2: decay of the second moment, in [0, 1). Default 0.999.
-        epsilon: keeps the division finite; must be > 0. Default 1e-7.
-        clipnorm, clipvalue, global_clipnorm: see `Optimizer`.
+        epsilon: added to ``sqrt(v)``; > 0. Default 1e-7.
+        amsgrad: use the AMSGrad variant. Default False.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
     """
 
-    learning_rate: float = 0.001
-    beta_1: float = 0.9
-    beta_2: float = 0.999
-    epsilon: float = 1e-7
+    _slot_trees = ("momentums",)
 
-    def _check_hyperparameters(self) -> dict:
-        return {
-            "learning_rate": check_positive("learning_rate", self.learning_rate),
-            "beta_1": check_number("beta_1", self.beta_1, low=0, high=1, high_open=True),
-            "beta_2": check_number("beta_2", self.beta_2, low=0, high=1, high_open=True),
-            "epsilon": check_number("epsilon", self.epsilon, low=0, low_open=True),
-        }
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        hyperparameters = adam_hyperparameters(beta_1, beta_2, epsilon, amsgrad)
+        super().__init__(learning_rate, hyperparameters, **common_arguments(locals()))
 
-    def init(self, params: Any) -> AdamState:
-        """Zero moments shaped like ``params``, count 0."""
-        return AdamState(count=0, mu=zeros_like_tree(params), nu=zeros_like_tree(params))
+    def _init_slots(self, params: Any) -> AdamState:
+        return AdamState(
+            momentums=zeros_like_tree(params),
+            velocities=zeros_like_tree(params),
+            velocity_hats=zeros_like_tree(params) if self.amsgrad else None,
+        )
 
-    def update(self, grads: Any, state: AdamState, params: Any = None):
-        """Return ``(updates, new_state)``; add ``updates`` to the params. Pure."""
-        del params  # Adam does not look at the parameters
-        grads = self.clip_gradients(as_arrays(grads))
-        check_like(grads, state.mu)
-        grads = cast_like(grads, state.mu)
+    def _update_slots(self, grads, slots, params, lr, iterations):
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
-        mu = tree_map(lambda g, m: (1 - b1) * g + b1 * m, grads, state.mu)
-        nu = tree_map(lambda g, v: (1 - b2) * g**2 + b2 * v, grads, state.nu)
-        count = state.count + 1
-        # Python floats: cast to each leaf's dtype before dividing, as optax does.
-        correction_1 = 1 - b1**count
-        correction_2 = 1 - b2**count
+        momentums = tree_map(lambda g, m: m + (g - m) * (1 - b1), grads, slots.momentums)
+        velocities = tree_map(lambda g, v: v + (np.square(g) - v) * (1 - b2), grads, slots.velocities)
+        velocity_hats, denominators = None, velocities
+        if self.amsgrad:
+            check_state_field(type(self).__name__, "velocity_hats", slots.velocity_hats)
+            velocity_hats = tree_map(np.maximum, slots.velocity_hats, velocities)
+            denominators = velocity_hats
 
-        def direction(m, v):
-            m_hat = m / np.asarray(correction_1, dtype=m.dtype)
-            v_hat = v / np.asarray(correction_2, dtype=v.dtype)
-            return m_hat / (np.sqrt(v_hat) + eps)
+        def step(m, v):
+            t = scalar(iterations + 1, m)
+            alpha = scalar(lr, m) * np.sqrt(1 - scalar(b2, m) ** t) / (1 - scalar(b1, m) ** t)
+            return -((m * alpha) / (np.sqrt(v) + eps))
 
-        updates = scale(-self.learning_rate, tree_map(direction, mu, nu))
-        return updates, AdamState(count=count, mu=mu, nu=nu)
+        updates = tree_map(step, momentums, denominators)
+        return updates, AdamState(momentums, velocities, velocity_hats)
+
+
+class AdamW(Adam):
+    """AdamW: `Adam` with decoupled weight decay (Keras 3 arguments, defaults and update rule).
+
+    Before each Adam step (same formula as `Adam`), ``var = var - var * weight_decay * lr``.
+    This is Keras' common ``weight_decay`` argument, here required and defaulting to 0.004.
+
+    Args:
+        learning_rate: float > 0, a schedule, or a callable of the step. Default 0.001.
+        weight_decay: >= 0 (not None). Default 0.004.
+        beta_1, beta_2, epsilon, amsgrad: as `Adam`.
+        clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=0.004,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        if weight_decay is None:
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
+        hyperparameters = adam_hyperparameters(beta_1, beta_2, epsilon, amsgrad)
+        Optimizer.__init__(self, learning_rate, hyperparameters, **common_arguments(locals()))

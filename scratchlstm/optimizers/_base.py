@@ -1,11 +1,28 @@
-"""Shared pieces of the optimizers: hyperparameter checks, gradient clipping, ``apply_updates``.
+"""The optimizer base: the state, the common arguments, and Keras 3's order of operations.
 
-An optimizer here is an immutable bag of hyperparameters with two pure methods shaped like an
-optax ``GradientTransformation``:
+An optimizer here is a bag of hyperparameters with two pure methods shaped like an optax
+``GradientTransformation``:
 
-    state = opt.init(params)
-    updates, state = opt.update(grads, state, params)
-    params = apply_updates(params, updates)          # params + updates, leafwise
+    state = opt.init(params)                            # an OptimizerState
+    updates, state = opt.update(grads, state, params)   # updates are *added* to the params
+    params = apply_updates(params, updates)             # params + updates, leafwise
+
+One ``update`` is one call of Keras 3's ``optimizer.apply(grads, variables)`` (JAX backend), in
+Keras' order:
+
+    1. g <- g / loss_scale_factor                                       (if set)
+    2. gradient accumulation: sum the gradients; every N-th call continue with their mean,
+       the other calls change nothing but the sums                       (if set)
+    3. clipping: clipnorm, global_clipnorm or clipvalue                  (at most one)
+    4. weight decay: var <- var - var * weight_decay * lr                (if set)
+    5. the optimizer's own update rule (its class docstring), on the decayed weights
+    6. EMA of the weights; every ema_overwrite_frequency steps the weights become the EMA
+    7. iterations += 1
+
+``lr`` is the float learning rate kept in the state, or ``schedule(iterations)`` for a schedule
+(Keras evaluates the schedule at the count *before* this update: the first update uses
+``schedule(0)``). The update rules see Keras' ``optimizer.iterations``, which with gradient
+accumulation is ``iterations // N``; schedules see the raw count, as in Keras.
 
 Parameter trees are nested dicts / lists / tuples of NumPy arrays (see ``scratchlstm._tree``).
 Nothing here imports jax or optax.
@@ -14,221 +31,257 @@ Nothing here imports jax or optax.
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass, field
-from numbers import Real
-from typing import Any, Optional
+import inspect
+from numbers import Integral, Real
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._tree import tree_leaves, tree_map
-
-# ---------------------------------------------------------------------------------------------
-# Hyperparameter checks: each raises ValueError naming the argument, the rule and the value.
-# ---------------------------------------------------------------------------------------------
-
-
-def check_number(
-    name: str,
-    value: Any,
-    *,
-    low: Optional[float] = None,
-    high: Optional[float] = None,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> float:
-    """Return ``value`` as a float after checking it is a finite real number in the interval."""
-    ok = isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
-    number = float(value) if ok else math.nan
-    ok = ok and math.isfinite(number)
-    if ok and low is not None:
-        ok = number > low if low_open else number >= low
-    if ok and high is not None:
-        ok = number < high if high_open else number <= high
-    if not ok:
-        lower = "(-inf" if low is None else f"{'(' if low_open else '['}{low:g}"
-        upper = "inf)" if high is None else f"{high:g}{')' if high_open else ']'}"
-        raise ValueError(
-            f"Argument `{name}` must be a finite number in {lower}, {upper}. "
-            f"Received: {name}={value!r}"
-        )
-    return number
-
-
-def check_positive(name: str, value: Any) -> float:
-    return check_number(name, value, low=0.0, low_open=True)
-
-
-def check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"Argument `{name}` must be True or False. Received: {name}={value!r}")
-    return bool(value)
-
-
-def check_optional_positive(name: str, value: Any) -> Optional[float]:
-    return None if value is None else check_positive(name, value)
+from ._checks import (  # noqa: F401  (re-exported for the optimizer modules)
+    check_bool,
+    check_learning_rate,
+    check_number,
+    check_optional_int,
+    check_optional_positive,
+    check_positive,
+)
+from ._clipping import clip_by_global_norm, clip_by_norm, clip_by_value, global_norm  # noqa: F401
+from ._trees import (  # noqa: F401
+    apply_updates,
+    as_arrays,
+    cast_like,
+    check_like,
+    check_state_field,
+    full_like_tree,
+    scalar,
+    zeros_like_tree,
+)
+from .schedules import LearningRateSchedule
+from .schedules import evaluate as evaluate_schedule
+from .schedules import serialize as serialize_schedule
 
 
 # ---------------------------------------------------------------------------------------------
-# Gradient clipping (NumPy versions of what the JAX backend builds from optax).
+# The state every optimizer carries.
 # ---------------------------------------------------------------------------------------------
 
 
-def clip_by_value(grads: Any, clipvalue: float) -> Any:
-    """Clip every element to ``[-clipvalue, clipvalue]``.  Same as ``optax.clip(clipvalue)``."""
-    return tree_map(lambda g: np.clip(g, -clipvalue, clipvalue), grads)
+class OptimizerState(NamedTuple):
+    """What ``update`` carries from step to step (a pytree: the JAX path uses the same class).
 
-
-def clip_by_norm(grads: Any, clipnorm: float) -> Any:
-    """Clip each gradient tensor by its own L2 norm (Keras ``clipnorm``):
-
-        g <- g * clipnorm / max(||g||_2, clipnorm)
-
-    optax has no built-in for this; the JAX backend writes the same formula per leaf as a small
-    stateless ``GradientTransformation``:
-
-        lambda g: g * clipnorm / jnp.maximum(jnp.sqrt(jnp.sum(g * g)), clipnorm)
-
-    A zero gradient stays zero (the denominator is at least ``clipnorm`` > 0).
+    iterations: Keras' ``optimizer._iterations``: how many times ``update`` ran (gradient
+        accumulation micro-steps included). A Python int here, an int32 scalar on JAX.
+    learning_rate: the learning rate the next update uses: the float learning rate (replace it
+        with `Optimizer.with_learning_rate`), or a schedule's value at ``iterations``.
+    slots: the optimizer's own buffers (momentums, velocities, ...): its ``...State``
+        NamedTuple here; on JAX the optax state where optax computes Keras' rule.
+    average: the exponential moving average of the weights (``use_ema=True``), else None.
+    accumulated: the summed gradients since the last update (``gradient_accumulation_steps``),
+        else None.
     """
 
-    def clip_one(g):
-        norm = np.sqrt(np.sum(g * g))
-        return (g * clipnorm) / np.maximum(norm, clipnorm)
-
-    return tree_map(clip_one, grads)
-
-
-def global_norm(grads: Any):
-    """``sqrt(sum over all tensors of sum(g ** 2))``, like ``optax.global_norm``."""
-    return np.sqrt(sum(np.sum(g * g) for g in tree_leaves(grads)))
-
-
-def clip_by_global_norm(grads: Any, global_clipnorm: float) -> Any:
-    """Rescale all tensors together when their global norm exceeds ``global_clipnorm``:
-
-        n = sqrt(sum_k ||g_k||^2);   g_k <- g_k                      if n < global_clipnorm
-                                     g_k <- (g_k / n) * global_clipnorm   otherwise
-
-    Same as ``optax.clip_by_global_norm(global_clipnorm)`` (and Keras ``global_clipnorm``).
-    """
-    norm = global_norm(grads)
-    if norm < global_clipnorm:
-        return grads
-    return tree_map(lambda g: (g / norm.astype(g.dtype)) * global_clipnorm, grads)
-
-
-# ---------------------------------------------------------------------------------------------
-# Tree helpers.
-# ---------------------------------------------------------------------------------------------
-
-
-def apply_updates(params: Any, updates: Any) -> Any:
-    """Return ``params + updates`` leafwise, each result in its parameter's dtype.
-
-    Like ``optax.apply_updates``: new arrays are returned, ``params`` is not modified.
-    """
-
-    def add(p, u):
-        p = np.asarray(p)
-        return np.asarray(p + u).astype(p.dtype, copy=False)
-
-    return tree_map(add, params, updates)
-
-
-def zeros_like_tree(params: Any) -> Any:
-    """Zeros with each parameter's shape and floating dtype (integers become float32)."""
-
-    def zeros(p):
-        p = np.asarray(p)
-        dtype = p.dtype if p.dtype.kind == "f" else np.float32
-        return np.zeros(p.shape, dtype=dtype)
-
-    return tree_map(zeros, params)
-
-
-def _signature(tree: Any) -> Any:
-    if isinstance(tree, dict):
-        return {key: _signature(tree[key]) for key in sorted(tree)}
-    if isinstance(tree, (list, tuple)):
-        return [_signature(item) for item in tree]
-    return tuple(np.shape(tree))
-
-
-def check_like(grads: Any, reference: Any) -> None:
-    """Raise ValueError unless ``grads`` has the structure and shapes of ``reference``."""
-    expected, received = _signature(reference), _signature(grads)
-    if expected != received:
-        raise ValueError(
-            "`grads` must have the structure and shapes of the parameters the optimizer state was "
-            f"initialised with. Expected: {expected}. Received: {received}"
-        )
-
-
-def check_state_field(optimizer: str, name: str, value: Any) -> None:
-    """A state built by a differently configured optimizer lacks a buffer this one needs."""
-    if value is None:
-        raise ValueError(
-            f"{optimizer} state has no `{name}`: it was not created by this optimizer's `init` "
-            "(e.g. it comes from an optimizer configured without momentum / centering)."
-        )
-
-
-def as_arrays(grads: Any) -> Any:
-    return tree_map(np.asarray, grads)
-
-
-def cast_like(grads: Any, reference: Any) -> Any:
-    """Cast each gradient to the dtype of the matching state buffer, so state keeps its dtype."""
-    return tree_map(lambda g, r: g.astype(r.dtype, copy=False), grads, reference)
-
-
-def scale(factor: float, tree: Any) -> Any:
-    """``factor * t`` leafwise, with ``factor`` first cast to each leaf's dtype (as optax does)."""
-    return tree_map(lambda t: np.asarray(factor, dtype=t.dtype) * t, tree)
+    iterations: Any
+    learning_rate: Any
+    slots: Any
+    average: Any = None
+    accumulated: Any = None
 
 
 # ---------------------------------------------------------------------------------------------
 # Base class.
 # ---------------------------------------------------------------------------------------------
 
+COMMON_ARGUMENTS = (
+    "weight_decay",
+    "clipnorm",
+    "clipvalue",
+    "global_clipnorm",
+    "use_ema",
+    "ema_momentum",
+    "ema_overwrite_frequency",
+    "loss_scale_factor",
+    "gradient_accumulation_steps",
+    "name",
+)
 
-@dataclass(frozen=True)
+
+def common_arguments(local_variables: dict) -> dict:
+    """The common Keras arguments out of a subclass ``__init__``'s ``locals()``."""
+    return {name: local_variables[name] for name in COMMON_ARGUMENTS}
+
+
 class Optimizer:
-    """Base of the optimizers: immutable hyperparameters plus pure ``init`` / ``update``.
+    """Base of the optimizers: Keras 3 hyperparameters plus pure ``init`` / ``update``.
 
-    Clipping arguments (keyword-only, Keras semantics), applied to the gradients first:
+    Common arguments (Keras 3 names, defaults and positions, after each optimizer's own):
 
-    - ``clipnorm``: each tensor is clipped by its own L2 norm, see `clip_by_norm`.
+    - ``weight_decay``: if set, ``var <- var - var * weight_decay * lr`` before each update rule
+      (decoupled weight decay, as Keras applies it to every optimizer).
+    - ``clipnorm``: each gradient tensor is clipped by its own L2 norm, see `clip_by_norm`.
     - ``clipvalue``: each element is clipped to ``[-clipvalue, clipvalue]``.
     - ``global_clipnorm``: all tensors are rescaled together, see `clip_by_global_norm`.
+      At most one of the three clipping arguments may be set (ValueError otherwise).
+    - ``use_ema``, ``ema_momentum`` (default 0.99), ``ema_overwrite_frequency``: keep an
+      exponential moving average of the weights in the state, ``average = m * average +
+      (1 - m) * var`` after each update (``m = 0`` on the first one, so it starts at the
+      weights); every ``ema_overwrite_frequency`` updates the weights are replaced by it, and
+      `finalize_variable_values` returns it at the end of training.
+    - ``loss_scale_factor``: the gradients are divided by it (the training loop multiplies the
+      loss by it first, see `scale_loss`).
+    - ``gradient_accumulation_steps`` (``N >= 2``): the weights change every N-th update, with the
+      mean of the last N gradients.
+    - ``name``: kept in the config.
 
-    As in Keras 3, at most one of the three may be set (ValueError otherwise).
+    The learning rate is a float (> 0), a `scratchlstm.optimizers.schedules` schedule, or any
+    callable of the step. ``optimizer.learning_rate`` reads the current value and can be set
+    between epochs (the train loop pushes it into the state with `with_learning_rate`); every
+    other hyperparameter is read-only.
     """
 
-    clipnorm: Optional[float] = field(default=None, kw_only=True)
-    clipvalue: Optional[float] = field(default=None, kw_only=True)
-    global_clipnorm: Optional[float] = field(default=None, kw_only=True)
+    _slot_trees: tuple = ()  # names of the slots that are shaped like the params (for checks)
 
-    def __post_init__(self) -> None:
-        clip = {
-            "clipnorm": check_optional_positive("clipnorm", self.clipnorm),
-            "clipvalue": check_optional_positive("clipvalue", self.clipvalue),
-            "global_clipnorm": check_optional_positive("global_clipnorm", self.global_clipnorm),
-        }
+    def __init__(self, learning_rate, hyperparameters: dict, **common) -> None:
+        object.__setattr__(self, "_locked", False)
+        self._learning_rate = check_learning_rate(learning_rate)
+        self._iterations = 0
+        self._hyperparameter_names = tuple(hyperparameters)
+        for key, value in hyperparameters.items():
+            setattr(self, key, value)
+        clip = {key: check_optional_positive(key, common[key]) for key in ("clipnorm", "clipvalue", "global_clipnorm")}
         if sum(value is not None for value in clip.values()) > 1:
             raise ValueError(
                 "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
                 + ", ".join(f"{key}={value}" for key, value in clip.items())
             )
-        normalised = {**clip, **self._check_hyperparameters()}
-        for name, value in normalised.items():
-            object.__setattr__(self, name, value)  # frozen dataclass: store the checked values
+        weight_decay = common["weight_decay"]
+        self.weight_decay = None if weight_decay is None else check_number("weight_decay", weight_decay, low=0)
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clip["clipnorm"], clip["clipvalue"], clip["global_clipnorm"]
+        self.use_ema = check_bool("use_ema", common["use_ema"])
+        self.ema_momentum = check_number("ema_momentum", common["ema_momentum"], low=0, high=1)
+        self.ema_overwrite_frequency = check_optional_int("ema_overwrite_frequency", common["ema_overwrite_frequency"], 1)
+        self.loss_scale_factor = check_optional_positive("loss_scale_factor", common["loss_scale_factor"])
+        self.gradient_accumulation_steps = check_optional_int(
+            "gradient_accumulation_steps", common["gradient_accumulation_steps"], 2
+        )
+        name = common["name"]
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"Argument `name` must be None or a string. Received: name={name!r}")
+        self.name = name
+        self._locked = True
 
-    def _check_hyperparameters(self) -> dict:
-        """Return the subclass's hyperparameters, checked and normalised (floats, bools)."""
-        raise NotImplementedError
+    # --- attributes ---------------------------------------------------------------------------
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key in ("learning_rate", "iterations") or not self.__dict__.get("_locked", False):
+            object.__setattr__(self, key, value)
+            return
+        raise dataclasses.FrozenInstanceError(
+            f"cannot assign to field {key!r}: an optimizer's hyperparameters are fixed (only "
+            "`learning_rate` can be set); build a new optimizer instead"
+        )
 
+    @property
+    def learning_rate(self) -> float:
+        """The current learning rate, a float.
+
+        For a schedule (or callable), its value at `iterations`, as Keras reports it. Setting a
+        float (> 0) changes the rate of the next updates once the train loop has pushed it into
+        the optimizer state with `with_learning_rate`; as in Keras, the rate of an optimizer
+        built with a schedule cannot be set to a float (TypeError), but a new schedule can be set.
+        """
+        lr = self._learning_rate
+        if isinstance(lr, float):
+            return lr
+        return float(evaluate_schedule(lr, self._iterations))
+
+    @learning_rate.setter
+    def learning_rate(self, value: Any) -> None:
+        if not callable(value) and not isinstance(value, dict) and not isinstance(self._learning_rate, float):
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` (or a callable) as its "
+                "`learning_rate`, hence its learning rate is not settable to a float. If you need "
+                "the learning rate to be settable, instantiate the optimizer with a float `learning_rate`."
+            )
+        object.__setattr__(self, "_learning_rate", check_learning_rate(value))
+
+    @property
+    def learning_rate_schedule(self):
+        """The schedule or callable given as ``learning_rate``, or None for a float rate."""
+        return None if isinstance(self._learning_rate, float) else self._learning_rate
+
+    @property
+    def iterations(self) -> int:
+        """The update counter as last synced by the train loop (``int(state.iterations)``).
+
+        Only informational: a schedule's current `learning_rate` is read at it; the updates read
+        the counter from the state. This is Keras' raw ``optimizer._iterations``: with gradient
+        accumulation Keras' public ``optimizer.iterations`` is this ``// N``.
+        """
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value: Any) -> None:
+        if not isinstance(value, Integral) and not (hasattr(value, "shape") and np.shape(value) == ()):
+            raise ValueError(f"`iterations` must be an integer >= 0. Received: iterations={value!r}")
+        value = int(value)
+        if value < 0:
+            raise ValueError(f"`iterations` must be an integer >= 0. Received: iterations={value!r}")
+        object.__setattr__(self, "_iterations", value)
+
+    # --- config -------------------------------------------------------------------------------
+    def _learning_rate_config(self):
+        lr = self._learning_rate
+        if isinstance(lr, float):
+            return lr
+        if isinstance(lr, LearningRateSchedule):
+            return serialize_schedule(lr)
+        return lr  # a plain callable: kept as is (not JSON-serialisable)
+
+    def get_config(self) -> dict:
+        """``{"class_name": ..., "learning_rate": ..., <hyperparameters>, <common arguments>}``.
+
+        As in Keras, ``learning_rate`` is the current float rate (or the schedule's config), so
+        ``deserialize(opt.get_config()) == opt``. JSON-serialisable unless the learning rate is
+        a plain callable.
+        """
+        config = {"class_name": type(self).__name__, "learning_rate": self._learning_rate_config()}
+        config.update({key: getattr(self, key) for key in self._hyperparameter_names})
+        config.update({key: getattr(self, key) for key in COMMON_ARGUMENTS})
+        return config
+
+    def static_config(self) -> dict:
+        """`get_config` with a float ``learning_rate`` replaced by None.
+
+        Everything a compiled train step depends on: two optimizers with the same static config
+        differ at most in their float learning rate, which lives in the optimizer state. Key
+        compiled-step caches on this, not on `get_config`, so that setting
+        ``optimizer.learning_rate`` does not recompile.
+        """
+        config = self.get_config()
+        if isinstance(self._learning_rate, float):
+            config["learning_rate"] = None
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Optimizer":
+        config = {key: value for key, value in config.items() if key != "class_name"}
+        known = list(inspect.signature(cls.__init__).parameters)[1:]
+        unknown = sorted(set(config) - set(known))
+        if unknown:
+            raise ValueError(f"Unknown argument(s) for {cls.__name__}: {unknown}. Expected some of: {known}")
+        return cls(**config)
+
+    def __eq__(self, other: Any) -> bool:
+        return type(self) is type(other) and self.get_config() == other.get_config()
+
+    __hash__ = None  # the learning rate is settable: optimizers are not hashable (key on static_config())
+
+    def __repr__(self) -> str:
+        config = self.get_config()
+        name = config.pop("class_name")
+        return f"{name}({', '.join(f'{key}={value!r}' for key, value in config.items())})"
+
+    # --- pure functions -----------------------------------------------------------------------
     def clip_gradients(self, grads: Any) -> Any:
         """Apply the configured clipping (if any) to ``grads``; returns a new tree."""
         if self.clipnorm is not None:
@@ -239,34 +292,143 @@ class Optimizer:
             return clip_by_value(grads, self.clipvalue)
         return grads
 
-    def init(self, params: Any):
-        raise NotImplementedError
+    def scale_loss(self, loss):
+        """``loss * loss_scale_factor`` (if set): what the train loop differentiates."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
 
-    def update(self, grads: Any, state: Any, params: Any = None):
-        raise NotImplementedError
+    def _state_learning_rate(self, iterations: int) -> float:
+        lr = self._learning_rate
+        return lr if isinstance(lr, float) else float(evaluate_schedule(lr, iterations))
 
-    def get_config(self) -> dict:
-        """JSON-serialisable hyperparameters: ``{"class_name": ..., "learning_rate": ..., ...}``.
+    def _needs_params(self) -> bool:
+        return self.weight_decay is not None or self.use_ema
 
-        ``deserialize(opt.get_config()) == opt``.
+    def init(self, params: Any) -> OptimizerState:
+        """Zero (or Keras-initialised) buffers shaped like ``params``; iterations 0."""
+        params = as_arrays(params)
+        return OptimizerState(
+            iterations=0,
+            learning_rate=self._state_learning_rate(0),
+            slots=self._init_slots(params),
+            average=zeros_like_tree(params) if self.use_ema else None,
+            accumulated=zeros_like_tree(params) if self.gradient_accumulation_steps else None,
+        )
+
+    def with_learning_rate(self, state: OptimizerState, learning_rate: Any = None) -> OptimizerState:
+        """Return ``state`` with its float learning rate replaced (pure; NumPy or JAX state).
+
+        ``learning_rate`` defaults to this optimizer's current `learning_rate`. With a schedule
+        the state's rate follows the schedule: the call returns ``state`` unchanged (and
+        TypeError if a float is given, as Keras). A JAX state gets a JAX scalar of the same
+        dtype and placement, so a jitted step that takes the state does not recompile.
         """
-        names = [f.name for f in dataclasses.fields(self)]
-        clip_names = ["clipnorm", "clipvalue", "global_clipnorm"]
-        ordered = [n for n in names if n not in clip_names] + clip_names
-        return {"class_name": type(self).__name__, **{n: getattr(self, n) for n in ordered}}
+        if not isinstance(self._learning_rate, float):
+            if learning_rate is not None:
+                raise TypeError("This optimizer's learning rate is a schedule; it cannot be set to a float.")
+            return state
+        lr = self._learning_rate if learning_rate is None else check_positive("learning_rate", learning_rate)
+        old = state.learning_rate
+        if isinstance(old, (Real, np.ndarray, np.generic)):
+            return state._replace(learning_rate=float(lr))
+        import jax  # a JAX state: jax is imported already
 
-    def __repr__(self) -> str:
-        config = self.get_config()
-        name = config.pop("class_name")
-        return f"{name}({', '.join(f'{key}={value!r}' for key, value in config.items())})"
+        new = jax.numpy.asarray(lr, dtype=old.dtype)
+        if getattr(old, "committed", False):  # same placement, so a jitted step does not retrace
+            new = jax.device_put(new, old.sharding)
+        return state._replace(learning_rate=new)
 
-    @classmethod
-    def from_config(cls, config: dict) -> "Optimizer":
-        config = {key: value for key, value in config.items() if key != "class_name"}
-        known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(config) - set(known))
-        if unknown:
+    def finalize_variable_values(self, params: Any, state: OptimizerState) -> Any:
+        """The weights to keep at the end of training: the EMA with ``use_ema=True``, else ``params``."""
+        return state.average if self.use_ema else params
+
+    def update(self, grads: Any, state: OptimizerState, params: Any = None):
+        """Return ``(updates, new_state)``; add ``updates`` to the params. Pure.
+
+        ``params`` is required with ``weight_decay``, ``use_ema`` and by `Ftrl`.
+        """
+        if not isinstance(state, OptimizerState):
             raise ValueError(
-                f"Unknown argument(s) for {cls.__name__}: {unknown}. Expected some of: {known}"
+                f"`state` must be the OptimizerState made by {type(self).__name__}.init(params). "
+                f"Received: {type(state).__name__}"
             )
-        return cls(**config)
+        grads = as_arrays(grads)
+        if params is None and self._needs_params():
+            raise ValueError(
+                f"{type(self).__name__}.update needs `params` (weight_decay={self.weight_decay}, "
+                f"use_ema={self.use_ema}): call update(grads, state, params)."
+            )
+        reference = as_arrays(params) if params is not None else self._reference_tree(state)
+        if reference is not None:
+            check_like(grads, reference)
+            grads = cast_like(grads, reference)
+        iterations = int(state.iterations)
+        if isinstance(self._learning_rate, float):
+            lr = state.learning_rate
+        else:  # computed in the weights' dtype, as Keras computes it in its float32 floatx
+            leaves = tree_leaves(grads)
+            lr = evaluate_schedule(self._learning_rate, iterations, leaves[0].dtype if leaves else None)
+        if self.loss_scale_factor is not None:
+            grads = tree_map(lambda g: g / self.loss_scale_factor, grads)
+
+        steps = self.gradient_accumulation_steps
+        accumulated, apply_now = state.accumulated, True
+        if steps:
+            check_state_field(type(self).__name__, "accumulated", accumulated)
+            apply_now = (iterations + 1) % steps == 0
+            if apply_now:
+                grads = tree_map(lambda g, a: (g + a) / steps, grads, accumulated)
+                accumulated = tree_map(np.zeros_like, accumulated)
+            else:
+                accumulated = tree_map(lambda g, a: g + a, grads, accumulated)
+        step_count = iterations // steps if steps else iterations  # Keras' `optimizer.iterations`
+
+        if apply_now:
+            grads = self.clip_gradients(grads)
+            decayed = params if params is None else as_arrays(params)
+            if self.weight_decay is not None:
+                wd = self.weight_decay
+                decayed = tree_map(lambda p: p - p * scalar(wd, p) * scalar(lr, p), decayed)
+            updates, slots = self._update_slots(grads, state.slots, decayed, lr, step_count)
+            if self.weight_decay is not None:
+                updates = tree_map(lambda d, p, u: (d - p) + u, decayed, as_arrays(params), updates)
+        else:
+            updates, slots = tree_map(np.zeros_like, grads), state.slots
+
+        average = state.average
+        if self.use_ema:
+            check_state_field(type(self).__name__, "average", average)
+            params = as_arrays(params)
+            new_params = apply_updates(params, updates)
+            first = step_count == 0
+
+            def ema(a, v):
+                momentum = scalar(0.0 if first else self.ema_momentum, v)
+                return momentum * a + (1 - momentum) * v
+
+            average = tree_map(ema, average, new_params)
+            frequency = self.ema_overwrite_frequency
+            if frequency and (step_count + 1) % frequency == 0:
+                updates = tree_map(lambda a, p: a - p, average, params)
+
+        next_lr = state.learning_rate if isinstance(self._learning_rate, float) else self._state_learning_rate(iterations + 1)
+        return updates, OptimizerState(iterations + 1, next_lr, slots, average, accumulated)
+
+    def _reference_tree(self, state: OptimizerState):
+        for tree in (state.average, state.accumulated):
+            if tree is not None:
+                return tree
+        for name in self._slot_trees:
+            tree = getattr(state.slots, name, None)
+            if tree is not None:
+                return tree
+        return None
+
+    # --- per optimizer ------------------------------------------------------------------------
+    def _init_slots(self, params: Any):
+        raise NotImplementedError
+
+    def _update_slots(self, grads: Any, slots: Any, params: Any, lr, iterations: int):
+        """``(updates, new_slots)`` of the update rule; ``params`` are the weight-decayed
+        weights (None when not given), ``lr`` the learning rate (Python float), ``iterations``
+        Keras' ``optimizer.iterations`` (its ``local_step`` is ``iterations + 1``)."""
+        raise NotImplementedError

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -10,99 +9,103 @@ import numpy as np
 from .._tree import tree_map
 from ._base import (
     Optimizer,
-    as_arrays,
-    cast_like,
     check_bool,
-    check_like,
     check_number,
-    check_positive,
     check_state_field,
-    scale,
+    common_arguments,
+    scalar,
     zeros_like_tree,
 )
 
 
 class RMSpropState(NamedTuple):
-    """State of `RMSprop`.
+    """Slots of `RMSprop`, each shaped like the params (or None when unused).
 
-    nu: running mean of the squared gradients, shaped like the params.
-    mu: running mean of the gradients when ``centered=True``, else ``None``.
-    momentum_buffer: momentum trace of the scaled steps when ``momentum > 0``, else ``None``.
+    velocities: running mean of ``g**2``; momentums: momentum buffer (``momentum > 0``);
+    average_gradients: running mean of ``g`` (``centered=True``).
     """
 
-    nu: Any
-    mu: Any
-    momentum_buffer: Any
+    velocities: Any
+    momentums: Any
+    average_gradients: Any
 
 
-@dataclass(frozen=True, repr=False)
 class RMSprop(Optimizer):
-    """RMSprop (Keras 3 arguments and defaults), computed as ``optax.rmsprop``.
+    """RMSprop (Keras 3 arguments, defaults and update rule).
 
-    With gradient ``g`` (after clipping):
+    With gradient ``g`` (after clipping and weight decay), learning rate ``lr``:
 
-        nu   = rho * nu + (1 - rho) * g**2                       (nu starts at 0)
-        mu   = rho * mu + (1 - rho) * g                          (centered only)
-        step = -learning_rate * g / sqrt(nu + epsilon)           (plain)
-        step = -learning_rate * g / sqrt(nu - mu**2 + epsilon)   (centered)
-        momentum == 0:  update = step
-        otherwise:      t = step + momentum * t;  update = t     (t starts at 0)
+        velocity = rho * velocity + (1 - rho) * g**2                       (starts at 0)
+        average_grad = rho * average_grad + (1 - rho) * g                  (centered only)
+        denominator = velocity + epsilon                                   (plain)
+        denominator = velocity - average_grad**2 + epsilon                 (centered)
+        increment = lr * g / sqrt(denominator)
+        momentum > 0:  m = momentum * m + increment;  var = var - m        (m starts at 0)
+        otherwise:     var = var - increment
 
-    This is ``optax.rmsprop(learning_rate, decay=rho, eps=epsilon, eps_in_sqrt=True,
-    centered=centered, momentum=momentum or None)`` (initial scale 0, epsilon inside the square
-    root, momentum applied after the learning rate), which is also Keras 3's RMSprop.
+    On JAX: ``optax.scale_by_rms(rho, epsilon, initial_scale=0, eps_in_sqrt=True)`` (or
+    ``optax.scale_by_stddev`` when centered), times ``-lr``, then ``optax.trace(momentum)``.
 
     Args:
-        learning_rate: step size, > 0. Default 0.001.
+        learning_rate: float > 0, a schedule, or a callable of the step. Default 0.001.
         rho: decay of the running means, in [0, 1). Default 0.9.
         momentum: in [0, 1]. Default 0.
-        epsilon: added under the square root; must be > 0. Default 1e-7.
+        epsilon: added under the square root; > 0. Default 1e-7.
         centered: divide by an estimate of the variance instead of the raw second moment.
-        clipnorm, clipvalue, global_clipnorm: see `Optimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
     """
 
-    learning_rate: float = 0.001
-    rho: float = 0.9
-    momentum: float = 0.0
-    epsilon: float = 1e-7
-    centered: bool = False
+    _slot_trees = ("velocities",)
 
-    def _check_hyperparameters(self) -> dict:
-        return {
-            "learning_rate": check_positive("learning_rate", self.learning_rate),
-            "rho": check_number("rho", self.rho, low=0, high=1, high_open=True),
-            "momentum": check_number("momentum", self.momentum, low=0, high=1),
-            "epsilon": check_number("epsilon", self.epsilon, low=0, low_open=True),
-            "centered": check_bool("centered", self.centered),
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho=0.9,
+        momentum=0.0,
+        epsilon=1e-7,
+        centered=False,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        hyperparameters = {
+            "rho": check_number("rho", rho, low=0, high=1, high_open=True),
+            "momentum": check_number("momentum", momentum, low=0, high=1),
+            "epsilon": check_number("epsilon", epsilon, low=0, low_open=True),
+            "centered": check_bool("centered", centered),
         }
+        super().__init__(learning_rate, hyperparameters, **common_arguments(locals()))
 
-    def init(self, params: Any) -> RMSpropState:
-        """Zero running means (and momentum buffer when used) shaped like ``params``."""
+    def _init_slots(self, params: Any) -> RMSpropState:
         return RMSpropState(
-            nu=zeros_like_tree(params),
-            mu=zeros_like_tree(params) if self.centered else None,
-            momentum_buffer=zeros_like_tree(params) if self.momentum > 0 else None,
+            velocities=zeros_like_tree(params),
+            momentums=zeros_like_tree(params) if self.momentum > 0 else None,
+            average_gradients=zeros_like_tree(params) if self.centered else None,
         )
 
-    def update(self, grads: Any, state: RMSpropState, params: Any = None):
-        """Return ``(updates, new_state)``; add ``updates`` to the params. Pure."""
-        del params  # RMSprop does not look at the parameters
-        grads = self.clip_gradients(as_arrays(grads))
-        check_like(grads, state.nu)
-        grads = cast_like(grads, state.nu)
+    def _update_slots(self, grads, slots, params, lr, iterations):
         rho, eps = self.rho, self.epsilon
-        nu = tree_map(lambda g, v: (1 - rho) * g**2 + rho * v, grads, state.nu)
+        velocities = tree_map(lambda g, v: rho * v + (1 - rho) * np.square(g), grads, slots.velocities)
+        average_gradients = None
         if self.centered:
-            check_state_field("RMSprop", "mu", state.mu)
-            mu = tree_map(lambda g, m: (1 - rho) * g + rho * m, grads, state.mu)
-            scaled = tree_map(lambda g, m, v: g / np.sqrt(v - m * m + eps), grads, mu, nu)
+            check_state_field("RMSprop", "average_gradients", slots.average_gradients)
+            average_gradients = tree_map(lambda g, a: rho * a + (1 - rho) * g, grads, slots.average_gradients)
+            denominators = tree_map(lambda v, a: v - np.square(a) + eps, velocities, average_gradients)
         else:
-            mu = None
-            scaled = tree_map(lambda g, v: g / np.sqrt(v + eps), grads, nu)
-        steps = scale(-self.learning_rate, scaled)
-        if self.momentum == 0:
-            return steps, RMSpropState(nu=nu, mu=mu, momentum_buffer=None)
-        check_state_field("RMSprop", "momentum_buffer", state.momentum_buffer)
-        momentum = self.momentum
-        buffer = tree_map(lambda s, t: s + momentum * t, steps, state.momentum_buffer)
-        return buffer, RMSpropState(nu=nu, mu=mu, momentum_buffer=buffer)
+            denominators = tree_map(lambda v: v + eps, velocities)
+        increments = tree_map(lambda g, d: (scalar(lr, g) * g) / np.sqrt(d), grads, denominators)
+        momentums = None
+        if self.momentum > 0:
+            check_state_field("RMSprop", "momentums", slots.momentums)
+            momentums = tree_map(lambda i, m: self.momentum * m + i, increments, slots.momentums)
+            updates = tree_map(np.negative, momentums)
+        else:
+            updates = tree_map(np.negative, increments)
+        return updates, RMSpropState(velocities, momentums, average_gradients)

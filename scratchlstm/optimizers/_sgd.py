@@ -2,87 +2,72 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .._tree import tree_map
-from ._base import (
-    Optimizer,
-    as_arrays,
-    cast_like,
-    check_bool,
-    check_like,
-    check_number,
-    check_positive,
-    check_state_field,
-    scale,
-    zeros_like_tree,
-)
+from ._base import Optimizer, check_bool, check_number, check_state_field, common_arguments, scalar, zeros_like_tree
 
 
 class SGDState(NamedTuple):
-    """State of `SGD`.
+    """Slots of `SGD`: ``momentums``, shaped like the params, or None when ``momentum == 0``."""
 
-    momentum_buffer: the trace ``t`` (a tree shaped like the params), or ``None`` when
-        ``momentum == 0`` (plain SGD keeps no state).
-    """
-
-    momentum_buffer: Any
+    momentums: Any
 
 
-@dataclass(frozen=True, repr=False)
 class SGD(Optimizer):
-    """Gradient descent (Keras 3 arguments and defaults), computed as ``optax.sgd``.
+    """Gradient descent with momentum (Keras 3 arguments, defaults and update rule).
 
-    With gradient ``g`` (after clipping), learning rate ``lr`` and ``momentum`` = mu:
+    With gradient ``g`` (after clipping and weight decay), learning rate ``lr``:
 
-        momentum == 0:   update = -lr * g
-        otherwise:       t      = g + mu * t                       (t starts at 0)
-                         update = -lr * t                          (nesterov=False)
-                         update = -lr * (g + mu * t)               (nesterov=True, t the new trace)
+        momentum == 0:   var = var - g * lr
+        otherwise:       m = m * momentum - g * lr                         (m starts at 0)
+                         var = var + m                                     (nesterov=False)
+                         var = var + m * momentum - g * lr                 (nesterov=True)
 
-    This is ``optax.sgd(lr, momentum=momentum or None, nesterov=nesterov)`` step for step. For a
-    constant learning rate it equals Keras' ``v = mu * v - lr * g; p += v`` (there ``v = -lr*t``)
-    and Keras' Nesterov form ``p += mu * v - lr * g``.
+    On JAX this is ``optax.trace(momentum, nesterov)`` applied to ``-lr * g`` (the learning rate
+    goes in before the trace, as in Keras, so a changing rate is summed as Keras sums it).
 
     Args:
-        learning_rate: step size, > 0. Default 0.01.
+        learning_rate: float > 0, a schedule, or a callable of the step. Default 0.01.
         momentum: in [0, 1]. Default 0.
-        nesterov: use Nesterov momentum (ignored when momentum is 0). Default False.
-        clipnorm, clipvalue, global_clipnorm: see `Optimizer`.
+        nesterov: use Nesterov momentum. Default False.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
     """
 
-    learning_rate: float = 0.01
-    momentum: float = 0.0
-    nesterov: bool = False
+    _slot_trees = ("momentums",)
 
-    def _check_hyperparameters(self) -> dict:
-        return {
-            "learning_rate": check_positive("learning_rate", self.learning_rate),
-            "momentum": check_number("momentum", self.momentum, low=0, high=1),
-            "nesterov": check_bool("nesterov", self.nesterov),
+    def __init__(
+        self,
+        learning_rate=0.01,
+        momentum=0.0,
+        nesterov=False,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        hyperparameters = {
+            "momentum": check_number("momentum", momentum, low=0, high=1),
+            "nesterov": check_bool("nesterov", nesterov),
         }
+        super().__init__(learning_rate, hyperparameters, **common_arguments(locals()))
 
-    def init(self, params: Any) -> SGDState:
-        """Zero momentum buffer shaped like ``params`` (``None`` without momentum)."""
-        if self.momentum == 0:
-            return SGDState(momentum_buffer=None)
-        return SGDState(momentum_buffer=zeros_like_tree(params))
+    def _init_slots(self, params: Any) -> SGDState:
+        return SGDState(momentums=zeros_like_tree(params) if self.momentum != 0 else None)
 
-    def update(self, grads: Any, state: SGDState, params: Any = None):
-        """Return ``(updates, new_state)``; add ``updates`` to the params. Pure."""
-        grads = self.clip_gradients(as_arrays(grads))
+    def _update_slots(self, grads, slots, params, lr, iterations):
         if self.momentum == 0:
-            if params is not None:  # no state to take a dtype from: keep the params' dtype
-                grads = cast_like(grads, as_arrays(params))
-            return scale(-self.learning_rate, grads), state
-        check_state_field("SGD", "momentum_buffer", state.momentum_buffer)
-        check_like(grads, state.momentum_buffer)
-        grads = cast_like(grads, state.momentum_buffer)
-        mu = self.momentum
-        new_buffer = tree_map(lambda g, t: g + mu * t, grads, state.momentum_buffer)
+            return tree_map(lambda g: -(g * scalar(lr, g)), grads), slots
+        check_state_field("SGD", "momentums", slots.momentums)
+        momentums = tree_map(lambda g, m: m * scalar(self.momentum, g) - g * scalar(lr, g), grads, slots.momentums)
         if self.nesterov:
-            direction = tree_map(lambda g, t: g + mu * t, grads, new_buffer)
+            updates = tree_map(lambda g, m: m * scalar(self.momentum, g) - g * scalar(lr, g), grads, momentums)
         else:
-            direction = new_buffer
-        return scale(-self.learning_rate, direction), SGDState(momentum_buffer=new_buffer)
+            updates = momentums
+        return updates, SGDState(momentums=momentums)

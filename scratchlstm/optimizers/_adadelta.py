@@ -1,0 +1,81 @@
+"""Adadelta."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._tree import tree_map
+from ._base import Optimizer, check_number, common_arguments, scalar, zeros_like_tree
+
+
+class AdadeltaState(NamedTuple):
+    """Slots of `Adadelta`, shaped like the params: running means of ``g**2`` and of the
+    squared steps."""
+
+    accumulated_grads: Any
+    accumulated_delta_vars: Any
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Keras 3 arguments, defaults and update rule).
+
+    With gradient ``g`` (after clipping and weight decay), learning rate ``lr``, and
+    ``rms(x) = sqrt(x + epsilon)``:
+
+        accumulated_grad = rho * accumulated_grad + (1 - rho) * g**2
+        delta_var = -rms(accumulated_delta_var) * g / rms(accumulated_grad)
+        accumulated_delta_var = rho * accumulated_delta_var + (1 - rho) * delta_var**2
+        var = var + lr * delta_var
+
+    On JAX: ``optax.scale_by_adadelta(rho, epsilon)`` times ``-lr``.
+
+    Args:
+        learning_rate: float > 0, a schedule, or a callable of the step. Default 0.001.
+        rho: decay rate, in [0, 1). Default 0.95.
+        epsilon: > 0. Default 1e-7.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+    """
+
+    _slot_trees = ("accumulated_grads",)
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho=0.95,
+        epsilon=1e-7,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        hyperparameters = {
+            "rho": check_number("rho", rho, low=0, high=1, high_open=True),
+            "epsilon": check_number("epsilon", epsilon, low=0, low_open=True),
+        }
+        super().__init__(learning_rate, hyperparameters, **common_arguments(locals()))
+
+    def _init_slots(self, params: Any) -> AdadeltaState:
+        return AdadeltaState(zeros_like_tree(params), zeros_like_tree(params))
+
+    def _update_slots(self, grads, slots, params, lr, iterations):
+        rho, eps = self.rho, self.epsilon
+        accumulated_grads = tree_map(lambda g, a: rho * a + (1 - rho) * np.square(g), grads, slots.accumulated_grads)
+        delta_vars = tree_map(
+            lambda g, ag, ad: -((np.sqrt(ad + eps) * g) / np.sqrt(ag + eps)),
+            grads,
+            accumulated_grads,
+            slots.accumulated_delta_vars,
+        )
+        accumulated_delta_vars = tree_map(
+            lambda d, ad: rho * ad + (1 - rho) * np.square(d), delta_vars, slots.accumulated_delta_vars
+        )
+        updates = tree_map(lambda d: scalar(lr, d) * d, delta_vars)
+        return updates, AdadeltaState(accumulated_grads, accumulated_delta_vars)

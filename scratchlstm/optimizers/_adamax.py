@@ -1,0 +1,77 @@
+"""Adamax."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._tree import tree_map
+from ._adam import adam_hyperparameters
+from ._base import Optimizer, common_arguments, scalar, zeros_like_tree
+
+
+class AdamaxState(NamedTuple):
+    """Slots of `Adamax`, shaped like the params: ``momentums`` (m) and ``norms`` (u, the
+    exponentially weighted infinity norm)."""
+
+    momentums: Any
+    norms: Any
+
+
+class Adamax(Optimizer):
+    """Adamax (Keras 3 arguments, defaults and update rule).
+
+    With gradient ``g`` (after clipping and weight decay), ``t = iterations + 1``:
+
+        m = m + (g - m) * (1 - beta_1)
+        u = maximum(beta_2 * u, abs(g))
+        var = var - lr * m / ((1 - beta_1**t) * (u + epsilon))
+
+    ``optax.scale_by_adamax`` adds epsilon to ``abs(g)`` inside the maximum instead, so the JAX
+    backend runs a small custom transformation with Keras' formula.
+
+    Args:
+        learning_rate: float > 0, a schedule, or a callable of the step. Default 0.001.
+        beta_1: decay of the first moment, in [0, 1). Default 0.9.
+        beta_2: decay of the infinity norm, in [0, 1). Default 0.999.
+        epsilon: > 0. Default 1e-7.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+    """
+
+    _slot_trees = ("momentums",)
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        hyperparameters = adam_hyperparameters(beta_1, beta_2, epsilon, False)
+        del hyperparameters["amsgrad"]
+        super().__init__(learning_rate, hyperparameters, **common_arguments(locals()))
+
+    def _init_slots(self, params: Any) -> AdamaxState:
+        return AdamaxState(zeros_like_tree(params), zeros_like_tree(params))
+
+    def _update_slots(self, grads, slots, params, lr, iterations):
+        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
+        momentums = tree_map(lambda g, m: m + (g - m) * (1 - b1), grads, slots.momentums)
+        norms = tree_map(lambda g, u: np.maximum(b2 * u, np.abs(g)), grads, slots.norms)
+
+        def step(m, u):
+            beta_1_power = scalar(b1, m) ** scalar(iterations + 1, m)
+            return -((scalar(lr, m) * m) / ((1 - beta_1_power) * (u + eps)))
+
+        return tree_map(step, momentums, norms), AdamaxState(momentums, norms)

@@ -1,0 +1,107 @@
+"""FTRL-proximal."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._tree import tree_map
+from ._base import Optimizer, check_number, common_arguments, full_like_tree, scalar, zeros_like_tree
+
+
+class FtrlState(NamedTuple):
+    """Slots of `Ftrl`, shaped like the params: ``accumulators`` (n, the sum of ``g**2``,
+    starting at initial_accumulator_value) and ``linears`` (z)."""
+
+    accumulators: Any
+    linears: Any
+
+
+class Ftrl(Optimizer):
+    """FTRL-proximal (Keras 3 arguments, defaults and update rule).
+
+    With gradient ``g`` (after clipping and weight decay), learning rate ``lr``,
+    ``p = -learning_rate_power``:
+
+        l2 = l2_regularization_strength + beta / (2 * lr)
+        g_shrunk = g + 2 * l2_shrinkage_regularization_strength * var
+        n_new = n + g**2
+        z = z + g_shrunk - (n_new**p - n**p) / lr * var
+        quadratic = n_new**p / lr + 2 * l2
+        var = (clip(z, -l1, l1) - z) / quadratic            (l1 = l1_regularization_strength)
+        n = n_new
+
+    The rule replaces the weights (the update is ``var_new - var``), so ``update`` needs
+    ``params``. optax has no FTRL: the JAX backend runs a small custom transformation.
+
+    Args:
+        learning_rate: float > 0, a schedule, or a callable of the step. Default 0.001.
+        learning_rate_power: <= 0. Default -0.5.
+        initial_accumulator_value: >= 0. Default 0.1.
+        l1_regularization_strength, l2_regularization_strength, l2_shrinkage_regularization_strength: >= 0. Default 0.
+        beta: >= 0. Default 0.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+    """
+
+    _slot_trees = ("accumulators",)
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        learning_rate_power=-0.5,
+        initial_accumulator_value=0.1,
+        l1_regularization_strength=0.0,
+        l2_regularization_strength=0.0,
+        l2_shrinkage_regularization_strength=0.0,
+        beta=0.0,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        hyperparameters = {
+            "learning_rate_power": check_number("learning_rate_power", learning_rate_power, high=0),
+            "initial_accumulator_value": check_number("initial_accumulator_value", initial_accumulator_value, low=0),
+            "l1_regularization_strength": check_number("l1_regularization_strength", l1_regularization_strength, low=0),
+            "l2_regularization_strength": check_number("l2_regularization_strength", l2_regularization_strength, low=0),
+            "l2_shrinkage_regularization_strength": check_number(
+                "l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength, low=0
+            ),
+            "beta": check_number("beta", beta, low=0),
+        }
+        super().__init__(learning_rate, hyperparameters, **common_arguments(locals()))
+
+    def _needs_params(self) -> bool:
+        return True
+
+    def _init_slots(self, params: Any) -> FtrlState:
+        return FtrlState(full_like_tree(params, self.initial_accumulator_value), zeros_like_tree(params))
+
+    def _update_slots(self, grads, slots, params, lr, iterations):
+        power = -self.learning_rate_power
+        l1 = self.l1_regularization_strength
+        shrinkage = 2 * self.l2_shrinkage_regularization_strength
+        new_accumulators = tree_map(lambda g, n: n + np.square(g), grads, slots.accumulators)
+
+        def linear(g, var, n, n_new, z):
+            lr_ = scalar(lr, g)
+            g_shrunk = g + shrinkage * var
+            return z + (g_shrunk - ((np.power(n_new, power) - np.power(n, power)) / lr_) * var)
+
+        linears = tree_map(linear, grads, params, slots.accumulators, new_accumulators, slots.linears)
+
+        def step(var, n_new, z):
+            lr_ = scalar(lr, var)
+            l2 = self.l2_regularization_strength + self.beta / (2.0 * lr_)
+            quadratic = np.power(n_new, power) / lr_ + 2 * l2
+            return (np.clip(z, -l1, l1) - z) / quadratic - var
+
+        updates = tree_map(step, params, new_accumulators, linears)
+        return updates, FtrlState(new_accumulators, linears)

@@ -1,0 +1,72 @@
+"""Lion."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._tree import tree_map
+from ._base import Optimizer, check_number, common_arguments, scalar, zeros_like_tree
+
+
+class LionState(NamedTuple):
+    """Slots of `Lion`: ``momentums``, shaped like the params."""
+
+    momentums: Any
+
+
+class Lion(Optimizer):
+    """Lion (Keras 3 arguments, defaults and update rule).
+
+    With gradient ``g`` (after clipping and weight decay), learning rate ``lr``:
+
+        var = var - lr * sign(m * beta_1 + g * (1 - beta_1))
+        m = m * beta_2 + g * (1 - beta_2)
+
+    On JAX: ``optax.scale_by_lion(beta_1, beta_2)`` times ``-lr``.
+
+    Args:
+        learning_rate: float > 0, a schedule, or a callable of the step. Default 0.001.
+        beta_1: in (0, 1]. Default 0.9.
+        beta_2: in [0, 1]. Default 0.99.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+    """
+
+    _slot_trees = ("momentums",)
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.99,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        hyperparameters = {
+            "beta_1": check_number("beta_1", beta_1, low=0, low_open=True, high=1),
+            "beta_2": check_number("beta_2", beta_2, low=0, high=1),
+        }
+        super().__init__(learning_rate, hyperparameters, **common_arguments(locals()))
+
+    def _init_slots(self, params: Any) -> LionState:
+        return LionState(zeros_like_tree(params))
+
+    def _update_slots(self, grads, slots, params, lr, iterations):
+        def step(g, m):
+            beta_1 = scalar(self.beta_1, g)
+            return -(scalar(lr, g) * np.sign(m * beta_1 + g * (1.0 - beta_1)))
+
+        updates = tree_map(step, grads, slots.momentums)
+        momentums = tree_map(
+            lambda g, m: m * scalar(self.beta_2, g) + g * (1.0 - scalar(self.beta_2, g)), grads, slots.momentums
+        )
+        return updates, LionState(momentums)
