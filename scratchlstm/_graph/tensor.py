@@ -59,12 +59,15 @@ class Node:
             ``initial_state``) rather than one tensor.
         outputs: the symbolic tensors it produced, flat.
         returns_list: whether the layer returns a list (e.g. ``return_state=True``).
+        options: the call's non-tensor arguments (see ``Layer.gather_inputs``), passed to the
+            layer's ``layer_forward`` as keywords.
     """
 
-    def __init__(self, layer, inbound: list, takes_list: bool):
+    def __init__(self, layer, inbound: list, takes_list: bool, options: dict | None = None):
         self.layer = layer
         self.inbound = list(inbound)
         self.takes_list = bool(takes_list)
+        self.options = dict(options or {})
         self.outputs: list = []
         self.returns_list = False
 

@@ -51,7 +51,7 @@ def layer_forward(model, params, state, inputs, *, training=False, rng=None, mas
         arguments, node_mask = node.read(values, masks)
         outputs, layer_state, cache = numpy_ops(layer).layer_forward(
             layer, params.get(layer.name, {}), state.get(layer.name, {}), arguments,
-            training=training, rng=rng, mask=node_mask,
+            training=training, rng=rng, mask=node_mask, **node.options,
         )
         if layer_state:
             new_state[layer.name] = layer_state

@@ -32,7 +32,7 @@ def layer_forward(model, params, state, inputs, *, training=False, key=None, mas
         node_key = None if key is None else jax.random.fold_in(key, position)
         outputs, layer_state = jax_ops(layer).layer_forward(
             layer, params.get(layer.name, {}), state.get(layer.name, {}), arguments,
-            training=training, key=node_key, mask=node_mask,
+            training=training, key=node_key, mask=node_mask, **node.options,
         )
         if layer_state:
             new_state[layer.name] = layer_state

@@ -226,20 +226,31 @@ class Layer:
         return int(sum(np.size(w) for w in self.get_weights()))
 
     # --- calling ------------------------------------------------------------------------------
-    def gather_inputs(self, inputs, **kwargs):
-        """Fold call keywords into the inputs (an RNN's ``initial_state``); default: none allowed."""
-        if kwargs:
-            raise TypeError(f"{type(self).__name__} got unexpected call arguments {sorted(kwargs)}")
-        return inputs
+    def gather_inputs(self, inputs, *args, **kwargs) -> tuple:
+        """``(inputs, options)`` from a call's arguments.
 
-    def __call__(self, inputs, *, training=None, mask=None, **kwargs):
+        Tensors among the arguments join ``inputs`` (an RNN's ``initial_state``: ``[x, h0, c0]``);
+        everything else that changes what the call computes goes into ``options``, a dict of
+        JSON-able values (e.g. an attention layer's ``return_attention_scores``). A graph node
+        keeps the options, passes them to ``compute_output_shape`` and to both backends'
+        ``layer_forward`` as keywords, and saves them with the model; calling the layer again
+        with ``(inputs, **options)`` must give the same call. Default: no extra arguments.
+        """
+        if args or kwargs:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected call arguments "
+                f"{[type(a).__name__ for a in args] + sorted(kwargs)}"
+            )
+        return inputs, {}
+
+    def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
         """On symbolic tensors: record a node and return symbolic outputs. On arrays: run NumPy."""
-        inputs = self.gather_inputs(inputs, **kwargs)
+        inputs, options = self.gather_inputs(inputs, *args, **kwargs)
         if is_symbolic(inputs):
-            return self._call_symbolic(inputs)
-        return self._call_eager(inputs, training=bool(training), mask=mask)
+            return self._call_symbolic(inputs, options)
+        return self._call_eager(inputs, training=bool(training), mask=mask, options=options)
 
-    def _call_symbolic(self, inputs):
+    def _call_symbolic(self, inputs, options=None):
         leaves = flatten_structure(inputs)
         for position, leaf in enumerate(leaves):
             if not isinstance(leaf, SymbolicTensor):
@@ -250,8 +261,9 @@ class Layer:
         takes_list = isinstance(inputs, (list, tuple))
         shapes = [t.shape for t in leaves] if takes_list else leaves[0].shape
         self.build(shapes, leaves[0].dtype)
-        output_shapes = self.compute_output_shape(shapes)
-        node = Node(self, leaves, takes_list)
+        options = dict(options or {})
+        output_shapes = self.compute_output_shape(shapes, **options)
+        node = Node(self, leaves, takes_list, options)
         several = node.returns_list = isinstance(output_shapes, list)
         for index, shape in enumerate(output_shapes if several else [output_shapes]):
             node.outputs.append(SymbolicTensor(shape, self.dtype, node, index))
@@ -265,7 +277,7 @@ class Layer:
         check_finite(array, what)
         return array
 
-    def _call_eager(self, inputs, *, training, mask):
+    def _call_eager(self, inputs, *, training, mask, options=None):
         if isinstance(inputs, (list, tuple)):
             arrays = [self.prepare_input(v, k) for k, v in enumerate(inputs)]
             shapes, first = [a.shape for a in arrays], arrays[0]
@@ -276,7 +288,7 @@ class Layer:
         cast = [a.astype(self.dtype, copy=False) for a in arrays] if isinstance(arrays, list) else arrays.astype(
             self.dtype, copy=False)
         outputs, new_state, _ = numpy_ops(self).layer_forward(
-            self, self.params, self.state, cast, training=training, rng=self._rng, mask=mask
+            self, self.params, self.state, cast, training=training, rng=self._rng, mask=mask, **(options or {})
         )
         if training:
             self.state = new_state

@@ -33,7 +33,10 @@ def graph_config(model) -> dict:
         layers.append({
             **serialize(layer),
             "name": layer.name,
-            "inbound_nodes": [{"args": [reference(t) for t in n.inbound], "takes_list": n.takes_list} for n in nodes],
+            "inbound_nodes": [
+                {"args": [reference(t) for t in n.inbound], "takes_list": n.takes_list, **({"options": n.options} if n.options else {})}
+                for n in nodes
+            ],
         })
 
     def structure(kind, keys, tensors):
@@ -79,7 +82,10 @@ def graph_from_config(config: dict):
             if not isinstance(node, dict) or not isinstance(node.get("args"), list):
                 raise ValueError(f"a node of layer {entry['name']!r} must be {{'args': [...]}}, got {node!r}")
             refs = [_check_reference(r, f"an inbound tensor of layer {entry['name']!r}") for r in node["args"]]
-            pending.append((layer, refs, bool(node.get("takes_list", len(refs) > 1))))
+            options = node.get("options", {})
+            if not isinstance(options, dict):
+                raise ValueError(f"the options of a node of layer {entry['name']!r} must be a dict, got {options!r}")
+            pending.append((layer, refs, bool(node.get("takes_list", len(refs) > 1)), options))
     made: dict = {}  # (layer name, node index) -> list of output tensors
     for layer in layers.values():
         if layer.is_input_layer:
@@ -98,7 +104,7 @@ def graph_from_config(config: dict):
     while pending:
         progressed = False
         for item in list(pending):
-            layer, refs, takes_list = item
+            layer, refs, takes_list, options = item
             if next(p for p in pending if p[0] is layer) is not item:
                 continue  # a shared layer's calls are replayed in their order
             for ref in refs:
@@ -107,7 +113,7 @@ def graph_from_config(config: dict):
             arguments = [tensor(r) for r in refs]
             if any(a is None for a in arguments):
                 continue
-            result = layer(arguments if takes_list else arguments[0])
+            result = layer(arguments if takes_list else arguments[0], **options)
             index = calls.get(layer.name, 0)
             calls[layer.name] = index + 1
             made[(layer.name, index)] = result if isinstance(result, list) else [result]

@@ -169,7 +169,7 @@ class LSTM(Layer):
     def gather_inputs(self, inputs, initial_state=None):
         """``layer(x, initial_state=[h0, c0])`` runs on the list ``[x, h0, c0]``."""
         if initial_state is None:
-            return inputs
+            return inputs, {}
         if isinstance(inputs, (list, tuple)):
             raise ValueError(f"LSTM {self.name!r}: pass the initial state either in the input list or as initial_state, not both")
         if not isinstance(initial_state, (list, tuple)) or len(initial_state) != 2:
@@ -177,7 +177,7 @@ class LSTM(Layer):
                 f"LSTM {self.name!r}: initial_state must be a list [h0, c0] of two (batch, {self.units}) "
                 f"arrays, got {type(initial_state).__name__}"
             )
-        return [inputs, *initial_state]
+        return [inputs, *initial_state], {}
 
     def get_config(self) -> dict:
         return {
