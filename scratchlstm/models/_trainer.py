@@ -93,7 +93,7 @@ class Trainer:
         """Configure training.
 
         Args:
-            optimizer: a name (``"sgd"``, ``"adam"``, ``"rmsprop"``) or an object from
+            optimizer: a name (``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ``"adagrad"``, ...) or an object from
                 `scratchlstm.optimizers`.
             loss: a name (``"mse"``, ``"binary_crossentropy"``, ...) or a `scratchlstm.losses`
                 object; for several outputs one for all, a list, or a dict keyed by output names.

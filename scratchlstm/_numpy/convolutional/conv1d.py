@@ -73,7 +73,7 @@ def conv1d_forward(params: dict, x, *, strides=1, padding="valid", dilation_rate
         padding: ``"valid"``, ``"same"`` or ``"causal"`` (see
             `scratchlstm.layers.convolutional.conv1d.conv_padding`).
         dilation_rate: ``d``.
-        activation: ``None``/``"linear"``, ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"softmax"``.
+        activation: ``None``/``"linear"`` or a name from `scratchlstm.activations` (``"relu"``, ``"gelu"``, ...).
 
     Returns:
         ``(y, cache)`` with ``y`` of shape ``(B, T', F)``.

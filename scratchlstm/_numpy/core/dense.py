@@ -29,7 +29,7 @@ def dense_forward(params: dict, x, activation=None):
     Args:
         params: ``{"kernel": (F, U), "bias": (U,)}`` (``"bias"`` may be absent).
         x: ``(..., F)``, e.g. ``(B, F)`` or ``(B, T, F)``.
-        activation: ``None``/``"linear"``, ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"softmax"``.
+        activation: ``None``/``"linear"`` or a name from `scratchlstm.activations` (``"relu"``, ``"gelu"``, ...).
 
     Returns:
         ``(y, cache)`` with ``y`` of shape ``(..., U)``.

@@ -20,7 +20,7 @@ def conv1d_forward(params, x, *, strides=1, padding="valid", dilation_rate=1, ac
         padding: ``"valid"``, ``"same"`` or ``"causal"``; the zeros are placed as in the NumPy
             reference (`scratchlstm.layers.convolutional.conv1d.conv_padding`).
         dilation_rate: ``d``.
-        activation: ``None``/``"linear"``, ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"softmax"``.
+        activation: ``None``/``"linear"`` or a name from `scratchlstm.activations` (``"relu"``, ``"gelu"``, ...).
 
     Returns:
         ``y`` of shape ``(B, T', F)`` (no cache: use ``jax.grad``).

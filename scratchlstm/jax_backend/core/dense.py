@@ -14,7 +14,7 @@ def dense_forward(params, x, activation=None):
     Args:
         params: ``{"kernel": (F, U), "bias": (U,)}`` (``"bias"`` may be absent or ``None``).
         x: ``(..., F)``, e.g. ``(B, F)`` or ``(B, T, F)``.
-        activation: ``None``/``"linear"``, ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"softmax"``.
+        activation: ``None``/``"linear"`` or a name from `scratchlstm.activations` (``"relu"``, ``"gelu"``, ...).
 
     Returns:
         ``y`` of shape ``(..., U)`` (unlike the reference, no cache: use ``jax.grad``).

@@ -59,7 +59,7 @@ class Conv1D(Layer):
             implemented.
         dilation_rate: ``d``, the gap between the kernel taps (int or 1-tuple).
         groups: only ``1`` is implemented.
-        activation: ``None``/``"linear"``, ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"softmax"``.
+        activation: ``None``/``"linear"`` or a name from `scratchlstm.activations` (``"relu"``, ``"gelu"``, ...).
         use_bias: whether there is a ``bias (F,)``.
         kernel_initializer: for ``kernel (K, C, F)``; default ``"glorot_uniform"`` (fans
             multiplied by ``K``).
