@@ -15,6 +15,12 @@ The forward recurrence, for t = 1..T:
     c_t     = f * c_{t-1} + i * g
     h_t     = o * tanh(c_t)
 
+Masks (Keras' ``RNN``, e.g. after ``Embedding(mask_zero=True)``): with a ``(B, T)`` boolean
+``mask``, a masked step ``m_t = False`` of a row carries that row's state over unchanged,
+``h_t = h_{t-1}``, ``c_t = c_{t-1}``, and its output is ``h_{t-1}`` (or zeros with
+``zero_output_for_mask``). The masked forward and backward loops are separate functions, so
+the unmasked loops below pay nothing for masks.
+
 Speed (``DESIGN.md`` §4): the input projection of all T steps is one call before the loop (the
 bias rides it as an input of ones); each step does one recurrent GEMM; the weight gradients
 are one GEMM each over all ``B*T`` rows after the backward loop. The loop runs time-major and
@@ -46,6 +52,11 @@ class LSTMCache:
         hiddens: ``(T + 1, B, H)``; ``hiddens[0]`` is ``h_0`` and ``hiddens[t]`` is ``h_t``.
         tanh_cells: ``(T, B, H)``; ``tanh_cells[t - 1]`` is ``tanh(c_t)``.
         has_bias: whether ``projection_inputs`` ends with the column of ones.
+        step_mask: ``None``, or ``(T, B, 1)`` booleans (the forward's ``mask``, time-major):
+            ``False`` where a row's step was masked. Then ``cells`` and ``hiddens`` hold the
+            carried states (a masked step repeats the previous one) and ``tanh_cells[t - 1]``
+            is ``tanh`` of the cell that step computed before the mask kept the old one.
+        zero_output_for_mask: whether the forward's outputs are zeros at masked steps.
 
     The gates, cells and hiddens are the ``6H`` values per sample and step that BPTT cannot do
     without. ``tanh(c_t)`` could be recomputed from ``c_t``, but the forward pass computes it
@@ -66,6 +77,8 @@ class LSTMCache:
     hiddens: np.ndarray
     tanh_cells: np.ndarray
     has_bias: bool
+    step_mask: np.ndarray | None = None
+    zero_output_for_mask: bool = False
 
     @property
     def units(self) -> int:
@@ -173,7 +186,7 @@ def _tanh(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def lstm_forward(params: dict, x, initial_state=None):
+def lstm_forward(params: dict, x, initial_state=None, *, mask=None, zero_output_for_mask=False):
     """Run the LSTM over a whole sequence.
 
     Args:
@@ -181,11 +194,16 @@ def lstm_forward(params: dict, x, initial_state=None):
             (``"bias"`` may be absent). Gate blocks in order ``[i, f, c, o]``.
         x: ``(B, T, I)`` inputs.
         initial_state: ``None`` (zeros) or ``(h_0, c_0)``, each ``(B, H)``.
+        mask: ``None`` or ``(B, T)`` booleans (Keras' mask; nonzero numbers count as ``True``):
+            at a step where ``mask[b, t]`` is ``False``, row ``b`` keeps its state.
+        zero_output_for_mask: with a mask, the outputs at masked steps are zeros instead of
+            the carried ``h_{t-1}`` (Keras' ``RNN(zero_output_for_mask=True)``).
 
     Returns:
         ``(outputs, (h_T, c_T), cache)`` where ``outputs`` is ``(B, T, H)`` holding ``h_1..h_T``
-        (a read-only view into the cache), ``h_T`` and ``c_T`` are ``(B, H)`` and ``cache`` is
-        an `LSTMCache` for `lstm_backward`.
+        (a read-only view into the cache; a new array with ``zero_output_for_mask`` and a
+        mask), ``h_T`` and ``c_T`` are ``(B, H)`` and ``cache`` is an `LSTMCache` for
+        `lstm_backward`.
 
     The dtype is float64 if ``x``, a parameter or the initial state is float64, else float32.
 
@@ -195,6 +213,13 @@ def lstm_forward(params: dict, x, initial_state=None):
         i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
         c_t = f * c_{t-1} + i * g
         h_t = o * tanh(c_t)
+
+    and with a mask ``m_t (B, 1)`` (Keras' ``RNN``), the step's results replace the state only
+    where ``m_t`` holds:
+
+        c_t = where(m_t, f * c_{t-1} + i * g, c_{t-1})
+        h_t = where(m_t, o * tanh(f * c_{t-1} + i * g), h_{t-1})
+        output_t = h_t, or where(m_t, h_t, 0) with zero_output_for_mask
 
     Examples:
         >>> import numpy as np
@@ -219,6 +244,7 @@ def lstm_forward(params: dict, x, initial_state=None):
     if steps == 0 or batch == 0:
         raise ValueError(f"x must have at least one sample and one time step, got shape {x.shape}")
     h0, c0 = (None, None) if initial_state is None else _unpack_state(initial_state, batch, units)
+    step_mask = None if mask is None else _step_mask(mask, batch, steps)  # (T, B, 1)
     dtype = compute_dtype(x, params["kernel"], params["recurrent_kernel"], params.get("bias"), h0, c0)
 
     scale = _gate_prescale(units, dtype)
@@ -252,27 +278,81 @@ def lstm_forward(params: dict, x, initial_state=None):
     input_times_candidate = np.empty((batch, units), dtype=dtype, order="F")
     H = units
     with np.errstate(over="ignore"):  # exp -> inf gives 1 / inf = 0: the right limit
-        for t in range(steps):
-            z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, pre-scaled
-            np.matmul(hiddens[t], recurrent_scaled, out=recurrent_term)
-            z += recurrent_term
-            np.exp(z, out=z)
-            z += 1.0
-            np.reciprocal(z, out=z)  # sigmoid(z) on i, f, o; sigmoid(2 z_c) on c
-            i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
-            g *= 2.0
-            g -= 1.0  # tanh(z_c)
-            np.multiply(f, cells[t], out=cells[t + 1])
-            np.multiply(i, g, out=input_times_candidate)
-            cells[t + 1] += input_times_candidate
-            _tanh(cells[t + 1], out=tanh_cells[t])
-            np.multiply(o, tanh_cells[t], out=hiddens[t + 1])
+        if step_mask is not None:
+            _masked_forward_loop(step_mask, gates, cells, hiddens, tanh_cells, recurrent_scaled)
+        else:
+            for t in range(steps):
+                z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, pre-scaled
+                np.matmul(hiddens[t], recurrent_scaled, out=recurrent_term)
+                z += recurrent_term
+                np.exp(z, out=z)
+                z += 1.0
+                np.reciprocal(z, out=z)  # sigmoid(z) on i, f, o; sigmoid(2 z_c) on c
+                i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
+                g *= 2.0
+                g -= 1.0  # tanh(z_c)
+                np.multiply(f, cells[t], out=cells[t + 1])
+                np.multiply(i, g, out=input_times_candidate)
+                cells[t + 1] += input_times_candidate
+                _tanh(cells[t + 1], out=tanh_cells[t])
+                np.multiply(o, tanh_cells[t], out=hiddens[t + 1])
 
-    cache = LSTMCache(projection_inputs, gates, cells, hiddens, tanh_cells, has_bias)
-    return cache.h, (hiddens[-1].copy(), cells[-1].copy()), cache
+    zero_output_for_mask = bool(zero_output_for_mask) and step_mask is not None
+    cache = LSTMCache(projection_inputs, gates, cells, hiddens, tanh_cells, has_bias, step_mask, zero_output_for_mask)
+    outputs = cache.h
+    if zero_output_for_mask:
+        outputs = np.where(to_batch_major(step_mask), outputs, 0.0)  # (B, T, H)
+    return outputs, (hiddens[-1].copy(), cells[-1].copy()), cache
 
 
-def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None, *, input_gradient=True):
+def _masked_forward_loop(step_mask, gates, cells, hiddens, tanh_cells, recurrent_scaled) -> None:
+    """`lstm_forward`'s time loop with a mask: the unmasked step, then masked rows carry over.
+
+    Same step as the unmasked loop (pre-scaled gates, see `_gate_prescale`), followed by
+
+        c_t = where(m_t, c_t, c_{t-1}) ;  h_t = where(m_t, h_t, h_{t-1})
+
+    written in place into ``cells[t + 1]`` and ``hiddens[t + 1]``; ``tanh_cells[t]`` keeps
+    ``tanh`` of the computed cell (the backward zeroes the masked rows' slopes, so it is never
+    read there). ``step_mask`` is ``(T, B, 1)``; call under ``np.errstate(over="ignore")``.
+    """
+    steps, batch, width = gates.shape
+    H = width // 4
+    dtype = gates.dtype
+    skip = ~step_mask  # (T, B, 1): True where the row keeps its state
+    recurrent_term = np.empty((batch, 4 * H), dtype=dtype, order="F")
+    input_times_candidate = np.empty((batch, H), dtype=dtype, order="F")
+    for t in range(steps):
+        z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, pre-scaled
+        np.matmul(hiddens[t], recurrent_scaled, out=recurrent_term)
+        z += recurrent_term
+        np.exp(z, out=z)
+        z += 1.0
+        np.reciprocal(z, out=z)  # sigmoid(z) on i, f, o; sigmoid(2 z_c) on c
+        i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
+        g *= 2.0
+        g -= 1.0  # tanh(z_c)
+        np.multiply(f, cells[t], out=cells[t + 1])
+        np.multiply(i, g, out=input_times_candidate)
+        cells[t + 1] += input_times_candidate
+        _tanh(cells[t + 1], out=tanh_cells[t])
+        np.multiply(o, tanh_cells[t], out=hiddens[t + 1])
+        np.copyto(cells[t + 1], cells[t], where=skip[t])  # masked rows: c_t = c_{t-1}
+        np.copyto(hiddens[t + 1], hiddens[t], where=skip[t])  # masked rows: h_t = h_{t-1}
+
+
+def _step_mask(mask, batch: int, steps: int) -> np.ndarray:
+    """A ``(B, T)`` mask as time-major ``(T, B, 1)`` booleans (Keras casts masks to bool)."""
+    mask = np.asarray(mask)
+    if mask.dtype.kind not in "biuf":
+        raise ValueError(f"mask must be a (batch, time_steps) boolean array, got dtype {mask.dtype}")
+    check_shape(mask, (batch, steps), "mask")
+    return np.ascontiguousarray(mask.astype(bool).T)[:, :, None]
+
+
+def lstm_backward(
+    params: dict, cache: LSTMCache, d_outputs=None, d_state=None, *, input_gradient=True, mask=None
+):
     """Backpropagation through time for `lstm_forward`.
 
     Args:
@@ -283,6 +363,9 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None, 
             respect to the final state. For a last-step-only loss pass ``d_state=(d_h, None)``.
         input_gradient: ``False`` skips ``d_x`` (returned as ``None``), a ``(B*T, 4H) @ (4H, I)``
             GEMM that the first layer of a model does not need.
+        mask: ``None`` or the ``(B, T)`` mask given to `lstm_forward`. The cache already holds
+            it (and a masked backward needs the masked forward's cache), so this is only
+            checked against the cache: a different mask raises ``ValueError``.
 
     Returns:
         ``(grads, d_x, (d_h0, d_c0))``: ``grads`` has the keys of ``params`` with the same
@@ -304,6 +387,13 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None, 
         d_bias             = sum_t sum_b dz_t      (the ones column's row of d_kernel's GEMM)
         d_x_t              = dz_t @ kernel.T
 
+    With a mask, a masked step ``m_t = False`` of a row is an identity on its state, so there
+    the carried gradients pass straight through and the step adds nothing to the weight and
+    input gradients:
+
+        dh_t += d_outputs_t        (times m_t with zero_output_for_mask: those outputs are 0)
+        dz_t  = 0 ;  dh_{t-1} = dh_t ;  dc_{t-1} = dc_t          (rows with m_t = False)
+
     The cache is not modified, so the backward pass can be repeated.
     """
     steps, batch, features = cache.inputs_time_major.shape
@@ -311,11 +401,19 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None, 
     dtype = cache.gates.dtype
     H = units
 
+    step_mask = cache.step_mask  # (T, B, 1) or None
+    if mask is not None:
+        if step_mask is None:
+            raise ValueError("lstm_backward got a mask but the cache comes from an unmasked lstm_forward")
+        if not np.array_equal(_step_mask(mask, batch, steps), step_mask):
+            raise ValueError("lstm_backward's mask differs from the one given to lstm_forward")
     d_outputs_time_major = None
     if d_outputs is not None:
         d_outputs = as_float_array(d_outputs, "d_outputs")
         check_shape(d_outputs, (batch, steps, units), "d_outputs")
         d_outputs_time_major = to_time_major(d_outputs)
+        if cache.zero_output_for_mask:  # the masked steps' outputs are constant zeros
+            d_outputs_time_major = d_outputs_time_major * step_mask  # (T, B, H)
     d_h_final, d_c_final = (None, None) if d_state is None else d_state
     d_hidden = np.zeros((batch, units), dtype=dtype, order="F")
     d_cell = np.zeros((batch, units), dtype=dtype, order="F")
@@ -347,17 +445,23 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None, 
         slopes = slope_buffer[: stop - start]
         cell_slope = cell_slope_buffer[: stop - start]
         _local_gate_slopes(cache, start, stop, slopes, cell_slope)
-        for t in range(stop - 1, start - 1, -1):
-            if d_outputs_time_major is not None:
-                d_hidden += d_outputs_time_major[t]
-            dz = slopes[t - start]  # holds the local slopes; becomes dz_t
-            np.multiply(d_hidden, cell_slope[t - start], out=d_cell_from_hidden)
-            d_cell += d_cell_from_hidden  # dc_t += dh * o * (1 - tanh(c_t)^2)
-            for k in range(3):  # [di*i(1-i), df*f(1-f), dg*(1-g^2)]
-                dz[:, k * H : (k + 1) * H] *= d_cell
-            dz[:, 3 * H :] *= d_hidden  # do * o(1-o)
-            d_cell *= f_gates[t]  # dc_{t-1} = dc_t * f
-            np.matmul(dz, recurrent_transposed, out=d_hidden)  # dh_{t-1}
+        if step_mask is not None:
+            _masked_backward_block(
+                step_mask, start, stop, slopes, cell_slope, f_gates, d_outputs_time_major,
+                recurrent_transposed, d_hidden, d_cell,
+            )
+        else:
+            for t in range(stop - 1, start - 1, -1):
+                if d_outputs_time_major is not None:
+                    d_hidden += d_outputs_time_major[t]
+                dz = slopes[t - start]  # holds the local slopes; becomes dz_t
+                np.multiply(d_hidden, cell_slope[t - start], out=d_cell_from_hidden)
+                d_cell += d_cell_from_hidden  # dc_t += dh * o * (1 - tanh(c_t)^2)
+                for k in range(3):  # [di*i(1-i), df*f(1-f), dg*(1-g^2)]
+                    dz[:, k * H : (k + 1) * H] *= d_cell
+                dz[:, 3 * H :] *= d_hidden  # do * o(1-o)
+                d_cell *= f_gates[t]  # dc_{t-1} = dc_t * f
+                np.matmul(dz, recurrent_transposed, out=d_hidden)  # dh_{t-1}
         d_preactivations[start:stop] = slopes  # now dz of steps start..stop-1
 
     # The weight gradients contract over all T*B rows: one GEMM each. The kernel's also gives
@@ -375,6 +479,36 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs=None, d_state=None, 
         kernel = np.asarray(params["kernel"], dtype=dtype)
         d_x = to_batch_major((dz_rows.T @ kernel.T).reshape(steps, batch, features))
     return grads, d_x, (d_hidden, d_cell)
+
+
+def _masked_backward_block(
+    step_mask, start, stop, slopes, cell_slope, f_gates, d_outputs_time_major, recurrent_transposed, d_hidden, d_cell
+) -> None:
+    """`lstm_backward`'s steps ``stop-1..start`` with a mask, updating ``d_hidden``, ``d_cell`` in place.
+
+    The masked rows' local slopes are zeroed first, so that ``dz_t = 0`` and ``dc_t`` gains
+    nothing from ``dh_t`` there; then each step is the unmasked one except that masked rows
+    keep ``dc`` (no ``* f``) and ``dh`` (not ``dz_t @ recurrent_kernel.T``, which is 0 for
+    them): a masked step is the identity on the state. ``slopes`` ends up holding ``dz``.
+    """
+    H = d_hidden.shape[1]
+    keep = step_mask[start:stop]  # (k, B, 1)
+    slopes *= keep
+    cell_slope *= keep
+    d_cell_from_hidden = np.empty_like(d_hidden)
+    d_hidden_previous = np.empty_like(d_hidden)
+    for t in range(stop - 1, start - 1, -1):
+        if d_outputs_time_major is not None:
+            d_hidden += d_outputs_time_major[t]
+        dz = slopes[t - start]  # holds the local slopes (0 on masked rows); becomes dz_t
+        np.multiply(d_hidden, cell_slope[t - start], out=d_cell_from_hidden)
+        d_cell += d_cell_from_hidden  # dc_t += dh * o * (1 - tanh(c_t)^2)
+        for k in range(3):
+            dz[:, k * H : (k + 1) * H] *= d_cell
+        dz[:, 3 * H :] *= d_hidden
+        np.multiply(d_cell, f_gates[t], out=d_cell, where=keep[t - start])  # masked rows keep dc
+        np.matmul(dz, recurrent_transposed, out=d_hidden_previous)
+        np.copyto(d_hidden, d_hidden_previous, where=keep[t - start])  # masked rows keep dh
 
 
 # Elements of (k, B, 4H) per block of local slopes in the backward pass (1 MiB in float32):
@@ -431,11 +565,21 @@ def _unpack_state(initial_state, batch: int, units: int):
 def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
     """`lstm_forward` for an ``LSTM`` layer: ``(output or [output, h, c], state, cache)``.
 
-    ``inputs`` is ``x (B, T, I)`` or ``[x, h0, c0]`` (a call with ``initial_state``).
+    ``inputs`` is ``x (B, T, I)`` or ``[x, h0, c0]`` (a call with ``initial_state``); ``mask``
+    is ``None``, ``(B, T)`` or, for a list input, a list whose first entry is the mask of ``x``
+    (as Keras, the initial state's masks are ignored). Without ``return_sequences`` the output
+    is the last step's output: ``h_T``, or zeros for rows whose last step is masked when
+    ``zero_output_for_mask`` (Keras' ``outputs[:, -1]``).
     """
     x, initial_state = (inputs[0], inputs[1:]) if isinstance(inputs, list) else (inputs, None)
-    outputs, (h, c), cache = lstm_forward(params, x, initial_state)
-    output = outputs if layer.return_sequences else h
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0]
+    zero_output = bool(getattr(layer, "zero_output_for_mask", False)) and mask is not None
+    outputs, (h, c), cache = lstm_forward(params, x, initial_state, mask=mask, zero_output_for_mask=zero_output)
+    if layer.return_sequences:
+        output = outputs
+    else:
+        output = outputs[:, -1] if zero_output else h  # (B, H)
     return ([output, h, c] if layer.return_state else output), state, (cache, initial_state is not None)
 
 
@@ -447,8 +591,10 @@ def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
         d_outputs, d_h, d_c = d_outputs
     if layer.return_sequences:
         d_sequence = d_outputs
-    else:  # the output is h_T: its gradient joins the state's
-        d_sequence, d_h = None, d_outputs if d_h is None else d_outputs + d_h
+    else:  # the output is h_T (where(m_T, h_T, 0) with zero_output_for_mask): its gradient joins the state's
+        if d_outputs is not None and cache.zero_output_for_mask:
+            d_outputs = d_outputs * cache.step_mask[-1]  # (B, H)
+        d_sequence, d_h = None, d_outputs if d_h is None else (d_h if d_outputs is None else d_outputs + d_h)
     grads, d_x, (d_h0, d_c0) = lstm_backward(
         params, cache, d_outputs=d_sequence, d_state=(d_h, d_c), input_gradient=input_gradient
     )

@@ -14,6 +14,11 @@ For t = 1..T (one ``lax.scan`` step each, so compile time does not grow with T):
     c_t        = f * c_{t-1} + i * g
     h_t        = o * tanh(c_t)
 
+Masks (Keras' ``RNN``): with a ``(B, T)`` boolean ``mask``, a masked step of a row keeps its
+state (``jnp.where`` on the carry) and outputs the carried ``h_{t-1}`` (zeros with
+``zero_output_for_mask``); the hand-written BPTT passes ``dh``, ``dc`` straight through such a
+step. Both gradient modes take masks; calls without one trace exactly the unmasked scan.
+
 Gradients: by default (``gradient="bptt"``) a ``jax.custom_vjp`` runs the reference's
 hand-written BPTT as a reverse ``lax.scan`` (one fused elementwise pass and one GEMM per step),
 then computes the weight and input gradients as one GEMM each over all ``T*B`` rows, instead of
@@ -108,7 +113,15 @@ def _unpack_state(initial_state, batch: int, units: int):
 
 
 def lstm_forward(
-    params, x, initial_state=None, *, projection: str | None = None, unroll: int = 1, gradient: str | None = None
+    params,
+    x,
+    initial_state=None,
+    *,
+    projection: str | None = None,
+    unroll: int = 1,
+    gradient: str | None = None,
+    mask=None,
+    zero_output_for_mask: bool = False,
 ):
     """Run the LSTM over a whole sequence; pure, so usable under ``jit``, ``grad`` and ``vmap``.
 
@@ -129,6 +142,10 @@ def lstm_forward(
             rounding. ``"bptt"`` supports ``grad``, ``vjp``, ``jit`` and ``vmap`` but not
             forward mode (``jvp``, ``jacfwd``); use ``"autodiff"`` for those. ``None`` uses the
             measured default (``DEFAULT_GRADIENT``).
+        mask: ``None`` or ``(B, T)`` booleans (nonzero numbers count as ``True``): at a step
+            where ``mask[b, t]`` is ``False``, row ``b`` keeps its state and outputs it.
+        zero_output_for_mask: with a mask, outputs zeros at masked steps instead (Keras'
+            ``RNN(zero_output_for_mask=True)``).
 
     Returns:
         ``(outputs, (h_T, c_T))``: ``outputs`` is ``(B, T, H)`` holding ``h_1..h_T``; ``h_T`` and
@@ -143,6 +160,12 @@ def lstm_forward(
         i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
         c_t = f * c_{t-1} + i * g
         h_t = o * tanh(c_t)
+
+    and with a mask ``m_t (B, 1)``:
+
+        c_t = where(m_t, f * c_{t-1} + i * g, c_{t-1})
+        h_t = where(m_t, o * tanh(f * c_{t-1} + i * g), h_{t-1})
+        output_t = h_t, or where(m_t, h_t, 0) with zero_output_for_mask
 
     Examples:
         >>> import numpy as np
@@ -178,18 +201,30 @@ def lstm_forward(
     h0 = jnp.zeros((batch, units), dtype) if h0 is None else jnp.asarray(h0, dtype)
     c0 = jnp.zeros((batch, units), dtype) if c0 is None else jnp.asarray(c0, dtype)
     xs = jnp.swapaxes(jnp.asarray(x, dtype), 0, 1)  # (T, B, I), scanned over its first axis
+    masks = None
+    if mask is not None:
+        mask_shape = _static_shape(mask, "mask")
+        if mask_shape != (batch, steps):
+            raise ValueError(f"mask must have shape {(batch, steps)} (batch, time_steps), got {mask_shape}")
+        masks = jnp.swapaxes(jnp.asarray(mask).astype(bool), 0, 1)[:, :, None]  # (T, B, 1)
+    zero_output = bool(zero_output_for_mask) and masks is not None
 
     gradient = DEFAULT_GRADIENT if gradient is None else gradient
     if gradient == "bptt":
-        hs, h, c = _lstm_scan_bptt(projection, unroll, kernel, recurrent, bias, h0, c0, xs)
+        if masks is None:
+            hs, h, c = _lstm_scan_bptt(projection, unroll, kernel, recurrent, bias, h0, c0, xs)
+        else:
+            hs, h, c = _masked_lstm_scan_bptt(
+                projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks
+            )
     elif gradient == "autodiff":
-        hs, h, c, _ = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, False)
+        hs, h, c, _ = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, False, masks, zero_output)
     else:
         raise ValueError(f"gradient must be 'bptt' or 'autodiff', got {gradient!r}")
     return jnp.swapaxes(hs, 0, 1), (h, c)
 
 
-def _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep: bool):
+def _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep: bool, masks=None, zero_output=False):
     """The forward scan, time-major: ``(hs, h_T, c_T, saved)``.
 
     With ``keep``, ``saved`` is ``(T, B, 7H)``: per step what the hand-written backward needs,
@@ -203,8 +238,15 @@ def _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep:
     work almost for free, and leave the backward step five multiplications; recomputing them
     there (with ``tanh(c_t)``) made its elementwise part 5x slower (66 vs 13.5 us per step at
     B = 32, H = 128 on one core of the 2-core CPU).
+
+    With ``masks`` (``(T, B, 1)`` booleans) the carry is ``where(m_t, new, old)``, the output
+    the carried ``h_t`` (or ``where(m_t, h_t, 0)`` with ``zero_output``), and the saved slab
+    makes a masked row's step the identity for the backward: slopes and ``cell_slope`` 0,
+    ``f`` 1, ``h_t`` the carried one (see `_masked_bptt_backward`).
     """
     H = h0.shape[-1]
+    if masks is not None:
+        return _masked_scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep, masks, zero_output)
 
     def cell(carry, z_input):
         """One step; ``z_input`` is ``x_t @ kernel + bias`` or ``x_t`` (projection inside)."""
@@ -232,6 +274,41 @@ def _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep:
     if keep:
         return stacked[..., 6 * H :], h, c, stacked
     return stacked, h, c, None
+
+
+def _masked_scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep, masks, zero_output):
+    """`_scan_forward` with ``masks (T, B, 1)``: same return values, see there."""
+    H = h0.shape[-1]
+
+    def cell(carry, inputs):
+        z_input, m = inputs  # m: (B, 1), False where the row's step is masked
+        h_prev, c_prev = carry
+        if projection == "inside":
+            z_input = z_input @ kernel + bias
+        z = z_input + h_prev @ recurrent
+        i = jax.nn.sigmoid(z[:, :H])
+        f = jax.nn.sigmoid(z[:, H : 2 * H])
+        g = jnp.tanh(z[:, 2 * H : 3 * H])
+        o = jax.nn.sigmoid(z[:, 3 * H :])
+        c_new = f * c_prev + i * g
+        tanh_c = jnp.tanh(c_new)
+        h_new = o * tanh_c
+        h = jnp.where(m, h_new, h_prev)
+        c = jnp.where(m, c_new, c_prev)
+        if not keep:
+            return (h, c), (jnp.where(m, h_new, 0) if zero_output else h)
+        slopes = [g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)]
+        cell_slope = o * (1 - tanh_c * tanh_c)
+        live = jnp.where(m, jnp.concatenate([*slopes, cell_slope], axis=-1), 0)  # (B, 5H)
+        return (h, c), jnp.concatenate([live, jnp.where(m, f, 1), h], axis=-1)
+
+    if projection == "outside":
+        xs = xs @ kernel + bias  # (T, B, 4H): one GEMM over all T*B rows
+    (h, c), stacked = lax.scan(cell, (h0, c0), (xs, masks), unroll=unroll)
+    if not keep:
+        return stacked, h, c, None
+    hs = stacked[..., 6 * H :]
+    return (jnp.where(masks, hs, 0) if zero_output else hs), h, c, stacked
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
@@ -277,6 +354,13 @@ def _bptt_backward(projection, unroll, residuals, cotangents):
         return (dz @ recurrent_t, dc * f), dz
 
     (d_h0, d_c0), dzs = lax.scan(step, (d_h, d_c), (d_hs, saved), reverse=True, unroll=unroll)
+    d_kernel, d_recurrent, d_bias, d_xs = _weight_and_input_gradients(kernel, h0, xs, saved, dzs)
+    return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs
+
+
+def _weight_and_input_gradients(kernel, h0, xs, saved, dzs):
+    """``(d_kernel, d_recurrent_kernel, d_bias, d_xs)`` from every step's ``dz_t`` (``(T, B, 4H)``)."""
+    H = h0.shape[-1]
     # One GEMM over all T*B rows gives the kernel, recurrent-kernel and bias gradients at once:
     # [x_t, h_{t-1}, 1] side by side against dz_t. A dot_general contracting (T, B) rather than
     # a reshape to (T*B, .): with the batch sharded over devices, merging T and B would make
@@ -288,15 +372,74 @@ def _bptt_backward(projection, unroll, residuals, cotangents):
     d_weights = lax.dot_general(inputs, dzs, (((0, 1), (0, 1)), ((), ())))  # (I + H + 1, 4H)
     d_kernel, d_recurrent, d_bias = d_weights[:features], d_weights[features:-1], d_weights[-1]
     d_xs = jnp.einsum("tbg,ig->tbi", dzs, kernel)
-    return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs
+    return d_kernel, d_recurrent, d_bias, d_xs
 
 
 _lstm_scan_bptt.defvjp(_bptt_forward, _bptt_backward)
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
+def _masked_lstm_scan_bptt(projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks):
+    """`_lstm_scan_bptt` with ``masks (T, B, 1)``, differentiated by `_masked_bptt_backward`."""
+    hs, h, c, _ = _masked_scan_forward(
+        projection, unroll, kernel, recurrent, bias, h0, c0, xs, False, masks, zero_output
+    )
+    return hs, h, c
+
+
+def _masked_bptt_forward(projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks):
+    hs, h, c, saved = _masked_scan_forward(
+        projection, unroll, kernel, recurrent, bias, h0, c0, xs, True, masks, zero_output
+    )
+    return (hs, h, c), (kernel, recurrent, h0, xs, saved, masks)
+
+
+def _masked_bptt_backward(projection, unroll, zero_output, residuals, cotangents):
+    """`_bptt_backward` with a mask: a masked row's step passes ``dh``, ``dc`` straight through.
+
+    The forward saved zero slopes and ``f = 1`` for masked rows, so the step of `_bptt_backward`
+    already gives them ``dz_t = 0`` and ``dc_{t-1} = dc_t``; only ``dh_{t-1}`` needs
+    ``where(m_t, dz_t @ recurrent_kernel.T, dh_t)``. With ``zero_output`` the masked outputs are
+    constants: their cotangents are dropped. The weight and input gradients then follow as in
+    `_bptt_backward` (``dz_t = 0`` leaves the masked steps out of them).
+    """
+    kernel, recurrent, h0, xs, saved, masks = residuals
+    d_hs, d_h, d_c = cotangents
+    H = h0.shape[-1]
+    recurrent_t = recurrent.T
+    if zero_output:
+        d_hs = jnp.where(masks, d_hs, 0)
+
+    def step(carry, inputs):
+        dh, dc = carry
+        d_out, slab, m = inputs
+        slopes, cell_slope, f = slab[:, : 4 * H], slab[:, 4 * H : 5 * H], slab[:, 5 * H : 6 * H]
+        dh = dh + d_out
+        dc = dc + dh * cell_slope
+        dz = slopes * jnp.concatenate([dc, dc, dc, dh], axis=-1)
+        return (jnp.where(m, dz @ recurrent_t, dh), dc * f), dz
+
+    (d_h0, d_c0), dzs = lax.scan(step, (d_h, d_c), (d_hs, saved, masks), reverse=True, unroll=unroll)
+    d_kernel, d_recurrent, d_bias, d_xs = _weight_and_input_gradients(kernel, h0, xs, saved, dzs)
+    return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs, None
+
+
+_masked_lstm_scan_bptt.defvjp(_masked_bptt_forward, _masked_bptt_backward)
+
+
 def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
-    """`lstm_forward` for an ``LSTM`` layer (DESIGN §7): ``(output or [output, h, c], state)``."""
+    """`lstm_forward` for an ``LSTM`` layer (DESIGN §7): ``(output or [output, h, c], state)``.
+
+    ``mask`` as in the NumPy twin (``scratchlstm._numpy.rnn.lstm.layer_forward``): ``None``,
+    ``(B, T)``, or a list whose first entry is the mask of ``x``.
+    """
     x, initial_state = (inputs[0], inputs[1:]) if isinstance(inputs, list) else (inputs, None)
-    outputs, (h, c) = lstm_forward(params, x, initial_state)
-    output = outputs if layer.return_sequences else h
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0]
+    zero_output = bool(getattr(layer, "zero_output_for_mask", False)) and mask is not None
+    outputs, (h, c) = lstm_forward(params, x, initial_state, mask=mask, zero_output_for_mask=zero_output)
+    if layer.return_sequences:
+        output = outputs
+    else:
+        output = outputs[:, -1] if zero_output else h  # (B, H)
     return ([output, h, c] if layer.return_state else output), state

@@ -29,6 +29,16 @@ class LSTM(Layer):
         seed: int or ``numpy.random.Generator`` for the initial weights.
         dtype: ``"float32"`` (default) or ``"float64"``.
         input_shape: ``(T, I)`` to build the layer at construction (Keras 2 style).
+        zero_output_for_mask: with a mask, output zeros at masked steps instead of the carried
+            previous output (Keras' ``RNN`` argument, which ``Bidirectional`` sets to
+            ``return_sequences``). Without ``return_sequences`` the output is the last step's,
+            so a row whose last step is masked then outputs zeros (as Keras).
+
+    Masks (``Embedding(mask_zero=True)``, ``Masking``): as Keras' ``RNN``, a masked step
+    ``mask[b, t] = False`` leaves row ``b``'s ``h`` and ``c`` unchanged and outputs the carried
+    ``h`` (``h0`` before the first unmasked step); the gradients skip it exactly. The output
+    mask is the input mask with ``return_sequences``, else ``None`` (and ``None`` for the
+    states with ``return_state``).
 
     Keras arguments that are not implemented yet (``dropout``, ``recurrent_dropout``,
     ``go_backwards``, ``stateful``, ``unroll``, the regularizers and constraints) are accepted
@@ -47,6 +57,7 @@ class LSTM(Layer):
     """
 
     weight_names = ("kernel", "recurrent_kernel", "bias")
+    supports_masking = True
 
     def __init__(
         self,
@@ -77,6 +88,7 @@ class LSTM(Layer):
         name=None,
         trainable=True,
         input_shape=None,
+        zero_output_for_mask=False,
     ):
         check_units(units)
         if activation != "tanh" or recurrent_activation != "sigmoid":
@@ -109,6 +121,7 @@ class LSTM(Layer):
         self.unit_forget_bias = bool(unit_forget_bias)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         super().__init__(name=name, dtype=dtype, seed=seed, trainable=trainable, input_shape=input_shape)
 
     # --- building -------------------------------------------------------------------------------
@@ -165,6 +178,17 @@ class LSTM(Layer):
         output = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
         return [output, (batch, self.units), (batch, self.units)] if self.return_state else output
 
+    def compute_mask(self, inputs, mask=None):
+        """Keras' ``RNN.compute_mask``: the mask of ``x`` with ``return_sequences``, else ``None``.
+
+        For a call on ``[x, h0, c0]`` the mask is the first of the list; with ``return_state``,
+        ``[output_mask, None, None]``.
+        """
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        output_mask = mask if self.return_sequences else None
+        return [output_mask, None, None] if self.return_state else output_mask
+
     # --- calling ----------------------------------------------------------------------------
     def gather_inputs(self, inputs, initial_state=None):
         """``layer(x, initial_state=[h0, c0])`` runs on the list ``[x, h0, c0]``."""
@@ -190,4 +214,5 @@ class LSTM(Layer):
             "unit_forget_bias": self.unit_forget_bias,
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
+            "zero_output_for_mask": self.zero_output_for_mask,
         }
