@@ -69,9 +69,12 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
         add_progbar=bool(verbose),
     )
 
-    state = backend.init_state(model.get_variables(), batch_size, model._resumed_optimizer_state(backend))
     model.stop_training = False
+    model._initial_epoch = None  # a callback (BackupAndRestore) may set it in on_train_begin
     callback_list.on_train_begin()
+    initial_epoch = model._initial_epoch or initial_epoch
+    # after on_train_begin: the weights and optimizer state a callback loaded there are trained on
+    state = backend.init_state(model.get_variables(), batch_size, model._resumed_optimizer_state(backend))
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
         order = rng.permutation(num_samples) if shuffle else np.arange(num_samples)
@@ -112,6 +115,7 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
         if validation is not None:
             val_logs = backend.evaluate(model.get_variables(), *validation, batch_size)
             logs.update({f"val_{key}": value for key, value in finalize(val_logs).items()})
+        model._remember_optimizer_state(backend, state.optimizer_state)  # current for the callbacks
         weights_before_callbacks = flatten_paths(model.params).values()
         callback_list.on_epoch_end(epoch, logs)
         if any(a is not b for a, b in zip(flatten_paths(model.params).values(), weights_before_callbacks)):

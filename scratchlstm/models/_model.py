@@ -196,7 +196,9 @@ class Model(Trainer, Layer):
             return
         for layer in self._weight_layers():
             if layer.name in value:
-                layer.params = value[layer.name]
+                new = value[layer.name]
+                order = list(layer.params) if set(layer.params) == set(new) else list(new)
+                layer.params = {key: new[key] for key in order}  # keep Keras' weight order
 
     @property
     def state(self) -> dict:

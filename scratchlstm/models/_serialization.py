@@ -113,11 +113,49 @@ def save_model(model, path, metadata=None) -> None:
     model.metadata = metadata
 
 
+def _state_leaves(tree):
+    if tree is None:
+        return []
+    if isinstance(tree, dict):
+        return [leaf for key in sorted(tree) for leaf in _state_leaves(tree[key])]
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in _state_leaves(item)]
+    return [tree]
+
+
+def _state_fill(template, leaves):
+    if template is None:
+        return None
+    if isinstance(template, dict):
+        return {key: _state_fill(template[key], leaves) for key in sorted(template)}
+    if isinstance(template, tuple) and hasattr(template, "_fields"):
+        return type(template)(*[_state_fill(item, leaves) for item in template])
+    if isinstance(template, (tuple, list)):
+        return type(template)(_state_fill(item, leaves) for item in template)
+    value = leaves.pop(0)
+    if isinstance(template, bool):
+        return bool(value)
+    if isinstance(template, int):
+        return int(value)
+    if isinstance(template, float):
+        return float(value)
+    if isinstance(template, np.ndarray) or np.isscalar(template):
+        return np.asarray(value, dtype=np.asarray(template).dtype)
+    import jax.numpy as jnp
+
+    return jnp.asarray(value, dtype=template.dtype)
+
+
 def save_weights(model, path) -> None:
     model._require_built("save_weights")
     arrays = _weight_arrays(model)
-    header = json.dumps({"format": WEIGHTS_FORMAT, "version": 1, "order": list(arrays)})
-    _atomic_savez(path, {"weights.json": np.array(header), **arrays})
+    document = {"format": WEIGHTS_FORMAT, "version": 1, "order": list(arrays)}
+    memory = getattr(model, "_optimizer_memory", None)
+    if memory:
+        leaves = _state_leaves(memory[2])
+        document["optimizer"] = {"backend": memory[0], "count": len(leaves), "iterations": model.optimizer.iterations}
+        arrays = {**arrays, **{f"optimizer/{k}": np.asarray(leaf) for k, leaf in enumerate(leaves)}}
+    _atomic_savez(path, {"weights.json": np.array(json.dumps(document)), **arrays})
 
 
 def _assign_checked(model, archive, names: dict, source: str) -> None:
@@ -177,7 +215,22 @@ def load_weights(model, path) -> None:
                 f"{path} holds {len(order) if isinstance(order, list) else '?'} weight arrays, "
                 f"the model has {len(paths)}"
             )
-        _assign_checked(model, archive, dict(zip(paths, order)), str(path))
+        optimizer = json.loads(str(archive["weights.json"])).get("optimizer")
+        leaves = [archive[f"optimizer/{k}"] for k in range(optimizer["count"])] if optimizer else []
+        _assign_checked(model, _Without(archive, "optimizer/"), dict(zip(paths, order)), str(path))
+        if optimizer and model.compiled is not None and model.backend_name == optimizer["backend"]:
+            backend = model._backend()
+            template = backend.init_state(model.get_variables(), None).optimizer_state
+            model._remember_optimizer_state(backend, _state_fill(template, leaves))
+            model.optimizer.iterations = optimizer["iterations"]
+
+
+class _Without:
+    def __init__(self, archive, prefix):
+        self.archive, self.files = archive, [f for f in archive.files if not f.startswith(prefix)]
+
+    def __getitem__(self, name):
+        return self.archive[name]
 
 
 class _open_archive:

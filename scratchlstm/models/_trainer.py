@@ -68,6 +68,9 @@ def _all_layers(model) -> list:
 class Trainer:
     """Mixed into `Model`: holds the compile settings and runs training and inference."""
 
+    _resumable_fit = True  # the fit loop honours _initial_epoch etc. (BackupAndRestore)
+    _initial_epoch = None
+
     def __init__(self):
         self.optimizer = None
         self.compiled = None
