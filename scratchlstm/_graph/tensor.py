@@ -87,7 +87,7 @@ class Node:
     def write(self, values: dict, masks: dict, outputs, arguments, mask) -> list:
         """Record the layer's ``outputs`` and their masks (Keras' ``compute_mask``); return them as a list."""
         output_list = outputs if self.returns_list else [outputs]
-        output_masks = self.layer.compute_mask(arguments, mask)
+        output_masks = self.layer.compute_mask(arguments, mask, **self.options)
         if not isinstance(output_masks, list):
             output_masks = [output_masks] * len(output_list)
         for tensor, value, output_mask in zip(self.outputs, output_list, output_masks):

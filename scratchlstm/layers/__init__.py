@@ -3,6 +3,7 @@ and ``jax_backend``, found through the registry (`register`)."""
 
 from ._base import Layer
 from ._registry import LAYER_CLASSES, register
+from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .convolutional import Conv1D
 from .core.dense import Dense
 from .core.embedding import Embedding
@@ -58,6 +59,8 @@ def serialize(layer: Layer) -> dict:
 
 __all__ = [
     "Add",
+    "AdditiveAttention",
+    "Attention",
     "Average",
     "AveragePooling1D",
     "AvgPool1D",
@@ -84,6 +87,7 @@ __all__ = [
     "MaxPooling1D",
     "Maximum",
     "Minimum",
+    "MultiHeadAttention",
     "Multiply",
     "Permute",
     "RepeatVector",
