@@ -400,7 +400,7 @@ def _values_and_weight(canonical: str, y_true, y_pred, sample_weight):
     return values, weight.reshape(weight.shape + (1,) * (values.ndim - 1))
 
 
-def compute(canonical: str, y_true, y_pred, sample_weight=None) -> float:
+def compute(canonical: str, y_true, y_pred, sample_weight=None, mask=None) -> float:
     """The mean over positions of a metric, before `finalize`.
 
     Args:
@@ -411,11 +411,19 @@ def compute(canonical: str, y_true, y_pred, sample_weight=None) -> float:
             ``sum_b w_b * sum_p v_bp / (sum_b w_b * positions_per_sample)``, as the JAX path
             (``metric_value``) and Keras' metric objects compute it. Weight-0 samples
             contribute exactly 0, even when not finite.
+        mask: optional bool array shaped like the positions (``y_pred.shape[:-1]``), e.g. an
+            output's ``(B, T)`` mask: the mean is over the unmasked positions only, as Keras
+            weights a metric by ``y_pred``'s mask (0 when none is unmasked).
 
     Returns:
         A float; for ``root_mean_squared_error``, the mean squared error.
     """
     values, weight = _values_and_weight(canonical, y_true, y_pred, sample_weight)
+    if mask is not None and np.shape(mask) == values.shape:
+        weight = np.broadcast_to(weight, values.shape) * np.asarray(mask, values.dtype)
+        total = np.sum(np.where(weight != 0, values * weight, 0))
+        count = np.sum(weight)
+        return float(total / count) if count else 0.0
     if sample_weight is None:
         return float(np.mean(values))
     total = np.sum(np.where(weight != 0, values * weight, 0))

@@ -57,7 +57,8 @@ def layer_forward(model, params, state, inputs, *, training=False, rng=None, mas
             new_state[layer.name] = layer_state
         caches.append((cache, node.write(values, masks, outputs, arguments, node_mask)))
     outputs = [values[id(t)] for t in graph.outputs]
-    cache = {"nodes": caches, "inputs": _as_list(inputs)}
+    # the outputs' masks (Keras' _keras_mask), for losses and metrics that leave masked steps out
+    cache = {"nodes": caches, "inputs": _as_list(inputs), "output_masks": [masks.get(id(t)) for t in graph.outputs]}
     return (outputs if model.returns_list else outputs[0]), new_state, cache
 
 

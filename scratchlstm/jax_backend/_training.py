@@ -45,7 +45,7 @@ import optax
 from .._tree import flatten_paths, unflatten_paths
 from ..models._numpy_backend import split_trainable
 from . import graph
-from ._losses import loss_per_position, metric_value, weighted_mean
+from ._losses import loss_per_position, metric_per_position, metric_value, weighted_mean
 from ._optim import make_optax
 from ._parallel import DataParallel, pad_rows, row_weights
 
@@ -80,6 +80,11 @@ def _freeze(value):
     return value
 
 
+def _rows_like(rows, values):
+    """The ``(B,)`` real-row weights shaped to broadcast against ``values (B, ...)``."""
+    return rows.reshape(rows.shape + (1,) * (values.ndim - 1))
+
+
 def _x64_enabled() -> bool:
     return jax.dtypes.canonicalize_dtype(np.float64) == np.float64
 
@@ -109,14 +114,17 @@ class _Compiled:
         self.init_optimizer = jax.jit(self.tx.init, out_shardings=replicated)
 
     def _forward(self, params, model_state, xs, training, key=None):
+        """``(predictions (list), new_state, output masks (list, None where none))``."""
         model = self.model
-        outputs, new_state = graph.layer_forward(
-            model, params, model_state, xs if model.takes_list else xs[0], training=training, key=key
+        outputs, new_state, masks = graph.layer_forward(
+            model, params, model_state, xs if model.takes_list else xs[0], training=training, key=key,
+            return_masks=True,
         )
-        return (outputs if model.returns_list else [outputs]), new_state
+        return (outputs if model.returns_list else [outputs]), new_state, masks
 
-    def _losses(self, ys, predictions, rows, sample_weight):
-        """Keras' weighted sum of the output losses; ``rows`` (B,) is 0 on padding."""
+    def _losses(self, ys, predictions, rows, sample_weight, masks):
+        """Keras' weighted sum of the output losses; ``rows`` (B,) is 0 on padding; an output's
+        mask leaves its masked positions out (``mask * total / valid`` over the real rows)."""
         config, logs, total = self.config, {}, 0.0
         loss_names = dict(config.loss_log_names())
         for k, (loss, weight, y, y_pred) in enumerate(zip(config.losses, config.loss_weights, ys, predictions)):
@@ -124,29 +132,42 @@ class _Compiled:
                 continue
             values = loss_per_position(loss, y, y_pred)  # (B, ...); the Loss carries its options
             values = values * sample_weight.reshape(sample_weight.shape + (1,) * (values.ndim - 1))
+            mask = masks[k]
+            if mask is not None and tuple(mask.shape) == tuple(values.shape):
+                row_weight, unmasked = _rows_like(rows, values), mask.astype(values.dtype)
+                valid = jnp.sum(row_weight * unmasked)  # unmasked positions of the real rows
+                positions = jnp.sum(row_weight * jnp.ones_like(values))  # all positions of the real rows
+                values = values * unmasked * jnp.where(valid > 0, positions / jnp.maximum(valid, 1), 0)
             value = weighted_mean(values, rows)
             total = total + weight * value
             if k in loss_names:
                 logs[loss_names[k]] = value
         return total, logs
 
-    def _metric_logs(self, ys, predictions, rows) -> dict:
-        return {
-            entry.log_name: metric_value(entry.canonical, ys[entry.output], predictions[entry.output], sample_weight=rows)
-            for entry in self.config.metrics
-        }
+    def _metric_logs(self, ys, predictions, rows, masks) -> dict:
+        logs = {}
+        for entry in self.config.metrics:
+            y, y_pred, mask = ys[entry.output], predictions[entry.output], masks[entry.output]
+            values = metric_per_position(entry.canonical, y, y_pred)
+            if mask is not None and tuple(mask.shape) == tuple(values.shape):
+                weight = _rows_like(rows, values) * mask.astype(values.dtype)
+                count = jnp.sum(weight)
+                logs[entry.log_name] = jnp.where(count > 0, jnp.sum(values * weight) / jnp.where(count > 0, count, 1), 0)
+            else:
+                logs[entry.log_name] = metric_value(entry.canonical, y, y_pred, sample_weight=rows)
+        return logs
 
     def _objective(self, trainable, frozen, model_state, key, xs, ys, rows, sample_weight):
         params = unflatten_paths({**trainable, **frozen})
-        predictions, new_state = self._forward(params, model_state, xs, training=True, key=key)
-        total, logs = self._losses(ys, predictions, rows, sample_weight)
+        predictions, new_state, masks = self._forward(params, model_state, xs, training=True, key=key)
+        total, logs = self._losses(ys, predictions, rows, sample_weight, masks)
         # loss_scale_factor: the optimizer divides the gradients by it again
-        return self.optimizer.scale_loss(total), (predictions, new_state, {"loss": total, **logs})
+        return self.optimizer.scale_loss(total), (predictions, masks, new_state, {"loss": total, **logs})
 
     def _train_step(self, state: TrainState, xs, ys, rows, sample_weight):
         TRACE_COUNTS["train"] += 1
         key, step_key = jax.random.split(state.key)
-        (_, (predictions, model_state, loss_logs)), grads = jax.value_and_grad(self._objective, has_aux=True)(
+        (_, (predictions, masks, model_state, loss_logs)), grads = jax.value_and_grad(self._objective, has_aux=True)(
             state.trainable, state.frozen, state.model_state, step_key, xs, ys, rows, sample_weight
         )
         loss = loss_logs.pop("loss")
@@ -164,14 +185,14 @@ class _Compiled:
             key=key,
         )
         not_applied = jnp.where(jnp.isfinite(loss), jnp.asarray(jnp.nan, loss.dtype), loss)
-        logs = {"loss": jnp.where(apply, loss, not_applied), **loss_logs, **self._metric_logs(ys, predictions, rows)}
+        logs = {"loss": jnp.where(apply, loss, not_applied), **loss_logs, **self._metric_logs(ys, predictions, rows, masks)}
         return new_state, logs
 
     def _eval_step(self, variables, xs, ys, rows, sample_weight):
         TRACE_COUNTS["evaluate"] += 1
-        predictions, _ = self._forward(variables["params"], variables["state"], xs, training=False)
-        total, logs = self._losses(ys, predictions, rows, sample_weight)
-        return {"loss": total, **logs, **self._metric_logs(ys, predictions, rows)}
+        predictions, _, masks = self._forward(variables["params"], variables["state"], xs, training=False)
+        total, logs = self._losses(ys, predictions, rows, sample_weight, masks)
+        return {"loss": total, **logs, **self._metric_logs(ys, predictions, rows, masks)}
 
     def _predict_step(self, variables, xs):
         TRACE_COUNTS["predict"] += 1

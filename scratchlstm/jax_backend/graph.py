@@ -15,11 +15,12 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, list) else [value]
 
 
-def layer_forward(model, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(model, params, state, inputs, *, training=False, key=None, mask=None, return_masks=False):
     """Run the graph: ``(outputs, new_state)``; arguments as the NumPy twin's.
 
     ``key`` (a ``jax.random`` key or ``None``) is folded with each node's position, so every
-    node draws its own randomness.
+    node draws its own randomness. With ``return_masks`` also the outputs' masks (a list,
+    ``None`` where an output has none), for the losses.
     """
     graph = model.graph
     values, masks = graph.start(_as_list(inputs), mask)
@@ -38,4 +39,7 @@ def layer_forward(model, params, state, inputs, *, training=False, key=None, mas
             new_state[layer.name] = layer_state
         node.write(values, masks, outputs, arguments, node_mask)
     outputs = [values[id(t)] for t in graph.outputs]
-    return (outputs if model.returns_list else outputs[0]), new_state
+    structured = outputs if model.returns_list else outputs[0]
+    if return_masks:
+        return structured, new_state, [masks.get(id(t)) for t in graph.outputs]
+    return structured, new_state

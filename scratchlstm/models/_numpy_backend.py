@@ -54,14 +54,31 @@ def _broadcast(weight, values):
     return weight.reshape(weight.shape + (1,) * (values.ndim - 1))
 
 
-def output_losses(config, ys, predictions, sample_weight, gradient=True):
+def mask_weight(mask, values):
+    """Keras' ``apply_mask``: ``mask * total / valid`` (0 where masked), or None.
+
+    Weighting the per-position losses by it turns their mean into the mean over the unmasked
+    positions, ``sum(loss * mask) / sum(mask)``; used only when the output's mask has the
+    positions' shape (e.g. ``(B, T)`` for a ``(B, T, U)`` output).
+    """
+    if mask is None or np.shape(mask) != values.shape:
+        return None
+    mask = np.asarray(mask, values.dtype)
+    valid = mask.sum()
+    return mask * (values.size / valid) if valid else np.zeros_like(mask)
+
+
+def output_losses(config, ys, predictions, sample_weight, gradient=True, masks=None):
     """``(total, logs, d_predictions)``: Keras' weighted sum of the per-output losses
     (``d_predictions`` is ``None`` without ``gradient``).
 
     With ``sample_weight (B,)`` each loss is ``mean(loss_at_each_position * weight)``, as Keras'
-    ``sum_over_batch_size`` reduction; metrics are unweighted (Keras' ``metrics=``).
+    ``sum_over_batch_size`` reduction; metrics are unweighted (Keras' ``metrics=``). An output
+    with a mask (``masks[k]``, e.g. from ``Embedding(mask_zero=True)``) counts its unmasked
+    positions only, in the loss and in its metrics, as Keras does.
     """
     logs, d_predictions, total = {}, [], 0.0
+    masks = masks or [None] * len(predictions)
     loss_names = dict(config.loss_log_names())
     for k, (loss, weight, y, y_pred) in enumerate(zip(config.losses, config.loss_weights, ys, predictions)):
         if loss is None:
@@ -69,10 +86,13 @@ def output_losses(config, ys, predictions, sample_weight, gradient=True):
             continue
         values = loss.per_position(y, y_pred)  # (B, ...)
         d_values = loss.gradient(y, y_pred) if gradient else None  # d mean(values) / d y_pred
+        position_weight = mask_weight(masks[k], values)
         if sample_weight is not None:
-            w = sample_weight.astype(values.dtype, copy=False)
-            values = values * _broadcast(w, values)
-            d_values = None if d_values is None else d_values * _broadcast(w, d_values)
+            w = _broadcast(sample_weight.astype(values.dtype, copy=False), values)
+            position_weight = w if position_weight is None else w * position_weight
+        if position_weight is not None:
+            values = values * position_weight
+            d_values = None if d_values is None else d_values * position_weight[..., None]
         value = float(np.mean(values))
         total += weight * value
         d_predictions.append(None if d_values is None else weight * d_values)
@@ -81,7 +101,9 @@ def output_losses(config, ys, predictions, sample_weight, gradient=True):
     logs = {"loss": total, **logs}
     d_predictions = d_predictions if gradient else None
     for entry in config.metrics:
-        logs[entry.log_name] = metrics_module.compute(entry.canonical, ys[entry.output], predictions[entry.output])
+        logs[entry.log_name] = metrics_module.compute(
+            entry.canonical, ys[entry.output], predictions[entry.output], mask=masks[entry.output]
+        )
     return total, logs, d_predictions
 
 
@@ -129,7 +151,9 @@ class NumpyBackend:
         state = state._replace(optimizer_state=self.optimizer.with_learning_rate(state.optimizer_state))
         params = unflatten_paths({**state.trainable, **state.frozen})
         predictions, model_state, cache = self.forward(params, state.model_state, xs, training=True)
-        loss_value, logs, d_predictions = output_losses(self.config, ys, predictions, sample_weight)
+        loss_value, logs, d_predictions = output_losses(
+            self.config, ys, predictions, sample_weight, masks=cache["output_masks"]
+        )
         if state.finite and np.isfinite(loss_value):
             if self.optimizer.loss_scale_factor is not None:  # the optimizer divides it out again
                 d_predictions = [None if d is None else self.optimizer.scale_loss(d) for d in d_predictions]
@@ -162,9 +186,11 @@ class NumpyBackend:
         samples = len(xs[0])
         for start in range(0, samples, batch_size):
             rows = slice(start, start + batch_size)
-            predictions = self.forward(variables["params"], variables["state"], [x[rows] for x in xs])[0]
+            predictions, _, cache = self.forward(variables["params"], variables["state"], [x[rows] for x in xs])
             weight = None if sample_weight is None else sample_weight[rows]
-            _, logs, _ = output_losses(self.config, [y[rows] for y in ys], predictions, weight, gradient=False)
+            _, logs, _ = output_losses(
+                self.config, [y[rows] for y in ys], predictions, weight, gradient=False, masks=cache["output_masks"]
+            )
             count = len(predictions[0])
             for key, value in logs.items():
                 totals[key] = totals.get(key, 0.0) + float(value) * count
