@@ -40,6 +40,7 @@ EXAMPLES = {
     "GlobalAveragePooling1D": (lambda: layers.GlobalAveragePooling1D(dtype=F64), (4, 3)),
     "GlobalMaxPooling1D": (lambda: layers.GlobalMaxPooling1D(dtype=F64), (4, 3)),
     "TimeDistributed": (lambda: layers.TimeDistributed(layers.Dense(2, activation="tanh", seed=0, dtype=F64)), (3, 4)),
+    "Masking": (lambda: layers.Masking(0.5, dtype=F64), (3, 4)),
     "Attention": (lambda: layers.Attention(use_scale=True, score_mode="concat", dtype=F64), [(3, 4), (5, 4)]),
     "AdditiveAttention": (lambda: layers.AdditiveAttention(seed=0, dtype=F64), [(3, 4), (5, 2), (5, 4)]),
     # no bias: a key bias shifts every score alike, so its exact gradient is 0 (round-off vs round-off)

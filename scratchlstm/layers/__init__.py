@@ -7,6 +7,7 @@ from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .convolutional import Conv1D
 from .core.dense import Dense
 from .core.embedding import Embedding
+from .core.masking import Masking
 from .core.input_layer import Input, InputLayer
 from .merging import (
     Add,
@@ -83,6 +84,7 @@ __all__ = [
     "LSTM",
     "Layer",
     "LayerNormalization",
+    "Masking",
     "MaxPool1D",
     "MaxPooling1D",
     "Maximum",
