@@ -1,4 +1,4 @@
-"""Time-series workflow utilities: split, scale, window, and calendar features.
+"""Time-series workflow utilities: split, scale, window, and calendar features; text vocabularies.
 
 Leak-free recipe: `chronological_split` the raw series, fit a scaler on the training
 part only, transform all parts, then `make_windows` on each part separately.
@@ -16,6 +16,8 @@ from ._scalers import scaler_from_state as scaler_from_state
 from ._split import Split as Split
 from ._split import chronological_split as chronological_split
 from ._windows import make_windows as make_windows
+from .text import Vocabulary as Vocabulary
+from .text import standardize_text as standardize_text
 
 __all__ = [
     "CalendarFeatures",
@@ -23,8 +25,10 @@ __all__ = [
     "NotFittedError",
     "Split",
     "StandardScaler",
+    "Vocabulary",
     "calendar_features",
     "chronological_split",
     "make_windows",
     "scaler_from_state",
+    "standardize_text",
 ]

@@ -1,12 +1,26 @@
-"""Small real datasets shipped with scratchlstm (NOAA, public domain, via vega_datasets 0.9.0).
+"""Small real datasets shipped with scratchlstm; no download. Sources in README.md here.
 
-Imports NumPy only; the loaders return pandas DataFrames when pandas is installed and
-NumPy `Table`s otherwise (or with `as_frame=False`). See README.md in this folder.
+Seattle weather and temperatures (NOAA, public domain, via vega_datasets 0.9.0): the
+loaders return pandas DataFrames when pandas is installed and NumPy `Table`s otherwise (or
+with `as_frame=False`). Surnames by language (`load_names`, lists of str) and Tiny
+Shakespeare (`load_tinyshakespeare`, one str) return the same types whatever is installed.
+Imports NumPy only.
 """
 
+from ._loaders import Names as Names
 from ._loaders import Table as Table
 from ._loaders import dataset_path as dataset_path
+from ._loaders import load_names as load_names
 from ._loaders import load_seattle_temps as load_seattle_temps
 from ._loaders import load_seattle_weather as load_seattle_weather
+from ._loaders import load_tinyshakespeare as load_tinyshakespeare
 
-__all__ = ["Table", "dataset_path", "load_seattle_temps", "load_seattle_weather"]
+__all__ = [
+    "Names",
+    "Table",
+    "dataset_path",
+    "load_names",
+    "load_seattle_temps",
+    "load_seattle_weather",
+    "load_tinyshakespeare",
+]

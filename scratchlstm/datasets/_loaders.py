@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,6 +17,12 @@ from ..data._arrays import require_pandas
 _DATASETS = {
     "seattle-weather": ("seattle-weather.csv", "%Y/%m/%d", "D"),
     "seattle-temps": ("seattle-temps.csv", "%Y/%m/%d %H:%M", "m"),
+}
+# every bundled file: name -> file name
+_FILES = {
+    **{name: spec[0] for name, spec in _DATASETS.items()},
+    "names": "names.csv",
+    "tinyshakespeare": "tinyshakespeare.txt.gz",
 }
 
 
@@ -51,19 +59,23 @@ class Table:
 
 
 def dataset_path(name: str):
-    """The path of a bundled CSV file.
+    """The path of a bundled data file.
 
     Arguments:
-        name: `"seattle-weather"` or `"seattle-temps"` (a trailing `.csv` is allowed).
+        name: `"seattle-weather"`, `"seattle-temps"`, `"names"` or `"tinyshakespeare"`
+            (the file name, e.g. `"names.csv"` or `"tinyshakespeare.txt.gz"`, is allowed too).
 
     Returns:
         A `pathlib.Path` for a normal install (an `importlib.resources` Traversable
         when the package is imported from a zip file).
     """
-    key = name.removesuffix(".csv") if isinstance(name, str) else name
-    if key not in _DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; the bundled datasets are {sorted(_DATASETS)}")
-    return resources.files(__package__).joinpath(_DATASETS[key][0])
+    key = name
+    if isinstance(name, str):
+        by_file = {file_name: key_ for key_, file_name in _FILES.items()}
+        key = by_file.get(name, name)
+    if key not in _FILES:
+        raise ValueError(f"unknown dataset {name!r}; the bundled datasets are {sorted(_FILES)}")
+    return resources.files(__package__).joinpath(_FILES[key])
 
 
 def _check_as_frame(as_frame) -> bool:
@@ -156,3 +168,79 @@ def load_seattle_temps(as_frame=None):
         (8759, ['temp'], '2010-01-01T01:00')
     """
     return _load("seattle-temps", as_frame)
+
+
+class Names(NamedTuple):
+    """Surnames and their language of origin, as plain Python lists.
+
+    Attributes:
+        names: the surnames, `list[str]`, in file order (grouped by language).
+        languages: each surname's language, `list[str]`, as long as `names`.
+        classes: the distinct languages, sorted, `list[str]`.
+
+    `labels` gives the languages as int64 indices into `classes`.
+    """
+
+    names: list
+    languages: list
+    classes: list
+
+    @property
+    def labels(self) -> np.ndarray:
+        """`(N,)` int64: the index of each surname's language in `classes`."""
+        index = {language: position for position, language in enumerate(self.classes)}
+        return np.array([index[language] for language in self.languages], dtype=np.int64)
+
+
+def load_names() -> Names:
+    """Surnames and their language: 20,050 rows, 18 languages, very unbalanced.
+
+    For character-level sequence classification (variable lengths: pad and mask). The
+    counts go from 9,384 Russian to 73 Vietnamese names. Some names occur more than once
+    (18,013 distinct name-language pairs, 17,451 distinct names, some under several
+    languages): deduplicate before a split if a test set must hold unseen names. The names
+    contain non-ASCII letters (e.g. "Bélanger", "Müller"), a few spaces, apostrophes and
+    hyphens, and a handful of stray characters kept from the source ("Rafaj1", "Lytkin,").
+
+    Source: the 18 files of `data/names/` of the PyTorch tutorial "NLP From Scratch:
+    Classifying Names with a Character-Level RNN" (pytorch/tutorials, BSD-3-Clause), one
+    row per name; `Portugese` is spelled `Portuguese` here.
+
+    Returns:
+        A `Names` tuple `(names, languages, classes)` of lists of str, the same whatever is
+        installed.
+
+    Examples:
+        >>> from scratchlstm.datasets import load_names
+        >>> names, languages, classes = load_names()
+        >>> len(names), len(classes), names[0], languages[0], classes[:3]
+        (20050, 18, 'Khoury', 'Arabic', ['Arabic', 'Chinese', 'Czech'])
+    """
+    text = dataset_path("names").read_text(encoding="utf-8")
+    header, *rows = csv.reader(io.StringIO(text))
+    if header != ["name", "language"]:
+        raise ValueError(f"names.csv has columns {header}, expected ['name', 'language']")
+    names = [row[0] for row in rows]
+    languages = [row[1] for row in rows]
+    return Names(names=names, languages=languages, classes=sorted(set(languages)))
+
+
+def load_tinyshakespeare() -> str:
+    """About 40,000 lines of Shakespeare's plays as one string: 1,115,394 characters.
+
+    The classic input of a character-level language model (65 distinct ASCII characters,
+    newlines included). Read from the bundled gzip file with the standard library.
+
+    Source: the `tinyshakespeare` input of karpathy/char-rnn (MIT), a concatenation of
+    works by Shakespeare, which are in the public domain; byte-identical to that file.
+
+    Returns:
+        The text, a `str`.
+
+    Examples:
+        >>> from scratchlstm.datasets import load_tinyshakespeare
+        >>> text = load_tinyshakespeare()
+        >>> len(text), text[:14]
+        (1115394, 'First Citizen:')
+    """
+    return gzip.decompress(dataset_path("tinyshakespeare").read_bytes()).decode("utf-8")
