@@ -278,24 +278,25 @@ def lstm_forward(params: dict, x, initial_state=None, *, mask=None, zero_output_
     input_times_candidate = np.empty((batch, units), dtype=dtype, order="F")
     H = units
     with np.errstate(over="ignore"):  # exp -> inf gives 1 / inf = 0: the right limit
-        if step_mask is not None:
-            _masked_forward_loop(step_mask, gates, cells, hiddens, tanh_cells, recurrent_scaled)
-        else:
-            for t in range(steps):
-                z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, pre-scaled
-                np.matmul(hiddens[t], recurrent_scaled, out=recurrent_term)
-                z += recurrent_term
-                np.exp(z, out=z)
-                z += 1.0
-                np.reciprocal(z, out=z)  # sigmoid(z) on i, f, o; sigmoid(2 z_c) on c
-                i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
-                g *= 2.0
-                g -= 1.0  # tanh(z_c)
-                np.multiply(f, cells[t], out=cells[t + 1])
-                np.multiply(i, g, out=input_times_candidate)
-                cells[t + 1] += input_times_candidate
-                _tanh(cells[t + 1], out=tanh_cells[t])
-                np.multiply(o, tanh_cells[t], out=hiddens[t + 1])
+        skip = None if step_mask is None else ~step_mask  # (T, B, 1): rows that keep their state
+        for t in range(steps):
+            z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, pre-scaled
+            np.matmul(hiddens[t], recurrent_scaled, out=recurrent_term)
+            z += recurrent_term
+            np.exp(z, out=z)
+            z += 1.0
+            np.reciprocal(z, out=z)  # sigmoid(z) on i, f, o; sigmoid(2 z_c) on c
+            i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
+            g *= 2.0
+            g -= 1.0  # tanh(z_c)
+            np.multiply(f, cells[t], out=cells[t + 1])
+            np.multiply(i, g, out=input_times_candidate)
+            cells[t + 1] += input_times_candidate
+            _tanh(cells[t + 1], out=tanh_cells[t])
+            np.multiply(o, tanh_cells[t], out=hiddens[t + 1])
+            if skip is not None:  # masked rows: c_t = c_{t-1}, h_t = h_{t-1}
+                np.copyto(cells[t + 1], cells[t], where=skip[t])
+                np.copyto(hiddens[t + 1], hiddens[t], where=skip[t])
 
     zero_output_for_mask = bool(zero_output_for_mask) and step_mask is not None
     cache = LSTMCache(projection_inputs, gates, cells, hiddens, tanh_cells, has_bias, step_mask, zero_output_for_mask)
@@ -303,42 +304,6 @@ def lstm_forward(params: dict, x, initial_state=None, *, mask=None, zero_output_
     if zero_output_for_mask:
         outputs = np.where(to_batch_major(step_mask), outputs, 0.0)  # (B, T, H)
     return outputs, (hiddens[-1].copy(), cells[-1].copy()), cache
-
-
-def _masked_forward_loop(step_mask, gates, cells, hiddens, tanh_cells, recurrent_scaled) -> None:
-    """`lstm_forward`'s time loop with a mask: the unmasked step, then masked rows carry over.
-
-    Same step as the unmasked loop (pre-scaled gates, see `_gate_prescale`), followed by
-
-        c_t = where(m_t, c_t, c_{t-1}) ;  h_t = where(m_t, h_t, h_{t-1})
-
-    written in place into ``cells[t + 1]`` and ``hiddens[t + 1]``; ``tanh_cells[t]`` keeps
-    ``tanh`` of the computed cell (the backward zeroes the masked rows' slopes, so it is never
-    read there). ``step_mask`` is ``(T, B, 1)``; call under ``np.errstate(over="ignore")``.
-    """
-    steps, batch, width = gates.shape
-    H = width // 4
-    dtype = gates.dtype
-    skip = ~step_mask  # (T, B, 1): True where the row keeps its state
-    recurrent_term = np.empty((batch, 4 * H), dtype=dtype, order="F")
-    input_times_candidate = np.empty((batch, H), dtype=dtype, order="F")
-    for t in range(steps):
-        z = gates[t]  # (B, 4H), holds x_t @ kernel + bias, pre-scaled
-        np.matmul(hiddens[t], recurrent_scaled, out=recurrent_term)
-        z += recurrent_term
-        np.exp(z, out=z)
-        z += 1.0
-        np.reciprocal(z, out=z)  # sigmoid(z) on i, f, o; sigmoid(2 z_c) on c
-        i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
-        g *= 2.0
-        g -= 1.0  # tanh(z_c)
-        np.multiply(f, cells[t], out=cells[t + 1])
-        np.multiply(i, g, out=input_times_candidate)
-        cells[t + 1] += input_times_candidate
-        _tanh(cells[t + 1], out=tanh_cells[t])
-        np.multiply(o, tanh_cells[t], out=hiddens[t + 1])
-        np.copyto(cells[t + 1], cells[t], where=skip[t])  # masked rows: c_t = c_{t-1}
-        np.copyto(hiddens[t + 1], hiddens[t], where=skip[t])  # masked rows: h_t = h_{t-1}
 
 
 def _step_mask(mask, batch: int, steps: int) -> np.ndarray:
@@ -439,29 +404,34 @@ def lstm_backward(
     cell_slope_buffer = column_major_steps(block, batch, units, dtype)  # (k, B, H)
     d_preactivations = feature_major(steps, batch, 4 * units, dtype)  # (T, B, 4H): every dz_t
     d_cell_from_hidden = np.empty((batch, units), dtype=dtype, order="F")
+    d_hidden_previous = np.empty_like(d_cell_from_hidden)  # masked steps only
     f_gates = cache.gates[:, :, H : 2 * H]
     for stop in range(steps, 0, -block):
         start = max(0, stop - block)
         slopes = slope_buffer[: stop - start]
         cell_slope = cell_slope_buffer[: stop - start]
         _local_gate_slopes(cache, start, stop, slopes, cell_slope)
-        if step_mask is not None:
-            _masked_backward_block(
-                step_mask, start, stop, slopes, cell_slope, f_gates, d_outputs_time_major,
-                recurrent_transposed, d_hidden, d_cell,
-            )
-        else:
-            for t in range(stop - 1, start - 1, -1):
-                if d_outputs_time_major is not None:
-                    d_hidden += d_outputs_time_major[t]
-                dz = slopes[t - start]  # holds the local slopes; becomes dz_t
-                np.multiply(d_hidden, cell_slope[t - start], out=d_cell_from_hidden)
-                d_cell += d_cell_from_hidden  # dc_t += dh * o * (1 - tanh(c_t)^2)
-                for k in range(3):  # [di*i(1-i), df*f(1-f), dg*(1-g^2)]
-                    dz[:, k * H : (k + 1) * H] *= d_cell
-                dz[:, 3 * H :] *= d_hidden  # do * o(1-o)
+        keep = None
+        if step_mask is not None:  # masked rows: dz_t = 0 and dc_t gains nothing from dh_t
+            keep = step_mask[start:stop]  # (k, B, 1)
+            slopes *= keep
+            cell_slope *= keep
+        for t in range(stop - 1, start - 1, -1):
+            if d_outputs_time_major is not None:
+                d_hidden += d_outputs_time_major[t]
+            dz = slopes[t - start]  # holds the local slopes; becomes dz_t
+            np.multiply(d_hidden, cell_slope[t - start], out=d_cell_from_hidden)
+            d_cell += d_cell_from_hidden  # dc_t += dh * o * (1 - tanh(c_t)^2)
+            for k in range(3):  # [di*i(1-i), df*f(1-f), dg*(1-g^2)]
+                dz[:, k * H : (k + 1) * H] *= d_cell
+            dz[:, 3 * H :] *= d_hidden  # do * o(1-o)
+            if keep is None:
                 d_cell *= f_gates[t]  # dc_{t-1} = dc_t * f
                 np.matmul(dz, recurrent_transposed, out=d_hidden)  # dh_{t-1}
+            else:  # a masked row's step is the identity on (dh, dc)
+                np.multiply(d_cell, f_gates[t], out=d_cell, where=keep[t - start])
+                np.matmul(dz, recurrent_transposed, out=d_hidden_previous)
+                np.copyto(d_hidden, d_hidden_previous, where=keep[t - start])
         d_preactivations[start:stop] = slopes  # now dz of steps start..stop-1
 
     # The weight gradients contract over all T*B rows: one GEMM each. The kernel's also gives
@@ -479,36 +449,6 @@ def lstm_backward(
         kernel = np.asarray(params["kernel"], dtype=dtype)
         d_x = to_batch_major((dz_rows.T @ kernel.T).reshape(steps, batch, features))
     return grads, d_x, (d_hidden, d_cell)
-
-
-def _masked_backward_block(
-    step_mask, start, stop, slopes, cell_slope, f_gates, d_outputs_time_major, recurrent_transposed, d_hidden, d_cell
-) -> None:
-    """`lstm_backward`'s steps ``stop-1..start`` with a mask, updating ``d_hidden``, ``d_cell`` in place.
-
-    The masked rows' local slopes are zeroed first, so that ``dz_t = 0`` and ``dc_t`` gains
-    nothing from ``dh_t`` there; then each step is the unmasked one except that masked rows
-    keep ``dc`` (no ``* f``) and ``dh`` (not ``dz_t @ recurrent_kernel.T``, which is 0 for
-    them): a masked step is the identity on the state. ``slopes`` ends up holding ``dz``.
-    """
-    H = d_hidden.shape[1]
-    keep = step_mask[start:stop]  # (k, B, 1)
-    slopes *= keep
-    cell_slope *= keep
-    d_cell_from_hidden = np.empty_like(d_hidden)
-    d_hidden_previous = np.empty_like(d_hidden)
-    for t in range(stop - 1, start - 1, -1):
-        if d_outputs_time_major is not None:
-            d_hidden += d_outputs_time_major[t]
-        dz = slopes[t - start]  # holds the local slopes (0 on masked rows); becomes dz_t
-        np.multiply(d_hidden, cell_slope[t - start], out=d_cell_from_hidden)
-        d_cell += d_cell_from_hidden  # dc_t += dh * o * (1 - tanh(c_t)^2)
-        for k in range(3):
-            dz[:, k * H : (k + 1) * H] *= d_cell
-        dz[:, 3 * H :] *= d_hidden
-        np.multiply(d_cell, f_gates[t], out=d_cell, where=keep[t - start])  # masked rows keep dc
-        np.matmul(dz, recurrent_transposed, out=d_hidden_previous)
-        np.copyto(d_hidden, d_hidden_previous, where=keep[t - start])  # masked rows keep dh
 
 
 # Elements of (k, B, 4H) per block of local slopes in the backward pass (1 MiB in float32):
