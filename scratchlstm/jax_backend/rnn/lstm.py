@@ -211,12 +211,7 @@ def lstm_forward(
 
     gradient = DEFAULT_GRADIENT if gradient is None else gradient
     if gradient == "bptt":
-        if masks is None:
-            hs, h, c = _lstm_scan_bptt(projection, unroll, kernel, recurrent, bias, h0, c0, xs)
-        else:
-            hs, h, c = _masked_lstm_scan_bptt(
-                projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks
-            )
+        hs, h, c = _lstm_scan_bptt(projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks)
     elif gradient == "autodiff":
         hs, h, c, _ = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, False, masks, zero_output)
     else:
@@ -242,46 +237,14 @@ def _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep:
     With ``masks`` (``(T, B, 1)`` booleans) the carry is ``where(m_t, new, old)``, the output
     the carried ``h_t`` (or ``where(m_t, h_t, 0)`` with ``zero_output``), and the saved slab
     makes a masked row's step the identity for the backward: slopes and ``cell_slope`` 0,
-    ``f`` 1, ``h_t`` the carried one (see `_masked_bptt_backward`).
+    ``f`` 1, ``h_t`` the carried one (see `_bptt_backward`). Without masks the mask code is
+    not traced at all.
     """
-    H = h0.shape[-1]
-    if masks is not None:
-        return _masked_scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep, masks, zero_output)
-
-    def cell(carry, z_input):
-        """One step; ``z_input`` is ``x_t @ kernel + bias`` or ``x_t`` (projection inside)."""
-        h, c = carry
-        if projection == "inside":
-            z_input = z_input @ kernel + bias
-        z = z_input + h @ recurrent
-        i = jax.nn.sigmoid(z[:, :H])
-        f = jax.nn.sigmoid(z[:, H : 2 * H])
-        g = jnp.tanh(z[:, 2 * H : 3 * H])
-        o = jax.nn.sigmoid(z[:, 3 * H :])
-        c_prev = c
-        c = f * c + i * g
-        tanh_c = jnp.tanh(c)
-        h = o * tanh_c
-        if not keep:
-            return (h, c), h
-        slopes = [g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)]
-        cell_slope = o * (1 - tanh_c * tanh_c)
-        return (h, c), jnp.concatenate([*slopes, cell_slope, f, h], axis=-1)
-
-    if projection == "outside":
-        xs = xs @ kernel + bias  # (T, B, 4H): one GEMM over all T*B rows
-    (h, c), stacked = lax.scan(cell, (h0, c0), xs, unroll=unroll)
-    if keep:
-        return stacked[..., 6 * H :], h, c, stacked
-    return stacked, h, c, None
-
-
-def _masked_scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep, masks, zero_output):
-    """`_scan_forward` with ``masks (T, B, 1)``: same return values, see there."""
     H = h0.shape[-1]
 
     def cell(carry, inputs):
-        z_input, m = inputs  # m: (B, 1), False where the row's step is masked
+        """One step; ``z_input`` is ``x_t @ kernel + bias`` or ``x_t`` (projection inside)."""
+        z_input, m = inputs if masks is not None else (inputs, None)  # m: (B, 1), False where masked
         h_prev, c_prev = carry
         if projection == "inside":
             z_input = z_input @ kernel + bias
@@ -290,40 +253,45 @@ def _masked_scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs
         f = jax.nn.sigmoid(z[:, H : 2 * H])
         g = jnp.tanh(z[:, 2 * H : 3 * H])
         o = jax.nn.sigmoid(z[:, 3 * H :])
-        c_new = f * c_prev + i * g
-        tanh_c = jnp.tanh(c_new)
-        h_new = o * tanh_c
-        h = jnp.where(m, h_new, h_prev)
-        c = jnp.where(m, c_new, c_prev)
+        c = f * c_prev + i * g
+        tanh_c = jnp.tanh(c)
+        h = o * tanh_c
+        h_new = h
+        if m is not None:  # masked rows carry their state
+            h, c = jnp.where(m, h, h_prev), jnp.where(m, c, c_prev)
         if not keep:
             return (h, c), (jnp.where(m, h_new, 0) if zero_output else h)
         slopes = [g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)]
         cell_slope = o * (1 - tanh_c * tanh_c)
+        if m is None:
+            return (h, c), jnp.concatenate([*slopes, cell_slope, f, h], axis=-1)
         live = jnp.where(m, jnp.concatenate([*slopes, cell_slope], axis=-1), 0)  # (B, 5H)
         return (h, c), jnp.concatenate([live, jnp.where(m, f, 1), h], axis=-1)
 
     if projection == "outside":
         xs = xs @ kernel + bias  # (T, B, 4H): one GEMM over all T*B rows
-    (h, c), stacked = lax.scan(cell, (h0, c0), (xs, masks), unroll=unroll)
+    scanned = xs if masks is None else (xs, masks)
+    (h, c), stacked = lax.scan(cell, (h0, c0), scanned, unroll=unroll)
     if not keep:
         return stacked, h, c, None
     hs = stacked[..., 6 * H :]
     return (jnp.where(masks, hs, 0) if zero_output else hs), h, c, stacked
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
-def _lstm_scan_bptt(projection, unroll, kernel, recurrent, bias, h0, c0, xs):
-    """``(hs, h_T, c_T)`` of the forward scan, differentiated by `_bptt_backward`."""
-    hs, h, c, _ = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, False)
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
+def _lstm_scan_bptt(projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks):
+    """``(hs, h_T, c_T)`` of the forward scan, differentiated by `_bptt_backward`; ``masks``
+    ``(T, B, 1)`` or None."""
+    hs, h, c, _ = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, False, masks, zero_output)
     return hs, h, c
 
 
-def _bptt_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs):
-    hs, h, c, saved = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, True)
-    return (hs, h, c), (kernel, recurrent, h0, xs, saved)
+def _bptt_forward(projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks):
+    hs, h, c, saved = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, True, masks, zero_output)
+    return (hs, h, c), (kernel, recurrent, h0, xs, saved, masks)
 
 
-def _bptt_backward(projection, unroll, residuals, cotangents):
+def _bptt_backward(projection, unroll, zero_output, residuals, cotangents):
     """The reference's BPTT (``scratchlstm._numpy.rnn.lstm.lstm_backward``) as a reverse scan.
 
     Walking t = T..1 with the carried ``dh``, ``dc``:
@@ -338,24 +306,35 @@ def _bptt_backward(projection, unroll, residuals, cotangents):
     a few multiplications and one GEMM per step. After the scan,
     one GEMM each over all ``T*B`` rows gives the kernel, recurrent kernel and input gradients
     (rather than ``T`` small accumulations inside the scan).
+
+    With masks, a masked row's step passes ``dh``, ``dc`` straight through: the forward saved
+    zero slopes and ``f = 1`` for it, so the step above gives ``dz_t = 0`` and ``dc_{t-1} = dc_t``;
+    only ``dh_{t-1}`` needs ``where(m_t, dz_t @ recurrent_kernel.T, dh_t)``. With ``zero_output``
+    the masked outputs are constants: their cotangents are dropped.
     """
-    kernel, recurrent, h0, xs, saved = residuals
+    kernel, recurrent, h0, xs, saved, masks = residuals
     d_hs, d_h, d_c = cotangents
     H = h0.shape[-1]
     recurrent_t = recurrent.T
+    if zero_output:
+        d_hs = jnp.where(masks, d_hs, 0)
 
     def step(carry, inputs):
         dh, dc = carry
-        d_out, slab = inputs
+        d_out, slab, m = inputs if masks is not None else (*inputs, None)
         slopes, cell_slope, f = slab[:, : 4 * H], slab[:, 4 * H : 5 * H], slab[:, 5 * H : 6 * H]
         dh = dh + d_out
         dc = dc + dh * cell_slope
         dz = slopes * jnp.concatenate([dc, dc, dc, dh], axis=-1)
-        return (dz @ recurrent_t, dc * f), dz
+        dh_previous = dz @ recurrent_t
+        if m is not None:
+            dh_previous = jnp.where(m, dh_previous, dh)
+        return (dh_previous, dc * f), dz
 
-    (d_h0, d_c0), dzs = lax.scan(step, (d_h, d_c), (d_hs, saved), reverse=True, unroll=unroll)
+    scanned = (d_hs, saved) if masks is None else (d_hs, saved, masks)
+    (d_h0, d_c0), dzs = lax.scan(step, (d_h, d_c), scanned, reverse=True, unroll=unroll)
     d_kernel, d_recurrent, d_bias, d_xs = _weight_and_input_gradients(kernel, h0, xs, saved, dzs)
-    return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs
+    return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs, None
 
 
 def _weight_and_input_gradients(kernel, h0, xs, saved, dzs):
@@ -376,55 +355,6 @@ def _weight_and_input_gradients(kernel, h0, xs, saved, dzs):
 
 
 _lstm_scan_bptt.defvjp(_bptt_forward, _bptt_backward)
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
-def _masked_lstm_scan_bptt(projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks):
-    """`_lstm_scan_bptt` with ``masks (T, B, 1)``, differentiated by `_masked_bptt_backward`."""
-    hs, h, c, _ = _masked_scan_forward(
-        projection, unroll, kernel, recurrent, bias, h0, c0, xs, False, masks, zero_output
-    )
-    return hs, h, c
-
-
-def _masked_bptt_forward(projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks):
-    hs, h, c, saved = _masked_scan_forward(
-        projection, unroll, kernel, recurrent, bias, h0, c0, xs, True, masks, zero_output
-    )
-    return (hs, h, c), (kernel, recurrent, h0, xs, saved, masks)
-
-
-def _masked_bptt_backward(projection, unroll, zero_output, residuals, cotangents):
-    """`_bptt_backward` with a mask: a masked row's step passes ``dh``, ``dc`` straight through.
-
-    The forward saved zero slopes and ``f = 1`` for masked rows, so the step of `_bptt_backward`
-    already gives them ``dz_t = 0`` and ``dc_{t-1} = dc_t``; only ``dh_{t-1}`` needs
-    ``where(m_t, dz_t @ recurrent_kernel.T, dh_t)``. With ``zero_output`` the masked outputs are
-    constants: their cotangents are dropped. The weight and input gradients then follow as in
-    `_bptt_backward` (``dz_t = 0`` leaves the masked steps out of them).
-    """
-    kernel, recurrent, h0, xs, saved, masks = residuals
-    d_hs, d_h, d_c = cotangents
-    H = h0.shape[-1]
-    recurrent_t = recurrent.T
-    if zero_output:
-        d_hs = jnp.where(masks, d_hs, 0)
-
-    def step(carry, inputs):
-        dh, dc = carry
-        d_out, slab, m = inputs
-        slopes, cell_slope, f = slab[:, : 4 * H], slab[:, 4 * H : 5 * H], slab[:, 5 * H : 6 * H]
-        dh = dh + d_out
-        dc = dc + dh * cell_slope
-        dz = slopes * jnp.concatenate([dc, dc, dc, dh], axis=-1)
-        return (jnp.where(m, dz @ recurrent_t, dh), dc * f), dz
-
-    (d_h0, d_c0), dzs = lax.scan(step, (d_h, d_c), (d_hs, saved, masks), reverse=True, unroll=unroll)
-    d_kernel, d_recurrent, d_bias, d_xs = _weight_and_input_gradients(kernel, h0, xs, saved, dzs)
-    return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs, None
-
-
-_masked_lstm_scan_bptt.defvjp(_masked_bptt_forward, _masked_bptt_backward)
 
 
 def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
