@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._numpy.regularization.dropout import concrete_noise_shape
-from .._base import Layer
+from .._base import Layer, check_single_input
 from .._registry import register
 
 
@@ -49,23 +49,6 @@ def check_noise_shape(noise_shape):
                 f"integers or None. Received {dim} at index {index} of noise_shape={noise_shape}"
             )
     return tuple(None if d is None else int(d) for d in noise_shape)
-
-
-def check_single_input(layer, input_shape, *, min_ndim: int = 1, ndim: int | None = None) -> None:
-    """One input (a shape tuple) of at least ``min_ndim`` (or exactly ``ndim``) axes, batch included."""
-    kind = f"{type(layer).__name__} {layer.name!r}"
-    if not isinstance(input_shape, tuple):
-        raise ValueError(f"{kind} expects one input (a single tensor), received input_shape={input_shape}")
-    if ndim is not None and len(input_shape) != ndim:
-        raise ValueError(
-            f"{kind} expects inputs with ndim={ndim} (batch axis included), received input_shape="
-            f"{input_shape} (ndim={len(input_shape)})"
-        )
-    if len(input_shape) < min_ndim:
-        raise ValueError(
-            f"{kind} expects inputs with ndim >= {min_ndim} (batch axis included), received input_shape="
-            f"{input_shape} (ndim={len(input_shape)})"
-        )
 
 
 @register(numpy="scratchlstm._numpy.regularization.dropout", jax="scratchlstm.jax_backend.regularization.dropout")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .._base import Layer
 from .._registry import register
-from .dropout import check_rate, check_single_input
+from .._base import check_single_input
+from .dropout import check_rate
 
 
 @register(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .._registry import register
-from .dropout import Dropout, check_single_input
+from .._base import check_single_input
+from .dropout import Dropout
 
 
 @register(

@@ -7,32 +7,6 @@ import math
 import numpy as np
 
 
-def check_single_input(layer, input_shape, *, min_ndim: int = 1, ndim: int | None = None) -> None:
-    """One input (a shape tuple, batch axis first) of exactly ``ndim`` or at least ``min_ndim`` axes.
-
-    Args:
-        layer: the layer (for its kind and name in messages).
-        input_shape: what the layer was called with.
-        min_ndim: the fewest axes accepted, batch included.
-        ndim: the only accepted number of axes, or ``None``.
-
-    Raises:
-        ValueError: naming the expected and the received shape.
-    """
-    kind = f"{type(layer).__name__} {layer.name!r}"
-    if not isinstance(input_shape, tuple):
-        raise ValueError(f"{kind} expects one input (a single tensor), received input_shape={input_shape}")
-    if ndim is not None and len(input_shape) != ndim:
-        raise ValueError(
-            f"{kind} expects inputs with ndim={ndim} (batch axis included), received input_shape="
-            f"{input_shape} (ndim={len(input_shape)})"
-        )
-    if len(input_shape) < min_ndim:
-        raise ValueError(
-            f"{kind} expects inputs with ndim >= {min_ndim} (batch axis included), received input_shape="
-            f"{input_shape} (ndim={len(input_shape)})"
-        )
-
 
 def is_int(value) -> bool:
     """An integer that is not a ``bool``."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-from .._base import Layer
+from .._base import Layer, check_single_input
 from .._registry import register
-from ._shapes import check_single_input
 
 
 def check_data_format(data_format) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .._base import Layer
+from .._base import Layer, check_single_input
 from .._registry import register
-from ._shapes import check_single_input, is_int
+from ._shapes import is_int
 
 
 def check_dims(dims) -> tuple:
