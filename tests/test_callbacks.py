@@ -716,25 +716,11 @@ class Interrupt(Callback):
             raise KeyboardInterrupt(f"interrupted after epoch {epoch}")
 
 
-def test_backup_and_restore_refuses_a_fit_loop_that_cannot_resume(tmp_path):
-    x, y = fit_data()
-    model = fit_model()
-    if getattr(model, "_resumable_fit", False):
-        pytest.skip("this fit loop can resume")
-    before = copies(model.get_weights())
-    with pytest.raises(NotImplementedError, match=r"BackupAndRestore needs a fit loop that can resume.*"
-                                                  r"model\._initial_epoch"):
-        model.fit(x, y, epochs=2, verbose=0, callbacks=[BackupAndRestore(tmp_path / "backup")])
-    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before))
-    assert not (tmp_path / "backup").exists()
-
-
 def test_backup_and_restore_writes_and_reads_the_backup(tmp_path):
     """The callback's own half, with a real model: what it writes at each epoch end and what it
     puts back at on_train_begin (the loop's half is the resume test below)."""
     x, y = fit_data()
     model = fit_model(lr=0.2)
-    model._resumable_fit = True  # the files alone; the loop's part is checked below
     backup = BackupAndRestore(tmp_path / "backup", double_checkpoint=True)
     snapshots = Scripted("score", [0.0] * 5)
     rng_states = []
@@ -752,7 +738,6 @@ def test_backup_and_restore_writes_and_reads_the_backup(tmp_path):
     assert metadata["shuffle_rng"] == json.loads(json.dumps(rng_states[2]))
     assert json.loads((tmp_path / "backup" / "training_metadata.json.bkp").read_text())["epoch"] == 2
     fresh = fit_model(lr=0.2)
-    fresh._resumable_fit = True
     restore = BackupAndRestore(tmp_path / "backup")
     restore.set_model(fresh)
     restore.on_train_begin()
@@ -785,8 +770,6 @@ def test_backup_and_restore_bad_arguments():
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("optimizer", ["adam", "sgd-momentum"])
 def test_backup_and_restore_resumes_an_interrupted_run(backend, optimizer, tmp_path):
-    if not getattr(fit_model(), "_resumable_fit", False):
-        pytest.skip("needs a fit loop that can resume (see scratchlstm/callbacks/_backup_and_restore.py)")
     x, y = fit_data()
 
     def model():

@@ -6,7 +6,7 @@ callback writes the weights (in Keras 3.15 ``save_weights`` includes the optimiz
 and sets ``model._initial_epoch``, which Keras' loop reads *after* ``on_train_begin``; at the end
 of a completed ``fit`` it deletes the backup folder.
 
-An interrupted run resumes exactly only if the fit loop:
+An interrupted run resumes exactly because the fit loop (`models/_fit.py`):
 
 1. reads ``model._initial_epoch`` after ``on_train_begin`` (``initial_epoch = model._initial_epoch
    or initial_epoch``), having set it to ``None`` before;
@@ -16,10 +16,6 @@ An interrupted run resumes exactly only if the fit loop:
    (``model._remember_optimizer_state(backend, state.optimizer_state)`` before ``on_epoch_end``);
 4. has ``model.save_weights`` / ``model.load_weights`` carry that optimizer state (Keras 3.15's
    weights files do), so it survives the process.
-
-A model whose fit loop does this says so with ``model._resumable_fit = True``; until then
-``BackupAndRestore`` refuses to run (NotImplementedError at ``on_train_begin``) rather than
-resume with a fresh optimizer at the wrong epoch.
 
 Beyond Keras, the backup also holds the optimizer's float learning rate (a callback such as
 `ReduceLROnPlateau` may have changed it) and the state of the model's shuffling generator, so
@@ -78,14 +74,6 @@ class BackupAndRestore(Callback):
 
     # --- restore ----------------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
-        if not getattr(self.model, "_resumable_fit", False):
-            raise NotImplementedError(
-                "BackupAndRestore needs a fit loop that can resume: one that reads model._initial_epoch "
-                "after on_train_begin, builds its training state after on_train_begin, keeps the "
-                "optimizer state current for the epoch-end callbacks, and whose save_weights/load_weights "
-                "carry the optimizer state (see scratchlstm/callbacks/_backup_and_restore.py). This "
-                f"model's fit ({type(self.model).__name__}) does not declare it (model._resumable_fit)."
-            )
         try:
             self._load_model()
         except (OSError, ValueError):

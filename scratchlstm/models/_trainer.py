@@ -68,7 +68,6 @@ def _all_layers(model) -> list:
 class Trainer:
     """Mixed into `Model`: holds the compile settings and runs training and inference."""
 
-    _resumable_fit = True  # the fit loop honours _initial_epoch etc. (BackupAndRestore)
     _initial_epoch = None
 
     def __init__(self):
