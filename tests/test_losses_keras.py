@@ -207,14 +207,13 @@ def test_jax_equals_reference(jax, name, options, from_logits, shape):
         return (
             jb.loss_per_position(name, y_true, y_pred, from_logits, **kwargs),  # name + options
             jb.loss_per_position(loss, y_true, y_pred),  # a Loss brings its options
-            jb.loss_per_position(loss.name, y_true, y_pred, from_logits),  # as the trainer calls it
             jax.grad(lambda p: jb.loss_value(loss, y_true, p))(y_pred),
         )
 
     with jax.enable_x64(True):
         expected = loss.per_position(y_true, y_pred)
-        *three_ways, grad = values_and_grad(y_true, y_pred)
-        for values in three_ways:
+        *both_ways, grad = values_and_grad(y_true, y_pred)
+        for values in both_ways:
             assert values.dtype == np.float64
             np.testing.assert_allclose(np.asarray(values), expected, rtol=1e-12, atol=1e-14)
         assert grad.dtype == np.float64
@@ -233,9 +232,9 @@ def test_jax_options_are_checked_like_the_reference(jax):
         jb.loss_value("dice", y, y)
     with pytest.raises(ValueError, match="axis=0 must name a non-batch axis"):
         jb.loss_per_position("cosine_similarity", y, y, axis=0)
-    # a name's own options and the keyword options combine; the keywords win
+    # a Loss's own options and the keyword options combine; the keywords win
     huber = Loss("huber", options={"delta": 0.5})
-    assert float(jb.loss_value(huber.name, y * 0, y * 2, delta=2.0)) == pytest.approx(Loss("huber", options={"delta": 2.0})(y * 0, y * 2))
+    assert float(jb.loss_value(huber, y * 0, y * 2, delta=2.0)) == pytest.approx(Loss("huber", options={"delta": 2.0})(y * 0, y * 2))
 
 
 @pytest.mark.parametrize(

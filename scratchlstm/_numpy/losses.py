@@ -404,24 +404,6 @@ def normalize_options(name: str, options) -> tuple:
     return tuple(sorted((key, value) for key, value in pairs if value != allowed[key]))
 
 
-class LossName(str):
-    """A canonical loss name that also carries the loss' non-default ``options`` (a tuple of
-    ``(key, value)`` pairs): it compares, hashes and prints as the plain name, so code that reads
-    ``loss.name`` (metric resolution, label checks) sees the name, and code that passes
-    ``loss.name`` on (the JAX trainer's ``loss_per_position(loss.name, ...)``) passes the options
-    with it. Only used when there are options; otherwise ``Loss.name`` is a plain str."""
-
-    options: tuple = ()
-
-    def __new__(cls, name: str, options: tuple):
-        self = super().__new__(cls, name)
-        self.options = tuple(options)
-        return self
-
-    def __reduce__(self):
-        return (LossName, (str(self), self.options))
-
-
 def _axis(options) -> int:
     return dict(options).get("axis", -1)
 
@@ -455,7 +437,7 @@ class Loss:
         canonical = canonical_name(self.name)
         options = normalize_options(canonical, self.options)
         object.__setattr__(self, "options", options)
-        object.__setattr__(self, "name", LossName(canonical, options) if options else canonical)
+        object.__setattr__(self, "name", canonical)
 
     def _check(self, y_true, y_pred):
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

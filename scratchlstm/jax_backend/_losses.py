@@ -223,14 +223,13 @@ def _metric_function(metric):
 def _resolve_loss(loss, from_logits, options=None):
     """``(canonical name, from_logits, options)`` from a name or a reference ``Loss``.
 
-    A ``Loss`` brings its ``from_logits`` and ``options``; a name brings the options it carries
-    (``Loss.name`` is a ``LossName`` when the loss has options), and ``options`` are added.
+    A ``Loss`` brings its ``from_logits`` and ``options``; ``options`` are added to them.
     """
     if hasattr(loss, "name") and hasattr(loss, "from_logits"):
         name, from_logits = loss.name, bool(loss.from_logits)
         carried = getattr(loss, "options", ())
     else:
-        name, carried = loss, getattr(loss, "options", ())
+        name, carried = loss, ()
     key = canonical_name(name)
     if key not in _LOSSES:  # pragma: no cover - the two tables are kept in step by the tests
         raise ValueError(f"loss must be one of {sorted(set(_LOSSES) | set(ALIASES))}, got {name!r}")
