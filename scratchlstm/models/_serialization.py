@@ -21,7 +21,7 @@ import zipfile
 
 import numpy as np
 
-from .._tree import flatten_paths
+from .._tree import flatten_paths, tree_leaves
 
 FORMAT = "scratchlstm.model"
 FORMAT_VERSION = 2
@@ -113,16 +113,6 @@ def save_model(model, path, metadata=None) -> None:
     model.metadata = metadata
 
 
-def _state_leaves(tree):
-    if tree is None:
-        return []
-    if isinstance(tree, dict):
-        return [leaf for key in sorted(tree) for leaf in _state_leaves(tree[key])]
-    if isinstance(tree, (tuple, list)):
-        return [leaf for item in tree for leaf in _state_leaves(item)]
-    return [tree]
-
-
 def _state_fill(template, leaves):
     if template is None:
         return None
@@ -152,7 +142,7 @@ def save_weights(model, path) -> None:
     document = {"format": WEIGHTS_FORMAT, "version": 1, "order": list(arrays)}
     memory = getattr(model, "_optimizer_memory", None)
     if memory:
-        leaves = _state_leaves(memory[2])
+        leaves = [leaf for leaf in tree_leaves(memory[2]) if leaf is not None]  # the order _state_fill reads
         document["optimizer"] = {"backend": memory[0], "count": len(leaves), "iterations": model.optimizer.iterations}
         arrays = {**arrays, **{f"optimizer/{k}": np.asarray(leaf) for k, leaf in enumerate(leaves)}}
     _atomic_savez(path, {"weights.json": np.array(json.dumps(document)), **arrays})
