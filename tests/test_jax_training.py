@@ -223,8 +223,8 @@ MULTI_DEVICE_SCRIPT = textwrap.dedent(
         return {
             "losses": losses,
             "weights": [params[layer.name][k].tolist() for layer in m.layers for k in sorted(params[layer.name])],
-            "evaluate": backend.evaluate(variables, [x], [y], None, 30),
-            "predict": backend.predict(variables, [x], 30)[0].tolist(),
+            "evaluate": backend.evaluate(variables, [x], [y], None, 30)[0],
+            "predict": backend.predict(variables, [x], 30)[0][0].tolist(),
             "param_devices": len(kernel.sharding.device_set),
             "replicated": bool(kernel.sharding.is_fully_replicated),
         }

@@ -5,10 +5,13 @@ It implements the protocol the shared ``fit`` loop drives (the NumPy one is
 
 - ``init_state(variables, batch_size) -> TrainState``: weights on the device(s), optax state.
 - ``with_variables(state, variables) -> TrainState``: new weights, same optimizer state.
+- ``reset_metrics(state) -> TrainState``: the metrics' states back to zero (each epoch's start).
 - ``train_step(state, xs, ys, sample_weight) -> (state, logs)``: one ``jax.jit``-compiled step
   (the model's graph walked inside one traced function, the losses, ``value_and_grad``,
-  clipping, optax update). ``logs`` holds 0-d device arrays (batch means over the real
-  samples); nothing is read back to the host.
+  clipping, optax update, the metrics' ``update``). ``logs`` holds device arrays: the losses'
+  batch means over the real samples and each metric's ``result`` of its state so far (the
+  states ride in ``TrainState.metrics``, replicated, so on several devices XLA sums each
+  batch's partial counts); nothing is read back to the host.
 - ``get_variables(state)``, ``evaluate(variables, xs, ys, sample_weight, batch_size)``,
   ``predict(variables, xs, batch_size)``.
 
@@ -17,7 +20,8 @@ Only the trainable weights are differentiated and reach optax; frozen ones ride 
 No recompilation within an epoch: every batch, the short last one included, is padded to the
 same number of rows (``batch_size`` rounded up to a multiple of the device count) by repeating
 its last sample, and a per-sample weight of 0 removes the padding from the loss, the gradients
-and the metrics.
+and the metrics (their ``sample_weight`` is that 0/1 row weight: Keras' ``metrics=`` are not
+weighted by the user's sample weights).
 
 Non-finite steps are sticky: ``TrainState.finite`` turns False at the first step whose loss or
 gradients are not finite, and from then on every step returns the params and optimizer state
@@ -45,7 +49,9 @@ import optax
 from .._tree import flatten_paths, unflatten_paths
 from ..models._numpy_backend import split_trainable
 from . import graph
-from ._losses import loss_per_position, metric_per_position, metric_value, weighted_mean
+from ..metrics._base import host_value
+from ..metrics._ops import jax_ops
+from ._losses import loss_per_position, weighted_mean
 from ._optim import make_optax
 from ._parallel import DataParallel, pad_rows, row_weights
 
@@ -62,6 +68,7 @@ class TrainState(NamedTuple):
     optimizer_state: the optax state (of ``trainable`` only).
     finite: 0-d bool; False once a non-finite loss or gradient has been seen (sticky).
     key: the ``jax.random`` key the next step splits for its randomness (dropout masks).
+    metrics: one state (a dict of arrays) per compiled metric, accumulated since the last reset.
     """
 
     trainable: dict
@@ -70,6 +77,7 @@ class TrainState(NamedTuple):
     optimizer_state: Any
     finite: Any
     key: Any
+    metrics: tuple = ()
 
 
 def _freeze(value):
@@ -99,6 +107,8 @@ class _Compiled:
 
     def __init__(self, model, optimizer_config, devices):
         self.model, self.config, self.optimizer = model, model.compiled, model.optimizer
+        self.output_shapes = [t.shape for t in model.outputs]
+        self._metric_functions = None
         self.parallel = DataParallel(devices)
         self.tx = make_optax(dict(optimizer_config))
         replicated, batch = self.parallel.replicated, self.parallel.batch
@@ -108,9 +118,13 @@ class _Compiled:
             out_shardings=(replicated, replicated),
         )
         self.eval_step = jax.jit(
-            self._eval_step, in_shardings=(replicated, batch, batch, batch, batch), out_shardings=replicated
+            self._eval_step,
+            in_shardings=(replicated, replicated, batch, batch, batch, batch),
+            out_shardings=(replicated, replicated, replicated),
         )
-        self.predict_step = jax.jit(self._predict_step, in_shardings=(replicated, batch), out_shardings=batch)
+        self.predict_step = jax.jit(
+            self._predict_step, in_shardings=(replicated, batch), out_shardings=(batch, replicated)
+        )
         self.init_optimizer = jax.jit(self.tx.init, out_shardings=replicated)
 
     def _forward(self, params, model_state, xs, training, key=None):
@@ -144,18 +158,35 @@ class _Compiled:
                 logs[loss_names[k]] = value
         return total, logs
 
-    def _metric_logs(self, ys, predictions, rows, masks) -> dict:
-        logs = {}
-        for entry in self.config.metrics:
-            y, y_pred, mask = ys[entry.output], predictions[entry.output], masks[entry.output]
-            values = metric_per_position(entry.canonical, y, y_pred)
-            if mask is not None and tuple(mask.shape) == tuple(values.shape):
-                weight = _rows_like(rows, values) * mask.astype(values.dtype)
-                count = jnp.sum(weight)
-                logs[entry.log_name] = jnp.where(count > 0, jnp.sum(values * weight) / jnp.where(count > 0, count, 1), 0)
-            else:
-                logs[entry.log_name] = metric_value(entry.canonical, y, y_pred, sample_weight=rows)
-        return logs
+    @property
+    def metric_functions(self) -> list:
+        """Each compiled metric's ``jax.numpy`` ``(init, update, result)`` for its output's shape
+        (built on first use: a metric that cannot measure an output fails in fit, not predict)."""
+        if self._metric_functions is None:
+            self._metric_functions = [
+                entry.metric.functions(jax_ops(), self.output_shapes[entry.output])
+                for entry in (self.config.metrics if self.config else ())
+            ]
+        return self._metric_functions
+
+    def init_metrics(self, dtype) -> tuple:
+        """Zero states of the compiled metrics, in ``dtype`` (unless a metric has its own)."""
+        return tuple(
+            entry.metric.functions(jax_ops(), self.output_shapes[entry.output], dtype).init()
+            for entry in (self.config.metrics if self.config else ())
+        )
+
+    def _update_metrics(self, states, ys, predictions, rows, masks) -> tuple:
+        """The metrics' states after this batch: the row weights (0 on padding) are their
+        sample weights; a mean metric also leaves an output's masked positions out."""
+        return tuple(
+            fns.update(state, ys[entry.output], predictions[entry.output], rows, masks[entry.output])
+            for fns, state, entry in zip(self.metric_functions, states, self.config.metrics)
+        )
+
+    def _metric_results(self, states) -> dict:
+        return {entry.log_name: fns.result(state)
+                for fns, state, entry in zip(self.metric_functions, states, self.config.metrics)}
 
     def _objective(self, trainable, frozen, model_state, key, xs, ys, rows, sample_weight):
         params = unflatten_paths({**trainable, **frozen})
@@ -176,6 +207,7 @@ class _Compiled:
         updates, optimizer_state = self.tx.update(grads, state.optimizer_state, state.trainable)
         trainable = optax.apply_updates(state.trainable, updates)
         keep = functools.partial(jax.tree_util.tree_map, lambda new, old: jnp.where(apply, new, old))
+        metrics = self._update_metrics(state.metrics, ys, predictions, rows, masks)
         new_state = TrainState(
             trainable=keep(trainable, state.trainable),
             frozen=state.frozen,
@@ -183,20 +215,26 @@ class _Compiled:
             optimizer_state=keep(optimizer_state, state.optimizer_state),
             finite=apply,
             key=key,
+            metrics=metrics,
         )
         not_applied = jnp.where(jnp.isfinite(loss), jnp.asarray(jnp.nan, loss.dtype), loss)
-        logs = {"loss": jnp.where(apply, loss, not_applied), **loss_logs, **self._metric_logs(ys, predictions, rows, masks)}
+        logs = {"loss": jnp.where(apply, loss, not_applied), **loss_logs, **self._metric_results(metrics)}
         return new_state, logs
 
-    def _eval_step(self, variables, xs, ys, rows, sample_weight):
+    def _eval_step(self, variables, metric_states, xs, ys, rows, sample_weight):
+        """``(logs, metric states, model state)``: this batch's losses, the metrics' results so
+        far, and the layers' state after the batch (a stateful RNN's carried states)."""
         TRACE_COUNTS["evaluate"] += 1
-        predictions, _, masks = self._forward(variables["params"], variables["state"], xs, training=False)
+        predictions, model_state, masks = self._forward(variables["params"], variables["state"], xs, training=False)
         total, logs = self._losses(ys, predictions, rows, sample_weight, masks)
-        return {"loss": total, **logs, **self._metric_logs(ys, predictions, rows, masks)}
+        metric_states = self._update_metrics(metric_states, ys, predictions, rows, masks)
+        return {"loss": total, **logs, **self._metric_results(metric_states)}, metric_states, model_state
 
     def _predict_step(self, variables, xs):
+        """``(outputs, model state after the batch)``."""
         TRACE_COUNTS["predict"] += 1
-        return self._forward(variables["params"], variables["state"], xs, training=False)[0]
+        outputs, model_state, _ = self._forward(variables["params"], variables["state"], xs, training=False)
+        return outputs, model_state
 
     def trace_count(self, kind: str = "train") -> int:
         """How many times this structure's ``kind`` step was compiled (jit cache size)."""
@@ -312,7 +350,12 @@ class JaxTrainingBackend:
         optimizer_state = self.optimizer.with_learning_rate(optimizer_state)
         self.pushed_learning_rate = self.optimizer.learning_rate
         finite, key = self.parallel.replicate((jnp.array(True), jax.random.key(self.seed)))
-        return TrainState(trainable, frozen, model_state, optimizer_state, finite, key)
+        metrics = self.parallel.replicate(self.compiled.init_metrics(self.device_dtype))
+        return TrainState(trainable, frozen, model_state, optimizer_state, finite, key, metrics)
+
+    def reset_metrics(self, state: TrainState) -> TrainState:
+        """The metrics' states back to zero (the fit loop calls it at each epoch's start)."""
+        return state._replace(metrics=self.parallel.replicate(self.compiled.init_metrics(self.device_dtype)))
 
     def with_variables(self, state: TrainState, variables) -> TrainState:
         """Replace the weights (e.g. restored by a callback); keep the optimizer state and flag."""
@@ -334,11 +377,10 @@ class JaxTrainingBackend:
         """Host NumPy copies of the weights and state, in the dtypes handed to ``init_state``;
         with ``final``, the weights to keep after training (the EMA with ``use_ema``)."""
         trainable = self.optimizer.finalize_variable_values(state.trainable, state.optimizer_state) if final else state.trainable
-        flat, model_state = jax.device_get(({**trainable, **state.frozen}, flatten_paths(state.model_state)))
+        flat = jax.device_get({**trainable, **state.frozen})
         dtypes = self.host_dtypes or {}
         flat = {path: np.array(v, dtype=dtypes.get(path, v.dtype)) for path, v in flat.items()}
-        model_state = {path: np.array(v, dtype=dtypes.get(path, v.dtype)) for path, v in model_state.items()}
-        return {"params": unflatten_paths(flat), "state": unflatten_paths(model_state)}
+        return {"params": unflatten_paths(flat), "state": self._host_state(state.model_state)}
 
     def _batches(self, samples, batch_size):
         batch_size = int(min(batch_size, samples))
@@ -350,29 +392,44 @@ class JaxTrainingBackend:
         variables = self.parallel.replicate({"params": variables["params"], "state": variables["state"]})
         return variables, self._dtype(variables["params"])
 
-    def predict(self, variables, xs, batch_size) -> list:
-        """Outputs for ``xs`` in batches of ``batch_size`` (the last padded, not recompiled)."""
+    def _host_state(self, model_state) -> dict:
+        flat = jax.device_get(flatten_paths(model_state))
+        dtypes = self.host_dtypes or {}
+        return unflatten_paths({path: np.array(v, dtype=dtypes.get(path, v.dtype)) for path, v in flat.items()})
+
+    def predict(self, variables, xs, batch_size) -> tuple:
+        """``(outputs, final state)`` for ``xs`` in batches of ``batch_size`` (the last padded, not
+        recompiled); the layers' state goes from batch to batch (a stateful RNN's)."""
         variables, dtype = self._device_variables(variables)
         chunks = []
         for rows_slice, rows in self._batches(len(xs[0]), batch_size):
             batch = [x[rows_slice] for x in xs]
-            outputs = self.compiled.predict_step(variables, self._batch(batch, None, None, rows, dtype))
+            outputs, model_state = self.compiled.predict_step(variables, self._batch(batch, None, None, rows, dtype))
+            variables = {**variables, "state": model_state}
             chunks.append((outputs, len(batch[0])))
-        return [np.concatenate([np.asarray(out[k])[:real] for out, real in chunks], axis=0) for k in range(len(chunks[0][0]))]
+        arrays = [np.concatenate([np.asarray(out[k])[:real] for out, real in chunks], axis=0) for k in range(len(chunks[0][0]))]
+        return arrays, self._host_state(variables["state"])
 
     def evaluate(self, variables, xs, ys, sample_weight, batch_size) -> dict:
-        """Loss and metrics over all of ``(xs, ys)``: sample-weighted means of the batch values."""
+        """Loss and metrics over all of ``(xs, ys)``: the losses' sample-weighted means of batch
+        values, the metrics' results of states accumulated over every batch (read once, at the end)."""
         variables, dtype = self._device_variables(variables)
+        metric_states = self.parallel.replicate(self.compiled.init_metrics(dtype))
         results = []
         for rows_slice, rows in self._batches(len(xs[0]), batch_size):
             weight = None if sample_weight is None else sample_weight[rows_slice]
             batch = self._batch([x[rows_slice] for x in xs], [y[rows_slice] for y in ys], weight, rows, dtype)
-            results.append((self.compiled.eval_step(variables, *batch), len(xs[0][rows_slice])))
+            logs, metric_states, model_state = self.compiled.eval_step(variables, metric_states, *batch)
+            variables = {**variables, "state": model_state}
+            results.append((logs, len(xs[0][rows_slice])))
+        metric_names = self.config.metric_log_names()
         totals: dict = {}
         for logs, real in results:
             for key, value in logs.items():
-                totals[key] = totals.get(key, 0.0) + float(value) * real
-        return {key: total / len(xs[0]) for key, total in totals.items()}
+                if key not in metric_names:
+                    totals[key] = totals.get(key, 0.0) + float(value) * real
+        final = {key: host_value(jax.device_get(results[-1][0][key])) for key in metric_names}
+        return {**{key: total / len(xs[0]) for key, total in totals.items()}, **final}, self._host_state(variables["state"])
 
 
 def make_training_backend(model, devices=None) -> JaxTrainingBackend:

@@ -4,7 +4,8 @@ Keras' conventions (``keras/src/trainers/compile_utils.py``): ``loss``, ``loss_w
 ``metrics`` are one value for every output, a list with one entry per output, or a dict keyed
 by output names. Logs: ``loss`` is the weighted sum; with several outputs each also logs
 ``{output}_loss`` and its metrics as ``{output}_{metric}``; with one output a metric is logged
-under the name it was given (``"mae"``, ``"accuracy"``).
+under the name it was given (``"mae"``, ``"accuracy"``). A name met again gets ``_1``, ``_2``, ...
+(``metrics=["auc", "auc"]`` logs ``auc`` and ``auc_1``), as Keras' ``CompileMetrics.result``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from .._numpy.losses import get_loss
 @dataclass(frozen=True)
 class MetricEntry:
     output: int  # which output
-    canonical: str  # the metric's kind (``metrics.resolve``)
+    canonical: str  # what it computes (``Metric.canonical``); equal ones compute the same
     log_name: str  # its key in the logs
+    metric: object = field(default=None, repr=False, compare=False)  # the `Metric` (its functions)
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,15 @@ class CompileConfig:
             return []
         return [(k, f"{name}_loss") for k, (name, loss) in enumerate(zip(self.output_names, self.losses)) if loss]
 
+    def metric_log_names(self) -> set:
+        """The metrics' log keys: their values are results of the state so far, not batch means."""
+        return {entry.log_name for entry in self.metrics}
+
     def finalize(self, logs: dict) -> dict:
-        """Batch or epoch means -> reported values in Keras' order (loss, output losses,
-        metrics); e.g. RMSE is the root of the mean squared error."""
-        kinds = {entry.log_name: entry.canonical for entry in self.metrics}
-        order = ["loss", *(name for _, name in self.loss_log_names()), *kinds]
-        return {key: (metrics_module.finalize(kinds[key], logs[key]) if key in kinds else logs[key])
-                for key in order if key in logs}
+        """The logs in Keras' order: loss, the output losses, the metrics (the backends give the
+        metrics' results already: an RMSE is the root of its state's mean)."""
+        order = ["loss", *(name for _, name in self.loss_log_names()), *(entry.log_name for entry in self.metrics)]
+        return {key: logs[key] for key in order if key in logs}
 
 
 def _per_output(value, output_names, what: str, default):
@@ -108,7 +112,7 @@ def resolve_compile(output_names, loss, loss_weights=None, metrics=None, output_
     for weight in weights:
         if isinstance(weight, bool) or not isinstance(weight, (int, float, np.integer, np.floating)) or not np.isfinite(weight):
             raise ValueError(f"loss_weights must be finite numbers, got {loss_weights!r}")
-    entries = []
+    entries, seen = [], {}
     if metrics is not None:
         if isinstance(metrics, str) or not isinstance(metrics, (list, tuple, dict)):
             raise ValueError(f"metrics must be a list like ['mae'] (or one list per output), got {metrics!r}")
@@ -124,11 +128,17 @@ def resolve_compile(output_names, loss, loss_weights=None, metrics=None, output_
             items = requested if isinstance(requested, (list, tuple)) else [requested]
             loss_name = losses[k].name if losses[k] else ""
             for item in items:
-                canonical = metrics_module.resolve(item, loss_name, output_units[k])
-                shown = metrics_module.display_name(item)
-                entries.append(MetricEntry(k, canonical, f"{name}_{shown}" if len(output_names) > 1 else shown))
-    names = [e.log_name for e in entries]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise ValueError(f"metrics {duplicated} are listed twice for the same output")
+                metric = metrics_module.resolve_metric(item, loss_name, output_units[k])
+                shown = f"{name}_{metric.name}" if len(output_names) > 1 else metric.name
+                entries.append(MetricEntry(k, metric.canonical, _unique(shown, seen), metric))
     return CompileConfig(output_names, tuple(losses), tuple(float(w) for w in weights), tuple(entries), metrics)
+
+
+def _unique(name: str, seen: dict) -> str:
+    """``name``, or ``name_1``, ``name_2``, ... when already used (Keras' ``unique_name_counters``)."""
+    if name not in seen:
+        seen[name] = 1
+        return name
+    index = seen[name]
+    seen[name] += 1
+    return f"{name}_{index}"

@@ -1,8 +1,10 @@
 """The training loop shared by both backends: batching, shuffling, validation, callbacks.
 
-Keras' conventions: ``validation_split`` takes the last samples before shuffling; epoch logs
-are sample-weighted means of the batch values; callbacks see ``loss``, the metrics and their
-``val_`` twins. The backend only supplies pure step functions (see ``_numpy_backend``).
+Keras' conventions: ``validation_split`` takes the last samples before shuffling; an epoch's
+losses are sample-weighted means of the batch losses and its metrics the results of states
+accumulated over the epoch (reset at its start, each step's logs holding the results so far);
+callbacks see ``loss``, the metrics and their ``val_`` twins. The backend only supplies pure
+step functions (see ``_numpy_backend``).
 
 A backend whose steps run asynchronously (JAX: ``backend.asynchronous = True``) has its batch
 logs read back one batch late, after the next step has been dispatched, so that reading them
@@ -29,20 +31,35 @@ def validation_split_at(num_samples: int, validation_split: float) -> int:
 
 
 class _EpochLogs:
-    """Running, sample-weighted means of the batch logs of one epoch (host floats)."""
+    """The logs of one epoch so far: running, sample-weighted means of the batch losses, and the
+    latest value of each key in ``results`` (the metrics, already results over the epoch)."""
 
-    def __init__(self):
+    def __init__(self, results=frozenset()):
         self.totals: dict = {}
+        self.latest: dict = {}
+        self.results = results
         self.seen = 0
 
     def add(self, logs: dict, count: int) -> dict:
         for key, value in logs.items():
-            self.totals[key] = self.totals.get(key, 0.0) + value * count
+            if key in self.results:
+                self.latest[key] = value
+            else:
+                self.totals[key] = self.totals.get(key, 0.0) + value * count
         self.seen += count
         return self.means()
 
     def means(self) -> dict:
-        return {key: total / self.seen for key, total in self.totals.items()}
+        return {**{key: total / self.seen for key, total in self.totals.items()}, **self.latest}
+
+
+def read_logs(logs: dict) -> dict:
+    """Logs on the host: floats, or float arrays for vector results (``F1Score()`` per class)."""
+    read = {}
+    for key, value in logs.items():
+        array = np.asarray(value)
+        read[key] = float(array) if array.ndim == 0 else array.astype(np.float64)
+    return read
 
 
 def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validation, shuffle, callbacks, verbose, rng):
@@ -78,7 +95,8 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
         order = rng.permutation(num_samples) if shuffle else np.arange(num_samples)
-        epoch_logs = _EpochLogs()
+        state = backend.reset_metrics(state)
+        epoch_logs = _EpochLogs(model.compiled.metric_log_names())
         dispatched: deque = deque()  # (step, device logs, batch size), not yet read back
         failed = None  # (step, logs) of the first step whose update was skipped
         for step in range(steps + lag):
@@ -90,7 +108,7 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
                 dispatched.append((step, logs, len(index)))
             while len(dispatched) > (lag if step < steps else 0):
                 done_step, logs, count = dispatched.popleft()
-                logs = {key: float(value) for key, value in logs.items()}  # the one host read
+                logs = read_logs(logs)  # the one host read
                 if not math.isfinite(logs["loss"]):  # the backend skipped this update
                     failed = (done_step, logs)
                     break
@@ -113,13 +131,14 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
 
         logs = finalize(epoch_logs.means())
         if validation is not None:
-            val_logs = backend.evaluate(model.get_variables(), *validation, batch_size)
+            val_logs, _ = backend.evaluate(model.get_variables(), *validation, batch_size)
             logs.update({f"val_{key}": value for key, value in finalize(val_logs).items()})
         model._remember_optimizer_state(backend, state.optimizer_state)  # current for the callbacks
-        weights_before_callbacks = flatten_paths(model.params).values()
+        variables_before_callbacks = list(flatten_paths(model.get_variables()).values())
         callback_list.on_epoch_end(epoch, logs)
-        if any(a is not b for a, b in zip(flatten_paths(model.params).values(), weights_before_callbacks)):
-            state = backend.with_variables(state, model.get_variables())  # a callback set the weights
+        if any(a is not b for a, b in zip(flatten_paths(model.get_variables()).values(), variables_before_callbacks)):
+            # a callback set the weights, or reset a stateful RNN's states (model.reset_states())
+            state = backend.with_variables(state, model.get_variables())
         if model.stop_training:
             break
     if model.optimizer.use_ema:  # keep the moving average of the weights, as Keras

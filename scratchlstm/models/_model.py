@@ -287,6 +287,34 @@ class Model(Trainer, Layer):
 
     summary_shows_connections = True  # a graph's summary has Keras' "Connected to" column
 
+    @property
+    def stateful(self) -> bool:
+        """Whether a layer (or a nested model's layer) carries states between batches."""
+        return any(getattr(layer, "stateful", False) for layer in self._weight_layers())
+
+    def check_stateful_batches(self, batch_size: int, samples: int) -> None:
+        """A stateful model takes only whole batches of its layers' fixed size (else ``ValueError``).
+
+        Checked before ``fit``/``predict``/``evaluate`` touch anything, because the JAX backend
+        pads a last partial batch, which would carry padding rows into the states.
+        """
+        fixed = {getattr(layer, "_state_batch", None) for layer in self._weight_layers() if getattr(layer, "stateful", False)}
+        fixed.discard(None)
+        for size in fixed:
+            if batch_size != size or samples % size:
+                raise ValueError(
+                    f"model {self.name!r} has stateful layers built for batches of {size}; got batch_size={batch_size} "
+                    f"and {samples} samples. Pass batch_size={size} and a multiple of {size} samples"
+                )
+
+    def reset_states(self) -> None:
+        """Set the carried states of every stateful layer to zeros (Keras' ``model.reset_states()``)."""
+        for layer in self._weight_layers():
+            if getattr(layer, "stateful", False):
+                layer.reset_states()
+
+    reset_state = reset_states
+
     def summary(self, print_fn=print) -> None:
         """Print layers, output shapes, parameter counts and (for graphs) connections, as Keras."""
         from ._summary import summary_text

@@ -5,12 +5,16 @@ Implements the backend protocol that the shared ``fit`` loop drives (the JAX bac
 
 - ``init_state(variables, batch_size) -> state``   (``variables``: ``{"params", "state"}`` trees)
 - ``with_variables(state, variables) -> state``     (keeps the optimizer state)
+- ``reset_metrics(state) -> state``: the metrics' states back to zero (at each epoch's start)
 - ``train_step(state, xs, ys, sample_weight) -> (state, logs)``: lists of arrays, one per model
-  input and output; ``logs`` holds batch means of the losses and metrics. Non-finite loss or
-  gradients leave the state unchanged, and so do all later steps (``state.finite`` is sticky);
-  a step that was not applied logs a non-finite loss, so the loop stops there.
+  input and output; ``logs`` holds the batch means of the losses and each metric's result over
+  every batch since the last reset (its state lives in ``state.metrics``, as Keras' metric
+  variables). Non-finite loss or gradients leave the weights unchanged, and so do all later
+  steps (``state.finite`` is sticky); a step that was not applied logs a non-finite loss, so the
+  loop stops there.
 - ``asynchronous``: False here, so the loop reads each step's logs right away.
-- ``get_variables(state)``, ``evaluate(variables, xs, ys, sample_weight, batch_size) -> dict``,
+- ``get_variables(state)``, ``evaluate(variables, xs, ys, sample_weight, batch_size) -> dict``
+  (the losses' sample-weighted batch means, the metrics' results over all the batches),
   ``predict(variables, xs, batch_size) -> list of arrays``.
 
 Only the trainable weights (``model.trainable_paths()``) reach the optimizer; frozen ones ride
@@ -23,7 +27,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import metrics as metrics_module
 from .._numpy import graph
 from .._tree import flatten_paths, tree_leaves, unflatten_paths
 from ..optimizers import apply_updates
@@ -35,6 +38,7 @@ class NumpyTrainState(NamedTuple):
     model_state: dict  # the layers' non-trainable state, {layer_name: {...}}
     optimizer_state: object
     finite: bool  # False once a non-finite loss or gradient has been seen
+    metrics: tuple = ()  # one state (dict of arrays) per compiled metric
 
 
 def _all_finite(tree) -> bool:
@@ -73,9 +77,9 @@ def output_losses(config, ys, predictions, sample_weight, gradient=True, masks=N
     (``d_predictions`` is ``None`` without ``gradient``).
 
     With ``sample_weight (B,)`` each loss is ``mean(loss_at_each_position * weight)``, as Keras'
-    ``sum_over_batch_size`` reduction; metrics are unweighted (Keras' ``metrics=``). An output
-    with a mask (``masks[k]``, e.g. from ``Embedding(mask_zero=True)``) counts its unmasked
-    positions only, in the loss and in its metrics, as Keras does.
+    ``sum_over_batch_size`` reduction. An output with a mask (``masks[k]``, e.g. from
+    ``Embedding(mask_zero=True)``) counts its unmasked positions only, as Keras does. The
+    metrics are updated separately (`NumpyBackend.update_metrics`).
     """
     logs, d_predictions, total = {}, [], 0.0
     masks = masks or [None] * len(predictions)
@@ -100,10 +104,6 @@ def output_losses(config, ys, predictions, sample_weight, gradient=True, masks=N
             logs[loss_names[k]] = value
     logs = {"loss": total, **logs}
     d_predictions = d_predictions if gradient else None
-    for entry in config.metrics:
-        logs[entry.log_name] = metrics_module.compute(
-            entry.canonical, ys[entry.output], predictions[entry.output], mask=masks[entry.output]
-        )
     return total, logs, d_predictions
 
 
@@ -117,6 +117,40 @@ class NumpyBackend:
         self.optimizer = model.optimizer
         self.trainable_paths = model.trainable_paths()
         self.rng = model._rng
+        self._metric_functions = None
+
+    # --- metrics ------------------------------------------------------------------------------
+    @property
+    def metric_functions(self) -> list:
+        """Each compiled metric's NumPy ``(init, update, result)``, built for its output's shape
+        (on first use: an unfit metric, e.g. F1Score on a sequence output, fails in fit, not predict)."""
+        if self._metric_functions is None:
+            from ..metrics._ops import NUMPY
+
+            shapes = [t.shape for t in self.model.outputs]
+            self._metric_functions = [entry.metric.functions(NUMPY, shapes[entry.output], np.float64)
+                                      for entry in (self.config.metrics if self.config else ())]
+        return self._metric_functions
+
+    def init_metrics(self) -> tuple:
+        return tuple(fns.init() for fns in self.metric_functions)
+
+    def update_metrics(self, states, ys, predictions, masks) -> tuple:
+        """The metrics' states after one more batch. Keras' ``metrics=`` take no sample weight;
+        a mean metric leaves an output's masked positions out."""
+        return tuple(
+            fns.update(state, ys[entry.output], predictions[entry.output], None, masks[entry.output])
+            for fns, state, entry in zip(self.metric_functions, states, self.config.metrics)
+        )
+
+    def metric_results(self, states) -> dict:
+        from ..metrics._base import host_value
+
+        return {entry.log_name: host_value(fns.result(state))
+                for fns, state, entry in zip(self.metric_functions, states, self.config.metrics)}
+
+    def reset_metrics(self, state) -> NumpyTrainState:
+        return state._replace(metrics=self.init_metrics())
 
     # --- model math ---------------------------------------------------------------------------
     def _structure(self, values: list):
@@ -140,7 +174,7 @@ class NumpyBackend:
         """The train state; the optimizer starts fresh or continues from ``optimizer_state``."""
         trainable, frozen = split_trainable(variables["params"], self.trainable_paths)
         optimizer_state = self.optimizer.init(trainable) if optimizer_state is None else optimizer_state
-        return NumpyTrainState(trainable, frozen, variables["state"], optimizer_state, True)
+        return NumpyTrainState(trainable, frozen, variables["state"], optimizer_state, True, self.init_metrics())
 
     def with_variables(self, state, variables) -> NumpyTrainState:
         trainable, frozen = split_trainable(variables["params"], self.trainable_paths)
@@ -154,6 +188,8 @@ class NumpyBackend:
         loss_value, logs, d_predictions = output_losses(
             self.config, ys, predictions, sample_weight, masks=cache["output_masks"]
         )
+        metrics = self.update_metrics(state.metrics, ys, predictions, cache["output_masks"])
+        logs.update(self.metric_results(metrics))
         if state.finite and np.isfinite(loss_value):
             if self.optimizer.loss_scale_factor is not None:  # the optimizer divides it out again
                 d_predictions = [None if d is None else self.optimizer.scale_loss(d) for d in d_predictions]
@@ -162,10 +198,10 @@ class NumpyBackend:
             if _all_finite(grads):
                 updates, optimizer_state = self.optimizer.update(grads, state.optimizer_state, state.trainable)
                 trainable = apply_updates(state.trainable, updates)
-                return NumpyTrainState(trainable, state.frozen, model_state, optimizer_state, True), logs
+                return NumpyTrainState(trainable, state.frozen, model_state, optimizer_state, True, metrics), logs
         # Not applied: log a non-finite loss (NaN when the loss itself was finite) so the loop stops.
         skipped_loss = loss_value if not np.isfinite(loss_value) else np.nan
-        return state._replace(finite=False), {**logs, "loss": skipped_loss}
+        return state._replace(finite=False, metrics=metrics), {**logs, "loss": skipped_loss}
 
     def get_variables(self, state, final: bool = False) -> dict:
         """Copies of the weights and state; with ``final``, the weights to keep after training
@@ -174,24 +210,30 @@ class NumpyBackend:
         flat = {path: value.copy() for path, value in {**trainable, **state.frozen}.items()}
         return {"params": unflatten_paths(flat), "state": state.model_state}
 
-    def predict(self, variables, xs, batch_size) -> list:
-        chunks = []
+    def predict(self, variables, xs, batch_size) -> tuple:
+        """``(outputs, final state)``: the state goes from batch to batch (a stateful RNN's)."""
+        chunks, state = [], variables["state"]
         for start in range(0, len(xs[0]), batch_size):
             batch = [x[start : start + batch_size] for x in xs]
-            chunks.append(self.forward(variables["params"], variables["state"], batch)[0])
-        return [np.concatenate([c[k] for c in chunks], axis=0) for k in range(len(chunks[0]))]
+            outputs, state, _ = self.forward(variables["params"], state, batch)
+            chunks.append(outputs)
+        return [np.concatenate([c[k] for c in chunks], axis=0) for k in range(len(chunks[0]))], state
 
     def evaluate(self, variables, xs, ys, sample_weight, batch_size) -> dict:
+        """``(logs, final state)``: the losses' sample-weighted means of batch values, the metrics
+        over every batch; the state goes from batch to batch."""
         totals: dict = {}
+        metrics = self.init_metrics()
         samples = len(xs[0])
+        state = variables["state"]
         for start in range(0, samples, batch_size):
             rows = slice(start, start + batch_size)
-            predictions, _, cache = self.forward(variables["params"], variables["state"], [x[rows] for x in xs])
+            predictions, state, cache = self.forward(variables["params"], state, [x[rows] for x in xs])
             weight = None if sample_weight is None else sample_weight[rows]
-            _, logs, _ = output_losses(
-                self.config, [y[rows] for y in ys], predictions, weight, gradient=False, masks=cache["output_masks"]
-            )
+            batch_ys = [y[rows] for y in ys]
+            _, logs, _ = output_losses(self.config, batch_ys, predictions, weight, gradient=False, masks=cache["output_masks"])
+            metrics = self.update_metrics(metrics, batch_ys, predictions, cache["output_masks"])
             count = len(predictions[0])
             for key, value in logs.items():
                 totals[key] = totals.get(key, 0.0) + float(value) * count
-        return {key: total / samples for key, total in totals.items()}
+        return {**{key: total / samples for key, total in totals.items()}, **self.metric_results(metrics)}, state

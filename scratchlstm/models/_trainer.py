@@ -13,7 +13,7 @@ from .. import optimizers as optimizers_module
 from .._tree import flatten_paths
 from ._compile import resolve_compile
 from ._data import input_arrays, sample_weights, target_arrays
-from ._fit import run_fit, validation_split_at
+from ._fit import read_logs, run_fit, validation_split_at
 from ._numpy_backend import NumpyBackend
 
 BACKENDS = ("numpy", "jax")
@@ -53,6 +53,22 @@ def _check_compile_options(options: dict) -> None:
             raise NotImplementedError(
                 f"compile({name}={value!r}) is not implemented; supported: {list(_COMPILE_OPTIONS[name])}"
             )
+
+
+def _instantiate_metric_classes(metrics):
+    """Metric classes in ``metrics`` made objects once, at compile, so their automatic names
+    (``auc``, ``auc_1``) do not change when the settings are resolved again after a build."""
+    from ..metrics import Metric
+
+    if isinstance(metrics, dict):
+        return {key: _instantiate_metric_classes(value) for key, value in metrics.items()}
+    if isinstance(metrics, (list, tuple)):
+        return type(metrics)(_instantiate_metric_classes(item) for item in metrics)
+    if isinstance(metrics, type) and issubclass(metrics, Metric):
+        from ..metrics import get
+
+        return get(metrics)
+    return metrics
 
 
 def _all_layers(model) -> list:
@@ -100,8 +116,10 @@ class Trainer:
             loss: a name (``"mse"``, ``"binary_crossentropy"``, ...) or a `scratchlstm.losses`
                 object; for several outputs one for all, a list, or a dict keyed by output names.
             loss_weights: the weights of the outputs' losses in the total: a list or a dict.
-            metrics: a list such as ``["mae"]``; for several outputs a list per output or a
-                dict keyed by output names.
+            metrics: a list such as ``["mae", "precision", keras.metrics.AUC()]`` (names,
+                metric objects or classes, losses); for several outputs a list per output or a
+                dict keyed by output names. Each accumulates over an epoch as Keras' do (see
+                `scratchlstm.metrics`).
             backend: ``"numpy"`` (the reference) or ``"jax"`` (jit-compiled; needs the ``jax``
                 extra).
         """
@@ -109,6 +127,7 @@ class Trainer:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         resolved_optimizer = optimizers_module.get(optimizer)
+        metrics = _instantiate_metric_classes(metrics)
         config = resolve_compile(self._output_names_for_compile(), loss, loss_weights, metrics, self._output_units())
         if backend == "jax":
             from .. import jax_backend  # (fails now, with the install hint, if jax is missing)
@@ -290,6 +309,7 @@ class Trainer:
             head, tail = slice(None, split_at), slice(split_at, None)
             validation = (cut(xs, tail), cut(ys, tail), None if weights is None else weights[tail])
             xs, ys, weights = cut(xs, head), cut(ys, head), None if weights is None else weights[head]
+        self.check_stateful_batches(batch_size, len(xs[0]))
         self.history = run_fit(
             self, self._backend(), (xs, ys, weights),
             epochs=epochs, initial_epoch=int(initial_epoch), batch_size=batch_size, validation=validation,
@@ -310,8 +330,15 @@ class Trainer:
         batch_size = _positive_int("batch_size", batch_size, 32)
         _verbosity(verbose)
         xs, _, _ = self._prepare(x)
-        arrays = self._inference_backend().predict(self.get_variables(), xs, batch_size)
+        self.check_stateful_batches(batch_size, len(xs[0]))
+        arrays, state = self._inference_backend().predict(self.get_variables(), xs, batch_size)
+        self._keep_carried_state(state)
         return self._outputs([np.asarray(a) for a in arrays])
+
+    def _keep_carried_state(self, state) -> None:
+        """After predict/evaluate, a stateful RNN keeps its final states (as Keras' layer does)."""
+        if self.stateful:
+            self.state = state
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
@@ -320,8 +347,10 @@ class Trainer:
         batch_size = _positive_int("batch_size", batch_size, 32)
         _verbosity(verbose)
         xs, ys, weights = self._prepare(x, y, sample_weight)
-        logs = self.compiled.finalize(self._backend().evaluate(self.get_variables(), xs, ys, weights, batch_size))
-        logs = {key: float(value) for key, value in logs.items()}
+        self.check_stateful_batches(batch_size, len(xs[0]))
+        logs, state = self._backend().evaluate(self.get_variables(), xs, ys, weights, batch_size)
+        self._keep_carried_state(state)
+        logs = read_logs(self.compiled.finalize(logs))
         if return_dict:
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())
@@ -330,13 +359,14 @@ class Trainer:
         """One optimizer step on one batch; the loss (and metrics) of that batch, before the step."""
         self._require_compiled("train_on_batch")
         xs, ys, weights = self._prepare(x, y, sample_weight, class_weight)
+        self.check_stateful_batches(len(xs[0]), len(xs[0]))
         backend = self._backend()
         state = backend.init_state(self.get_variables(), len(xs[0]), self._resumed_optimizer_state(backend))
         state, logs = backend.train_step(state, xs, ys, weights)
         self.set_variables(backend.get_variables(state))
         self.optimizer.iterations = int(state.optimizer_state.iterations)
         self._remember_optimizer_state(backend, state.optimizer_state)
-        logs = self.compiled.finalize({key: float(value) for key, value in logs.items()})
+        logs = self.compiled.finalize(read_logs(logs))
         if return_dict:
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())
