@@ -5,25 +5,39 @@ Importing this package loads NumPy only. ``scratchlstm.jax_backend`` (needs the 
 """
 
 from . import activations, callbacks, initializers, losses, metrics, optimizers, utils
-from ._numpy import gradcheck, lstm_backward, lstm_forward
+from ._numpy import (
+    gradcheck,
+    gru_backward,
+    gru_forward,
+    lstm_backward,
+    lstm_forward,
+    simple_rnn_backward,
+    simple_rnn_forward,
+)
 from . import layers, models
-from .layers import LSTM, Dense, Input
+from .layers import GRU, LSTM, Bidirectional, Dense, Input, SimpleRNN
 from .models import Model, Sequential, load_model
 
 __version__ = "0.1.0"
 
 __all__ = [
     "activations",
+    "Bidirectional",
     "Dense",
+    "GRU",
     "Input",
     "LSTM",
     "Model",
     "Sequential",
+    "SimpleRNN",
     "callbacks",
     "data",
     "datasets",
     "gradcheck",
+    "gru_backward",
+    "gru_forward",
     "initializers",
+    "interop",
     "jax_backend",
     "layers",
     "load_model",
@@ -33,11 +47,13 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "simple_rnn_backward",
+    "simple_rnn_forward",
     "utils",
 ]
 
 
-_LAZY_SUBMODULES = ("data", "datasets", "jax_backend")
+_LAZY_SUBMODULES = ("data", "datasets", "interop", "jax_backend")
 
 
 def __getattr__(name):

@@ -102,13 +102,8 @@ def test_dtype_float64_by_layer_or_input():
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"dropout": 0.2},
-        {"recurrent_dropout": 0.1},
-        {"go_backwards": True},
-        {"stateful": True},
-        {"activation": "relu"},
-        {"recurrent_activation": "hard_sigmoid"},
         {"kernel_regularizer": "l2"},
+        {"bias_constraint": "non_neg"},
     ],
 )
 def test_unimplemented_arguments_fail_loudly(kwargs):

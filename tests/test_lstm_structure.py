@@ -263,7 +263,7 @@ def test_bad_upstream_gradients_raise():
 
 def test_matches_torch_lstm():
     torch = pytest.importorskip("torch")
-    from scratchlstm._layout import lstm_params_to_torch
+    from scratchlstm.interop import rnn_state_dict_to_torch
 
     rng, params, x, (h0, c0) = make_case(16)
     outputs, (h, c), cache = lstm_forward(params, x, initial_state=(h0, c0))
@@ -272,7 +272,7 @@ def test_matches_torch_lstm():
 
     module = torch.nn.LSTM(I, H, batch_first=True).double()
     with torch.no_grad():
-        for name, value in lstm_params_to_torch(params).items():
+        for name, value in rnn_state_dict_to_torch([{"forward": params, "backward": None}], "LSTM").items():
             getattr(module, name).copy_(torch.from_numpy(value))
     x_t = torch.from_numpy(x).requires_grad_(True)
     out_t, (h_t, c_t) = module(x_t, (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))

@@ -7,15 +7,52 @@ import pytest
 
 from scratchlstm import Input, Model, Sequential, layers, load_model
 from scratchlstm._numpy.gradient_check import numerical_gradient, relative_error
+from scratchlstm._tree import flatten_paths, unflatten_paths
 from scratchlstm.layers._registry import LAYER_CLASSES, jax_ops, numpy_ops
 
 F64 = "float64"
+
+
+class ScaledTanhCell(layers.RNNCell):
+    """A user cell for ``RNN``'s entry: ``h_t = tanh(x_t W + h_{t-1} U)``, output ``0.5 h_t``."""
+
+    def __init__(self, units=3):
+        self.units, self.state_size = units, (units,)
+
+    def initialize(self, features, rng, dtype):
+        return {"kernel": rng.normal(size=(features, self.units)).astype(dtype),
+                "recurrent_kernel": 0.5 * rng.normal(size=(self.units, self.units)).astype(dtype)}
+
+    def step(self, params, x, states):
+        h = np.tanh(x @ params["kernel"] + states[0] @ params["recurrent_kernel"])
+        return 0.5 * h, (h,), (x, states[0], h)
+
+    def step_backward(self, params, cache, d_output, d_states):
+        x, previous, h = cache
+        dz = (0.5 * d_output + d_states[0]) * (1 - h * h)
+        return ({"kernel": x.T @ dz, "recurrent_kernel": previous.T @ dz}, dz @ params["kernel"].T,
+                (dz @ params["recurrent_kernel"].T,))
+
+    def jax_step(self, params, x, states):
+        import jax.numpy as jnp
+
+        h = jnp.tanh(x @ params["kernel"] + states[0] @ params["recurrent_kernel"])
+        return 0.5 * h, (h,)
+
+    def get_config(self):
+        return {"units": self.units}
+
 
 # class name -> (a fresh layer, the input shapes without the batch axis; a list for list inputs).
 # Seeded, so the finite-difference checks see the same weights on every run.
 EXAMPLES = {
     "Dense": (lambda: layers.Dense(3, activation="tanh", seed=0, dtype=F64), (2, 4)),
     "LSTM": (lambda: layers.LSTM(3, return_sequences=True, seed=0, dtype=F64), (4, 2)),
+    "GRU": (lambda: layers.GRU(3, return_sequences=True, go_backwards=True, seed=0, dtype=F64), (4, 2)),
+    "SimpleRNN": (lambda: layers.SimpleRNN(3, activation="relu", seed=0, dtype=F64), (4, 2)),
+    "Bidirectional": (lambda: layers.Bidirectional(layers.GRU(3, return_sequences=True, seed=0, dtype=F64),
+                                                   merge_mode="mul"), (4, 2)),
+    "RNN": (lambda: layers.RNN(ScaledTanhCell(3), return_sequences=True, seed=0, dtype=F64), (4, 2)),
     "Add": (lambda: layers.Add(dtype=F64), [(3,), (3,)]),
     "Subtract": (lambda: layers.Subtract(dtype=F64), [(3,), (3,)]),
     "Multiply": (lambda: layers.Multiply(dtype=F64), [(3,), (3,), (3,)]),
@@ -126,9 +163,11 @@ def test_numpy_backward_matches_finite_differences(name):
         out, _, _ = ops.layer_forward(layer, p, layer.state, inputs, training=False, rng=None, mask=None)
         return float(np.sum(out * upstream))
 
-    assert set(grads) == set(params)
-    for key in params:
-        assert relative_error(grads[key], numerical_gradient(lambda d: objective(d, x), params, key)) < 1e-6, key
+    flat_params, flat_grads = flatten_paths(params), flatten_paths(grads)  # nested for wrappers
+    assert set(flat_grads) == set(flat_params)
+    for key in flat_params:
+        numeric = numerical_gradient(lambda d: objective(unflatten_paths(d), x), flat_params, key)
+        assert relative_error(flat_grads[key], numeric) < 1e-6, key
     if getattr(layer, "integer_inputs", False):  # ids have no gradient
         np.testing.assert_array_equal(d_x, np.zeros_like(x))
         return

@@ -41,7 +41,9 @@ from ._losses import (
     metric_value,
     weighted_mean,
 )
-from .rnn.lstm import lstm_forward
+from .rnn.gru import gru_forward, gru_step
+from .rnn.lstm import lstm_forward, lstm_step
+from .rnn.simple_rnn import simple_rnn_forward, simple_rnn_step
 from ._optim import clip_by_norm, make_optax
 from ._training import JaxTrainingBackend, TrainState, make_training_backend
 
@@ -55,16 +57,21 @@ __all__ = [
     "clip_by_norm",
     "dense_forward",
     "get_activation",
+    "gru_forward",
+    "gru_step",
     "linear",
     "loss_per_position",
     "loss_value",
     "lstm_forward",
+    "lstm_step",
     "make_optax",
     "make_training_backend",
     "metric_per_position",
     "metric_value",
     "relu",
     "sigmoid",
+    "simple_rnn_forward",
+    "simple_rnn_step",
     "softmax",
     "tanh",
     "weighted_mean",

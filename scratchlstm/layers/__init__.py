@@ -40,7 +40,11 @@ from .pooling import (
 )
 from .regularization import Dropout, GaussianNoise, SpatialDropout1D
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
+from .rnn.bidirectional import Bidirectional
+from .rnn.gru import GRU
 from .rnn.lstm import LSTM
+from .rnn.rnn import RNN, RNNCell
+from .rnn.simple_rnn import SimpleRNN
 from .rnn.time_distributed import TimeDistributed
 
 
@@ -66,6 +70,7 @@ __all__ = [
     "AveragePooling1D",
     "AvgPool1D",
     "BatchNormalization",
+    "Bidirectional",
     "Concatenate",
     "Conv1D",
     "Dense",
@@ -73,6 +78,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GRU",
     "GaussianNoise",
     "GlobalAveragePooling1D",
     "GlobalAvgPool1D",
@@ -92,8 +98,11 @@ __all__ = [
     "MultiHeadAttention",
     "Multiply",
     "Permute",
+    "RNN",
+    "RNNCell",
     "RepeatVector",
     "Reshape",
+    "SimpleRNN",
     "SpatialDropout1D",
     "Subtract",
     "TimeDistributed",

@@ -317,8 +317,9 @@ class Layer:
         outputs, new_state, _ = numpy_ops(self).layer_forward(
             self, self.params, self.state, cast, training=training, rng=self._rng, mask=mask, **(options or {})
         )
-        if training:
-            self.state = new_state
+        # Layers whose state only moves in training (BatchNormalization) return it unchanged in
+        # inference; a stateful RNN carries its states in both, as in Keras.
+        self.state = new_state
         # Outputs may be read-only views into a cache (the LSTM's); hand the caller its own arrays.
         owned = [o if o.flags.writeable else o.copy() for o in (outputs if isinstance(outputs, list) else [outputs])]
         return owned if isinstance(outputs, list) else owned[0]

@@ -106,8 +106,11 @@ class Sequential(Model):
     def _known_input_shape(self):
         if self._input_layer is not None:
             return self._input_layer.batch_shape
-        if self._chain and self._chain[0].built and not isinstance(self._chain[0].input_shape, list):
-            return self._chain[0].input_shape
+        first = self._chain[0] if self._chain else None
+        if first is not None and getattr(first, "batch_input_shape", None) is not None:
+            return first.batch_input_shape
+        if first is not None and first.built and not isinstance(first.input_shape, list):
+            return first.input_shape
         if self._graph is not None:
             return self._graph.inputs[0].shape
         return None
@@ -116,7 +119,7 @@ class Sequential(Model):
         """(Re)build the chain as a graph on an input of ``input_shape`` (batch axis included)."""
         if not self._chain:
             return
-        shape = (None, *tuple(input_shape)[1:])
+        shape = tuple(input_shape)  # a fixed batch size (a stateful RNN's) is kept
         check = shape
         for layer in self._chain:  # all checks first: a failed build changes nothing
             layer.validate_input_shape(check)

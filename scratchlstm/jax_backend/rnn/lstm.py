@@ -7,12 +7,15 @@ and gate order as the NumPy reference (``scratchlstm._numpy.rnn.lstm``):
     recurrent_kernel  (H, 4H)
     bias              (4H,)     optional
 
-For t = 1..T (one ``lax.scan`` step each, so compile time does not grow with T):
+For t = 1..T (one ``lax.scan`` step each, so compile time does not grow with T), with Keras'
+``activation`` (tanh by default), ``recurrent_activation`` (sigmoid by default) and an optional
+recurrent dropout mask ``m (B, H)`` (``m = 1`` without):
 
-    z_t        = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias        (B, 4H)
-    i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
+    z_t        = x_t @ kernel + (h_{t-1} * m) @ recurrent_kernel + bias        (B, 4H)
+    i, f, o    = recurrent_activation(z_i), recurrent_activation(z_f), recurrent_activation(z_o)
+    g          = activation(z_c)
     c_t        = f * c_{t-1} + i * g
-    h_t        = o * tanh(c_t)
+    h_t        = o * activation(c_t)
 
 Masks (Keras' ``RNN``): with a ``(B, T)`` boolean ``mask``, a masked step of a row keeps its
 state (``jnp.where`` on the carry) and outputs the carried ``h_{t-1}`` (zeros with
@@ -24,7 +27,10 @@ hand-written BPTT as a reverse ``lax.scan`` (one fused elementwise pass and one 
 then computes the weight and input gradients as one GEMM each over all ``T*B`` rows, instead of
 ``T`` small accumulations inside the scan. ``gradient="autodiff"`` uses JAX's own reverse mode
 through the forward scan. The tests check both against the reference BPTT. The custom VJP
-has no forward mode: ``jax.jvp``/``jacfwd`` need ``gradient="autodiff"``.
+has no forward mode: ``jax.jvp``/``jacfwd`` need ``gradient="autodiff"``. It covers the
+recurrent dropout mask (``dh_{t-1} = (dz_t @ recurrent_kernel.T) * m``) and every elementwise
+activation (the forward saves each slope); the activations along an axis (``softmax``,
+``log_softmax``, ``sparsemax``) always take ``"autodiff"``.
 
 Measured on the 2-core CPU (``jax.value_and_grad`` of the LSTM alone, one device, ms,
 interleaved, autodiff -> bptt): M = (64, 100, 32, 128) 116-117 -> 97-103, LT = (16, 1000, 8,
@@ -49,6 +55,10 @@ import functools
 import jax
 import jax.numpy as jnp
 from jax import lax
+
+from ..._numpy.activations import activation_name
+from .._activations import get_activation as get_jax_activation
+from ._runner import recurrent_forward
 
 # Measured with benchmarks/bench_lstm.py on the 2-core CPU this was developed on; see there.
 DEFAULT_PROJECTION = "inside"
@@ -112,6 +122,40 @@ def _unpack_state(initial_state, batch: int, units: int):
     return h0, c0
 
 
+# Keras activations that act along the units axis, not elementwise: their slope is no elementwise
+# factor, so the hand-written BPTT (which multiplies by slopes) hands them to autodiff.
+AXIS_ACTIVATIONS = frozenset({"softmax", "log_softmax", "sparsemax"})
+
+
+def activation_and_slope(name: str, z, slope: bool):
+    """``(activation(z), activation'(z) or None)`` for an elementwise activation ``name``.
+
+    sigmoid and tanh write their slopes from their values (``s (1 - s)``, ``1 - t^2``); any other
+    elementwise activation gets its slope from one ``jax.jvp`` with a tangent of ones, which is
+    the slope ``jax.grad`` returns, kinks included (``relu'(0) = 0``), as the reference's rules.
+    """
+    if name == "sigmoid":
+        value = jax.nn.sigmoid(z)
+        return value, (value * (1 - value) if slope else None)
+    if name == "tanh":
+        value = jnp.tanh(z)
+        return value, (1 - value * value if slope else None)
+    function = get_jax_activation(name)
+    if not slope:
+        return function(z), None
+    return jax.jvp(function, (z,), (jnp.ones_like(z),))
+
+
+def recurrent_dropout_multipliers(recurrent_dropout_mask, batch: int, units: int, dtype):
+    """Check the ``(B, H)`` shape of a recurrent dropout mask; return it as ``dtype`` (or None)."""
+    if recurrent_dropout_mask is None:
+        return None
+    shape = _static_shape(recurrent_dropout_mask, "recurrent_dropout_mask")
+    if shape != (batch, units):
+        raise ValueError(f"recurrent_dropout_mask must have shape {(batch, units)} (batch, units), got {shape}")
+    return jnp.asarray(recurrent_dropout_mask, dtype)
+
+
 def lstm_forward(
     params,
     x,
@@ -122,6 +166,9 @@ def lstm_forward(
     gradient: str | None = None,
     mask=None,
     zero_output_for_mask: bool = False,
+    recurrent_dropout_mask=None,
+    activation="tanh",
+    recurrent_activation="sigmoid",
 ):
     """Run the LSTM over a whole sequence; pure, so usable under ``jit``, ``grad`` and ``vmap``.
 
@@ -141,11 +188,17 @@ def lstm_forward(
             ``"autodiff"``: JAX's own reverse mode through the forward scan. Same numbers up to
             rounding. ``"bptt"`` supports ``grad``, ``vjp``, ``jit`` and ``vmap`` but not
             forward mode (``jvp``, ``jacfwd``); use ``"autodiff"`` for those. ``None`` uses the
-            measured default (``DEFAULT_GRADIENT``).
+            measured default (``DEFAULT_GRADIENT``). An activation along an axis (``softmax``,
+            ``log_softmax``, ``sparsemax``) always uses ``"autodiff"``.
         mask: ``None`` or ``(B, T)`` booleans (nonzero numbers count as ``True``): at a step
             where ``mask[b, t]`` is ``False``, row ``b`` keeps its state and outputs it.
         zero_output_for_mask: with a mask, outputs zeros at masked steps instead (Keras'
             ``RNN(zero_output_for_mask=True)``).
+        recurrent_dropout_mask: ``None`` or ``(B, H)`` inverted-dropout multipliers ``m``, fixed
+            for the sequence, applied to ``h_{t-1}`` where it enters the recurrent GEMM.
+        activation: Keras' ``activation`` (tanh by default) for the candidate and for ``c_t``
+            in ``h_t = o * activation(c_t)``.
+        recurrent_activation: Keras' ``recurrent_activation`` (sigmoid by default) for i, f, o.
 
     Returns:
         ``(outputs, (h_T, c_T))``: ``outputs`` is ``(B, T, H)`` holding ``h_1..h_T``; ``h_T`` and
@@ -154,17 +207,18 @@ def lstm_forward(
     The dtype is the promotion of the inputs: float32 by default, float64 when
     ``jax_enable_x64`` is on and an input is float64 (integer inputs become float32).
 
-    Equations, for t = 1..T:
+    Equations, for t = 1..T (``m = 1`` without recurrent dropout):
 
-        z_t = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias
-        i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
+        z_t = x_t @ kernel + (h_{t-1} * m) @ recurrent_kernel + bias
+        i, f, o = recurrent_activation(z_i), recurrent_activation(z_f), recurrent_activation(z_o)
+        g = activation(z_c)
         c_t = f * c_{t-1} + i * g
-        h_t = o * tanh(c_t)
+        h_t = o * activation(c_t)
 
     and with a mask ``m_t (B, 1)``:
 
         c_t = where(m_t, f * c_{t-1} + i * g, c_{t-1})
-        h_t = where(m_t, o * tanh(f * c_{t-1} + i * g), h_{t-1})
+        h_t = where(m_t, o * activation(f * c_{t-1} + i * g), h_{t-1})
         output_t = h_t, or where(m_t, h_t, 0) with zero_output_for_mask
 
     Examples:
@@ -175,6 +229,10 @@ def lstm_forward(
         >>> outputs, (h, c) = lstm_forward(params, np.ones((4, 5, 3), "float32"))
         >>> outputs.shape, h.shape
         ((4, 5, 2), (4, 2))
+        >>> outputs, _ = lstm_forward(params, np.ones((4, 5, 3), "float32"), activation="relu",
+        ...                           recurrent_activation="hard_sigmoid")
+        >>> bool((outputs >= 0).all())
+        True
     """
     features, units = check_lstm_params(params)
     x_shape = _static_shape(x, "x")
@@ -194,6 +252,8 @@ def lstm_forward(
     projection = DEFAULT_PROJECTION if projection is None else projection
     if projection not in ("inside", "outside"):
         raise ValueError(f"projection must be 'inside' or 'outside', got {projection!r}")
+    activations = (activation_name(activation), activation_name(recurrent_activation))
+    dropout = recurrent_dropout_multipliers(recurrent_dropout_mask, batch, units, dtype)
 
     kernel = jnp.asarray(params["kernel"], dtype)
     recurrent = jnp.asarray(params["recurrent_kernel"], dtype)
@@ -210,23 +270,28 @@ def lstm_forward(
     zero_output = bool(zero_output_for_mask) and masks is not None
 
     gradient = DEFAULT_GRADIENT if gradient is None else gradient
-    if gradient == "bptt":
-        hs, h, c = _lstm_scan_bptt(projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks)
-    elif gradient == "autodiff":
-        hs, h, c, _ = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, False, masks, zero_output)
-    else:
+    if gradient not in ("bptt", "autodiff"):
         raise ValueError(f"gradient must be 'bptt' or 'autodiff', got {gradient!r}")
+    if AXIS_ACTIVATIONS.intersection(activations):
+        gradient = "autodiff"
+    static = (projection, unroll, zero_output, activations)
+    if gradient == "bptt":
+        hs, h, c = _lstm_scan_bptt(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout)
+    else:
+        hs, h, c, _ = _scan_forward(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout, keep=False)
     return jnp.swapaxes(hs, 0, 1), (h, c)
 
 
-def _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep: bool, masks=None, zero_output=False):
+def _scan_forward(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout, *, keep: bool):
     """The forward scan, time-major: ``(hs, h_T, c_T, saved)``.
 
+    ``static`` is ``(projection, unroll, zero_output, (activation, recurrent_activation))``.
     With ``keep``, ``saved`` is ``(T, B, 7H)``: per step what the hand-written backward needs,
-    ``[slope_i, slope_f, slope_g, slope_o, cell_slope, f, h_t]`` with
+    ``[slope_i, slope_f, slope_g, slope_o, cell_slope, f, h_t]`` with (``r`` the recurrent
+    activation, ``a`` the activation, ``'`` their slopes; sigmoid and tanh by default)
 
-        slopes     = [g i(1-i), c_{t-1} f(1-f), i (1-g^2), tanh(c_t) o(1-o)]
-        cell_slope = o (1 - tanh(c_t)^2)
+        slopes     = [g r'(z_i), c_{t-1} r'(z_f), i a'(z_c), a(c_t) r'(z_o)]
+        cell_slope = o a'(c_t)
 
     written as one slab per step (each scanned output costs a separate update per step on the
     CPU); otherwise ``saved`` is ``None``. The slopes fuse into the forward step's elementwise
@@ -238,8 +303,9 @@ def _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep:
     the carried ``h_t`` (or ``where(m_t, h_t, 0)`` with ``zero_output``), and the saved slab
     makes a masked row's step the identity for the backward: slopes and ``cell_slope`` 0,
     ``f`` 1, ``h_t`` the carried one (see `_bptt_backward`). Without masks the mask code is
-    not traced at all.
+    not traced at all; without ``dropout`` (``(B, H)`` or None) neither is the dropout code.
     """
+    projection, unroll, zero_output, (activation, recurrent_activation) = static
     H = h0.shape[-1]
 
     def cell(carry, inputs):
@@ -248,21 +314,21 @@ def _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep:
         h_prev, c_prev = carry
         if projection == "inside":
             z_input = z_input @ kernel + bias
-        z = z_input + h_prev @ recurrent
-        i = jax.nn.sigmoid(z[:, :H])
-        f = jax.nn.sigmoid(z[:, H : 2 * H])
-        g = jnp.tanh(z[:, 2 * H : 3 * H])
-        o = jax.nn.sigmoid(z[:, 3 * H :])
+        z = z_input + (h_prev if dropout is None else h_prev * dropout) @ recurrent
+        i, d_i = activation_and_slope(recurrent_activation, z[:, :H], keep)
+        f, d_f = activation_and_slope(recurrent_activation, z[:, H : 2 * H], keep)
+        g, d_g = activation_and_slope(activation, z[:, 2 * H : 3 * H], keep)
+        o, d_o = activation_and_slope(recurrent_activation, z[:, 3 * H :], keep)
         c = f * c_prev + i * g
-        tanh_c = jnp.tanh(c)
-        h = o * tanh_c
+        activated_c, d_activated_c = activation_and_slope(activation, c, keep)
+        h = o * activated_c
         h_new = h
         if m is not None:  # masked rows carry their state
             h, c = jnp.where(m, h, h_prev), jnp.where(m, c, c_prev)
         if not keep:
             return (h, c), (jnp.where(m, h_new, 0) if zero_output else h)
-        slopes = [g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)]
-        cell_slope = o * (1 - tanh_c * tanh_c)
+        slopes = [g * d_i, c_prev * d_f, i * d_g, activated_c * d_o]
+        cell_slope = o * d_activated_c
         if m is None:
             return (h, c), jnp.concatenate([*slopes, cell_slope, f, h], axis=-1)
         live = jnp.where(m, jnp.concatenate([*slopes, cell_slope], axis=-1), 0)  # (B, 5H)
@@ -278,41 +344,42 @@ def _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, keep:
     return (jnp.where(masks, hs, 0) if zero_output else hs), h, c, stacked
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
-def _lstm_scan_bptt(projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks):
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _lstm_scan_bptt(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout):
     """``(hs, h_T, c_T)`` of the forward scan, differentiated by `_bptt_backward`; ``masks``
-    ``(T, B, 1)`` or None."""
-    hs, h, c, _ = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, False, masks, zero_output)
+    ``(T, B, 1)`` or None, ``dropout`` ``(B, H)`` or None."""
+    hs, h, c, _ = _scan_forward(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout, keep=False)
     return hs, h, c
 
 
-def _bptt_forward(projection, unroll, zero_output, kernel, recurrent, bias, h0, c0, xs, masks):
-    hs, h, c, saved = _scan_forward(projection, unroll, kernel, recurrent, bias, h0, c0, xs, True, masks, zero_output)
-    return (hs, h, c), (kernel, recurrent, h0, xs, saved, masks)
+def _bptt_forward(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout):
+    hs, h, c, saved = _scan_forward(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout, keep=True)
+    return (hs, h, c), (kernel, recurrent, h0, xs, saved, masks, dropout)
 
 
-def _bptt_backward(projection, unroll, zero_output, residuals, cotangents):
+def _bptt_backward(static, residuals, cotangents):
     """The reference's BPTT (``scratchlstm._numpy.rnn.lstm.lstm_backward``) as a reverse scan.
 
-    Walking t = T..1 with the carried ``dh``, ``dc``:
+    Walking t = T..1 with the carried ``dh``, ``dc`` (``m`` the recurrent dropout mask, 1
+    without):
 
         dh   += d_outputs_t
-        dc   += dh * o * (1 - tanh(c_t)^2)
-        dz_t  = [dc * g * i(1-i), dc * c_{t-1} * f(1-f), dc * i * (1-g^2), dh * tanh(c_t) * o(1-o)]
-        dh    = dz_t @ recurrent_kernel.T ;  dc = dc * f
+        dc   += dh * cell_slope_t
+        dz_t  = slopes_t * [dc, dc, dc, dh]
+        dh    = (dz_t @ recurrent_kernel.T) * m ;  dc = dc * f
 
     The step reads one ``(B, 7H)`` slab of the forward's residuals, in which the forward step
-    already put the local slopes (see `_scan_forward`), so ``dz_t = slopes_t * [dc, dc, dc, dh]``:
-    a few multiplications and one GEMM per step. After the scan,
-    one GEMM each over all ``T*B`` rows gives the kernel, recurrent kernel and input gradients
-    (rather than ``T`` small accumulations inside the scan).
+    already put the local slopes (see `_scan_forward`): a few multiplications and one GEMM per
+    step. After the scan, one GEMM each over all ``T*B`` rows gives the kernel, recurrent
+    kernel and input gradients (rather than ``T`` small accumulations inside the scan).
 
     With masks, a masked row's step passes ``dh``, ``dc`` straight through: the forward saved
     zero slopes and ``f = 1`` for it, so the step above gives ``dz_t = 0`` and ``dc_{t-1} = dc_t``;
     only ``dh_{t-1}`` needs ``where(m_t, dz_t @ recurrent_kernel.T, dh_t)``. With ``zero_output``
     the masked outputs are constants: their cotangents are dropped.
     """
-    kernel, recurrent, h0, xs, saved, masks = residuals
+    _, unroll, zero_output, _ = static
+    kernel, recurrent, h0, xs, saved, masks, dropout = residuals
     d_hs, d_h, d_c = cotangents
     H = h0.shape[-1]
     recurrent_t = recurrent.T
@@ -327,49 +394,99 @@ def _bptt_backward(projection, unroll, zero_output, residuals, cotangents):
         dc = dc + dh * cell_slope
         dz = slopes * jnp.concatenate([dc, dc, dc, dh], axis=-1)
         dh_previous = dz @ recurrent_t
+        if dropout is not None:
+            dh_previous = dh_previous * dropout
         if m is not None:
             dh_previous = jnp.where(m, dh_previous, dh)
         return (dh_previous, dc * f), dz
 
     scanned = (d_hs, saved) if masks is None else (d_hs, saved, masks)
     (d_h0, d_c0), dzs = lax.scan(step, (d_h, d_c), scanned, reverse=True, unroll=unroll)
-    d_kernel, d_recurrent, d_bias, d_xs = _weight_and_input_gradients(kernel, h0, xs, saved, dzs)
-    return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs, None
+    d_kernel, d_recurrent, d_bias, d_xs, d_dropout = _weight_and_input_gradients(
+        kernel, recurrent, h0, xs, saved, dzs, dropout
+    )
+    return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs, None, d_dropout
 
 
-def _weight_and_input_gradients(kernel, h0, xs, saved, dzs):
-    """``(d_kernel, d_recurrent_kernel, d_bias, d_xs)`` from every step's ``dz_t`` (``(T, B, 4H)``)."""
+def _weight_and_input_gradients(kernel, recurrent, h0, xs, saved, dzs, dropout):
+    """``(d_kernel, d_recurrent_kernel, d_bias, d_xs, d_dropout)`` from every step's ``dz_t``
+    (``(T, B, 4H)``); ``d_dropout`` is ``None`` without a dropout mask."""
     H = h0.shape[-1]
     # One GEMM over all T*B rows gives the kernel, recurrent-kernel and bias gradients at once:
-    # [x_t, h_{t-1}, 1] side by side against dz_t. A dot_general contracting (T, B) rather than
-    # a reshape to (T*B, .): with the batch sharded over devices, merging T and B would make
+    # [x_t, h_{t-1} * m, 1] side by side against dz_t. A dot_general contracting (T, B) rather
+    # than a reshape to (T*B, .): with the batch sharded over devices, merging T and B would make
     # XLA gather the whole batch on every device.
     steps, batch, features = xs.shape
     previous_hiddens = jnp.concatenate([h0[None], saved[:-1, :, 6 * H :]], axis=0)  # (T, B, H)
+    recurrent_inputs = previous_hiddens if dropout is None else previous_hiddens * dropout
     ones = jnp.ones((steps, batch, 1), xs.dtype)
-    inputs = jnp.concatenate([xs, previous_hiddens, ones], axis=-1)  # (T, B, I + H + 1)
+    inputs = jnp.concatenate([xs, recurrent_inputs, ones], axis=-1)  # (T, B, I + H + 1)
     d_weights = lax.dot_general(inputs, dzs, (((0, 1), (0, 1)), ((), ())))  # (I + H + 1, 4H)
     d_kernel, d_recurrent, d_bias = d_weights[:features], d_weights[features:-1], d_weights[-1]
     d_xs = jnp.einsum("tbg,ig->tbi", dzs, kernel)
-    return d_kernel, d_recurrent, d_bias, d_xs
+    d_dropout = None
+    if dropout is not None:  # d m = sum_t h_{t-1} * (dz_t @ recurrent_kernel.T); dead code under jit unless used
+        d_dropout = jnp.sum(previous_hiddens * jnp.einsum("tbg,hg->tbh", dzs, recurrent), axis=0)
+    return d_kernel, d_recurrent, d_bias, d_xs, d_dropout
 
 
 _lstm_scan_bptt.defvjp(_bptt_forward, _bptt_backward)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
-    """`lstm_forward` for an ``LSTM`` layer (DESIGN §7): ``(output or [output, h, c], state)``.
+def lstm_step(params, x_t, state, *, activation="tanh", recurrent_activation="sigmoid", recurrent_dropout_mask=None):
+    """One LSTM step, pure (``jit``/``grad``/``vmap``): equals `lstm_forward` step by step.
 
-    ``mask`` as in the NumPy twin (``scratchlstm._numpy.rnn.lstm.layer_forward``): ``None``,
-    ``(B, T)``, or a list whose first entry is the mask of ``x``.
+    Args:
+        params: the parameter dict of `lstm_forward`.
+        x_t: ``(B, I)`` inputs of this step.
+        state: ``(h_{t-1}, c_{t-1})``, each ``(B, H)``.
+        activation: as in `lstm_forward` (tanh by default).
+        recurrent_activation: as in `lstm_forward` (sigmoid by default).
+        recurrent_dropout_mask: ``None`` or ``(B, H)`` multipliers of ``h_{t-1}``.
+
+    Returns:
+        ``(h_t, (h_t, c_t))``.
+
+    Equations:
+
+        z = x_t @ kernel + (h_{t-1} * m) @ recurrent_kernel + bias
+        i, f, o = recurrent_activation(z_i, z_f, z_o) ;  g = activation(z_c)
+        c_t = f * c_{t-1} + i * g ;  h_t = o * activation(c_t)
+
+    Examples:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> params = {"kernel": rng.normal(size=(3, 8)).astype("float32"),
+        ...           "recurrent_kernel": rng.normal(size=(2, 8)).astype("float32")}
+        >>> x = rng.normal(size=(1, 4, 3)).astype("float32")
+        >>> state = (np.zeros((1, 2), "float32"), np.zeros((1, 2), "float32"))
+        >>> for t in range(4):
+        ...     y, state = lstm_step(params, x[:, t], state)
+        >>> bool(np.allclose(y, lstm_forward(params, x)[0][:, -1], atol=1e-6))
+        True
     """
-    x, initial_state = (inputs[0], inputs[1:]) if isinstance(inputs, list) else (inputs, None)
-    if isinstance(mask, (list, tuple)):
-        mask = mask[0]
-    zero_output = bool(getattr(layer, "zero_output_for_mask", False)) and mask is not None
-    outputs, (h, c) = lstm_forward(params, x, initial_state, mask=mask, zero_output_for_mask=zero_output)
-    if layer.return_sequences:
-        output = outputs
-    else:
-        output = outputs[:, -1] if zero_output else h  # (B, H)
-    return ([output, h, c] if layer.return_state else output), state
+    features, units = check_lstm_params(params)
+    x_shape = _static_shape(x_t, "x_t")
+    if len(x_shape) != 2 or x_shape[1] != features:
+        raise ValueError(f"x_t must have shape (batch, {features}), got {x_shape}")
+    h, c = _unpack_state(state, x_shape[0], units)
+    bias = params.get("bias")
+    dtype = compute_dtype(x_t, params["kernel"], params["recurrent_kernel"], bias, h, c)
+    h, c = jnp.asarray(h, dtype), jnp.asarray(c, dtype)
+    dropout = recurrent_dropout_multipliers(recurrent_dropout_mask, x_shape[0], units, dtype)
+    z = jnp.asarray(x_t, dtype) @ jnp.asarray(params["kernel"], dtype)
+    z = z + (h if dropout is None else h * dropout) @ jnp.asarray(params["recurrent_kernel"], dtype)
+    if bias is not None:
+        z = z + jnp.asarray(bias, dtype)
+    activate = get_jax_activation(activation_name(activation))
+    recurrent_activate = get_jax_activation(activation_name(recurrent_activation))
+    H = units
+    i, f, o = recurrent_activate(z[:, :H]), recurrent_activate(z[:, H : 2 * H]), recurrent_activate(z[:, 3 * H :])
+    c = f * c + i * activate(z[:, 2 * H : 3 * H])
+    h = o * activate(c)
+    return h, (h, c)
+
+
+def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+    """An ``LSTM`` layer's forward through the shared recurrent runner (``_runner.py``)."""
+    return recurrent_forward(layer, lstm_forward, params, state, inputs, training=training, key=key, mask=mask)

@@ -1,0 +1,134 @@
+"""The Keras-style ``GRU`` layer: configuration and weights; the math is in ``_numpy/rnn/gru.py``."""
+
+from __future__ import annotations
+
+from ... import initializers
+from ..._numpy.activations import activation_name
+from .._registry import register
+from ._recurrent import Recurrent, check_cell_arguments
+
+
+@register(numpy="scratchlstm._numpy.rnn.gru", jax="scratchlstm.jax_backend.rnn.gru")
+class GRU(Recurrent):
+    """Gated recurrent unit layer with Keras 3's arguments, defaults and weight layout.
+
+    Args:
+        units: ``H``, the size of the hidden state.
+        activation: for the candidate state; default ``"tanh"``.
+        recurrent_activation: for the update and reset gates ``z``, ``r``; default ``"sigmoid"``.
+        use_bias: whether the layer has a bias.
+        kernel_initializer: for ``kernel (I, 3H)``, column blocks ``[z, r, h]``.
+        recurrent_initializer: for ``recurrent_kernel (H, 3H)``; default ``"orthogonal"``.
+        bias_initializer: for ``bias``: ``(2, 3H)`` with ``reset_after`` (row 0 the input
+            bias, row 1 the recurrent bias), else ``(3H,)``; default ``"zeros"``.
+        dropout, recurrent_dropout: fractions dropped in training, one mask per sequence.
+        seed: int or ``numpy.random.Generator`` for the initial weights and dropout masks.
+        return_sequences, return_state, go_backwards, stateful, unroll: as for ``LSTM``
+            (``return_state`` gives ``[output, h]``).
+        reset_after: Keras' default ``True`` applies the reset gate after the recurrent matmul,
+            ``hh = act(x W_h + b_h + r * (h U_h + b'_h))`` (cuDNN's and PyTorch's convention);
+            ``False`` before it, ``hh = act(x W_h + b_h + (r * h) U_h)``.
+        use_cudnn: accepted (a speed switch); the math is the same.
+        dtype, name, trainable, input_shape, batch_input_shape, zero_output_for_mask: as for
+            ``LSTM``.
+
+    The step, with ``z`` and ``r`` from ``recurrent_activation``:
+
+        h_t = z * h_{t-1} + (1 - z) * hh
+
+    The equations and the BPTT are in `scratchlstm._numpy.rnn.gru`.
+
+    Examples:
+        >>> import numpy as np
+        >>> layer = GRU(4, return_sequences=True, seed=0)
+        >>> layer(np.zeros((2, 5, 3), dtype=np.float32)).shape, [w.shape for w in layer.get_weights()]
+        ((2, 5, 4), [(3, 12), (4, 12), (2, 12)])
+    """
+
+    weight_names = ("kernel", "recurrent_kernel", "bias")
+    cell_state_names = ("h",)
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        reset_after=True,
+        use_cudnn="auto",
+        dtype=None,
+        name=None,
+        trainable=True,
+        input_shape=None,
+        batch_input_shape=None,
+        zero_output_for_mask=False,
+    ):
+        check_cell_arguments(
+            "GRU", (kernel_initializer, recurrent_initializer, bias_initializer),
+            kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+        )
+        self.activation = activation_name(activation)
+        self.recurrent_activation = activation_name(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+        self.bias_initializer = bias_initializer
+        self.reset_after = bool(reset_after)
+        self.use_cudnn = use_cudnn
+        super().__init__(
+            units, return_sequences=return_sequences, return_state=return_state, go_backwards=go_backwards,
+            stateful=stateful, unroll=unroll, dropout=dropout, recurrent_dropout=recurrent_dropout,
+            zero_output_for_mask=zero_output_for_mask, seed=seed, dtype=dtype, name=name, trainable=trainable,
+            input_shape=input_shape, batch_input_shape=batch_input_shape,
+        )
+
+    def initialize_cell(self, features, rng):
+        h = self.units
+        params = {
+            "kernel": initializers.get(self.kernel_initializer)((features, 3 * h), rng, self.dtype),
+            "recurrent_kernel": initializers.get(self.recurrent_initializer)((h, 3 * h), rng, self.dtype),
+        }
+        if self.use_bias:
+            shape = (2, 3 * h) if self.reset_after else (3 * h,)
+            params["bias"] = initializers.get(self.bias_initializer)(shape, rng, self.dtype)
+        return params
+
+    def cell_options(self) -> dict:
+        return {
+            "activation": self.activation,
+            "recurrent_activation": self.recurrent_activation,
+            "reset_after": self.reset_after,
+        }
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "activation": self.activation,
+            "recurrent_activation": self.recurrent_activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "reset_after": self.reset_after,
+        }

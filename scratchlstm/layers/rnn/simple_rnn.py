@@ -1,0 +1,112 @@
+"""The Keras-style ``SimpleRNN`` layer: configuration and weights; the math is in ``_numpy/rnn/simple_rnn.py``."""
+
+from __future__ import annotations
+
+from ... import initializers
+from ..._numpy.activations import activation_name
+from .._registry import register
+from ._recurrent import Recurrent, check_cell_arguments
+
+
+@register(numpy="scratchlstm._numpy.rnn.simple_rnn", jax="scratchlstm.jax_backend.rnn.simple_rnn")
+class SimpleRNN(Recurrent):
+    """The fully connected (Elman) recurrent layer, ``h_t = activation(x_t W + h_{t-1} U + b)``.
+
+    Args:
+        units: ``H``, the size of the hidden state.
+        activation: default ``"tanh"``; any name of `scratchlstm.activations` (``"relu"``,
+            ``"sigmoid"``, ``"linear"``, ...).
+        use_bias: whether the layer has a ``bias (H,)``.
+        kernel_initializer: for ``kernel (I, H)``; default ``"glorot_uniform"``.
+        recurrent_initializer: for ``recurrent_kernel (H, H)``; default ``"orthogonal"``.
+        bias_initializer: default ``"zeros"``.
+        dropout, recurrent_dropout: fractions dropped in training, one mask per sequence.
+        return_sequences, return_state, go_backwards, stateful, unroll: as for ``LSTM``
+            (``return_state`` gives ``[output, h]``).
+        seed: int or ``numpy.random.Generator`` for the initial weights and dropout masks.
+        dtype, name, trainable, input_shape, batch_input_shape, zero_output_for_mask: as for
+            ``LSTM``.
+
+    The equations and the BPTT are in `scratchlstm._numpy.rnn.simple_rnn`.
+
+    Examples:
+        >>> import numpy as np
+        >>> layer = SimpleRNN(4, activation="relu", seed=0)
+        >>> layer(np.zeros((2, 5, 3), dtype=np.float32)).shape, [w.shape for w in layer.get_weights()]
+        ((2, 4), [(3, 4), (4, 4), (4,)])
+    """
+
+    weight_names = ("kernel", "recurrent_kernel", "bias")
+    cell_state_names = ("h",)
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        seed=None,
+        dtype=None,
+        name=None,
+        trainable=True,
+        input_shape=None,
+        batch_input_shape=None,
+        zero_output_for_mask=False,
+    ):
+        check_cell_arguments(
+            "SimpleRNN", (kernel_initializer, recurrent_initializer, bias_initializer),
+            kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+        )
+        self.activation = activation_name(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+        self.bias_initializer = bias_initializer
+        super().__init__(
+            units, return_sequences=return_sequences, return_state=return_state, go_backwards=go_backwards,
+            stateful=stateful, unroll=unroll, dropout=dropout, recurrent_dropout=recurrent_dropout,
+            zero_output_for_mask=zero_output_for_mask, seed=seed, dtype=dtype, name=name, trainable=trainable,
+            input_shape=input_shape, batch_input_shape=batch_input_shape,
+        )
+
+    def initialize_cell(self, features, rng):
+        h = self.units
+        params = {
+            "kernel": initializers.get(self.kernel_initializer)((features, h), rng, self.dtype),
+            "recurrent_kernel": initializers.get(self.recurrent_initializer)((h, h), rng, self.dtype),
+        }
+        if self.use_bias:
+            params["bias"] = initializers.get(self.bias_initializer)((h,), rng, self.dtype)
+        return params
+
+    def cell_options(self) -> dict:
+        return {"activation": self.activation}
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+        }
