@@ -1,13 +1,24 @@
 """Saving and loading models as ``.npz`` files without pickle.
 
 Layout of the file: ``config.json`` is a 0-d string array holding the architecture (the
-class name and ``get_config()`` of the model: a graph or a chain), the compile settings and
-user metadata as JSON; each weight is an array named ``layer_name/weight_name`` (nested models
-add their own prefix). Optimizer state is not saved: a loaded model restarts its optimizer.
+class name and ``get_config()`` of the model: a graph or a chain), the compile settings (the
+optimizer's config among them) and user metadata as JSON; each weight is an array named
+``layer_name/weight_name`` (nested models add their own prefix).
 
-``load_model`` checks every stored array against the architecture (name, shape, dtype,
-finiteness) before it hands anything back. Files of format version 1 (a ``Sequential`` with
-arrays named ``layer{k}/{weight}``) still load.
+The optimizer's state, once the model has trained (as Keras' ``.keras`` files hold it), is one
+array per leaf of its `OptimizerState` tree, named by the path to it: ``optimizer/iterations``,
+``optimizer/learning_rate``, ``optimizer/slots/momentums/dense/kernel`` (NumPy backend),
+``optimizer/slots/1/trace/dense/kernel`` (an optax state on the JAX backend),
+``optimizer/average/...`` (EMA), ``optimizer/accumulated/...`` (gradient accumulation).
+``config.json`` then holds ``"optimizer_state": {"backend": ..., "iterations": ...}``. The
+state belongs to the backend that trained (the two keep different slot trees): ``load_model``
+restores it when the model compiles for that backend again, so that ``fit`` continues exactly
+where it stopped, and otherwise warns and starts the optimizer afresh.
+
+``load_model`` checks every stored array against the architecture and the optimizer (name,
+shape, dtype, finiteness) before it hands anything back. Files of format version 1 (a
+``Sequential`` with arrays named ``layer{k}/{weight}``) and version 2 (no optimizer state)
+still load.
 """
 
 from __future__ import annotations
@@ -24,8 +35,9 @@ import numpy as np
 from .._tree import flatten_paths, tree_leaves
 
 FORMAT = "scratchlstm.model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the optimizer state (``optimizer/...`` arrays)
 WEIGHTS_FORMAT = "scratchlstm.weights"
+OPTIMIZER_PREFIX = "optimizer"
 
 
 def _atomic_savez(path, arrays: dict) -> None:
@@ -95,8 +107,10 @@ def model_from_json(text: str):
     return model_from_config(config)
 
 
-def save_model(model, path, metadata=None) -> None:
+def save_model(model, path, metadata=None, include_optimizer=True) -> None:
     model._require_built("save")
+    if not isinstance(include_optimizer, bool):
+        raise ValueError(f"include_optimizer must be True or False, got {include_optimizer!r}")
     metadata = model.metadata if metadata is None else metadata
     document = {
         "format": FORMAT,
@@ -105,12 +119,131 @@ def save_model(model, path, metadata=None) -> None:
         "compile": model.get_compile_config(),
         "metadata": metadata,
     }
+    arrays = _weight_arrays(model)
+    saved_state = _optimizer_state_to_save(model) if include_optimizer else None
+    if saved_state is not None:
+        backend_name, state = saved_state
+        named = {name: np.asarray(leaf) for name, leaf in named_state_leaves(state)}
+        clash = sorted(set(named) & set(arrays))
+        if clash:
+            raise ValueError(
+                f"the weight names {clash} are also the names of optimizer state arrays; rename the "
+                f"layer called {OPTIMIZER_PREFIX!r}, or save with include_optimizer=False"
+            )
+        document["optimizer_state"] = {"backend": backend_name, "iterations": int(state.iterations)}
+        arrays.update(named)
     try:
         text = json.dumps(document)
     except TypeError as error:
+        try:
+            json.dumps(document["compile"])
+        except TypeError:
+            raise ValueError(
+                f"the compile settings are not JSON-serialisable ({error}); a learning rate given as "
+                "a plain function cannot be saved: use a schedule from scratchlstm.optimizers.schedules"
+            ) from None
         raise ValueError(f"metadata must be JSON-serialisable (lists, numbers, strings): {error}") from None
-    _atomic_savez(path, {"config.json": np.array(text), **_weight_arrays(model)})
+    _atomic_savez(path, {"config.json": np.array(text), **arrays})
     model.metadata = metadata
+
+
+def _optimizer_state_to_save(model):
+    """``(backend name, OptimizerState)`` that the next ``fit`` would continue from, or None
+    (never trained since compile, or what is trainable has changed since)."""
+    memory = getattr(model, "_optimizer_memory", None)
+    if model.compiled is None or not memory or memory[1] != frozenset(model.trainable_paths()):
+        return None
+    return memory[0], memory[2]
+
+
+def named_state_leaves(tree, prefix: str = OPTIMIZER_PREFIX) -> list:
+    """``(name, leaf)`` for each leaf of an optimizer state, in the order `_state_fill` reads.
+
+    Names are paths: NamedTuple fields by name, tuple items by index, dict keys (weight paths)
+    as they are; ``None`` (an unused field, such as ``average`` without EMA) has no leaf.
+
+    Examples:
+        >>> from scratchlstm.optimizers import SGD
+        >>> state = SGD(0.1, momentum=0.9).init({"dense/kernel": np.zeros((2, 1))})
+        >>> [name for name, _ in named_state_leaves(state)]
+        ['optimizer/iterations', 'optimizer/learning_rate', 'optimizer/slots/momentums/dense/kernel']
+    """
+    if tree is None:
+        return []
+    if isinstance(tree, dict):
+        return [item for key in sorted(tree) for item in named_state_leaves(tree[key], f"{prefix}/{key}")]
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return [item for field, value in zip(tree._fields, tree) for item in named_state_leaves(value, f"{prefix}/{field}")]
+    if isinstance(tree, (tuple, list)):
+        return [item for index, value in enumerate(tree) for item in named_state_leaves(value, f"{prefix}/{index}")]
+    return [(prefix, tree)]
+
+
+def _leaf_dtype(leaf) -> np.dtype:
+    """The dtype a state leaf has: a Python int or float as NumPy stores it, an array's own."""
+    return np.dtype(leaf.dtype) if hasattr(leaf, "dtype") else np.asarray(leaf).dtype
+
+
+def _optimizer_template(model, backend):
+    """A fresh optimizer state for ``model`` on ``backend``: the tree a saved one must match."""
+    with warnings.catch_warnings():  # fit warns about float64 without jax_enable_x64, not loading
+        warnings.filterwarnings("ignore", message="the model is float64 but jax_enable_x64 is off")
+        return backend.init_state(model.get_variables(), None).optimizer_state
+
+
+def _checked_optimizer_state(model, template, arrays: dict, iterations, source: str):
+    """The optimizer state built from ``arrays`` (name -> stored array), after checking every
+    array against ``template``, a fresh state of the model's optimizer: the names, shapes,
+    dtypes (integer counters hold integers) and finiteness, and ``iterations`` against the
+    stored counter."""
+    expected = named_state_leaves(template)
+    names = [name for name, _ in expected]
+    what = f"the {type(model.optimizer).__name__} optimizer's state"
+    unknown = sorted(set(arrays) - set(names))
+    if unknown:
+        raise ValueError(f"{source} holds optimizer arrays {unknown} that {what} has no place for; it has {names}")
+    values = []
+    for name, leaf in expected:
+        if name not in arrays:
+            raise ValueError(f"{source} has no array {name!r} for {what} (it has {sorted(arrays)})")
+        value = np.asarray(arrays[name])
+        shape, dtype = np.shape(leaf), _leaf_dtype(leaf)
+        allowed, kind = ("iu", "integers") if dtype.kind in "iub" else ("fiu", "real numbers")
+        if value.dtype.kind not in allowed:
+            raise ValueError(f"{source}: optimizer array {name!r} must hold {kind}, got dtype {value.dtype}")
+        if value.shape != shape:
+            raise ValueError(f"{source}: optimizer array {name!r} must have shape {shape} for {what}, got {value.shape}")
+        cast = value.astype(dtype)
+        if not np.isfinite(cast).all():
+            raise ValueError(f"{source}: optimizer array {name!r} holds NaN or inf values")
+        if dtype.kind in "iu" and (not np.array_equal(cast, value) or (cast < 0).any()):
+            raise ValueError(f"{source}: optimizer array {name!r} must hold counts >= 0 that fit {dtype}, got {value}")
+        values.append(cast)
+    state = _state_fill(template, values)
+    stored = int(state.iterations)
+    if iterations is not None and (isinstance(iterations, bool) or iterations != stored):
+        raise ValueError(f"{source} says the optimizer ran {iterations!r} iterations but its state holds {stored}")
+    return state
+
+
+def _restore_optimizer_state(model, saved: dict, arrays: dict, source: str) -> None:
+    """Continue ``model``'s (freshly compiled) optimizer from a saved state, or warn why not."""
+    if not isinstance(saved, dict):
+        raise ValueError(f"{source}: optimizer_state must be a JSON object, got {type(saved).__name__}")
+    if saved.get("backend") != model.backend_name:
+        warnings.warn(
+            f"{source}: the optimizer state was saved by the {saved.get('backend')!r} backend and the "
+            f"model is compiled for {model.backend_name!r}, whose optimizer keeps other buffers; the "
+            "optimizer starts afresh (the weights are loaded)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return
+    backend = model._backend()
+    template = _optimizer_template(model, backend)
+    state = _checked_optimizer_state(model, template, arrays, saved.get("iterations"), source)
+    model._remember_optimizer_state(backend, state)
+    model.optimizer.iterations = int(state.iterations)
 
 
 def _state_fill(template, leaves):
@@ -192,11 +325,14 @@ def _set_by_path(model, flat: dict) -> None:
 
 def load_weights(model, path) -> None:
     """Weights matched by position (layer order, then Keras' weight order), as Keras does, so a
-    model built anew (with other automatic layer names) takes them; shapes are checked."""
+    model built anew (with other automatic layer names) takes them; shapes are checked. The
+    optimizer state in the file (by position too) is checked as well, before anything is set."""
     model._require_built("load_weights")
     with _open_archive(path, "weights.json", "weights") as archive:
         try:
-            order = json.loads(str(archive["weights.json"]))["order"]
+            document = json.loads(str(archive["weights.json"]))
+            order, optimizer = document["order"], document.get("optimizer")
+            count = int(optimizer["count"]) if optimizer else 0
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"{path}: weights.json is malformed: {error!r}") from None
         paths = list(_weight_arrays(model))
@@ -205,19 +341,35 @@ def load_weights(model, path) -> None:
                 f"{path} holds {len(order) if isinstance(order, list) else '?'} weight arrays, "
                 f"the model has {len(paths)}"
             )
-        optimizer = json.loads(str(archive["weights.json"])).get("optimizer")
-        leaves = [archive[f"optimizer/{k}"] for k in range(optimizer["count"])] if optimizer else []
-        _assign_checked(model, _Without(archive, "optimizer/"), dict(zip(paths, order)), str(path))
-        if optimizer and model.compiled is not None and model.backend_name == optimizer["backend"]:
+        state_names = [f"optimizer/{k}" for k in range(count)]
+        missing = [name for name in state_names if name not in archive.files]
+        if missing:
+            raise ValueError(f"{path} declares {count} optimizer arrays but has no {missing[:3]}")
+        state = None
+        if optimizer and model.compiled is not None and model.backend_name == optimizer.get("backend"):
             backend = model._backend()
-            template = backend.init_state(model.get_variables(), None).optimizer_state
-            model._remember_optimizer_state(backend, _state_fill(template, leaves))
-            model.optimizer.iterations = optimizer["iterations"]
+            template = _optimizer_template(model, backend)
+            expected = named_state_leaves(template)
+            if len(expected) != count:
+                raise ValueError(
+                    f"{path} holds {count} optimizer state arrays; the model's "
+                    f"{type(model.optimizer).__name__} has {len(expected)}"
+                )
+            by_name = {name: archive[stored] for (name, _), stored in zip(expected, state_names)}
+            # (weights.json's "iterations" is what optimizer.iterations said, which a user may set)
+            state = _checked_optimizer_state(model, template, by_name, None, str(path))
+        weights_only = _Without(archive, set(state_names) - set(order))
+        _assign_checked(model, weights_only, dict(zip(paths, order)), str(path))
+        if state is not None:
+            model._remember_optimizer_state(backend, state)
+            model.optimizer.iterations = int(state.iterations)
 
 
 class _Without:
-    def __init__(self, archive, prefix):
-        self.archive, self.files = archive, [f for f in archive.files if not f.startswith(prefix)]
+    """An archive seen without the arrays in ``names``."""
+
+    def __init__(self, archive, names):
+        self.archive, self.files = archive, [f for f in archive.files if f not in names]
 
     def __getitem__(self, name):
         return self.archive[name]
@@ -262,17 +414,40 @@ def _read_document(archive, path) -> dict:
 
 
 def load_model(path, compile=True):
-    """Load a model saved with ``model.save(path)``; the predictions are identical.
+    """Load a model saved with ``model.save(path)``: the same predictions, and with
+    ``compile=True`` the same training: ``fit`` continues the saved optimizer state.
 
     Args:
         path: the ``.npz`` file.
-        compile: re-apply the saved compile settings (optimizer, loss, metrics, backend).
+        compile: re-apply the saved compile settings (optimizer, loss, metrics, backend) and
+            restore the optimizer's state (its slots, iteration count, EMA, accumulated
+            gradients), as Keras' ``load_model`` does. With ``False`` the model is not compiled
+            and the optimizer arrays are ignored.
 
     Returns:
         the model (a `Sequential` or a `Model`) with ``.metadata`` restored.
 
     Raises:
-        ValueError: the file is not a model file, or an array disagrees with the architecture.
+        ValueError: the file is not a model file, or an array disagrees with the architecture
+            or the optimizer (nothing is returned then).
+
+    Examples:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import scratchlstm as keras
+        >>> x = np.linspace(-1, 1, 8).reshape(-1, 1)
+        >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)], seed=0)
+        >>> model.compile(keras.optimizers.Adam(0.1), "mse")
+        >>> _ = model.fit(x, 2 * x, epochs=2, shuffle=False, verbose=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+        >>> model.save(path)
+        >>> restored = keras.models.load_model(path)
+        >>> restored.optimizer.iterations
+        2
+        >>> _ = model.fit(x, 2 * x, epochs=2, shuffle=False, verbose=0)
+        >>> _ = restored.fit(x, 2 * x, epochs=2, shuffle=False, verbose=0)
+        >>> bool(np.array_equal(restored.get_weights()[0], model.get_weights()[0]))
+        True
     """
     if os.fspath(path).endswith((".keras", ".h5")):
         raise ValueError(
@@ -289,11 +464,21 @@ def load_model(path, compile=True):
                 names = {p: p for p in _weight_arrays(model)}
         except (TypeError, KeyError, AttributeError) as error:
             raise ValueError(f"{path}: the model config is malformed: {error!r}") from None
-        _assign_checked(model, archive, names, str(path))
+        saved_state = document.get("optimizer_state") if document["version"] >= 3 else None
+        state_arrays = {}
+        if saved_state is not None:  # the optimizer's arrays: the rest under optimizer/
+            weight_names = set(names.values())
+            state_arrays = {
+                name: archive[name] for name in archive.files
+                if name.startswith(OPTIMIZER_PREFIX + "/") and name not in weight_names
+            }
+        _assign_checked(model, _Without(archive, set(state_arrays)), names, str(path))
     model.metadata = document.get("metadata") or {}
     compile_config = document.get("compile")
     if compile and compile_config:
         _compile_from_config(model, compile_config, path)
+        if saved_state is not None:
+            _restore_optimizer_state(model, saved_state, state_arrays, str(path))
     return model
 
 
