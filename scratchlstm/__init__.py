@@ -4,7 +4,7 @@ Importing this package loads NumPy only. ``scratchlstm.jax_backend`` (needs the 
 ``scratchlstm.data`` and ``scratchlstm.datasets`` are imported on first use.
 """
 
-from . import activations, callbacks, initializers, losses, metrics, optimizers, utils
+from . import activations, callbacks, constraints, initializers, losses, metrics, optimizers, regularizers, utils
 from ._numpy import (
     gradcheck,
     gru_backward,
@@ -31,6 +31,7 @@ __all__ = [
     "Sequential",
     "SimpleRNN",
     "callbacks",
+    "constraints",
     "data",
     "datasets",
     "gradcheck",
@@ -47,6 +48,7 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "regularizers",
     "simple_rnn_backward",
     "simple_rnn_forward",
     "utils",

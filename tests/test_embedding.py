@@ -293,7 +293,6 @@ def test_a_model_rejects_out_of_range_ids():
         (lambda: Embedding(3, True), ValueError, ["output_dim", "bool"]),
         (lambda: Embedding(3, 2, weights=np.ones((2, 2))), ValueError, ["(3, 2)", "(2, 2)"]),
         (lambda: Embedding(3, 2, lora_rank=4), NotImplementedError, ["lora_rank=4"]),
-        (lambda: Embedding(3, 2, embeddings_regularizer="l2"), NotImplementedError, ["embeddings_regularizer"]),
         (lambda: Embedding(3, 2, embeddings_initializer="nope"), ValueError, ["nope"]),
     ],
 )

@@ -11,13 +11,27 @@ Backward, for every node from the last to the first:
 
 A node that no gradient reaches is skipped; its layer's gradient is zero. The first layers'
 input gradients are not computed unless the caller asks for ``d_inputs``.
+
+Activity regularizers (Keras' rule): a node whose layer has an ``activity_regularizer`` adds
+``penalty(y) / batch_size`` for each of its outputs ``y``; the forward lists these in
+``cache["activity_losses"]`` (a nested model's included), and the backward adds
+``loss_scale * d penalty / d y`` to the gradient reaching ``y``, so such a node is never
+skipped.
 """
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..layers._registry import numpy_ops
+from ..regularizers import activity_penalty, activity_penalty_gradient
+
+
+def _is_graph(layer) -> bool:
+    """Whether the node's math is this walk (a model used as a layer)."""
+    return numpy_ops(layer) is sys.modules[__name__]
 
 
 def _as_list(value) -> list:
@@ -37,12 +51,14 @@ def layer_forward(model, params, state, inputs, *, training=False, rng=None, mas
 
     Returns:
         ``outputs`` (one array, or a list in the order of ``model.outputs``), the new state of
-        every stateful layer, and the cache for `layer_backward`.
+        every stateful layer, and the cache for `layer_backward` (``cache["activity_losses"]``:
+        the activity penalties of this call, floats).
     """
     graph = model.graph
     values, masks = graph.start(_as_list(inputs), mask)
     new_state = dict(state)
     caches = []
+    activity_losses = []
     for node in graph.nodes:
         layer = node.layer
         if layer.is_input_layer:
@@ -55,10 +71,16 @@ def layer_forward(model, params, state, inputs, *, training=False, rng=None, mas
         )
         if layer_state:
             new_state[layer.name] = layer_state
-        caches.append((cache, node.write(values, masks, outputs, arguments, node_mask)))
+        output_values = node.write(values, masks, outputs, arguments, node_mask)
+        if layer.activity_regularizer is not None:
+            activity_losses += [float(activity_penalty(layer.activity_regularizer, y)) for y in output_values]
+        if _is_graph(layer):
+            activity_losses += cache["activity_losses"]
+        caches.append((cache, output_values))
     outputs = [values[id(t)] for t in graph.outputs]
     # the outputs' masks (Keras' _keras_mask), for losses and metrics that leave masked steps out
-    cache = {"nodes": caches, "inputs": _as_list(inputs), "output_masks": [masks.get(id(t)) for t in graph.outputs]}
+    cache = {"nodes": caches, "inputs": _as_list(inputs), "output_masks": [masks.get(id(t)) for t in graph.outputs],
+             "activity_losses": activity_losses}
     return (outputs if model.returns_list else outputs[0]), new_state, cache
 
 
@@ -80,7 +102,12 @@ def _zeros_like(tree):
     return np.zeros_like(tree)
 
 
-def layer_backward(model, params, cache, d_outputs, *, input_gradient=True):
+def _has_activity(layer, layer_cache) -> bool:
+    """Whether the node adds activity penalties (its own, or a nested model's)."""
+    return layer.activity_regularizer is not None or (_is_graph(layer) and bool(layer_cache["activity_losses"]))
+
+
+def layer_backward(model, params, cache, d_outputs, *, input_gradient=True, loss_scale=1.0):
     """Gradients of `layer_forward`: ``(grads, d_inputs)``.
 
     Args:
@@ -89,6 +116,8 @@ def layer_backward(model, params, cache, d_outputs, *, input_gradient=True):
         d_outputs: the gradient of each output (structure of the outputs; ``None`` for zero).
         input_gradient: ``False`` skips ``d_inputs`` (returned as ``None``) and every input
             gradient that only the model's inputs would receive.
+        loss_scale: the factor ``d_outputs`` carry (the optimizer's ``loss_scale_factor``);
+            the activity penalties' gradients are scaled by it too.
 
     Returns:
         ``grads`` shaped like ``params``, and ``d_inputs`` shaped like the inputs.
@@ -104,14 +133,18 @@ def layer_backward(model, params, cache, d_outputs, *, input_gradient=True):
         if layer.is_input_layer:
             continue
         d_node = [d_values.get(id(t)) for t in node.outputs]
-        if all(d is None for d in d_node):
-            continue  # nothing downstream depends on this call
         layer_cache, output_values = node_cache
+        if all(d is None for d in d_node) and not _has_activity(layer, layer_cache):
+            continue  # nothing downstream depends on this call
         d_node = [np.zeros_like(v) if d is None else d for d, v in zip(d_node, output_values)]
+        if layer.activity_regularizer is not None:
+            d_node = [d + v.dtype.type(loss_scale) * activity_penalty_gradient(layer.activity_regularizer, v)
+                      for d, v in zip(d_node, output_values)]
         wants_inputs = input_gradient or any(id(t) not in model_inputs for t in node.inbound)
+        nested = {"loss_scale": loss_scale} if _is_graph(layer) else {}
         layer_grads, d_arguments = numpy_ops(layer).layer_backward(
             layer, params.get(layer.name, {}), layer_cache, d_node if node.returns_list else d_node[0],
-            input_gradient=wants_inputs,
+            input_gradient=wants_inputs, **nested,
         )
         if layer_grads:
             grads[layer.name] = layer_grads if layer.name not in grads else _add_trees(grads[layer.name], layer_grads)

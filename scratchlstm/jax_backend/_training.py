@@ -17,6 +17,13 @@ It implements the protocol the shared ``fit`` loop drives (the NumPy one is
 
 Only the trainable weights are differentiated and reach optax; frozen ones ride along.
 
+Regularizers and constraints, as Keras and the NumPy backend: the differentiated and logged
+``loss`` adds each regularized trainable weight's penalty and the activity penalties of the
+graph's nodes (over the real rows of a padded batch: the padding rows are zeroed and the
+penalty is divided by the real row count); after optax's update each constrained weight is
+projected, ``w = constraint(w)``, inside the compiled step. ``evaluate`` adds the same
+penalties to its ``loss``.
+
 No recompilation within an epoch: every batch, the short last one included, is padded to the
 same number of rows (``batch_size`` rounded up to a multiple of the device count) by repeating
 its last sample, and a per-sample weight of 0 removes the padding from the loss, the gradients
@@ -48,6 +55,7 @@ import optax
 
 from .._tree import flatten_paths, unflatten_paths
 from ..models._numpy_backend import split_trainable
+from ..regularizers import activity_penalty
 from . import graph
 from ..metrics._base import host_value
 from ..metrics._ops import jax_ops
@@ -111,6 +119,7 @@ class _Compiled:
         self._metric_functions = None
         self.parallel = DataParallel(devices)
         self.tx = make_optax(dict(optimizer_config))
+        self._regularization = None
         replicated, batch = self.parallel.replicated, self.parallel.batch
         self.train_step = jax.jit(
             self._train_step,
@@ -127,14 +136,39 @@ class _Compiled:
         )
         self.init_optimizer = jax.jit(self.tx.init, out_shardings=replicated)
 
-    def _forward(self, params, model_state, xs, training, key=None):
-        """``(predictions (list), new_state, output masks (list, None where none))``."""
+    def _forward(self, params, model_state, xs, training, key=None, activity=None):
+        """``(predictions (list), new_state, output masks (list, None where none))``; ``activity``
+        (a list) receives the activity-regularized outputs (see ``graph.layer_forward``)."""
         model = self.model
         outputs, new_state, masks = graph.layer_forward(
             model, params, model_state, xs if model.takes_list else xs[0], training=training, key=key,
-            return_masks=True,
+            return_masks=True, activity=activity,
         )
         return (outputs if model.returns_list else [outputs]), new_state, masks
+
+    @property
+    def regularization(self) -> tuple[dict, dict]:
+        """``({path: regularizer}, {path: constraint})`` of the trainable weights (read when a
+        training or evaluation step is traced; ``predict`` needs neither)."""
+        if self._regularization is None:
+            self._regularization = self.model.weight_regularization()
+        return self._regularization
+
+    def _with_penalties(self, total, flat_params, activity, rows):
+        """``total`` plus Keras' ``sum(model.losses)``: the regularized weights' penalties and the
+        activity penalties, these over the real rows (``rows`` is 0 on padding)."""
+        for path, regularizer in self.regularization[0].items():
+            total = total + regularizer(flat_params[path])
+        if activity:
+            real = jnp.sum(rows)
+            for regularizer, output in activity:
+                total = total + activity_penalty(regularizer, output * _rows_like(rows, output).astype(output.dtype), real)
+        return total
+
+    def _constrain(self, trainable):
+        """The weights after their constraints (applied after each update, as Keras)."""
+        constraints = self.regularization[1]
+        return {path: (constraints[path](value) if path in constraints else value) for path, value in trainable.items()}
 
     def _losses(self, ys, predictions, rows, sample_weight, masks):
         """Keras' weighted sum of the output losses; ``rows`` (B,) is 0 on padding; an output's
@@ -190,8 +224,10 @@ class _Compiled:
 
     def _objective(self, trainable, frozen, model_state, key, xs, ys, rows, sample_weight):
         params = unflatten_paths({**trainable, **frozen})
-        predictions, new_state, masks = self._forward(params, model_state, xs, training=True, key=key)
+        activity = []
+        predictions, new_state, masks = self._forward(params, model_state, xs, training=True, key=key, activity=activity)
         total, logs = self._losses(ys, predictions, rows, sample_weight, masks)
+        total = self._with_penalties(total, trainable, activity, rows)
         # loss_scale_factor: the optimizer divides the gradients by it again
         return self.optimizer.scale_loss(total), (predictions, masks, new_state, {"loss": total, **logs})
 
@@ -205,7 +241,7 @@ class _Compiled:
         step_finite = jnp.isfinite(loss) & _tree_all_finite(grads)
         apply = state.finite & step_finite
         updates, optimizer_state = self.tx.update(grads, state.optimizer_state, state.trainable)
-        trainable = optax.apply_updates(state.trainable, updates)
+        trainable = self._constrain(optax.apply_updates(state.trainable, updates))
         keep = functools.partial(jax.tree_util.tree_map, lambda new, old: jnp.where(apply, new, old))
         metrics = self._update_metrics(state.metrics, ys, predictions, rows, masks)
         new_state = TrainState(
@@ -225,8 +261,11 @@ class _Compiled:
         """``(logs, metric states, model state)``: this batch's losses, the metrics' results so
         far, and the layers' state after the batch (a stateful RNN's carried states)."""
         TRACE_COUNTS["evaluate"] += 1
-        predictions, model_state, masks = self._forward(variables["params"], variables["state"], xs, training=False)
+        activity = []
+        predictions, model_state, masks = self._forward(variables["params"], variables["state"], xs, training=False,
+                                                        activity=activity)
         total, logs = self._losses(ys, predictions, rows, sample_weight, masks)
+        total = self._with_penalties(total, flatten_paths(variables["params"]), activity, rows)
         metric_states = self._update_metrics(metric_states, ys, predictions, rows, masks)
         return {"loss": total, **logs, **self._metric_results(metric_states)}, metric_states, model_state
 
@@ -245,6 +284,22 @@ class _Compiled:
 _CACHE: dict = {}
 
 
+def _plain_functions(model) -> tuple:
+    """The ids of the regularizers and constraints that are plain functions: a config names them
+    only by ``__name__`` (every ``lambda`` is ``"<lambda>"``), so the cache key needs them."""
+    from ..constraints import Constraint
+    from ..regularizers import Regularizer
+
+    layers = {id(layer): layer for layer, _, _ in model.weight_leaves()}
+    layers.update({id(layer): layer for layer in model._graph_layers()})
+    found = set()
+    for layer in layers.values():
+        for obj in (*layer.weight_regularizers.values(), *layer.weight_constraints.values(), layer.activity_regularizer):
+            if obj is not None and not isinstance(obj, (Regularizer, Constraint)):
+                found.add(id(obj))
+    return tuple(sorted(found))
+
+
 def _compiled(model, optimizer_config, devices) -> _Compiled:
     """One `_Compiled` per model structure: the graph, what is frozen, compile settings, devices."""
     import json
@@ -257,6 +312,7 @@ def _compiled(model, optimizer_config, devices) -> _Compiled:
         repr(model.compiled),
         optimizer_config,
         devices,
+        _plain_functions(model),
     )
     if key not in _CACHE:
         if len(_CACHE) >= 32:

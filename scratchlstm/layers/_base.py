@@ -10,22 +10,28 @@ and a JAX module with ``layer_forward``. What a layer kind supplies:
   layer called on a list, ``input_shape`` is a list of tuples;
 - ``validate_input_shape(input_shape)``: raise ``ValueError`` naming what was expected;
 - ``compute_mask(inputs, mask)``: Keras' mask propagation (default: no mask out);
-- ``get_config()`` whose keys are ``__init__`` arguments, so ``from_config`` round-trips.
+- ``get_config()`` whose keys are ``__init__`` arguments, so ``from_config`` round-trips;
+- optionally Keras' regularizer and constraint arguments, through `Layer.set_regularization`:
+  ``weight_regularizers`` / ``weight_constraints`` (weight name -> object) and
+  ``activity_regularizer``, which the backends read (no layer math changes).
 """
 
 from __future__ import annotations
 
 import re
 from itertools import count
+from types import MappingProxyType
 
 import numpy as np
 
+from .. import constraints, regularizers
 from .._checks import as_float_array, check_finite, check_shape
 from .._graph import Node, SymbolicTensor, flatten_structure, is_symbolic
 from .._random import check_seed, make_rng
 from ._registry import numpy_ops
 
 _NAME_COUNTERS: dict[str, count] = {}
+_NO_ARGUMENT = object()  # set_regularization: the layer takes no activity_regularizer
 
 
 def resolve_dtype(dtype) -> np.dtype:
@@ -122,6 +128,12 @@ class Layer:
     state_names: tuple = ()
     is_input_layer = False
     supports_masking = False
+    # Keras' <weight>_regularizer / <weight>_constraint arguments, by weight name (set_regularization)
+    weight_regularizers = MappingProxyType({})
+    weight_constraints = MappingProxyType({})
+    _activity_regularizer = None
+    _has_activity_argument = False  # whether the constructor takes activity_regularizer
+    _call_losses: tuple = ()  # the activity penalties of the last call on data
 
     def __init__(self, name=None, dtype=None, seed=None, trainable=True, input_shape=None):
         check_seed(seed)
@@ -252,6 +264,92 @@ class Layer:
         self._require_built("count_params")
         return int(sum(np.size(w) for w in self.get_weights()))
 
+    # --- regularizers and constraints ---------------------------------------------------------
+    def set_regularization(self, arguments: dict, activity_regularizer=_NO_ARGUMENT) -> None:
+        """Take Keras' regularizer and constraint arguments (called by a layer's ``__init__``).
+
+        Args:
+            arguments: ``{argument name: (value, weight names)}``, e.g.
+                ``{"kernel_regularizer": ("l2", ("kernel",)), "bias_constraint": (None, ("bias",))}``.
+                A ``*_regularizer`` takes what `scratchlstm.regularizers.get` accepts, a
+                ``*_constraint`` what `scratchlstm.constraints.get` accepts.
+            activity_regularizer: the penalty on the layer's outputs; leave it out for a layer
+                whose constructor has no such argument.
+
+        Each argument becomes an attribute holding the object (or ``None``); ``weight_regularizers``
+        and ``weight_constraints`` map weight names to them. A weight the layer does not have
+        (``bias`` with ``use_bias=False``) is ignored, as in Keras.
+
+        Raises:
+            ValueError: for an identifier the modules do not know, naming the argument.
+        """
+        penalties, projections = {}, {}
+        for argument, (value, weights) in arguments.items():
+            module, target = (regularizers, penalties) if argument.endswith("_regularizer") else (constraints, projections)
+            try:
+                resolved = module.get(value)
+            except ValueError as error:
+                raise ValueError(f"{type(self).__name__}({argument}=...): {error}") from None
+            setattr(self, argument, resolved)
+            if resolved is not None:
+                target.update({weight: resolved for weight in weights})
+        self.weight_regularizers, self.weight_constraints = penalties, projections
+        self._regularization_arguments = tuple(arguments)
+        self._has_activity_argument = activity_regularizer is not _NO_ARGUMENT
+        if self._has_activity_argument:
+            self.activity_regularizer = activity_regularizer
+
+    def regularization_config(self) -> dict:
+        """The regularizer and constraint arguments, serialized as Keras writes them."""
+        config = {}
+        for argument in getattr(self, "_regularization_arguments", ()):
+            module = regularizers if argument.endswith("_regularizer") else constraints
+            config[argument] = module.serialize(getattr(self, argument))
+        if self._has_activity_argument:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @property
+    def activity_regularizer(self):
+        """Penalizes the layer's outputs: ``regularizer(y) / batch_size`` for each output ``y``
+        of each call, added to the loss (Keras' rule). Settable on the layers whose constructor
+        takes it."""
+        return self._activity_regularizer
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value) -> None:
+        value = regularizers.get(value)
+        if value is not None and not self._has_activity_argument:
+            raise NotImplementedError(
+                f"{type(self).__name__} takes no activity_regularizer here; it is implemented for Dense, Conv1D, "
+                "Embedding, LSTM, GRU and SimpleRNN"
+            )
+        self._activity_regularizer = value
+
+    def regularized_weights(self) -> list:
+        """``(layer, weight name, regularizer)`` for each regularized trainable weight (a wrapper's
+        and a model's inner layers included), in `get_weights` order."""
+        if not self.trainable:
+            return []
+        return [
+            (layer, key, layer.weight_regularizers[key])
+            for layer, tree, key in self.weight_leaves()
+            if tree == "params" and layer.trainable and key in layer.weight_regularizers
+        ]
+
+    def activity_losses(self, outputs, cache) -> list:
+        """The activity penalties of one call on data that returned ``outputs`` (floats)."""
+        regularizer = self.activity_regularizer
+        if regularizer is None:
+            return []
+        return [float(regularizers.activity_penalty(regularizer, y)) for y in (outputs if isinstance(outputs, list) else [outputs])]
+
+    @property
+    def losses(self) -> list:
+        """Keras' ``layer.losses``: the activity penalties of the last call on data, then the
+        current penalty of each regularized trainable weight, as floats."""
+        return list(self._call_losses) + [float(reg(layer.params[key])) for layer, key, reg in self.regularized_weights()]
+
     # --- calling ------------------------------------------------------------------------------
     def gather_inputs(self, inputs, *args, **kwargs) -> tuple:
         """``(inputs, options)`` from a call's arguments.
@@ -314,9 +412,10 @@ class Layer:
         self.build(shapes, first.dtype)
         cast = [a.astype(self.dtype, copy=False) for a in arrays] if isinstance(arrays, list) else arrays.astype(
             self.dtype, copy=False)
-        outputs, new_state, _ = numpy_ops(self).layer_forward(
+        outputs, new_state, cache = numpy_ops(self).layer_forward(
             self, self.params, self.state, cast, training=training, rng=self._rng, mask=mask, **(options or {})
         )
+        self._call_losses = tuple(self.activity_losses(outputs, cache))
         # Layers whose state only moves in training (BatchNormalization) return it unchanged in
         # inference; a stateful RNN carries its states in both, as in Keras.
         self.state = new_state

@@ -219,6 +219,66 @@ class Model(Trainer, Layer):
     def weight_leaves(self) -> list:
         return [leaf for layer in self._weight_layers() for leaf in layer.weight_leaves()]
 
+    # --- regularizers and constraints -------------------------------------------------------------
+    def weight_regularization(self) -> tuple[dict, dict]:
+        """``({path: regularizer}, {path: constraint})`` of the trainable weights, what the
+        backends add to the loss and apply after each update.
+
+        Paths are those of `flatten_paths` over ``params`` (``"lstm/kernel"``,
+        ``"bidirectional/forward/kernel"``); the objects are the layers' ``weight_regularizers``
+        and ``weight_constraints``, a wrapped layer's (``Bidirectional``, ``TimeDistributed``)
+        and a nested model's included. Frozen weights have neither, as in Keras.
+
+        Raises:
+            NotImplementedError: for an ``activity_regularizer`` on a layer inside a wrapper
+                (only the layers of a model's graph, nested models' included, apply theirs).
+        """
+        self._check_activity_regularizers()
+        trainable = self.trainable_paths()
+        paths_of: dict = {}
+        for path, value in flatten_paths(self.params).items():
+            paths_of.setdefault(id(value), []).append(path)
+        found: tuple[dict, dict] = ({}, {})
+        for layer, tree, key in self.weight_leaves():
+            if tree != "params":
+                continue
+            for target, objects in zip(found, (layer.weight_regularizers, layer.weight_constraints)):
+                if objects.get(key) is None:
+                    continue
+                # the leaf's path: the params tree holds the layer's own arrays, not copies
+                paths = paths_of.get(id(layer.params[key]), [])
+                if len(paths) != 1:
+                    raise ValueError(
+                        f"weight {key!r} of layer {layer.name!r} appears {len(paths)} times in model {self.name!r}'s "
+                        "params; give each weight its own array (set_weights copies)"
+                    )
+                if paths[0] in trainable:
+                    target[paths[0]] = objects[key]
+        return found
+
+    def _graph_layers(self) -> list:
+        """The layers that run as nodes of this graph or of a nested model's graph."""
+        found = []
+        for layer in self._weight_layers():
+            found.append(layer)
+            if getattr(layer, "graph", None) is not None:
+                found += layer._graph_layers()
+        return found
+
+    def _check_activity_regularizers(self) -> None:
+        nodes = {id(layer) for layer in self._graph_layers()}
+        for layer, _, _ in self.weight_leaves():
+            if layer.activity_regularizer is not None and id(layer) not in nodes:
+                raise NotImplementedError(
+                    f"layer {layer.name!r} has an activity_regularizer but runs inside a wrapper "
+                    "(Bidirectional, TimeDistributed), where it is not applied yet; remove it, or set one on a "
+                    "layer of the model itself"
+                )
+
+    def activity_losses(self, outputs, cache) -> list:
+        """The activity penalties of every node of the last call on data (the graph walk's)."""
+        return list(cache["activity_losses"])
+
     # --- weights ------------------------------------------------------------------------------
     def get_params(self) -> dict:
         return self.params

@@ -19,6 +19,13 @@ Implements the backend protocol that the shared ``fit`` loop drives (the JAX bac
 
 Only the trainable weights (``model.trainable_paths()``) reach the optimizer; frozen ones ride
 along unchanged and have no optimizer slots.
+
+Regularizers and constraints (Keras' rules, ``model.weight_regularization()``): the logged and
+differentiated ``loss`` is the compiled loss plus each regularized trainable weight's penalty
+(at the weights the step starts from) plus the graph's activity penalties; the penalties'
+hand-written gradients join the weights' gradients, and after the optimizer's update each
+constrained weight is projected, ``w = constraint(w)``. ``evaluate`` adds the same penalties to
+its ``loss``.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import numpy as np
 from .._numpy import graph
 from .._tree import flatten_paths, tree_leaves, unflatten_paths
 from ..optimizers import apply_updates
+from ..regularizers import penalty_gradient
 
 
 class NumpyTrainState(NamedTuple):
@@ -118,6 +126,7 @@ class NumpyBackend:
         self.trainable_paths = model.trainable_paths()
         self.rng = model._rng
         self._metric_functions = None
+        self._regularization = None
 
     # --- metrics ------------------------------------------------------------------------------
     @property
@@ -152,6 +161,30 @@ class NumpyBackend:
     def reset_metrics(self, state) -> NumpyTrainState:
         return state._replace(metrics=self.init_metrics())
 
+    # --- regularizers and constraints ---------------------------------------------------------
+    @property
+    def regularization(self) -> tuple[dict, dict]:
+        """``({path: regularizer}, {path: constraint})`` of the trainable weights (on first use)."""
+        if self._regularization is None:
+            self._regularization = self.model.weight_regularization()
+        return self._regularization
+
+    def weight_penalty(self, flat_params: dict) -> float:
+        """The sum of the regularized weights' penalties (0.0 without regularizers)."""
+        return sum(float(regularizer(flat_params[path])) for path, regularizer in self.regularization[0].items())
+
+    def add_penalty_gradients(self, grads: dict, trainable: dict) -> dict:
+        """``grads`` plus each regularizer's gradient (scaled as the loss is)."""
+        grads = dict(grads)
+        for path, regularizer in self.regularization[0].items():
+            grads[path] = grads[path] + self.optimizer.scale_loss(penalty_gradient(regularizer, trainable[path]))
+        return grads
+
+    def constrain(self, trainable: dict) -> dict:
+        """The weights after their constraints (Keras applies them after each update)."""
+        constraints = self.regularization[1]
+        return {path: (constraints[path](value) if path in constraints else value) for path, value in trainable.items()}
+
     # --- model math ---------------------------------------------------------------------------
     def _structure(self, values: list):
         return values if self.model.takes_list else values[0]
@@ -164,9 +197,11 @@ class NumpyBackend:
         return (outputs if self.model.returns_list else [outputs]), new_state, cache
 
     def backward(self, params, cache, d_predictions):
-        """Gradients of every layer's params (no input gradients: nothing needs them)."""
+        """Gradients of every layer's params (no input gradients: nothing needs them);
+        ``d_predictions`` carry the optimizer's loss scale, and so do the activity penalties'."""
         d_outputs = d_predictions if self.model.returns_list else d_predictions[0]
-        grads, _ = graph.layer_backward(self.model, params, cache, d_outputs, input_gradient=False)
+        grads, _ = graph.layer_backward(self.model, params, cache, d_outputs, input_gradient=False,
+                                        loss_scale=self.optimizer.scale_loss(1.0))
         return grads
 
     # --- protocol -------------------------------------------------------------------------------
@@ -188,16 +223,19 @@ class NumpyBackend:
         loss_value, logs, d_predictions = output_losses(
             self.config, ys, predictions, sample_weight, masks=cache["output_masks"]
         )
+        # Keras' total: the compiled loss plus model.losses (weight and activity penalties)
+        loss_value = loss_value + self.weight_penalty(state.trainable) + sum(cache["activity_losses"])
+        logs["loss"] = loss_value
         metrics = self.update_metrics(state.metrics, ys, predictions, cache["output_masks"])
         logs.update(self.metric_results(metrics))
         if state.finite and np.isfinite(loss_value):
             if self.optimizer.loss_scale_factor is not None:  # the optimizer divides it out again
                 d_predictions = [None if d is None else self.optimizer.scale_loss(d) for d in d_predictions]
             grads = flatten_paths(self.backward(params, cache, d_predictions))
-            grads = {path: grads[path] for path in state.trainable}
+            grads = self.add_penalty_gradients({path: grads[path] for path in state.trainable}, state.trainable)
             if _all_finite(grads):
                 updates, optimizer_state = self.optimizer.update(grads, state.optimizer_state, state.trainable)
-                trainable = apply_updates(state.trainable, updates)
+                trainable = self.constrain(apply_updates(state.trainable, updates))
                 return NumpyTrainState(trainable, state.frozen, model_state, optimizer_state, True, metrics), logs
         # Not applied: log a non-finite loss (NaN when the loss itself was finite) so the loop stops.
         skipped_loss = loss_value if not np.isfinite(loss_value) else np.nan
@@ -226,12 +264,14 @@ class NumpyBackend:
         metrics = self.init_metrics()
         samples = len(xs[0])
         state = variables["state"]
+        weight_penalty = self.weight_penalty(flatten_paths(variables["params"]))
         for start in range(0, samples, batch_size):
             rows = slice(start, start + batch_size)
             predictions, state, cache = self.forward(variables["params"], state, [x[rows] for x in xs])
             weight = None if sample_weight is None else sample_weight[rows]
             batch_ys = [y[rows] for y in ys]
             _, logs, _ = output_losses(self.config, batch_ys, predictions, weight, gradient=False, masks=cache["output_masks"])
+            logs["loss"] += weight_penalty + sum(cache["activity_losses"])
             metrics = self.update_metrics(metrics, batch_ys, predictions, cache["output_masks"])
             count = len(predictions[0])
             for key, value in logs.items():

@@ -91,9 +91,13 @@ class MultiHeadAttention(Layer):
         seed: int or ``numpy.random.Generator`` for the weights and the dropout masks.
         dtype, name, trainable: as for `Layer`.
 
+    ``kernel_regularizer``/``bias_regularizer`` penalize each of the four kernels/biases (Keras
+    gives each projection its own copy), ``kernel_constraint``/``bias_constraint`` project each of
+    them after every update.
+
     Keras arguments that are not implemented (``sliding_window``, ``flash_attention=True``,
-    ``use_gate``, the regularizers and constraints) are accepted at their defaults; other values
-    raise ``NotImplementedError``.
+    ``use_gate``, ``activity_regularizer``, which Keras applies to the four inner projections'
+    outputs) are accepted at their defaults; other values raise ``NotImplementedError``.
 
     Call arguments (Keras' order): ``query``, ``value``, ``key=None``, ``query_mask``,
     ``value_mask``, ``key_mask`` (``(B, T)`` bool, for eager calls; in a model the masks come
@@ -165,11 +169,17 @@ class MultiHeadAttention(Layer):
             "MultiHeadAttention",
             sliding_window=(sliding_window, None),
             use_gate=(use_gate, False),
-            kernel_regularizer=(kernel_regularizer, None),
-            bias_regularizer=(bias_regularizer, None),
             activity_regularizer=(activity_regularizer, None),
-            kernel_constraint=(kernel_constraint, None),
-            bias_constraint=(bias_constraint, None),
+        )
+        kernels = ("query_kernel", "key_kernel", "value_kernel", "attention_output_kernel")
+        biases = ("query_bias", "key_bias", "value_bias", "attention_output_bias")
+        self.set_regularization(
+            {
+                "kernel_regularizer": (kernel_regularizer, kernels),
+                "bias_regularizer": (bias_regularizer, biases),
+                "kernel_constraint": (kernel_constraint, kernels),
+                "bias_constraint": (bias_constraint, biases),
+            },
         )
         if flash_attention:
             raise NotImplementedError(
@@ -337,5 +347,6 @@ class MultiHeadAttention(Layer):
             "attention_axes": None,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self.regularization_config(),
         }
 

@@ -64,6 +64,10 @@ class Conv1D(Layer):
         kernel_initializer: for ``kernel (K, C, F)``; default ``"glorot_uniform"`` (fans
             multiplied by ``K``).
         bias_initializer: default ``"zeros"``.
+        kernel_regularizer, bias_regularizer, activity_regularizer: penalties added to the
+            training loss (`scratchlstm.regularizers`), as for ``Dense``.
+        kernel_constraint, bias_constraint: projections applied after each update
+            (`scratchlstm.constraints`; ``MaxNorm(axis=[0, 1])`` constrains each filter).
         seed, dtype, name, trainable, input_shape: as for `Layer`.
 
     Weights (Keras' order): ``kernel (K, C, F)``, ``bias (F,)``. A mask is not passed on (as in
@@ -128,11 +132,15 @@ class Conv1D(Layer):
             "Conv1D",
             data_format=("channels_last" if data_format is None else data_format, "channels_last"),
             groups=(int(groups), 1),
-            kernel_regularizer=(kernel_regularizer, None),
-            bias_regularizer=(bias_regularizer, None),
-            activity_regularizer=(activity_regularizer, None),
-            kernel_constraint=(kernel_constraint, None),
-            bias_constraint=(bias_constraint, None),
+        )
+        self.set_regularization(
+            {
+                "kernel_regularizer": (kernel_regularizer, ("kernel",)),
+                "bias_regularizer": (bias_regularizer, ("bias",)),
+                "kernel_constraint": (kernel_constraint, ("kernel",)),
+                "bias_constraint": (bias_constraint, ("bias",)),
+            },
+            activity_regularizer,
         )
         self.filters = int(filters)
         self.kernel_size = kernel_size
@@ -198,4 +206,5 @@ class Conv1D(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self.regularization_config(),
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ... import initializers
 from ..._numpy.activations import get_activation
-from .._base import Layer, check_units, reject_unsupported
+from .._base import Layer, check_units
 from .._registry import register
 
 
@@ -20,6 +20,11 @@ class Dense(Layer):
         use_bias: whether there is a ``bias (U,)``.
         kernel_initializer: for ``kernel (F, U)``; default ``"glorot_uniform"``.
         bias_initializer: default ``"zeros"``.
+        kernel_regularizer, bias_regularizer: penalties on the weights (`scratchlstm.regularizers`:
+            ``"l1"``, ``"l2"``, ``"l1_l2"``, ``L2(0.001)``, ...), added to the training loss.
+        activity_regularizer: penalty on the output, divided by the batch size (Keras' rule).
+        kernel_constraint, bias_constraint: projections applied after each update
+            (`scratchlstm.constraints`: ``"max_norm"``, ``"non_neg"``, ``MaxNorm(1)``, ...).
         seed, dtype, name, trainable, input_shape: as for `Layer`.
 
     Weights (Keras' order): ``kernel (F, U)``, ``bias (U,)``.
@@ -55,13 +60,14 @@ class Dense(Layer):
         get_activation(activation)
         for arg in (kernel_initializer, bias_initializer):
             initializers.get(arg)
-        reject_unsupported(
-            "Dense",
-            kernel_regularizer=(kernel_regularizer, None),
-            bias_regularizer=(bias_regularizer, None),
-            activity_regularizer=(activity_regularizer, None),
-            kernel_constraint=(kernel_constraint, None),
-            bias_constraint=(bias_constraint, None),
+        self.set_regularization(
+            {
+                "kernel_regularizer": (kernel_regularizer, ("kernel",)),
+                "bias_regularizer": (bias_regularizer, ("bias",)),
+                "kernel_constraint": (kernel_constraint, ("kernel",)),
+                "bias_constraint": (bias_constraint, ("bias",)),
+            },
+            activity_regularizer,
         )
         self.units = int(units)
         self.activation = None if activation in (None, "linear") else str(activation).lower()
@@ -103,4 +109,5 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self.regularization_config(),
         }

@@ -29,7 +29,11 @@ class Embedding(Layer):
         output_dim: ``D``, the size of each vector.
         embeddings_initializer: for ``embeddings (V, D)``; default ``"uniform"``
             (``RandomUniform(-0.05, 0.05)``, as Keras).
-        embeddings_regularizer, embeddings_constraint, activity_regularizer: only ``None``.
+        embeddings_regularizer: penalty on ``embeddings`` (`scratchlstm.regularizers`), added
+            to the training loss; it is applied to the whole table, as in Keras.
+        embeddings_constraint: projection of ``embeddings`` after each update
+            (`scratchlstm.constraints`).
+        activity_regularizer: penalty on the output, divided by the batch size.
         mask_zero: id 0 is padding: the layer's output mask is ``ids != 0`` (so ``input_dim``
             should be the vocabulary size + 1).
         weights: an initial ``(V, D)`` table (or a one-element list holding it); the layer is
@@ -76,12 +80,16 @@ class Embedding(Layer):
         initializers.get(embeddings_initializer)
         reject_unsupported(
             "Embedding",
-            embeddings_regularizer=(embeddings_regularizer, None),
-            embeddings_constraint=(embeddings_constraint, None),
-            activity_regularizer=(activity_regularizer, None),
             lora_rank=(lora_rank, None),
             lora_alpha=(lora_alpha, None),
             quantization_config=(quantization_config, None),
+        )
+        self.set_regularization(
+            {
+                "embeddings_regularizer": (embeddings_regularizer, ("embeddings",)),
+                "embeddings_constraint": (embeddings_constraint, ("embeddings",)),
+            },
+            activity_regularizer,
         )
         if input_length is not None:
             warnings.warn("Argument `input_length` is deprecated. Just remove it.", stacklevel=2)
@@ -133,4 +141,5 @@ class Embedding(Layer):
             "output_dim": self.output_dim,
             "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
             "mask_zero": self.mask_zero,
+            **self.regularization_config(),
         }

@@ -38,6 +38,10 @@ class BatchNormalization(Layer):
         scale: whether there is a ``gamma``.
         beta_initializer, gamma_initializer: defaults ``"zeros"``, ``"ones"``.
         moving_mean_initializer, moving_variance_initializer: defaults ``"zeros"``, ``"ones"``.
+        beta_regularizer, gamma_regularizer: penalties on ``beta``/``gamma``
+            (`scratchlstm.regularizers`), added to the training loss.
+        beta_constraint, gamma_constraint: projections applied after each update
+            (`scratchlstm.constraints`).
         seed, dtype, name, trainable, input_shape: as for `Layer`.
 
     Weights (Keras' order): ``gamma (C,)``, ``beta (C,)`` (trainable), then ``moving_mean (C,)``,
@@ -95,15 +99,17 @@ class BatchNormalization(Layer):
             initializers.get(arg)
         reject_unsupported(
             "BatchNormalization",
-            beta_regularizer=(beta_regularizer, None),
-            gamma_regularizer=(gamma_regularizer, None),
-            beta_constraint=(beta_constraint, None),
-            gamma_constraint=(gamma_constraint, None),
             renorm=(bool(renorm), False),
             renorm_clipping=(renorm_clipping, None),
             renorm_momentum=(renorm_momentum, 0.99),
             synchronized=(bool(synchronized), False),
         )
+        self.set_regularization({
+            "beta_regularizer": (beta_regularizer, ("beta",)),
+            "gamma_regularizer": (gamma_regularizer, ("gamma",)),
+            "beta_constraint": (beta_constraint, ("beta",)),
+            "gamma_constraint": (gamma_constraint, ("gamma",)),
+        })
         self.axis = int(axis)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
@@ -175,6 +181,7 @@ class BatchNormalization(Layer):
             "scale": self.scale,
             "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            **self.regularization_config(),
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
         }

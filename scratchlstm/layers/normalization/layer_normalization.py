@@ -53,6 +53,10 @@ class LayerNormalization(Layer):
         scale: whether there is a ``gamma``.
         beta_initializer: default ``"zeros"``.
         gamma_initializer: default ``"ones"``.
+        beta_regularizer, gamma_regularizer: penalties on ``beta``/``gamma``
+            (`scratchlstm.regularizers`), added to the training loss.
+        beta_constraint, gamma_constraint: projections applied after each update
+            (`scratchlstm.constraints`).
         seed, dtype, name, trainable, input_shape: as for `Layer`.
 
     Weights (Keras' order): ``gamma``, ``beta``, each shaped as the input on ``axis`` (sorted):
@@ -94,12 +98,14 @@ class LayerNormalization(Layer):
             initializers.get(arg)
         reject_unsupported(
             "LayerNormalization",
-            beta_regularizer=(beta_regularizer, None),
-            gamma_regularizer=(gamma_regularizer, None),
-            beta_constraint=(beta_constraint, None),
-            gamma_constraint=(gamma_constraint, None),
             rms_scaling=(bool(rms_scaling), False),
         )
+        self.set_regularization({
+            "beta_regularizer": (beta_regularizer, ("beta",)),
+            "gamma_regularizer": (gamma_regularizer, ("gamma",)),
+            "beta_constraint": (beta_constraint, ("beta",)),
+            "gamma_constraint": (gamma_constraint, ("gamma",)),
+        })
         self.axis = [int(a) for a in axis] if isinstance(axis, (list, tuple)) else int(axis)
         self.epsilon = float(epsilon)
         self.center = bool(center)
@@ -155,4 +161,5 @@ class LayerNormalization(Layer):
             "scale": self.scale,
             "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            **self.regularization_config(),
         }

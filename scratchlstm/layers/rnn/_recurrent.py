@@ -32,18 +32,33 @@ import numpy as np
 
 from ... import initializers
 from ..._checks import as_float_array, check_finite, check_shape
-from .._base import Layer, check_units, reject_unsupported
+from .._base import Layer, check_units
 from .._registry import numpy_ops
 
-def check_cell_arguments(kind: str, initializer_arguments, **unsupported) -> None:
-    """Fail at construction for an unknown initializer or an unsupported regularizer/constraint.
+def check_cell_arguments(layer, initializer_arguments, *, kernel_regularizer=None, recurrent_regularizer=None,
+                         bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                         recurrent_constraint=None, bias_constraint=None) -> None:
+    """Check a cell's initializers and take Keras' regularizer and constraint arguments.
 
-    Keras' regularizer and constraint arguments are accepted by name so that Keras code fails
-    loudly (``NotImplementedError``) until they are implemented.
+    ``kernel_*`` apply to ``kernel``, ``recurrent_*`` to ``recurrent_kernel``, ``bias_*`` to
+    ``bias``, ``activity_regularizer`` to the layer's outputs (see `Layer.set_regularization`).
+
+    Raises:
+        ValueError: for an unknown initializer, regularizer or constraint.
     """
-    reject_unsupported(kind, **{name: (value, None) for name, value in unsupported.items()})
     for argument in initializer_arguments:
         initializers.get(argument)
+    layer.set_regularization(
+        {
+            "kernel_regularizer": (kernel_regularizer, ("kernel",)),
+            "recurrent_regularizer": (recurrent_regularizer, ("recurrent_kernel",)),
+            "bias_regularizer": (bias_regularizer, ("bias",)),
+            "kernel_constraint": (kernel_constraint, ("kernel",)),
+            "recurrent_constraint": (recurrent_constraint, ("recurrent_kernel",)),
+            "bias_constraint": (bias_constraint, ("bias",)),
+        },
+        activity_regularizer,
+    )
 
 
 class Recurrent(Layer):
@@ -315,6 +330,7 @@ class Recurrent(Layer):
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "zero_output_for_mask": self.zero_output_for_mask,
+            **self.regularization_config(),
         }
         if self.batch_input_shape is not None:
             config["batch_input_shape"] = list(self.batch_input_shape)

@@ -29,6 +29,9 @@ class GRU(Recurrent):
             ``hh = act(x W_h + b_h + r * (h U_h + b'_h))`` (cuDNN's and PyTorch's convention);
             ``False`` before it, ``hh = act(x W_h + b_h + (r * h) U_h)``.
         use_cudnn: accepted (a speed switch); the math is the same.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: as for ``LSTM``.
+        activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint: as for
+            ``LSTM``.
         dtype, name, trainable, input_shape, batch_input_shape, zero_output_for_mask: as for
             ``LSTM``.
 
@@ -82,7 +85,7 @@ class GRU(Recurrent):
         zero_output_for_mask=False,
     ):
         check_cell_arguments(
-            "GRU", (kernel_initializer, recurrent_initializer, bias_initializer),
+            self, (kernel_initializer, recurrent_initializer, bias_initializer),
             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
             bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
             kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,

@@ -48,8 +48,12 @@ class LSTM(Recurrent):
     mask is the input mask with ``return_sequences``, else ``None`` (and ``None`` for the
     states with ``return_state``).
 
-    The regularizers and constraints are accepted by name so that Keras code fails loudly:
-    any value other than ``None`` raises ``NotImplementedError``.
+    Regularizers (`scratchlstm.regularizers`): ``kernel_regularizer``, ``recurrent_regularizer``,
+    ``bias_regularizer`` penalize the three weights, ``activity_regularizer`` the outputs
+    (divided by the batch size; with ``return_state`` the states too, as Keras); the penalties
+    are added to the training loss. Constraints (`scratchlstm.constraints`):
+    ``kernel_constraint``, ``recurrent_constraint``, ``bias_constraint`` project the weights
+    after each update. GRU and SimpleRNN take the same arguments.
 
     Calling the layer on ``x (B, T, I)`` builds it from ``x.shape`` and runs
     `scratchlstm.lstm_forward`; ``layer(x, initial_state=[h0, c0])`` starts from a given
@@ -100,7 +104,7 @@ class LSTM(Recurrent):
         zero_output_for_mask=False,
     ):
         check_cell_arguments(
-            "LSTM", (kernel_initializer, recurrent_initializer, bias_initializer),
+            self, (kernel_initializer, recurrent_initializer, bias_initializer),
             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
             bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
             kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,

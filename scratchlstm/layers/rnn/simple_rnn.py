@@ -24,6 +24,9 @@ class SimpleRNN(Recurrent):
         return_sequences, return_state, go_backwards, stateful, unroll: as for ``LSTM``
             (``return_state`` gives ``[output, h]``).
         seed: int or ``numpy.random.Generator`` for the initial weights and dropout masks.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: as for ``LSTM``.
+        activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint: as for
+            ``LSTM``.
         dtype, name, trainable, input_shape, batch_input_shape, zero_output_for_mask: as for
             ``LSTM``.
 
@@ -70,7 +73,7 @@ class SimpleRNN(Recurrent):
         zero_output_for_mask=False,
     ):
         check_cell_arguments(
-            "SimpleRNN", (kernel_initializer, recurrent_initializer, bias_initializer),
+            self, (kernel_initializer, recurrent_initializer, bias_initializer),
             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
             bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
             kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
