@@ -354,7 +354,7 @@ def test_bad_input_raises_value_error_naming_expected_and_received():
         gru_forward(params, np.zeros((3, 4, 5)))
     with pytest.raises(ValueError, match=r"h0\) must have shape \(3, 3\), got \(3, 4\)"):
         gru_forward(params, x, (np.zeros((3, 4)),))
-    with pytest.raises(ValueError, match=r"1-tuple"):
+    with pytest.raises(ValueError, match=r"initial_state must be \(h0,\)"):
         gru_forward(params, x, (h0, h0))
     with pytest.raises(ValueError, match=r"bias'\] must have shape \(9,\) with reset_after=False.*got \(2, 9\)"):
         gru_forward(params, x, reset_after=False)

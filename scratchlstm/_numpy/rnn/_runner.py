@@ -153,3 +153,22 @@ def _rng(rng):
     if rng is None:
         raise ValueError("a recurrent layer with dropout needs an rng (numpy.random.Generator) in training")
     return rng
+
+
+def recurrent_protocol(kernel_forward, kernel_backward, kernel_step):
+    """A recurrent kind's ``(layer_forward, layer_backward, layer_step)`` (DESIGN §7) from its kernels.
+
+    ``layer_step(layer, params, x_t, states)`` is one streaming step (for ``layer.step``):
+    ``kernel_step(params, x_t, states, **layer.cell_options())``.
+    """
+
+    def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+        return recurrent_forward(layer, kernel_forward, params, state, inputs, training=training, rng=rng, mask=mask)
+
+    def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+        return recurrent_backward(layer, kernel_backward, params, cache, d_outputs, input_gradient=input_gradient)
+
+    def layer_step(layer, params, x_t, states):
+        return kernel_step(params, x_t, states, **layer.cell_options())
+
+    return layer_forward, layer_backward, layer_step

@@ -13,8 +13,6 @@ runs its own backward, and the two ``d_x`` add up.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...layers._registry import numpy_ops
 from ...layers.rnn.bidirectional import merge
 

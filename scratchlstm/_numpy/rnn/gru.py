@@ -52,10 +52,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._checks import as_float_array, check_finite, check_ndim, check_shape, compute_dtype
+from ..._checks import as_float_array, check_ndim, check_shape, compute_dtype
 from ..._layout import as_rows, column_major_steps, feature_major, to_batch_major, to_time_major
 from ..activations import activation_name, get_activation
-from ._runner import recurrent_backward, recurrent_forward
+from ._common import check_recurrent_params, read_only, recurrent_dropout_multipliers, time_major_mask, unpack_states
+from ._runner import recurrent_protocol
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class GRUCache:
 
     def _block(self, k: int) -> np.ndarray:
         h = self.units
-        return _read_only(to_batch_major(self.gates[:, :, k * h : (k + 1) * h]))
+        return read_only(to_batch_major(self.gates[:, :, k * h : (k + 1) * h]))
 
     @property
     def z(self) -> np.ndarray:
@@ -146,68 +147,13 @@ class GRUCache:
     @property
     def h(self) -> np.ndarray:
         """Hidden states ``h_1..h_T`` (the outputs before ``zero_output_for_mask``), ``(B, T, H)``."""
-        return _read_only(to_batch_major(self.hiddens[1:, :, : self.units]))
+        return read_only(to_batch_major(self.hiddens[1:, :, : self.units]))
 
 
-def _read_only(view: np.ndarray) -> np.ndarray:
-    view = view.view()
-    view.flags.writeable = False
-    return view
-
-
-def _check_params(params, reset_after: bool) -> tuple[int, int]:
-    """Validate a GRU parameter dict; return ``(input_features, units)``."""
-    if not hasattr(params, "get"):
-        raise ValueError(f"params must be a dict of arrays, got {type(params).__name__}")
-    for name in ("kernel", "recurrent_kernel"):
-        if name not in params:
-            raise ValueError(f"params must contain {name!r}; got keys {sorted(params)}")
-    kernel = np.asarray(params["kernel"])
-    check_ndim(kernel, 2, "params['kernel']", "of shape (input_features, 3 * units)")
-    units = kernel.shape[1] // 3
-    if kernel.shape[1] != 3 * units or units == 0:
-        raise ValueError(f"params['kernel'] must have 3 * units columns, got shape {kernel.shape}")
-    check_shape(np.asarray(params["recurrent_kernel"]), (units, 3 * units), "params['recurrent_kernel']")
-    if params.get("bias") is not None:
-        bias_shape = np.shape(params["bias"])
-        expected = (2, 3 * units) if reset_after else (3 * units,)
-        if bias_shape != expected:
-            raise ValueError(
-                f"params['bias'] must have shape {expected} with reset_after={reset_after} "
-                f"({'input and recurrent bias rows' if reset_after else 'one bias'}), got {bias_shape}"
-            )
-    return kernel.shape[0], units
-
-
-def _unpack_state(initial_state, batch: int, units: int) -> np.ndarray:
-    if not isinstance(initial_state, (list, tuple)) or len(initial_state) != 1:
-        raise ValueError(
-            "initial_state must be a 1-tuple (h0,) with h0 shaped (batch, units), got "
-            f"{type(initial_state).__name__}"
-            + (f" of length {len(initial_state)}" if hasattr(initial_state, "__len__") else "")
-        )
-    h0 = as_float_array(initial_state[0], "initial_state[0] (h0)")
-    check_shape(h0, (batch, units), "initial_state[0] (h0)")
-    check_finite(h0, "initial_state[0] (h0)")
-    return h0
-
-
-def _step_mask(mask, batch: int, steps: int) -> np.ndarray:
-    """A ``(B, T)`` mask as time-major ``(T, B, 1)`` booleans (Keras casts masks to bool)."""
-    mask = np.asarray(mask)
-    if mask.dtype.kind not in "biuf":
-        raise ValueError(f"mask must be a (batch, time_steps) boolean array, got dtype {mask.dtype}")
-    check_shape(mask, (batch, steps), "mask")
-    return np.ascontiguousarray(mask.astype(bool).T)[:, :, None]
-
-
-def _dropout_multipliers(mask, batch: int, units: int, dtype) -> np.ndarray:
-    """The ``(B, H)`` recurrent dropout multipliers, column-major like the per-step slabs."""
-    mask = np.asarray(mask)
-    if mask.dtype.kind not in "biuf":
-        raise ValueError(f"recurrent_dropout_mask must be a numeric (batch, units) array, got dtype {mask.dtype}")
-    check_shape(mask, (batch, units), "recurrent_dropout_mask")
-    return np.asfortranarray(mask, dtype=dtype)
+def _bias_shape(reset_after: bool):
+    """The GRU's bias shape for `check_recurrent_params`: ``(2, 3H)`` or ``(3H,)``."""
+    meaning = " with reset_after=True (input and recurrent bias rows)" if reset_after else " with reset_after=False (one bias)"
+    return lambda units: ((2, 3 * units) if reset_after else (3 * units,), meaning)
 
 
 def _column_scale(units: int, fast: bool, dtype) -> np.ndarray:
@@ -294,7 +240,7 @@ def gru_forward(
         True
     """
     reset_after = bool(reset_after)
-    input_features, units = _check_params(params, reset_after)
+    input_features, units = check_recurrent_params(params, 3, _bias_shape(reset_after))
     x = as_float_array(x, "x")
     check_ndim(x, 3, "x", "of shape (batch, time_steps, features)")
     batch, steps, features = x.shape
@@ -305,13 +251,13 @@ def gru_forward(
         )
     if steps == 0 or batch == 0:
         raise ValueError(f"x must have at least one sample and one time step, got shape {x.shape}")
-    h0 = None if initial_state is None else _unpack_state(initial_state, batch, units)
-    step_mask = None if mask is None else _step_mask(mask, batch, steps)  # (T, B, 1)
+    h0 = None if initial_state is None else unpack_states(initial_state, batch, units, ("h0",))[0]
+    step_mask = None if mask is None else time_major_mask(mask, batch, steps)  # (T, B, 1)
     bias = params.get("bias")
     dtype = compute_dtype(x, params["kernel"], params["recurrent_kernel"], bias, h0)
     dropout = None
     if recurrent_dropout_mask is not None:
-        dropout = _dropout_multipliers(recurrent_dropout_mask, batch, units, dtype)  # (B, H)
+        dropout = recurrent_dropout_multipliers(recurrent_dropout_mask, batch, units, dtype)  # (B, H)
     activation, recurrent_activation = activation_name(activation), activation_name(recurrent_activation)
     fast = activation == "tanh" and recurrent_activation == "sigmoid"
     H = units
@@ -880,17 +826,5 @@ def _general_step(params, x_t, h, activation, recurrent_activation, reset_after:
     return h_new, (h_new,)
 
 
-# --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
-    """A ``GRU`` layer's forward through the shared recurrent runner (``_runner.py``)."""
-    return recurrent_forward(layer, gru_forward, params, state, inputs, training=training, rng=rng, mask=mask)
-
-
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
-    """`gru_backward` through the runner: ``(grads, d_x or [d_x, d_h0])``."""
-    return recurrent_backward(layer, gru_backward, params, cache, d_outputs, input_gradient=input_gradient)
-
-
-def layer_step(layer, params, x_t, states):
-    """One streaming step (`gru_step`) for ``layer.step``."""
-    return gru_step(params, x_t, states, **layer.cell_options())
+# --- the layer protocol (DESIGN §7): the shared runner around these kernels ------------------
+layer_forward, layer_backward, layer_step = recurrent_protocol(gru_forward, gru_backward, gru_step)

@@ -39,10 +39,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._checks import as_float_array, check_finite, check_ndim, check_shape, compute_dtype
+from ..._checks import as_float_array, check_ndim, check_shape, compute_dtype
 from ..._layout import as_rows, column_major_steps, feature_major, to_batch_major, to_time_major
 from ..activations import ACTIVATIONS, activation_name
-from ._runner import recurrent_backward, recurrent_forward
+from ._common import (
+    check_recurrent_params,
+    read_only,
+    recurrent_dropout_multipliers,
+    recurrent_inputs,
+    time_major_mask,
+    unpack_states,
+)
+from ._runner import recurrent_protocol
 
 
 @dataclass(frozen=True)
@@ -113,7 +121,7 @@ class LSTMCache:
 
     def _gate(self, k: int) -> np.ndarray:
         h = self.units
-        return _read_only(to_batch_major(self.gates[:, :, k * h : (k + 1) * h]))
+        return read_only(to_batch_major(self.gates[:, :, k * h : (k + 1) * h]))
 
     @property
     def i(self) -> np.ndarray:
@@ -138,35 +146,12 @@ class LSTMCache:
     @property
     def c(self) -> np.ndarray:
         """Cell states ``c_1..c_T``, ``(B, T, H)``."""
-        return _read_only(to_batch_major(self.cells[1:]))
+        return read_only(to_batch_major(self.cells[1:]))
 
     @property
     def h(self) -> np.ndarray:
         """Hidden states ``h_1..h_T`` (the outputs), ``(B, T, H)``."""
-        return _read_only(to_batch_major(self.hiddens[1:]))
-
-
-def _read_only(view: np.ndarray) -> np.ndarray:
-    view = view.view()
-    view.flags.writeable = False
-    return view
-
-
-def _check_params(params: dict) -> tuple[int, int]:
-    """Validate the parameter dict; return ``(input_features, units)``."""
-    for name in ("kernel", "recurrent_kernel"):
-        if name not in params:
-            raise ValueError(f"params must contain {name!r}; got keys {sorted(params)}")
-    kernel = np.asarray(params["kernel"])
-    recurrent = np.asarray(params["recurrent_kernel"])
-    check_ndim(kernel, 2, "params['kernel']", "of shape (input_features, 4 * units)")
-    units = kernel.shape[1] // 4
-    if kernel.shape[1] != 4 * units or units == 0:
-        raise ValueError(f"params['kernel'] must have 4 * units columns, got shape {kernel.shape}")
-    check_shape(recurrent, (units, 4 * units), "params['recurrent_kernel']")
-    if params.get("bias") is not None:
-        check_shape(np.asarray(params["bias"]), (4 * units,), "params['bias']")
-    return kernel.shape[0], units
+        return read_only(to_batch_major(self.hiddens[1:]))
 
 
 def _gate_prescale(units: int, dtype) -> np.ndarray:
@@ -277,7 +262,7 @@ def lstm_forward(
         >>> relu_outputs.shape
         (4, 5, 2)
     """
-    input_features, units = _check_params(params)
+    input_features, units = check_recurrent_params(params, 4)
     x = as_float_array(x, "x")
     check_ndim(x, 3, "x", "of shape (batch, time_steps, features)")
     batch, steps, features = x.shape
@@ -288,8 +273,8 @@ def lstm_forward(
         )
     if steps == 0 or batch == 0:
         raise ValueError(f"x must have at least one sample and one time step, got shape {x.shape}")
-    h0, c0 = (None, None) if initial_state is None else _unpack_state(initial_state, batch, units)
-    step_mask = None if mask is None else _step_mask(mask, batch, steps)  # (T, B, 1)
+    h0, c0 = (None, None) if initial_state is None else unpack_states(initial_state, batch, units, ("h0", "c0"))
+    step_mask = None if mask is None else time_major_mask(mask, batch, steps)  # (T, B, 1)
     activation = activation_name(activation)
     recurrent_activation = activation_name(recurrent_activation)
     default = activation == "tanh" and recurrent_activation == "sigmoid"
@@ -408,34 +393,6 @@ def _general_forward_loop(
             np.copyto(hiddens[t + 1], hiddens[t], where=skip[t])
 
 
-def recurrent_dropout_multipliers(recurrent_dropout_mask, batch: int, units: int, dtype):
-    """Check a recurrent dropout mask: ``None``, or the ``(B, H)`` multipliers as a column-major
-    ``dtype`` array (like the per-step slabs they multiply).
-
-    Raises:
-        ValueError: for a mask that is not numeric, not ``(batch, units)`` or not finite.
-    """
-    if recurrent_dropout_mask is None:
-        return None
-    multipliers = np.asarray(recurrent_dropout_mask)
-    if multipliers.dtype.kind not in "biuf":
-        raise ValueError(
-            f"recurrent_dropout_mask must be a numeric (batch, units) array, got dtype {multipliers.dtype}"
-        )
-    check_shape(multipliers, (batch, units), "recurrent_dropout_mask")
-    check_finite(multipliers, "recurrent_dropout_mask")
-    return np.asfortranarray(multipliers, dtype=dtype)
-
-
-def _step_mask(mask, batch: int, steps: int) -> np.ndarray:
-    """A ``(B, T)`` mask as time-major ``(T, B, 1)`` booleans (Keras casts masks to bool)."""
-    mask = np.asarray(mask)
-    if mask.dtype.kind not in "biuf":
-        raise ValueError(f"mask must be a (batch, time_steps) boolean array, got dtype {mask.dtype}")
-    check_shape(mask, (batch, steps), "mask")
-    return np.ascontiguousarray(mask.astype(bool).T)[:, :, None]
-
-
 def lstm_backward(
     params: dict, cache: LSTMCache, d_outputs=None, d_state=None, *, input_gradient=True, mask=None
 ):
@@ -494,7 +451,7 @@ def lstm_backward(
     if mask is not None:
         if step_mask is None:
             raise ValueError("lstm_backward got a mask but the cache comes from an unmasked lstm_forward")
-        if not np.array_equal(_step_mask(mask, batch, steps), step_mask):
+        if not np.array_equal(time_major_mask(mask, batch, steps), step_mask):
             raise ValueError("lstm_backward's mask differs from the one given to lstm_forward")
     d_outputs_time_major = None
     if d_outputs is not None:
@@ -579,7 +536,7 @@ def _weight_and_input_gradients(params, cache: LSTMCache, d_preactivations, d_hi
     projection_grad = as_rows(cache.projection_inputs) @ dz_rows.T  # (I [+ 1], 4H)
     grads = {
         "kernel": projection_grad[:features],  # (I, 4H)
-        "recurrent_kernel": _recurrent_inputs(cache.hiddens, cache.recurrent_dropout_mask) @ dz_rows.T,  # (H, 4H)
+        "recurrent_kernel": recurrent_inputs(cache.hiddens, cache.recurrent_dropout_mask) @ dz_rows.T,  # (H, 4H)
     }
     if cache.has_bias:
         grads["bias"] = projection_grad[features]  # (4H,)
@@ -588,16 +545,6 @@ def _weight_and_input_gradients(params, cache: LSTMCache, d_preactivations, d_hi
         kernel = np.asarray(params["kernel"], dtype=d_preactivations.dtype)
         d_x = to_batch_major((dz_rows.T @ kernel.T).reshape(steps, batch, features))
     return grads, d_x, (d_hidden, d_cell)
-
-
-def _recurrent_inputs(hiddens: np.ndarray, dropout) -> np.ndarray:
-    """``h_{t-1} * m`` of every step as ``(H, T*B)`` rows (a view of ``hiddens`` without dropout)."""
-    rows = as_rows(hiddens[:-1])  # (H, T*B)
-    if dropout is None:
-        return rows
-    units, count = rows.shape
-    batch = dropout.shape[0]
-    return (rows.reshape(units, count // batch, batch) * dropout.T[:, None, :]).reshape(units, count)
 
 
 def _general_backward_loop(cache: LSTMCache, d_preactivations, d_hidden, d_cell, d_outputs_time_major,
@@ -683,22 +630,6 @@ def _local_gate_slopes(cache: LSTMCache, start: int, stop: int, slopes: np.ndarr
     cell_slope *= o
 
 
-def _unpack_state(initial_state, batch: int, units: int):
-    if not isinstance(initial_state, (list, tuple)) or len(initial_state) != 2:
-        raise ValueError(
-            "initial_state must be a pair [h0, c0] of arrays shaped (batch, units), "
-            f"got {type(initial_state).__name__}"
-            + (f" of length {len(initial_state)}" if hasattr(initial_state, "__len__") else "")
-        )
-    h0 = as_float_array(initial_state[0], "initial_state[0] (h0)")
-    c0 = as_float_array(initial_state[1], "initial_state[1] (c0)")
-    check_shape(h0, (batch, units), "initial_state[0] (h0)")
-    check_shape(c0, (batch, units), "initial_state[1] (c0)")
-    check_finite(h0, "initial_state[0] (h0)")
-    check_finite(c0, "initial_state[1] (c0)")
-    return h0, c0
-
-
 def lstm_step(params, x_t, state, *, activation="tanh", recurrent_activation="sigmoid", recurrent_dropout_mask=None):
     """One LSTM step, for streaming: equals `lstm_forward` step by step.
 
@@ -769,17 +700,5 @@ def lstm_step(params, x_t, state, *, activation="tanh", recurrent_activation="si
     return h, (h, c)
 
 
-# --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
-    """An ``LSTM`` layer's forward through the shared recurrent runner (``_runner.py``)."""
-    return recurrent_forward(layer, lstm_forward, params, state, inputs, training=training, rng=rng, mask=mask)
-
-
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
-    """`lstm_backward` through the runner: ``(grads, d_x or [d_x, d_h0, d_c0])``."""
-    return recurrent_backward(layer, lstm_backward, params, cache, d_outputs, input_gradient=input_gradient)
-
-
-def layer_step(layer, params, x_t, states):
-    """One streaming step (`lstm_step`) for ``layer.step``."""
-    return lstm_step(params, x_t, states, **layer.cell_options())
+# --- the layer protocol (DESIGN §7): the shared runner around these kernels ------------------
+layer_forward, layer_backward, layer_step = recurrent_protocol(lstm_forward, lstm_backward, lstm_step)

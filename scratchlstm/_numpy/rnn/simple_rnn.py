@@ -30,11 +30,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._checks import as_float_array, check_finite, check_ndim, check_shape, compute_dtype
+from ..._checks import as_float_array, check_ndim, check_shape, compute_dtype
 from ..._layout import as_rows, column_major_steps, feature_major, to_batch_major, to_time_major
 from ..activations import ACTIVATIONS, activation_name
-from ._runner import recurrent_backward, recurrent_forward
-from .lstm import _read_only, _recurrent_inputs, _step_mask, recurrent_dropout_multipliers
+from ._runner import recurrent_protocol
+from ._common import (
+    check_recurrent_params,
+    read_only,
+    recurrent_dropout_multipliers,
+    recurrent_inputs,
+    time_major_mask,
+    unpack_states,
+)
 
 
 @dataclass(frozen=True)
@@ -87,47 +94,14 @@ class SimpleRNNCache:
     @property
     def h(self) -> np.ndarray:
         """Hidden states ``h_1..h_T`` (the carried states), ``(B, T, H)``."""
-        return _read_only(to_batch_major(self.hiddens[1:]))
+        return read_only(to_batch_major(self.hiddens[1:]))
 
     @property
     def z(self) -> np.ndarray | None:
         """Pre-activations ``z_1..z_T``, ``(B, T, H)``; ``None`` on the tanh path."""
         if self.preactivations is None:
             return None
-        return _read_only(to_batch_major(self.preactivations))
-
-
-def _check_params(params) -> tuple[int, int]:
-    """Validate the parameter dict; return ``(input_features, units)``."""
-    if not hasattr(params, "get"):
-        raise ValueError(f"params must be a dict of arrays, got {type(params).__name__}")
-    for name in ("kernel", "recurrent_kernel"):
-        if name not in params:
-            raise ValueError(f"params must contain {name!r}; got keys {sorted(params)}")
-    kernel = np.asarray(params["kernel"])
-    check_ndim(kernel, 2, "params['kernel']", "of shape (input_features, units)")
-    units = kernel.shape[1]
-    if units == 0:
-        raise ValueError(f"params['kernel'] must have at least one unit (column), got shape {kernel.shape}")
-    check_shape(np.asarray(params["recurrent_kernel"]), (units, units), "params['recurrent_kernel']")
-    if params.get("bias") is not None:
-        check_shape(np.asarray(params["bias"]), (units,), "params['bias']")
-    return kernel.shape[0], units
-
-
-def _unpack_state(initial_state, batch: int, units: int) -> np.ndarray:
-    """``(h0,)``, ``[h0]`` or a bare ``h0`` array -> the checked ``(B, H)`` array."""
-    if isinstance(initial_state, (list, tuple)):
-        if len(initial_state) != 1:
-            raise ValueError(
-                f"initial_state must be (h0,), one array of shape (batch, units) = {(batch, units)}, "
-                f"got a {type(initial_state).__name__} of length {len(initial_state)}"
-            )
-        initial_state = initial_state[0]
-    h0 = as_float_array(initial_state, "initial_state[0] (h0)")
-    check_shape(h0, (batch, units), "initial_state[0] (h0)")
-    check_finite(h0, "initial_state[0] (h0)")
-    return h0
+        return read_only(to_batch_major(self.preactivations))
 
 
 def simple_rnn_forward(
@@ -192,7 +166,7 @@ def simple_rnn_forward(
         >>> bool((relu_outputs >= 0).all())
         True
     """
-    input_features, units = _check_params(params)
+    input_features, units = check_recurrent_params(params, 1)
     x = as_float_array(x, "x")
     check_ndim(x, 3, "x", "of shape (batch, time_steps, features)")
     batch, steps, features = x.shape
@@ -203,8 +177,8 @@ def simple_rnn_forward(
         )
     if steps == 0 or batch == 0:
         raise ValueError(f"x must have at least one sample and one time step, got shape {x.shape}")
-    h0 = None if initial_state is None else _unpack_state(initial_state, batch, units)
-    step_mask = None if mask is None else _step_mask(mask, batch, steps)  # (T, B, 1)
+    h0 = None if initial_state is None else unpack_states(initial_state, batch, units, ("h0",))[0]
+    step_mask = None if mask is None else time_major_mask(mask, batch, steps)  # (T, B, 1)
     name = activation_name(activation)
     dtype = compute_dtype(x, params["kernel"], params["recurrent_kernel"], params.get("bias"), h0)
     dropout = recurrent_dropout_multipliers(recurrent_dropout_mask, batch, units, dtype)  # (B, H) or None
@@ -378,7 +352,7 @@ def simple_rnn_backward(params, cache: SimpleRNNCache, d_outputs=None, d_state=N
     projection_grad = as_rows(cache.projection_inputs) @ dz_rows.T  # (I [+ 1], H)
     grads = {
         "kernel": projection_grad[:features],
-        "recurrent_kernel": _recurrent_inputs(cache.hiddens, dropout) @ dz_rows.T,  # (H, H)
+        "recurrent_kernel": recurrent_inputs(cache.hiddens, dropout) @ dz_rows.T,  # (H, H)
     }
     if cache.has_bias:
         grads["bias"] = projection_grad[features]
@@ -443,17 +417,5 @@ def simple_rnn_step(params, x_t, state, *, activation="tanh", recurrent_dropout_
     return h, (h,)
 
 
-# --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
-    """A ``SimpleRNN`` layer's forward through the shared recurrent runner (``_runner.py``)."""
-    return recurrent_forward(layer, simple_rnn_forward, params, state, inputs, training=training, rng=rng, mask=mask)
-
-
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
-    """`simple_rnn_backward` through the runner: ``(grads, d_x or [d_x, d_h0])``."""
-    return recurrent_backward(layer, simple_rnn_backward, params, cache, d_outputs, input_gradient=input_gradient)
-
-
-def layer_step(layer, params, x_t, states):
-    """One streaming step (`simple_rnn_step`) for ``layer.step``."""
-    return simple_rnn_step(params, x_t, states, **layer.cell_options())
+# --- the layer protocol (DESIGN §7): the shared runner around these kernels ------------------
+layer_forward, layer_backward, layer_step = recurrent_protocol(simple_rnn_forward, simple_rnn_backward, simple_rnn_step)

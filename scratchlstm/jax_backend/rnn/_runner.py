@@ -72,3 +72,12 @@ def recurrent_forward(layer, kernel_forward, params, state, inputs, *, training=
         new_state = {name: lax.stop_gradient(value) for name, value in zip(layer.cell_state_names, final_states)}
     result = [output, *final_states] if layer.return_state else output
     return result, new_state
+
+
+def recurrent_layer_forward(kernel_forward):
+    """A recurrent kind's JAX ``layer_forward`` (DESIGN §7): the runner around its kernel."""
+
+    def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+        return recurrent_forward(layer, kernel_forward, params, state, inputs, training=training, key=key, mask=mask)
+
+    return layer_forward

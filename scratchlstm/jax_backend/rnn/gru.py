@@ -38,7 +38,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .._activations import get_activation
-from ._runner import recurrent_forward
+from ._runner import recurrent_layer_forward
 from .lstm import compute_dtype
 
 
@@ -246,6 +246,4 @@ def gru_step(params, x_t, state, *, activation="tanh", recurrent_activation="sig
     return h, (h,)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
-    """A ``GRU`` layer's forward through the shared recurrent runner (``_runner.py``)."""
-    return recurrent_forward(layer, gru_forward, params, state, inputs, training=training, key=key, mask=mask)
+layer_forward = recurrent_layer_forward(gru_forward)  # the shared runner around the kernel (DESIGN §7)

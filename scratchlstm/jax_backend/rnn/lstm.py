@@ -58,7 +58,7 @@ from jax import lax
 
 from ..._numpy.activations import activation_name
 from .._activations import get_activation as get_jax_activation
-from ._runner import recurrent_forward
+from ._runner import recurrent_layer_forward
 
 # Measured with benchmarks/bench_lstm.py on the 2-core CPU this was developed on; see there.
 DEFAULT_PROJECTION = "inside"
@@ -487,6 +487,4 @@ def lstm_step(params, x_t, state, *, activation="tanh", recurrent_activation="si
     return h, (h, c)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
-    """An ``LSTM`` layer's forward through the shared recurrent runner (``_runner.py``)."""
-    return recurrent_forward(layer, lstm_forward, params, state, inputs, training=training, key=key, mask=mask)
+layer_forward = recurrent_layer_forward(lstm_forward)  # the shared runner around the kernel (DESIGN §7)

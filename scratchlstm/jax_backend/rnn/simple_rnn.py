@@ -35,7 +35,7 @@ from jax import lax
 
 from ..._numpy.activations import activation_name
 from .._activations import get_activation as get_jax_activation
-from ._runner import recurrent_forward
+from ._runner import recurrent_layer_forward
 from .lstm import AXIS_ACTIVATIONS, _static_shape, activation_and_slope, compute_dtype, recurrent_dropout_multipliers
 
 # As the LSTM's measured defaults (benchmarks/bench_lstm.py): x_t @ kernel inside the scanned step.
@@ -319,6 +319,4 @@ def simple_rnn_step(params, x_t, state, *, activation="tanh", recurrent_dropout_
     return h, (h,)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
-    """A ``SimpleRNN`` layer's forward through the shared recurrent runner (``_runner.py``)."""
-    return recurrent_forward(layer, simple_rnn_forward, params, state, inputs, training=training, key=key, mask=mask)
+layer_forward = recurrent_layer_forward(simple_rnn_forward)  # the shared runner around the kernel (DESIGN §7)
