@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import stat
 import tempfile
 import warnings
 import zipfile
@@ -382,12 +383,25 @@ class _open_archive:
         self.path, self.header, self.kind = os.fspath(path), header, kind
 
     def __enter__(self):
+        if not stat.S_ISREG(os.stat(self.path).st_mode):  # a FIFO would block open(), a directory fail late
+            raise ValueError(f"{self.path} is not a regular file, so not a scratchlstm {self.kind} file")
+        with open(self.path, "rb") as handle:
+            is_hdf5 = handle.read(8) == b"\x89HDF\r\n\x1a\n"
+        if is_hdf5:
+            raise ValueError(f"{self.path} is an HDF5 file (Keras .h5), which is not supported yet; "
+                             f"scratchlstm loads the {self.kind} files it writes itself")
         try:
             self.archive = np.load(self.path, allow_pickle=False)
         except FileNotFoundError:
             raise
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
             raise ValueError(f"{self.path} is not a scratchlstm {self.kind} file: {error}") from None
+        if hasattr(self.archive, "files") and "model.weights.h5" in self.archive.files:  # by content, not name
+            self.archive.close()
+            raise ValueError(
+                f"{self.path} is a Keras .keras file, which is not supported yet; scratchlstm loads the "
+                "files that its own model.save writes (whatever their name, .keras included)"
+            )
         if not hasattr(self.archive, "files") or self.header not in self.archive.files:
             raise ValueError(f"{self.path} is not a scratchlstm {self.kind} file (no {self.header} entry)")
         return self.archive
@@ -449,11 +463,6 @@ def load_model(path, compile=True):
         >>> bool(np.array_equal(restored.get_weights()[0], model.get_weights()[0]))
         True
     """
-    if os.fspath(path).endswith((".keras", ".h5")):
-        raise ValueError(
-            f"{path}: Keras' .keras and .h5 files are not supported yet; scratchlstm loads the .npz "
-            "files that model.save writes"
-        )
     with _open_archive(path, "config.json", "model") as archive:
         document = _read_document(archive, path)
         try:
