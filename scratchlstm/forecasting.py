@@ -24,14 +24,15 @@ Examples:
 
 from __future__ import annotations
 
-import itertools
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .data import StandardScaler, calendar_features, chronological_split, make_windows, scaler_from_state
+from .data import MinMaxScaler, StandardScaler, calendar_features, chronological_split, make_windows, scaler_from_state
 
 METADATA_KIND = "scratchlstm.forecast"
 CALENDAR_CYCLES = ("day_of_year", "day_of_week", "hour_of_day")
@@ -75,19 +76,35 @@ def score(y_true, forecasts: dict) -> dict:
     }
 
 
+def _number(value: float) -> str:
+    """A score for the table: three decimals, or four significant digits when it is huge."""
+    return f"{value:12.3f}" if abs(value) < 1e7 else f"{value:12.4g}"
+
+
 def format_scores(scores: dict, unit: str = "", notes: dict | None = None) -> str:
-    """A small table of RMSE and MAE per forecast, and the model's RMSE relative to persistence."""
+    """A small table of RMSE and MAE per forecast, and the model's RMSE relative to persistence.
+
+    The ratio is left out, with the reason, when persistence is exact (RMSE 0, e.g. a constant
+    target) or a score is not finite.
+    """
     notes = notes or {}
     suffix = f" ({unit})" if unit else ""
     width = max(len(name) for name in scores) + 2
     lines = [f"{'':{width}}{'RMSE' + suffix:>12}{'MAE' + suffix:>12}"]
     for name, values in scores.items():
         note = f"  {notes[name]}" if name in notes else ""
-        lines.append(f"{name:{width}}{values['rmse']:12.3f}{values['mae']:12.3f}{note}")
+        lines.append(f"{name:{width}}{_number(values['rmse'])}{_number(values['mae'])}{note}")
     if "model" in scores and "persistence" in scores:
-        ratio = scores["model"]["rmse"] / scores["persistence"]["rmse"]
-        verdict = "beats" if ratio < 1 else "does not beat"
-        lines.append(f"model RMSE / persistence RMSE = {ratio:.3f} (the model {verdict} persistence)")
+        model, persistence = scores["model"]["rmse"], scores["persistence"]["rmse"]
+        if not (math.isfinite(model) and math.isfinite(persistence)):
+            lines.append("model RMSE / persistence RMSE: undefined (a score is not finite)")
+        elif persistence == 0:
+            lines.append("model RMSE / persistence RMSE: undefined (persistence is exact on these windows: "
+                         "the target does not change)")
+        else:
+            ratio = model / persistence
+            verdict = "beats" if ratio < 1 else "does not beat"
+            lines.append(f"model RMSE / persistence RMSE = {ratio:.3f} (the model {verdict} persistence)")
     return "\n".join(lines)
 
 
@@ -141,8 +158,15 @@ class WindowSpec:
     target_mean: float | None = None
 
     def __post_init__(self):
-        self.columns = list(self.columns)
-        self.calendar = list(self.calendar)
+        # The one check of the settings, whether they come from code or from a model file's JSON.
+        if not isinstance(self.target, str):
+            raise ValueError(f"target must be a column name (a string), got {self.target!r}")
+        self.columns = _names("columns", self.columns)
+        self.calendar = _names("calendar", self.calendar)
+        self.lookback = _count("lookback", self.lookback)
+        self.horizon = _count("horizon", self.horizon)
+        if self.date_column is not None and not isinstance(self.date_column, str):
+            raise ValueError(f"date_column must be a column name or null, got {self.date_column!r}")
         if self.target not in self.columns:
             self.columns.insert(0, self.target)  # the target's history is the strongest input
         unknown = [c for c in self.calendar if c not in CALENDAR_CYCLES]
@@ -150,6 +174,20 @@ class WindowSpec:
             raise ValueError(f"unknown calendar cycle(s) {unknown}; expected some of {list(CALENDAR_CYCLES)}")
         if self.calendar and self.date_column is None:
             raise ValueError("calendar features need a date_column")
+        if self.target_mean is not None:
+            if isinstance(self.target_mean, bool) or not isinstance(self.target_mean, numbers.Real) \
+                    or not math.isfinite(self.target_mean):
+                raise ValueError(f"target_mean must be a finite number, got {self.target_mean!r}")
+            self.target_mean = float(self.target_mean)
+        if self.scaler is not None:
+            if not isinstance(self.scaler, (StandardScaler, MinMaxScaler)):
+                raise ValueError(f"scaler must be a fitted StandardScaler or MinMaxScaler, got {self.scaler!r}")
+            n_inputs = len(self.feature_names)
+            if self.scaler.n_features_in_ != n_inputs:
+                raise ValueError(
+                    f"the scaler covers {self.scaler.n_features_in_} feature(s) but there are {n_inputs} "
+                    f"inputs ({', '.join(self.feature_names)})"
+                )
 
     @property
     def feature_names(self) -> list:
@@ -175,9 +213,27 @@ class WindowSpec:
         return self
 
     def scale(self, matrix) -> np.ndarray:
+        """The scaled inputs as the model takes them, float32 ``(N, F)``.
+
+        Raises:
+            ValueError: a finite input that scales beyond float32 (the scaler's statistics
+                are far from these rows), naming the feature.
+        """
         if self.scaler is None:
             raise ValueError("this WindowSpec has no fitted scaler; call fit(train_matrix) first")
-        return self.scaler.transform(np.asarray(matrix, dtype=np.float64)).astype(np.float32)
+        matrix = np.asarray(matrix, dtype=np.float64)
+        scaled = self.scaler.transform(matrix)  # (N, F) float64
+        with np.errstate(over="ignore"):
+            result = scaled.astype(np.float32)
+        beyond = ~np.isfinite(result) & np.isfinite(scaled)
+        if beyond.any():
+            row, column = np.argwhere(beyond)[0]
+            raise ValueError(
+                f"{int(beyond.sum())} scaled input(s) of {self.feature_names[column]!r} fall outside the float32 "
+                f"range (the first, row {row + 1}: {matrix[row, column]!r} scales to {scaled[row, column]:.4g}); "
+                "the scaler's statistics do not suit these rows"
+            )
+        return result
 
     def windows(self, scaled) -> tuple:
         """Training pairs: ``x (n, lookback, F)`` and the next ``horizon`` targets ``y (n, horizon)``."""
@@ -223,18 +279,58 @@ class WindowSpec:
 
     @classmethod
     def from_metadata(cls, metadata: dict) -> WindowSpec:
+        """The fitted settings stored by `to_metadata`, validated as a whole.
+
+        Raises:
+            ValueError: metadata that holds no window settings, misses a key, or holds a value
+                of the wrong type or range (a lookback of 0, a scaler of the wrong length,
+                negative variances, a feature list that disagrees with the columns); the
+                message names the key.
+        """
         if not isinstance(metadata, dict) or metadata.get("kind") != METADATA_KIND:
             raise ValueError("the model's metadata holds no window settings (was it saved by `scratchlstm fit`?)")
-        return cls(
+        missing = [key for key in _METADATA_KEYS if key not in metadata]
+        if missing:
+            raise ValueError(f"no {', '.join(map(repr, missing))} key(s) among the window settings")
+        target_mean = metadata["target_mean"]
+        if target_mean is None:  # a fitted spec always has one
+            raise ValueError("target_mean must be a finite number, got None")
+        spec = cls(
             target=metadata["target"],
             columns=metadata["columns"],
-            lookback=int(metadata["lookback"]),
-            horizon=int(metadata["horizon"]),
+            lookback=metadata["lookback"],
+            horizon=metadata["horizon"],
             date_column=metadata["date_column"],
             calendar=metadata["calendar"],
             scaler=scaler_from_state(metadata["scaler"]),
-            target_mean=metadata["target_mean"],
+            target_mean=target_mean,
         )
+        listed = metadata.get("features")
+        if listed is not None and listed != spec.feature_names:
+            raise ValueError(
+                f"its features are listed as {listed!r:.200} but its columns and calendar give {spec.feature_names}"
+            )
+        return spec
+
+
+_METADATA_KEYS = ("target", "columns", "lookback", "horizon", "date_column", "calendar", "scaler", "target_mean")
+
+
+def _count(name: str, value) -> int:
+    """A window size from code or JSON: an integer >= 1 (not a bool, a float or a string)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _names(name: str, value) -> list:
+    """A list of column or cycle names (strings) from a list, a tuple, a pandas Index or a NumPy
+    array; a single string is refused, not split into letters."""
+    items = None if isinstance(value, (str, bytes, dict)) or not np.iterable(value) else list(value)
+    if items is None or not all(isinstance(item, str) for item in items):
+        kind = "column names" if name == "columns" else "names"
+        raise ValueError(f"{name} must be a list of {kind}, got {value!r:.200}")
+    return [str(item) for item in items]
 
 
 # --- the leak-free recipe ------------------------------------------------------------------------
@@ -256,15 +352,7 @@ def prepare_windows(table, spec: WindowSpec, val_fraction=0.15, test_fraction=0.
         ValueError: a part with fewer than ``lookback + horizon`` rows, naming it.
     """
     matrix = spec.matrix(table)
-    need = spec.lookback + spec.horizon
-    # (Fractions that leave no training rows fail in chronological_split with their own message.)
-    if val_fraction + test_fraction < 1 and not _parts_fit(len(matrix), need, val_fraction, test_fraction):
-        minimum = next(n for n in itertools.count(need) if _parts_fit(n, need, val_fraction, test_fraction))
-        raise ValueError(
-            f"too few rows: lookback={spec.lookback} plus horizon={spec.horizon} needs {need} rows in each "
-            f"part (training, validation {val_fraction:.0%}, test {test_fraction:.0%}), so at least "
-            f"{minimum} rows; got {len(matrix)}"
-        )
+    check_rows(len(matrix), spec, val_fraction, test_fraction)
     parts = chronological_split(matrix, val_fraction, test_fraction)
     spec.fit(parts.train)
     windowed, start = [], 0
@@ -276,6 +364,96 @@ def prepare_windows(table, spec: WindowSpec, val_fraction=0.15, test_fraction=0.
         windowed.append(Part(x, y, start + spec.lookback + np.arange(len(x))))
         start += len(rows)
     return Prepared(spec, *windowed)
+
+
+def check_rows(n_rows: int, spec: WindowSpec, val_fraction=0.15, test_fraction=0.15) -> None:
+    """Raise ValueError unless ``n_rows`` rows split into parts that each hold a window.
+
+    The message names the least row count that would do (`minimum_rows`), computed in closed
+    form, so that a lookback of 10**9 is answered at once.
+
+    Args:
+        n_rows: the table's number of rows.
+        spec: the window settings (``lookback + horizon`` rows per part).
+        val_fraction: share of the rows for validation, as in `chronological_split`.
+        test_fraction: share of the rows for testing.
+
+    Raises:
+        ValueError: too few rows, with the least row count that would do.
+    """
+    need = spec.lookback + spec.horizon
+    # (Fractions that leave no training rows fail in chronological_split with their own message.)
+    if val_fraction + test_fraction < 1 and not _parts_fit(n_rows, need, val_fraction, test_fraction):
+        raise ValueError(
+            f"too few rows: lookback={spec.lookback} plus horizon={spec.horizon} needs {need} rows in each "
+            f"part (training, validation {val_fraction:.0%}, test {test_fraction:.0%}), so at least "
+            f"{minimum_rows(need, val_fraction, test_fraction)} rows; got {n_rows}"
+        )
+
+
+def minimum_rows(need: int, val_fraction: float, test_fraction: float) -> int:
+    """The least row count whose chronological split gives every non-empty part ``need`` rows.
+
+    Part sizes are ``round(N * fraction)`` (as in `chronological_split`), and each
+    ``round(N * fraction)`` grows with ``N``, so the least ``N`` for a fraction follows from
+    ``N * fraction >= need - 1/2``; `_least_rounding` pins it down among the few candidates that
+    floating-point rounding leaves. The training part has ``N * (1 - v - t)`` rows within one,
+    which bounds its answer to a window of ``2 / (1 - v - t)`` candidates. No search over ``N``
+    from ``need`` upwards, so the answer is immediate for any lookback.
+
+    Args:
+        need: rows each non-empty part must hold (``lookback + horizon``).
+        val_fraction: share of the rows for validation, in ``[0, 1)``.
+        test_fraction: share of the rows for testing; the two sum to less than 1.
+
+    Returns:
+        The least ``N`` (when the fractions leave under 0.02% of the rows for training, a
+        row count that suffices).
+
+    Examples:
+        >>> from scratchlstm.forecasting import minimum_rows
+        >>> minimum_rows(15, 0.15, 0.15)  # lookback 14, horizon 1: 15 rows in each part
+        97
+        >>> minimum_rows(10**9 + 1, 0.15, 0.15)
+        6666666671
+    """
+    if not val_fraction + test_fraction < 1:
+        raise ValueError(f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}")
+    least = need
+    for fraction in (val_fraction, test_fraction):
+        if fraction > 0:
+            least = max(least, _least_rounding(need, fraction))
+    share = 1.0 - val_fraction - test_fraction  # of the rows, for training
+    # n_train >= N * share - 1, so every N >= (need + 1) / share fits; none below (need - 1) / share.
+    low = max(least, math.floor((need - 1) / share) - 2)
+    high = max(least, math.ceil((need + 1) / share) + 2)
+    if high - low > 10_000:  # the fractions leave under 0.02% of the rows for training:
+        low = high  # then the answer is a row count that suffices, not necessarily the least
+    for n_rows in range(low, high + 1):
+        if _parts_fit(n_rows, need, val_fraction, test_fraction):
+            return n_rows
+    n_rows = high
+    while not _parts_fit(n_rows, need, val_fraction, test_fraction):  # float rounding at huge N
+        n_rows += max(1, n_rows >> 40)
+    return n_rows
+
+
+def _least_rounding(need: int, fraction: float) -> int:
+    """The least ``N`` with ``round(N * fraction) >= need``: the closed form, then bisection
+    over the handful of values that rounding in floating point leaves uncertain."""
+    estimate = math.ceil((need - 0.5) / fraction)
+    low, high = max(0, estimate - 2 - estimate // 2**40), estimate + 2 + estimate // 2**40
+    while round(high * fraction) < need:  # never more than once or twice
+        high += high - low
+    while round(low * fraction) >= need and low > 0:
+        low = max(0, low - max(1, estimate // 2**40))
+    while high - low > 1:  # invariant: round(low * f) < need <= round(high * f)
+        middle = (low + high) // 2
+        if round(middle * fraction) >= need:
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def _parts_fit(n_rows, need, val_fraction, test_fraction) -> bool:

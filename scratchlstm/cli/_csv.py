@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ._errors import CLIError
+from ._files import open_input
 
 PANDAS_HINT = 'reading CSV files needs pandas; install it with: pip install "scratchlstm[data]"'
 # Non-numeric columns with these names are taken as the date column without trying to parse them.
 DATE_NAMES = ("date", "datetime", "time", "timestamp", "ds")
+# pandas' name for a column whose header cell is empty, e.g. the index `DataFrame.to_csv()` writes.
+UNNAMED = re.compile(r"Unnamed: (\d+)")
+# The model computes in float32; larger magnitudes would become inf.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def require_pandas():
@@ -28,18 +34,19 @@ def one_line(error: BaseException) -> str:
 
 
 def read_csv(path):
-    """The CSV at ``path`` as a DataFrame with at least one data row."""
+    """The CSV at ``path`` as a DataFrame with at least one data row.
+
+    ``path`` must be a regular file (checked with ``os.stat`` before it is opened, so a FIFO
+    is refused instead of waited on).
+    """
     pd = require_pandas()
     path = Path(path)
-    if not path.exists():
-        raise CLIError(f"{path}: no such file")
-    if path.is_dir():
-        raise CLIError(f"{path}: is a directory, expected a CSV file")
     try:
-        frame = pd.read_csv(path)
+        with open_input(path, "a CSV file") as file:
+            frame = pd.read_csv(file)
     except pd.errors.EmptyDataError:
         raise CLIError(f"{path}: the file is empty, expected a header line and data rows") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as error:
+    except (ValueError, OSError) as error:  # pandas' ParserError and UnicodeDecodeError among them
         raise CLIError(f"{path}: cannot read it as CSV: {one_line(error)}") from None
     if len(frame) == 0:
         raise CLIError(f"{path}: the file has a header but no data rows")
@@ -51,11 +58,27 @@ def is_numeric(series) -> bool:
     return getattr(series.dtype, "kind", "O") in "biuf"
 
 
+def mostly_numbers(series) -> bool:
+    """Whether at least half of a text column's values parse as numbers (typos, not text)."""
+    present = series.dropna()
+    if len(present) == 0:
+        return False
+    parsed = require_pandas().to_numeric(present, errors="coerce")
+    return bool(parsed.notna().mean() >= 0.5)
+
+
 def _as_dates(series):
     pd = require_pandas()
     with warnings.catch_warnings():  # "could not infer format" is noise here
         warnings.simplefilter("ignore")
-        return pd.to_datetime(series, errors="coerce")
+        try:
+            return pd.to_datetime(series, errors="coerce")
+        except (ValueError, TypeError, OverflowError):
+            pass
+        try:  # mixed UTC offsets, as local time across a daylight-saving change: compare in UTC
+            return pd.to_datetime(series, errors="coerce", utc=True)
+        except (ValueError, TypeError, OverflowError):
+            return pd.Series(pd.NaT, index=series.index)  # not dates
 
 
 def find_date_column(frame, requested, path):
@@ -73,6 +96,13 @@ def find_date_column(frame, requested, path):
     return None
 
 
+def utc_instants(dates) -> np.ndarray:
+    """A pandas datetime Series as ``datetime64[ns]`` instants (time-zone-aware ones in UTC)."""
+    if dates.dt.tz is not None:
+        dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
+    return dates.to_numpy().astype("datetime64[ns]")
+
+
 def parse_dates(frame, column, path):
     """A copy of ``frame`` with ``column`` parsed to datetimes, which must strictly increase."""
     dates = _as_dates(frame[column])
@@ -82,7 +112,7 @@ def parse_dates(frame, column, path):
             f"{path}: column {column!r} should hold dates, but data row {bad[0] + 1} has "
             f"{frame[column].iloc[bad[0]]!r}"
         )
-    steps = np.diff(dates.to_numpy().astype("datetime64[ns]").astype(np.int64))
+    steps = np.diff(utc_instants(dates).astype(np.int64))
     if (steps <= 0).any():
         row = int(np.argmax(steps <= 0)) + 2  # 1-based data row of the later date
         raise CLIError(
@@ -111,20 +141,29 @@ def choose_features(frame, target, features, date_column, path):
     if features:
         require_columns(frame, features, path)
         return list(dict.fromkeys(features)), None
+    unnamed = [name for name in frame.columns if UNNAMED.fullmatch(name) and name != target]
+
     def is_input(name):
-        return name == target or (name != date_column and is_numeric(frame[name]))
+        # A column of numbers with a few typos is an input, so check_numeric names the bad row
+        # instead of the column being dropped as text.
+        return name == target or (name != date_column and name not in unnamed
+                                  and (is_numeric(frame[name]) or mostly_numbers(frame[name])))
 
     columns = [name for name in frame.columns if is_input(name)]
-    skipped = [name for name in frame.columns if not is_input(name)]
-    note = None
+    skipped = [name for name in frame.columns if not is_input(name) and name not in unnamed]
+    notes = []
+    if unnamed:  # most often the index that DataFrame.to_csv() writes by default
+        positions = ", ".join(str(int(UNNAMED.fullmatch(name).group(1)) + 1) for name in unnamed)
+        notes.append(f"note: skipped column(s) {positions}: no name in the header (an index written by pandas' "
+                     "to_csv? write the file with index=False, or name the column in --features)")
     if skipped:
         described = [f"{name} ({'dates' if name == date_column else 'text'})" for name in skipped]
-        note = f"note: skipped non-numeric column(s): {', '.join(described)}"
-    return columns, note
+        notes.append(f"note: skipped non-numeric column(s): {', '.join(described)}")
+    return columns, "\n".join(notes) or None
 
 
 def check_numeric(frame, columns, path):
-    """Each of ``columns`` must hold finite numbers in every row."""
+    """Each of ``columns`` must hold finite numbers within float32's range in every row."""
     pd = require_pandas()
     for name in columns:
         column = frame[name]
@@ -140,6 +179,12 @@ def check_numeric(frame, columns, path):
             raise CLIError(
                 f"{path}: column {name!r} has {len(bad)} missing or infinite value(s), the first "
                 f"({kind}) in data row {bad[0] + 1}"
+            )
+        huge = np.flatnonzero(np.abs(values) > FLOAT32_MAX)
+        if len(huge):
+            raise CLIError(
+                f"{path}: column {name!r} has {len(huge)} value(s) beyond the float32 range (+-{FLOAT32_MAX:.4g}) "
+                f"the model computes in, the first in data row {huge[0] + 1}: {values[huge[0]]:.6g}"
             )
 
 

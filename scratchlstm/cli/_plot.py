@@ -1,4 +1,4 @@
-"""The demo's forecast-versus-actual figure (the ``plot`` extra: matplotlib, loaded only here)."""
+"""Forecast-versus-actual figures for ``--plot`` (the ``plot`` extra: matplotlib, loaded only here)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,16 @@ def require_matplotlib() -> None:
         raise CLIError(MATPLOTLIB_HINT) from None
 
 
-def plot_forecast(path, dates, actual, forecasts: dict, title: str, unit: str) -> None:
-    """Draw ``actual`` and each forecast against ``dates`` and save the figure to ``path``."""
+def plot_lines(path, lines, title: str, unit: str = "", xlabel: str = "") -> None:
+    """Draw each of ``lines`` and save the figure to ``path``.
+
+    Args:
+        path: where the PNG (or any format matplotlib knows by the suffix) goes.
+        lines: ``(label, x, y, style)`` tuples; ``style`` is a dict of matplotlib line options.
+        title: the figure's title.
+        unit: the y axis label.
+        xlabel: the x axis label.
+    """
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -25,14 +33,22 @@ def plot_forecast(path, dates, actual, forecasts: dict, title: str, unit: str) -
     figure = Figure(figsize=(10, 4), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    axes.plot(dates, actual, color="black", linewidth=1.5, label="actual")
-    for (name, values), style in zip(forecasts.items(), ("-", ":")):
-        axes.plot(dates, values, linestyle=style, linewidth=1.2, label=name)
+    for label, x, y, style in lines:
+        axes.plot(x, y, label=label, **style)
     axes.set_title(title)
     axes.set_ylabel(unit)
+    axes.set_xlabel(xlabel)
     axes.legend()
     axes.grid(alpha=0.3)
     try:
         figure.savefig(path, dpi=110)
     except (OSError, ValueError) as error:
         raise CLIError(f"{path}: cannot save the plot: {' '.join(str(error).split())}") from None
+
+
+def plot_forecast(path, dates, actual, forecasts: dict, title: str, unit: str, xlabel: str = "") -> None:
+    """Draw ``actual`` and each forecast against the same ``dates`` and save the figure to ``path``."""
+    lines = [("actual", dates, actual, {"color": "black", "linewidth": 1.5})]
+    for (name, values), style in zip(forecasts.items(), ("-", ":", "--")):
+        lines.append((name, dates, values, {"linestyle": style, "linewidth": 1.2}))
+    plot_lines(path, lines, title, unit, xlabel)

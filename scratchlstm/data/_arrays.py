@@ -84,19 +84,22 @@ def as_table(data, what: str = "data"):
         input's number of dimensions (1 or 2).
     """
     if is_dataframe(data):
-        return pandas_numeric_values(data), list(data.columns), 2
-    if is_series(data):
-        values = pandas_numeric_values(data)
+        values, labels, ndim = pandas_numeric_values(data), list(data.columns), 2
+    elif is_series(data):
         # An unnamed Series is addressed by position 0, a named one by its name.
-        labels = None if data.name is None else [data.name]
-        return values.reshape(-1, 1), labels, 1
-    values = np.asarray(data)
-    if values.ndim not in (1, 2):
-        raise ValueError(f"{what} must be 1-D (N,) or 2-D (N, C), got shape {values.shape}")
-    if values.dtype.kind not in "biuf":  # booleans, integers, floats; not complex
-        raise ValueError(f"{what} must be numeric, got dtype {values.dtype}")
-    ndim = values.ndim
-    return values.reshape(-1, 1) if ndim == 1 else values, None, ndim
+        values, labels, ndim = pandas_numeric_values(data), None if data.name is None else [data.name], 1
+    else:
+        values, labels = np.asarray(data), None
+        ndim = values.ndim
+        if ndim not in (1, 2):
+            raise ValueError(f"{what} must be 1-D (N,) or 2-D (N, C), got shape {values.shape}")
+        if values.dtype.kind not in "biuf":  # booleans, integers, floats; not complex
+            raise ValueError(f"{what} must be numeric, got dtype {values.dtype}")
+    if ndim == 1:
+        values = values.reshape(-1, 1)
+    if values.shape[1] == 0:
+        raise ValueError(f"{what} must have at least one column, got shape {values.shape}")
+    return values, labels, ndim
 
 
 def resolve_columns(keys, labels, n_columns: int, what: str) -> list[int]:

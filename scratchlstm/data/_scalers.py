@@ -2,15 +2,24 @@
 
 Statistics are kept in float64 whatever the input dtype; outputs take the input's
 float dtype (float32/float64 kept, anything else becomes float32).
+
+One validation layer, `_Scaler._install`, guards every way statistics arrive (`fit`,
+`from_state`, `subset`): they must be finite, consistent (variance >= 0, min <= max, one
+length) and give finite derived scales, or a ValueError names the column and the value and
+the scaler keeps its old state. `transform` and `inverse_transform` refuse results that do
+not fit the output dtype instead of returning inf.
 """
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 
 from ._arrays import float_dtype, is_dataframe, is_series, pandas_numeric_values, require_pandas
+
+_STATE_HINT = "is the state from get_state() of a fitted scaler?"
 
 
 class NotFittedError(ValueError):
@@ -21,6 +30,47 @@ def _string_labels(labels) -> list[str] | None:
     """The column labels as a list when they are all strings, else None (no names)."""
     labels = list(labels)
     return labels if labels and all(isinstance(label, str) for label in labels) else None
+
+
+def _labeller(names):
+    """`label(i)`: "column i", with its name when the scaler has names, for messages."""
+    def label(i):
+        i = int(i)
+        return f"column {i}" if names is None else f"column {i} ({names[i]!r})"
+    return label
+
+
+def _describe(stats: dict, i) -> str:
+    return ", ".join(f"{key} {value[i]:.6g}" for key, value in stats.items())
+
+
+def _plain(value):
+    """A config value from a state (a list, a 0-d or 1-d array) as plain Python values."""
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
+def _statistic(value, key: str, where: str) -> np.ndarray:
+    """One stored statistic as a float64 `(F,)` array (a 0-d value is one column)."""
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: {key} must be numbers, got {value!r:.80}; {_STATE_HINT}") from None
+    if array.ndim > 1:
+        raise ValueError(f"{where}: {key} must be 1-D (one value per column), got shape {array.shape}")
+    return array.reshape(-1)
+
+
+def _sample_count(value, where: str) -> int:
+    array = np.asarray(value)
+    if array.ndim == 0 and array.dtype.kind in "iu":
+        count = int(array)
+    elif array.ndim == 0 and array.dtype.kind == "f" and np.isfinite(array) and float(array).is_integer():
+        count = int(array)
+    else:
+        count = 0
+    if count < 1:
+        raise ValueError(f"{where}: n_samples_seen_ must be an integer >= 1, got {value!r:.80}")
+    return count
 
 
 def _read(x, what: str):
@@ -56,7 +106,8 @@ def _read(x, what: str):
 
 class _Scaler:
     """Shared machinery. Subclasses define `_stat_names` (the per-column float64 arrays
-    that make up the fitted state), `_config`, `_compute`, `_forward` and `_backward`."""
+    that make up the fitted state), `_config`, `_compute`, `_check`, `_derived`,
+    `_forward` and `_backward`."""
 
     _stat_names: tuple[str, ...] = ()
 
@@ -69,11 +120,16 @@ class _Scaler:
     def _config(self) -> dict:
         return {}
 
-    def _compute(self, rows: np.ndarray) -> dict:  # rows: (n, F) float64, all finite
+    def _compute(self, rows: np.ndarray, label) -> dict:  # rows: (n, F) float64, all finite
         raise NotImplementedError
 
-    def _derive(self) -> None:
-        """Set the attributes that follow from the stored statistics."""
+    def _check(self, stats: dict, label) -> None:
+        """Raise ValueError when finite `stats` are inconsistent (e.g. a negative variance);
+        `label(i)` names column `i` in the message."""
+
+    def _derived(self, stats: dict) -> dict:
+        """The attributes that follow from `stats` (e.g. `scale_`), computed without side effects."""
+        return {}
 
     def _forward(self, x: np.ndarray, cols: list[int]) -> np.ndarray:
         raise NotImplementedError
@@ -108,14 +164,45 @@ class _Scaler:
                 f"fit data contains {int((~finite).sum())} NaN/inf value(s), in column(s) "
                 f"{bad_columns if names is None else [names[i] for i in bad_columns]}"
             )
-        stats = self._compute(rows)
-        # Everything is computed before any attribute changes, so a failed fit keeps the old state.
+        label = _labeller(names)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by the checks
+            stats = self._compute(rows, label)
+        return self._install(stats, names, rows.shape[0], "fit")
+
+    def _install(self, stats: dict, names, n_samples: int, where: str):
+        """Validate `stats` (float64 `(F,)` arrays) and what follows from them, then set them;
+        the one place statistics enter a scaler, so a failure leaves the old state as it was."""
+        label = _labeller(names)
+        sizes = {key: value.shape[0] for key, value in stats.items()}
+        n_features = sizes[self._stat_names[0]]
+        if len(set(sizes.values())) != 1 or (names is not None and len(names) != n_features):
+            raise ValueError(
+                f"{where}: the statistics disagree on the column count: {sizes}, names {names}"
+            )
+        if n_features == 0:
+            raise ValueError(f"{where}: the statistics must cover at least one column, got none")
         for key, value in stats.items():
+            bad = np.flatnonzero(~np.isfinite(value))
+            if len(bad):
+                raise ValueError(f"{where}: {key} must be finite, got {value[bad[0]]} in {label(bad[0])}")
+        try:
+            self._check(stats, label)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            derived = self._derived(stats)
+        for key, value in derived.items():
+            bad = np.flatnonzero(~np.isfinite(value))
+            if len(bad):
+                raise ValueError(
+                    f"{where}: the statistics of {label(bad[0])} ({_describe(stats, bad[0])}) give {key} = "
+                    f"{value[bad[0]]}, which float64 cannot represent"
+                )
+        for key, value in {**stats, **derived}.items():
             setattr(self, key, value)
-        self.n_features_in_ = rows.shape[1]
+        self.n_features_in_ = n_features
         self.feature_names_ = names
-        self.n_samples_seen_ = rows.shape[0]
-        self._derive()
+        self.n_samples_seen_ = n_samples
         return self
 
     def transform(self, x, columns=None):
@@ -159,13 +246,9 @@ class _Scaler:
         self._check_fitted("subset")
         cols = self._positions(columns)
         new = type(self)(**self._config())
-        for key in self._stat_names:
-            setattr(new, key, getattr(self, key)[cols].copy())
-        new.n_features_in_ = len(cols)
-        new.feature_names_ = None if self.feature_names_ is None else [self.feature_names_[i] for i in cols]
-        new.n_samples_seen_ = self.n_samples_seen_
-        new._derive()
-        return new
+        stats = {key: getattr(self, key)[cols].copy() for key in self._stat_names}
+        names = None if self.feature_names_ is None else [self.feature_names_[i] for i in cols]
+        return new._install(stats, names, self.n_samples_seen_, "subset")
 
     def get_state(self) -> dict:
         """The configuration and statistics as a dict of strings, numbers and float64
@@ -183,12 +266,20 @@ class _Scaler:
     @classmethod
     def from_state(cls, state: dict):
         """Rebuild a scaler from `get_state()`; values may also be 0-d or string arrays,
-        as `np.load` returns them."""
+        as `np.load` returns them, or lists, as JSON returns them.
+
+        Raises:
+            ValueError: a state that is not a dict, is for another class, misses a
+                statistic, or holds statistics that are not finite numbers, disagree in
+                length, or contradict each other (a negative variance, `data_min_ >
+                data_max_`); the message names the key and the column.
+        """
+        if not isinstance(state, Mapping):
+            raise ValueError(f"scaler state must be a dict (from get_state()), got {type(state).__name__}")
         kind = str(np.asarray(state.get("class", cls.__name__)))
         if kind != cls.__name__:
             raise ValueError(f"state is for {kind}, not {cls.__name__}")
-        config = {key: tuple(np.asarray(state[key], dtype=np.float64).tolist())
-                  for key in cls()._config() if key in state}
+        config = {key: _plain(state[key]) for key in cls()._config() if key in state}
         scaler = cls(**config)
         present = [key for key in cls._stat_names if key in state]
         if not present:
@@ -196,19 +287,16 @@ class _Scaler:
         missing = [key for key in cls._stat_names + ("n_samples_seen_",) if key not in state]
         if missing:
             raise ValueError(f"{cls.__name__} state is missing {missing}")
-        stats = {key: np.array(state[key], dtype=np.float64).reshape(-1) for key in cls._stat_names}
-        sizes = {key: len(value) for key, value in stats.items()}
+        where = f"{cls.__name__} state"
+        stats = {key: _statistic(state[key], key, where) for key in cls._stat_names}
         names = state.get("feature_names_")
-        names = None if names is None else [str(name) for name in np.asarray(names).reshape(-1).tolist()]
-        if len(set(sizes.values())) != 1 or (names is not None and len(names) != len(stats[cls._stat_names[0]])):
-            raise ValueError(f"{cls.__name__} state arrays disagree on the column count: {sizes}, names {names}")
-        for key, value in stats.items():
-            setattr(scaler, key, value)
-        scaler.n_features_in_ = len(stats[cls._stat_names[0]])
-        scaler.feature_names_ = names
-        scaler.n_samples_seen_ = int(np.asarray(state["n_samples_seen_"]))
-        scaler._derive()
-        return scaler
+        if names is not None:
+            try:
+                names = [str(name) for name in np.asarray(names, dtype=object).reshape(-1).tolist()]
+            except ValueError:
+                raise ValueError(f"{where}: feature_names_ must be a list of strings, got {names!r:.80}") from None
+        n_samples = _sample_count(state["n_samples_seen_"], where)
+        return scaler._install(stats, names, n_samples, where)
 
     def __repr__(self):
         args = ", ".join(f"{key}={value!r}" for key, value in self._config().items())
@@ -251,8 +339,25 @@ class _Scaler:
                 f"{what} expected {len(cols)} feature column(s) on the last axis, "
                 f"got {values.shape[-1]} (input shape {values.shape})"
             )
-        out = function(values.astype(np.float64), cols)
-        return wrap(out.astype(float_dtype(values.dtype), copy=False))
+        dtype = float_dtype(values.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, by column
+            out = function(values.astype(np.float64), cols).astype(dtype, copy=False)
+        finite = np.isfinite(out)
+        if not finite.all():
+            # NaN that arrived stays NaN (as in make_windows); inf made here is refused.
+            made = (~finite & np.isfinite(values)).reshape(-1, values.shape[-1])
+            if made.any():
+                row, column = np.argwhere(made)[0]
+                raise ValueError(
+                    f"{what}: {int(made.sum())} finite value(s) in {_labeller(self.feature_names_)(cols[column])} "
+                    f"fall outside the {dtype} range after scaling (the first: "
+                    f"{values.reshape(-1, values.shape[-1])[row, column]!r}); they lie too far from the "
+                    f"fitted statistics ({_describe(self._stats(), cols[column])})"
+                )
+        return wrap(out)
+
+    def _stats(self) -> dict:
+        return {key: getattr(self, key) for key in self._stat_names}
 
 
 def _safe_scale(spread: np.ndarray, constant: np.ndarray) -> np.ndarray:
@@ -299,15 +404,30 @@ class MinMaxScaler(_Scaler):
     def _config(self):
         return {"feature_range": self.feature_range}
 
-    def _compute(self, rows):
+    def _compute(self, rows, label):
         return {"data_min_": rows.min(axis=0), "data_max_": rows.max(axis=0)}
 
-    def _derive(self):
+    def _check(self, stats, label):
+        low, high = stats["data_min_"], stats["data_max_"]
+        flipped = np.flatnonzero(low > high)
+        if len(flipped):
+            i = flipped[0]
+            raise ValueError(f"data_min_ must be <= data_max_, got {low[i]} > {high[i]} in {label(i)}")
+        with np.errstate(over="ignore"):
+            overflow = np.flatnonzero(~np.isfinite(high - low))
+        if len(overflow):
+            i = overflow[0]
+            raise ValueError(
+                f"the range of {label(i)} (max - min = {high[i]} - {low[i]}) overflows float64; "
+                "divide the column by a large constant first"
+            )
+
+    def _derived(self, stats):
         lo, hi = self.feature_range
-        self.data_range_ = self.data_max_ - self.data_min_
-        self._range = _safe_scale(self.data_range_, self.data_range_ == 0)
-        self.scale_ = (hi - lo) / self._range
-        self.min_ = lo - self.data_min_ * self.scale_
+        data_range = stats["data_max_"] - stats["data_min_"]
+        spread = _safe_scale(data_range, data_range == 0)
+        scale = (hi - lo) / spread
+        return {"data_range_": data_range, "_range": spread, "scale_": scale, "min_": lo - stats["data_min_"] * scale}
 
     def _forward(self, x, cols):
         lo, hi = self.feature_range
@@ -337,16 +457,47 @@ class StandardScaler(_Scaler):
 
     _stat_names = ("mean_", "var_")
 
-    def _compute(self, rows):
-        mean, var, low = rows.mean(axis=0), rows.var(axis=0), rows.min(axis=0)
+    def _compute(self, rows, label):
+        # Divide each column by a power of two near its largest magnitude: exact in binary
+        # floating point, so ordinary data gets bit for bit the plain mean and variance, while
+        # sums and squares of values near the float64 limit no longer overflow on the way.
+        low, high = rows.min(axis=0), rows.max(axis=0)
+        _, exponent = np.frexp(np.maximum(np.abs(low), np.abs(high)))
+        unit = np.ldexp(1.0, exponent)  # (F,) powers of two, 1 for an all-zero column
+        unit[unit == 0] = 1.0
+        scaled = rows / unit  # (N, F), magnitudes below 1
+        mean, scaled_var = scaled.mean(axis=0) * unit, scaled.var(axis=0)
+        var = scaled_var * unit * unit
+        overflow = np.flatnonzero(~np.isfinite(var))
+        if len(overflow):
+            i = overflow[0]
+            raise ValueError(
+                f"the variance of {label(i)} (standard deviation {np.sqrt(scaled_var[i]) * unit[i]:.4g}) "
+                "overflows float64; "
+                "divide the column by a large constant first"
+            )
         # Exact constant test: the summed mean and var of a constant column can be off by
         # rounding; pinning them makes such a column transform to exactly 0.
-        constant = low == rows.max(axis=0)
+        constant = low == high
+        underflow = np.flatnonzero((var == 0) & ~constant)
+        if len(underflow):  # a spread below 1e-154 squares to 0: it would pass as constant
+            i = underflow[0]
+            raise ValueError(
+                f"the variance of {label(i)} (standard deviation {np.sqrt(scaled_var[i]) * unit[i]:.4g}) "
+                "underflows float64 to 0; multiply the column by a large constant first"
+            )
         mean[constant], var[constant] = low[constant], 0.0
         return {"mean_": mean, "var_": var}
 
-    def _derive(self):
-        self.scale_ = _safe_scale(np.sqrt(self.var_), self.var_ == 0)
+    def _check(self, stats, label):
+        negative = np.flatnonzero(stats["var_"] < 0)
+        if len(negative):
+            i = negative[0]
+            raise ValueError(f"var_ must be >= 0, got {stats['var_'][i]} in {label(i)}")
+
+    def _derived(self, stats):
+        var = stats["var_"]
+        return {"scale_": _safe_scale(np.sqrt(var), var == 0)}
 
     def _forward(self, x, cols):
         return (x - self.mean_[cols]) / self.scale_[cols]
@@ -359,7 +510,13 @@ _SCALERS = {cls.__name__: cls for cls in (MinMaxScaler, StandardScaler)}
 
 
 def scaler_from_state(state: dict):
-    """Rebuild whichever scaler `state` (from `get_state()`) describes, by its "class" key."""
+    """Rebuild whichever scaler `state` (from `get_state()`) describes, by its "class" key.
+
+    The statistics are validated as `from_state` describes: finite, one length, a variance
+    >= 0, `data_min_ <= data_max_`; anything else raises ValueError naming the key.
+    """
+    if not isinstance(state, Mapping):
+        raise ValueError(f"scaler state must be a dict (from get_state()), got {type(state).__name__}")
     if "class" not in state:
         raise ValueError("scaler state has no 'class' key")
     kind = str(np.asarray(state["class"]))

@@ -48,8 +48,8 @@ def make_windows(data, lookback, horizon=1, *, features=None, targets=None, stri
 
     Raises:
         ValueError: sizes that are not integers >= 1, fewer than `lookback + horizon`
-            rows, data that is not 1-D or 2-D or not numeric, or a column that does not
-            exist.
+            rows, data that is not 1-D or 2-D, not numeric or without columns, or a column
+            that does not exist.
 
     Examples:
         >>> import numpy as np

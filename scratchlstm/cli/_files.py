@@ -1,0 +1,100 @@
+"""The command line's checks of the paths it is given, made before anything is read or trained.
+
+Inputs must be regular files, checked with ``os.stat`` before they are opened: opening a FIFO
+blocks until a writer appears, so it is never opened. Outputs must be regular files or not exist
+yet, in a folder that exists: ``model.save`` replaces whatever is at its path, so a directory, a
+FIFO or a device node given as ``--out`` is refused before training, not discovered after it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from ._errors import CLIError
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    return next((name for test, name in _KINDS if test(mode)), "not a file")
+
+
+def _stat(path: Path):
+    """``os.stat(path)`` (following links), or None when nothing is there."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:  # permission, a loop of links, a name too long
+        raise CLIError(f"{path}: cannot use this path: {error.strerror or error}") from None
+
+
+def check_input(path, expected: str, missing: str = "no such file") -> Path:
+    """``path`` as a Path if it names a regular file; a one-line CLIError otherwise.
+
+    Args:
+        path: the path the user gave.
+        expected: what the file should be, for the message (``"a CSV file"``).
+        missing: the message when nothing is at ``path``.
+    """
+    path = Path(path)
+    status = _stat(path)
+    if status is None:
+        raise CLIError(f"{path}: {missing}")
+    if not stat.S_ISREG(status.st_mode):
+        raise CLIError(f"{path}: not a regular file ({_kind(status.st_mode)}); expected {expected}")
+    return path
+
+
+def open_input(path, expected: str):
+    """Open the regular file ``path`` for reading in binary mode, without blocking.
+
+    The stat check comes first; the open itself uses ``O_NONBLOCK`` and the open file is
+    checked again, so a FIFO swapped in between the two steps is refused, not waited on.
+    """
+    path = check_input(path, expected)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        raise CLIError(f"{path}: cannot open it: {error.strerror or error}") from None
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        raise CLIError(f"{path}: not a regular file ({_kind(status.st_mode)}); expected {expected}")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
+
+
+def check_output(path, what: str, inputs=()) -> None:
+    """Refuse an output path that cannot take a new regular file, before any work is done.
+
+    Args:
+        path: the path the user gave (``--out``, ``--plot``).
+        what: what will be written there, for the message (``"the model"``).
+        inputs: paths read by this command; writing over one of them is refused.
+    """
+    text = os.fspath(path)
+    path = Path(text)
+    if text == "" or text.endswith(("/", os.sep)):
+        raise CLIError(f"{text!r}: names a folder; give a file path for {what}")
+    status = _stat(path)
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        raise CLIError(f"{path}: not a regular file ({_kind(status.st_mode)}); give a file path for {what}")
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        raise CLIError(f"{path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CLIError(f"{path}: cannot write {what} into the folder {folder} (permission denied)")
+    if status is not None:
+        for source in inputs:
+            other = _stat(Path(source))
+            if other is not None and os.path.samestat(status, other):
+                raise CLIError(f"{path}: is also an input of this command; writing {what} there would overwrite it")
