@@ -168,27 +168,6 @@ def _gate_prescale(units: int, dtype) -> np.ndarray:
     return scale
 
 
-# Below this many elements NumPy's own tanh (one call) beats the five-pass exp form, whose
-# per-call overhead dominates (measured: 1024 elements 8 vs 11 us, 8192 elements 59 vs 43 us).
-_NATIVE_TANH_ELEMENTS = 2048
-
-
-def _tanh(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``tanh(x) = 2 / (1 + exp(-2x)) - 1`` written into ``out`` (see `_gate_prescale`).
-
-    Call it under ``np.errstate(over="ignore")``: ``exp -> inf`` gives ``2 / inf - 1 = -1``,
-    the right limit.
-    """
-    if x.size <= _NATIVE_TANH_ELEMENTS:
-        return np.tanh(x, out=out)
-    np.multiply(x, -2.0, out=out)
-    np.exp(out, out=out)
-    out += 1.0
-    np.divide(2.0, out, out=out)
-    out -= 1.0
-    return out
-
-
 def lstm_forward(
     params: dict,
     x,
@@ -339,7 +318,7 @@ def lstm_forward(
                 np.multiply(f, cells[t], out=cells[t + 1])
                 np.multiply(i, g, out=input_times_candidate)
                 cells[t + 1] += input_times_candidate
-                _tanh(cells[t + 1], out=tanh_cells[t])
+                np.tanh(cells[t + 1], out=tanh_cells[t])  # NumPy 2's SIMD tanh beats any exp form (docs/performance.md)
                 np.multiply(o, tanh_cells[t], out=hiddens[t + 1])
                 if skip is not None:  # masked rows: c_t = c_{t-1}, h_t = h_{t-1}
                     np.copyto(cells[t + 1], cells[t], where=skip[t])
