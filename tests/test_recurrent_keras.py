@@ -121,3 +121,24 @@ def test_stateful_over_three_batches_with_a_reset_equals_keras(kind):
         np.testing.assert_allclose(mine(x), np.asarray(theirs(x)), rtol=1e-5, atol=1e-5)
         for a, b in zip(mine.states, theirs.states):
             np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_bidirectional_weights_after_one_sgd_step_equal_keras(backend):
+    x, y = _data(seed=5), np.random.default_rng(6).normal(size=(3, 5, 2)).astype("float32")
+
+    def build(module, **seed):
+        return module.Sequential([
+            module.Input((5, 3)),
+            module.layers.Bidirectional(module.layers.GRU(4, return_sequences=True, **seed), merge_mode="ave"),
+            module.layers.Dense(2),
+        ])
+
+    mine, theirs = build(ours, seed=0), build(keras)
+    theirs.set_weights(mine.get_weights())
+    mine.compile(optimizer=ours.optimizers.SGD(0.1), loss="mse", backend=backend)
+    theirs.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    mine.train_on_batch(x, y)
+    theirs.train_on_batch(x, y)
+    for a, b in zip(mine.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-4, atol=1e-6)
