@@ -5,7 +5,7 @@ A train step is the GRU alone on one batch ``x (B, T, I)`` with the loss ``sum(o
 forward pass and the gradients of every weight and of ``x``. NumPy runs ``gru_forward`` +
 ``gru_backward`` (``scratchlstm._numpy.rnn.gru``); JAX runs
 ``jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))`` over ``gru_forward``
-(``scratchlstm.jax_backend.rnn.gru``, autodiff through ``lax.scan``), timed after a warm-up
+(``scratchlstm.jax_backend.rnn.gru``: with the defaults, a custom VJP running the hand-written BPTT as a reverse ``lax.scan``), timed after a warm-up
 call so compilation is excluded; PyTorch runs ``nn.GRU(batch_first=True)`` with
 ``x.requires_grad_()`` and ``sum(outputs).backward()``. PyTorch's GRU is ``reset_after=True``;
 with ``--reset-after false`` its row stays as the reference point.
@@ -148,7 +148,7 @@ def torch_functions(config, dtype, reset_after: bool):
     return {"train": train, "forward": forward}
 
 
-BACKENDS = {"numpy": ("NumPy reference", numpy_functions), "jax": ("JAX (jit, scan, autodiff)", jax_functions),
+BACKENDS = {"numpy": ("NumPy reference", numpy_functions), "jax": ("JAX (jit, scan, BPTT custom VJP)", jax_functions),
             "torch": ("PyTorch nn.GRU", torch_functions)}
 
 

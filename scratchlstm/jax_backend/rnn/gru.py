@@ -26,14 +26,19 @@ state (``jnp.where`` on the carry) and outputs the carried ``h_{t-1}`` (zeros wi
 ``zero_output_for_mask``). Calls without a mask (or without a dropout mask) trace none of
 that code.
 
-Gradients come from JAX's reverse mode through the scan (no custom VJP): the tests check
-them against the NumPy reference's hand-written BPTT. The input projection ``x_t @ kernel``
+Gradients: with Keras' defaults (tanh/sigmoid, ``reset_after=True``, no mask, no dropout) a
+``jax.custom_vjp`` runs the reference's hand-written BPTT as a reverse ``lax.scan`` and then
+computes the weight and input gradients as one GEMM each over all ``T*B`` rows (as the JAX
+LSTM does; measured at M = (64, 100, 32, 128): see ``docs/performance.md``); every other case
+uses JAX's reverse mode through the scan. The tests check both against the NumPy reference's
+hand-written BPTT. The custom VJP has no forward mode (``jax.jvp``). The input projection ``x_t @ kernel``
 runs inside the scanned step, as the JAX LSTM measured fastest on the 2-core CPU
 (``benchmarks/bench_gru.py`` has the numbers).
 """
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -199,6 +204,13 @@ def gru_forward(
     zero_output = bool(zero_output_for_mask) and masks is not None
     act, recurrent_act = get_activation(activation), get_activation(recurrent_activation)
     xs = jnp.swapaxes(jnp.asarray(x, dtype), 0, 1)  # (T, B, I), scanned over its first axis
+    if (masks is None and dropout is None and reset_after and activation == "tanh"
+            and recurrent_activation == "sigmoid"):  # Keras' defaults: the hand-written BPTT
+        kernel, recurrent, input_bias, recurrent_bias = weights
+        zeros = jnp.zeros((3 * units,), dtype)
+        hs, h = _gru_scan_bptt(kernel, recurrent, zeros if input_bias is None else input_bias,
+                               zeros if recurrent_bias is None else recurrent_bias, h0, xs)
+        return jnp.swapaxes(hs, 0, 1), (h,)
 
     def step(h_previous, inputs):
         x_t, m = inputs if masks is not None else (inputs, None)  # m: (B, 1), False where masked
@@ -210,6 +222,85 @@ def gru_forward(
 
     h, hs = lax.scan(step, h0, xs if masks is None else (xs, masks))
     return jnp.swapaxes(hs, 0, 1), (h,)
+
+
+def _default_scan(kernel, recurrent, input_bias, recurrent_bias, h0, xs, keep: bool):
+    """The default GRU (tanh/sigmoid, reset_after) forward scan: ``(hs, h_T, saved)``.
+
+    With ``keep``, ``saved`` is ``(T, B, 4H)``: ``[z, r, hh, q_h]`` of every step, what the
+    backward needs besides ``h_{t-1}`` (which is ``hs`` shifted by one step).
+    """
+    H = recurrent.shape[0]
+
+    def step(h_previous, x_t):
+        projected = x_t @ kernel + input_bias  # (B, 3H)
+        recurrent_projected = h_previous @ recurrent + recurrent_bias  # (B, 3H)
+        gates = jax.nn.sigmoid(projected[:, : 2 * H] + recurrent_projected[:, : 2 * H])  # (B, 2H)
+        z, r = gates[:, :H], gates[:, H:]
+        candidate_recurrent = recurrent_projected[:, 2 * H :]
+        candidate = jnp.tanh(projected[:, 2 * H :] + r * candidate_recurrent)
+        h = z * h_previous + (1 - z) * candidate
+        saved = jnp.concatenate([gates, candidate, candidate_recurrent], axis=1) if keep else None
+        return h, (h, saved)
+
+    h, (hs, saved) = lax.scan(step, h0, xs)
+    return hs, h, saved
+
+
+@jax.custom_vjp
+def _gru_scan_bptt(kernel, recurrent, input_bias, recurrent_bias, h0, xs):
+    """``(hs (T, B, H), h_T)`` of the default GRU, differentiated by the reference's BPTT.
+
+    Backward, for t = T..1, carrying ``dh`` (the outputs' cotangent added at each step):
+
+        dhh = dh (1 - z) ;  dz = dh (h_{t-1} - hh) ;  dh_{t-1} = dh z + dq_t @ U.T
+        da_h = dhh (1 - hh^2) ;  dr = da_h q_h
+        da_t = [dz z(1-z), dr r(1-r), da_h]          dq_t = [da_z, da_r, da_h r]
+
+    then one GEMM each over all ``T*B`` rows: ``d_kernel = x.T @ da``, ``d_recurrent =
+    h_prev.T @ dq``, ``d_x = da @ kernel.T``, and the biases as column sums.
+    """
+    hs, h, _ = _default_scan(kernel, recurrent, input_bias, recurrent_bias, h0, xs, False)
+    return hs, h
+
+
+def _gru_bptt_forward(kernel, recurrent, input_bias, recurrent_bias, h0, xs):
+    hs, h, saved = _default_scan(kernel, recurrent, input_bias, recurrent_bias, h0, xs, True)
+    return (hs, h), (kernel, recurrent, h0, xs, hs, saved)
+
+
+def _gru_bptt_backward(residuals, cotangents):
+    kernel, recurrent, h0, xs, hs, saved = residuals
+    d_hs, d_h_final = cotangents
+    H = recurrent.shape[0]
+    previous = jnp.concatenate([h0[None], hs[:-1]], axis=0)  # (T, B, H): h_{t-1}
+    recurrent_transposed = recurrent.T
+
+    def step(d_hidden, inputs):
+        d_output, h_previous, saved_t = inputs
+        z, r, candidate, candidate_recurrent = (saved_t[:, k * H : (k + 1) * H] for k in range(4))
+        d_hidden = d_hidden + d_output
+        d_candidate_pre = d_hidden * (1 - z) * (1 - candidate * candidate)  # da_h
+        d_z = d_hidden * (h_previous - candidate) * z * (1 - z)
+        d_r = d_candidate_pre * candidate_recurrent * r * (1 - r)
+        d_projected = jnp.concatenate([d_z, d_r, d_candidate_pre], axis=1)  # (B, 3H): da_t
+        d_recurrent_projected = jnp.concatenate([d_z, d_r, d_candidate_pre * r], axis=1)  # dq_t
+        d_previous = d_hidden * z + d_recurrent_projected @ recurrent_transposed
+        return d_previous, (d_projected, d_recurrent_projected)
+
+    d_h0, (d_projected, d_recurrent_projected) = lax.scan(
+        step, d_h_final, (d_hs, previous, saved), reverse=True
+    )
+    steps, batch, features = xs.shape
+    d_projected_rows = d_projected.reshape(steps * batch, 3 * H)
+    d_recurrent_rows = d_recurrent_projected.reshape(steps * batch, 3 * H)
+    d_kernel = xs.reshape(steps * batch, features).T @ d_projected_rows
+    d_recurrent = previous.reshape(steps * batch, H).T @ d_recurrent_rows
+    d_xs = (d_projected_rows @ kernel.T).reshape(steps, batch, features)
+    return d_kernel, d_recurrent, d_projected_rows.sum(0), d_recurrent_rows.sum(0), d_h0, d_xs
+
+
+_gru_scan_bptt.defvjp(_gru_bptt_forward, _gru_bptt_backward)
 
 
 def gru_step(params, x_t, state, *, activation="tanh", recurrent_activation="sigmoid", reset_after: bool = True):
