@@ -82,6 +82,17 @@ def test_fit_with_states_equals_train_on_batch_in_turn(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_the_default_batch_size_takes_one_batch_of_the_fixed_size(backend):
+    """Keras' char-RNN sampling: predict(x) with batch_size left at 32 on 2 samples is one batch of 2."""
+    model, layer = _model(backend=backend)
+    chunks, _ = _series()
+    first = model.predict(chunks[0], verbose=0)
+    assert np.abs(layer.states[0]).sum() > 0
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(chunks[0], batch_size=2, verbose=0), first, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_wrong_batches_are_refused_before_anything_changes(backend):
     model, layer = _model(backend=backend)
     chunks, _ = _series()

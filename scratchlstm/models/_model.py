@@ -361,7 +361,7 @@ class Model(Trainer, Layer):
         fixed = {getattr(layer, "_state_batch", None) for layer in self._weight_layers() if getattr(layer, "stateful", False)}
         fixed.discard(None)
         for size in fixed:
-            if batch_size != size or samples % size:
+            if min(batch_size, samples) != size or samples % size:  # every batch must hold `size` rows
                 raise ValueError(
                     f"model {self.name!r} has stateful layers built for batches of {size}; got batch_size={batch_size} "
                     f"and {samples} samples. Pass batch_size={size} and a multiple of {size} samples"
