@@ -110,3 +110,19 @@ def test_an_out_of_range_sparse_label_in_a_later_batch_fails_before_any_update()
         model.fit(X, labels, batch_size=2, shuffle=False, verbose=0, callbacks=[CountBatches()])
     assert batches_run == []  # rejected before training, not in the third batch
     assert_unchanged(model, before)
+
+
+def test_inputs_beyond_float32_are_refused_not_turned_into_inf():
+    """x in float64 with values float32 cannot hold would become inf in the cast (issue 14)."""
+    import scratchlstm as keras
+
+    model = keras.Sequential([keras.Input((3, 2)), keras.layers.LSTM(2, seed=0), keras.layers.Dense(1, seed=1)])
+    model.compile(optimizer="sgd", loss="mse")
+    weights = model.get_weights()
+    x = np.full((4, 3, 2), 1e39)
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        model.predict(x, verbose=0)
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        model.fit(x, np.ones((4, 1)), verbose=0)
+    for a, b in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -137,3 +137,4 @@ def test_sequential_with_batch_input_shape_and_bidirectional():
     assert len(model.layers[0].states) == 4 and np.abs(model.layers[0].states[0]).sum() > 0
     model.reset_states()
     np.testing.assert_allclose(model.predict(chunks[0], batch_size=2, verbose=0), first, rtol=1e-6)
+

@@ -218,7 +218,13 @@ class Trainer:
                     raise ValueError(f"an input declared {kind.name} must hold whole numbers, got {x.dtype} values with fractions")
                 cast.append(x.astype(kind, copy=False))
             else:
-                cast.append(x.astype(dtype, copy=False))
+                with np.errstate(over="ignore"):  # checked just below, in the dtype the math sees
+                    value = x.astype(dtype, copy=False)
+                if not np.isfinite(value).all():
+                    where = "NaN or inf" if not np.isfinite(x).all() else f"values beyond {dtype.name}'s range"
+                    raise ValueError(f"x holds {where} (largest magnitude {np.nanmax(np.abs(x)):.3g}); "
+                                     f"the model computes in {dtype.name}")
+                cast.append(value)
         return cast
 
     def _compute_dtype(self) -> np.dtype:
