@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 
+from .._files import atomic_write
 from ._base import Callback
 from ._monitor import check_bool, check_path, check_save_freq
 
@@ -134,10 +135,8 @@ class BackupAndRestore(Callback):
         if self.double_checkpoint and os.path.exists(self._training_metadata_path):
             shutil.copyfile(self._training_metadata_path, self._prev_training_metadata_path)
         self.model.save_weights(self._weights_path)  # written atomically
-        temporary = self._training_metadata_path + ".tmp"
-        with open(temporary, "w") as handle:
-            json.dump(self._metadata(), handle)
-        os.replace(temporary, self._training_metadata_path)
+        text = json.dumps(self._metadata()).encode()
+        atomic_write(self._training_metadata_path, lambda handle: handle.write(text))
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.backup_dir):

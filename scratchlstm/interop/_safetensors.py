@@ -8,11 +8,11 @@ file written here loads in torch with ``safetensors.torch.load_file``.
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
+
+from .._files import atomic_write
 
 __all__ = ["load_safetensors_state_dict", "save_safetensors_state_dict"]
 
@@ -107,23 +107,5 @@ def save_safetensors_state_dict(state_dict, path, *, metadata=None) -> None:
 
 
 def _write_atomically(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to a new temporary file next to ``path``, fsync it, then ``os.replace``."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"the folder of {str(path)!r} does not exist")
-    temporary = folder / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    # os.open with mode 0o666 lets the umask decide the permissions, as a plain open() would
-    # (tempfile's files are 0o600).
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write ``payload`` over ``path`` atomically (``scratchlstm/_files.py``)."""
+    atomic_write(path, lambda handle: handle.write(payload))

@@ -27,12 +27,12 @@ import importlib.util
 import json
 import os
 import stat
-import tempfile
 import warnings
 import zipfile
 
 import numpy as np
 
+from .._files import atomic_write
 from .._tree import flatten_paths, tree_leaves
 
 FORMAT = "scratchlstm.model"
@@ -42,20 +42,9 @@ OPTIMIZER_PREFIX = "optimizer"
 
 
 def _atomic_savez(path, arrays: dict) -> None:
-    """Write ``arrays`` to ``path`` via a temporary file, so a failure leaves the old file intact."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    """Write ``arrays`` to ``path`` atomically (see ``scratchlstm/_files.py``): a failure leaves
+    the old file intact, the mode is a plain write's, a symlink is written through."""
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
 
 def _weight_arrays(model) -> dict:

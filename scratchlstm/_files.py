@@ -1,0 +1,85 @@
+"""One way to write a file: atomically, with the permissions a plain write would give.
+
+Every file the library writes (model and weights files, safetensors state dicts, backup
+metadata) goes through `atomic_write`:
+
+- the bytes go to a temporary file in the target's folder, are flushed and fsync'ed, and
+  ``os.replace`` moves it over the target, so a failed or killed write leaves the old file whole;
+- the new file gets the mode a plain ``open(path, "w")`` would: the umask's for a new file, the
+  replaced file's own mode otherwise (``tempfile.mkstemp`` would make every file 0600);
+- a symlink is written through to its target, as ``open`` would (the link stays a link);
+- a target that exists and is not a regular file (a directory, a FIFO, a device node) is
+  refused with ``ValueError`` before anything is written;
+- temporary files are named ``.<name>.tmp-<random>``, so a later write of the same target
+  removes the ones a killed write (SIGKILL) left behind more than an hour ago.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+import uuid
+
+STALE_SECONDS = 3600.0  # a temporary file this old is a leftover, not a write in progress
+
+
+def atomic_write(path, write) -> None:
+    """Call ``write(handle)`` on a binary file that replaces ``path`` only once complete.
+
+    Args:
+        path: the target file.
+        write: a function that writes the content to the open binary handle it gets.
+
+    Raises:
+        ValueError: ``path`` exists and is not a regular file (nothing is written).
+        FileNotFoundError: the folder does not exist.
+    """
+    target = os.path.realpath(os.fspath(path))  # through symlinks, as open() writes
+    mode = None
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        pass
+    else:
+        if not stat.S_ISREG(status.st_mode):
+            raise ValueError(f"{os.fspath(path)} exists and is not a regular file; refusing to replace it")
+        mode = stat.S_IMODE(status.st_mode)
+    folder, name = os.path.split(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"the folder of {os.fspath(path)!r} does not exist")
+    _remove_stale_temporaries(folder, name)
+    temporary = os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _remove_stale_temporaries(folder: str, name: str) -> None:
+    prefix = f".{name}.tmp-"
+    now = time.time()
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.startswith(prefix):
+            continue
+        candidate = os.path.join(folder, entry)
+        try:
+            if stat.S_ISREG(os.lstat(candidate).st_mode) and now - os.path.getmtime(candidate) > STALE_SECONDS:
+                os.unlink(candidate)
+        except OSError:
+            pass
