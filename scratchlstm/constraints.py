@@ -37,11 +37,11 @@ Examples:
 
 from __future__ import annotations
 
-import inspect
 import numbers
 
 import numpy as np
 
+from ._catalog import Catalog
 from .regularizers import EPSILON, array_namespace
 
 __all__ = [
@@ -215,23 +215,7 @@ max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNo
 _CLASSES = {cls.__name__: cls for cls in (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm)}
 _NAMES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm,
           "constraint": Constraint}
-
-
-def _subclass(name: str):
-    """A built-in class, or a (user's) `Constraint` subclass defined by now, by class name."""
-    if name in _CLASSES:
-        return _CLASSES[name]
-    pending = list(Constraint.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        if cls.__name__ == name:
-            return cls
-        pending.extend(cls.__subclasses__())
-    return None
-
-
-def _known() -> list:
-    return sorted(_NAMES) + sorted(_CLASSES)
+_CATALOG = Catalog("constraint", Constraint, _CLASSES, _NAMES, example="non_neg")
 
 
 def deserialize(config):
@@ -241,27 +225,7 @@ def deserialize(config):
     Raises:
         ValueError: for an unknown class (the known names are listed) or bad arguments.
     """
-    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
-        raise ValueError(f"a constraint config is {{'class_name': ..., 'config': {{...}}}}, got {config!r}")
-    name = config["class_name"]
-    arguments = config.get("config") or {}
-    if name == "function":
-        raise ValueError(
-            f"the constraint function {arguments!r} cannot be rebuilt from a config; subclass "
-            "scratchlstm.constraints.Constraint (with get_config) for a constraint that is saved"
-        )
-    cls = _subclass(name)
-    if cls is None:
-        raise ValueError(
-            f"unknown constraint class_name {name!r}; expected one of {_known()} or a Constraint subclass "
-            "defined before loading"
-        )
-    if not isinstance(arguments, dict):
-        raise ValueError(f"constraint config must be a dict, got {type(arguments).__name__}: {arguments!r}")
-    try:
-        return cls.from_config(arguments)
-    except TypeError as error:
-        raise ValueError(f"bad config for constraint {name!r}: {error}") from None
+    return _CATALOG.deserialize(config)
 
 
 def get(identifier):
@@ -276,23 +240,7 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name (the known ones are listed) or another type.
     """
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        factory = _NAMES.get(identifier) or _CLASSES.get(identifier)
-        if factory is None:
-            raise ValueError(f"unknown constraint {identifier!r}; expected one of {_known()}")
-        return factory()
-    if inspect.isclass(identifier) and issubclass(identifier, Constraint):
-        return identifier()
-    if callable(identifier) and not inspect.isclass(identifier):
-        return identifier
-    raise ValueError(
-        f"Could not interpret constraint identifier: {identifier!r}; expected None, a name such as 'non_neg', a "
-        "Constraint, a config dict or a function of one array"
-    )
+    return _CATALOG.get(identifier)
 
 
 def serialize(constraint):
@@ -301,9 +249,4 @@ def serialize(constraint):
     A plain function becomes ``{"class_name": "function", "config": its name}``, which cannot be
     loaded back (subclass `Constraint` for that).
     """
-    constraint = get(constraint)
-    if constraint is None:
-        return None
-    if isinstance(constraint, Constraint):
-        return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
-    return {"class_name": "function", "config": getattr(constraint, "__name__", repr(constraint))}
+    return _CATALOG.serialize(constraint)

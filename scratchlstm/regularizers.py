@@ -43,11 +43,12 @@ Examples:
 
 from __future__ import annotations
 
-import inspect
 import math
 import sys
 
 import numpy as np
+
+from ._catalog import Catalog
 
 __all__ = [
     "L1",
@@ -330,23 +331,7 @@ _NAMES = {
     "orthogonal_regularizer": OrthogonalRegularizer,
     "regularizer": Regularizer,
 }
-
-
-def _subclass(name: str):
-    """A built-in class, or a (user's) `Regularizer` subclass defined by now, by class name."""
-    if name in _CLASSES:
-        return _CLASSES[name]
-    pending = list(Regularizer.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        if cls.__name__ == name:
-            return cls
-        pending.extend(cls.__subclasses__())
-    return None
-
-
-def _known() -> list:
-    return sorted(_NAMES) + sorted(_CLASSES)
+_CATALOG = Catalog("regularizer", Regularizer, _CLASSES, _NAMES, example="l2")
 
 
 def deserialize(config):
@@ -356,27 +341,7 @@ def deserialize(config):
     Raises:
         ValueError: for an unknown class (the known names are listed) or bad arguments.
     """
-    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
-        raise ValueError(f"a regularizer config is {{'class_name': ..., 'config': {{...}}}}, got {config!r}")
-    name = config["class_name"]
-    arguments = config.get("config") or {}
-    if name == "function":
-        raise ValueError(
-            f"the regularizer function {arguments!r} cannot be rebuilt from a config; subclass "
-            "scratchlstm.regularizers.Regularizer (with get_config) for a regularizer that is saved"
-        )
-    cls = _subclass(name)
-    if cls is None:
-        raise ValueError(
-            f"unknown regularizer class_name {name!r}; expected one of {_known()} or a Regularizer subclass "
-            "defined before loading"
-        )
-    if not isinstance(arguments, dict):
-        raise ValueError(f"regularizer config must be a dict, got {type(arguments).__name__}: {arguments!r}")
-    try:
-        return cls.from_config(arguments)
-    except TypeError as error:  # an unexpected or missing constructor argument
-        raise ValueError(f"bad config for regularizer {name!r}: {error}") from None
+    return _CATALOG.deserialize(config)
 
 
 def get(identifier):
@@ -391,23 +356,7 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name (the known ones are listed) or another type.
     """
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        factory = _NAMES.get(identifier) or _CLASSES.get(identifier)
-        if factory is None:
-            raise ValueError(f"unknown regularizer {identifier!r}; expected one of {_known()}")
-        return factory()
-    if inspect.isclass(identifier) and issubclass(identifier, Regularizer):
-        return identifier()
-    if callable(identifier) and not inspect.isclass(identifier):
-        return identifier
-    raise ValueError(
-        f"Could not interpret regularizer identifier: {identifier!r}; expected None, a name such as 'l2', a "
-        "Regularizer, a config dict or a function of one array"
-    )
+    return _CATALOG.get(identifier)
 
 
 def serialize(regularizer):
@@ -417,12 +366,7 @@ def serialize(regularizer):
     a plain function becomes ``{"class_name": "function", "config": its name}``, which cannot
     be loaded back (subclass `Regularizer` for that).
     """
-    regularizer = get(regularizer)
-    if regularizer is None:
-        return None
-    if isinstance(regularizer, Regularizer):
-        return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
-    return {"class_name": "function", "config": getattr(regularizer, "__name__", repr(regularizer))}
+    return _CATALOG.serialize(regularizer)
 
 
 def penalty_gradient(regularizer, x: np.ndarray) -> np.ndarray:
