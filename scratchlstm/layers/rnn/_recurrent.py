@@ -35,32 +35,6 @@ from ..._checks import as_float_array, check_finite, check_shape
 from .._base import Layer, check_units
 from .._registry import numpy_ops
 
-def check_cell_arguments(layer, initializer_arguments, *, kernel_regularizer=None, recurrent_regularizer=None,
-                         bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                         recurrent_constraint=None, bias_constraint=None) -> None:
-    """Check a cell's initializers and take Keras' regularizer and constraint arguments.
-
-    ``kernel_*`` apply to ``kernel``, ``recurrent_*`` to ``recurrent_kernel``, ``bias_*`` to
-    ``bias``, ``activity_regularizer`` to the layer's outputs (see `Layer.set_regularization`).
-
-    Raises:
-        ValueError: for an unknown initializer, regularizer or constraint.
-    """
-    for argument in initializer_arguments:
-        initializers.get(argument)
-    layer.set_regularization(
-        {
-            "kernel_regularizer": (kernel_regularizer, ("kernel",)),
-            "recurrent_regularizer": (recurrent_regularizer, ("recurrent_kernel",)),
-            "bias_regularizer": (bias_regularizer, ("bias",)),
-            "kernel_constraint": (kernel_constraint, ("kernel",)),
-            "recurrent_constraint": (recurrent_constraint, ("recurrent_kernel",)),
-            "bias_constraint": (bias_constraint, ("bias",)),
-        },
-        activity_regularizer,
-    )
-
-
 class Recurrent(Layer):
     """Base class of the recurrent layers; see the module docstring for the shared semantics.
 
@@ -136,6 +110,57 @@ class Recurrent(Layer):
     def cell_options(self) -> dict:
         """Keyword arguments of the kernels beyond the shared ones (activations, ``reset_after``)."""
         return {}
+
+    def set_cell_weights(self, use_bias, kernel_initializer, recurrent_initializer, bias_initializer, *,
+                         kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                         activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                         bias_constraint=None) -> None:
+        """Keep the weights' Keras arguments of a ``kernel``/``recurrent_kernel``/``bias`` cell.
+
+        ``kernel_*`` apply to ``kernel``, ``recurrent_*`` to ``recurrent_kernel``, ``bias_*`` to
+        ``bias``, ``activity_regularizer`` to the layer's outputs (see `Layer.set_regularization`).
+
+        Raises:
+            ValueError: for an unknown initializer, regularizer or constraint (at construction,
+                not at build time).
+        """
+        for argument in (kernel_initializer, recurrent_initializer, bias_initializer):
+            initializers.get(argument)
+        self.set_regularization(
+            {
+                "kernel_regularizer": (kernel_regularizer, ("kernel",)),
+                "recurrent_regularizer": (recurrent_regularizer, ("recurrent_kernel",)),
+                "bias_regularizer": (bias_regularizer, ("bias",)),
+                "kernel_constraint": (kernel_constraint, ("kernel",)),
+                "recurrent_constraint": (recurrent_constraint, ("recurrent_kernel",)),
+                "bias_constraint": (bias_constraint, ("bias",)),
+            },
+            activity_regularizer,
+        )
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+        self.bias_initializer = bias_initializer
+
+    def initial_cell_weights(self, features: int, rng, gates: int, bias_shape=None) -> dict:
+        """``kernel (I, gates*H)``, ``recurrent_kernel (H, gates*H)`` and, with ``use_bias``, a bias
+        of ``bias_shape`` (default ``(gates*H,)``), drawn from the layer's initializers."""
+        width = gates * self.units
+        params = {
+            "kernel": initializers.get(self.kernel_initializer)((features, width), rng, self.dtype),
+            "recurrent_kernel": initializers.get(self.recurrent_initializer)((self.units, width), rng, self.dtype),
+        }
+        if self.use_bias:
+            params["bias"] = initializers.get(self.bias_initializer)(bias_shape or (width,), rng, self.dtype)
+        return params
+
+    def cell_weights_config(self) -> dict:
+        return {
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+        }
 
     # --- building -------------------------------------------------------------------------------
     def _kind(self) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ... import initializers
 from ..._numpy.activations import activation_name
 from .._registry import register
-from ._recurrent import Recurrent, check_cell_arguments
+from ._recurrent import Recurrent
 
 
 @register(numpy="scratchlstm._numpy.rnn.gru", jax="scratchlstm.jax_backend.rnn.gru")
@@ -84,8 +83,8 @@ class GRU(Recurrent):
         batch_input_shape=None,
         zero_output_for_mask=False,
     ):
-        check_cell_arguments(
-            self, (kernel_initializer, recurrent_initializer, bias_initializer),
+        self.set_cell_weights(
+            use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
             bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
             kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
@@ -93,10 +92,6 @@ class GRU(Recurrent):
         )
         self.activation = activation_name(activation)
         self.recurrent_activation = activation_name(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.recurrent_initializer = recurrent_initializer
-        self.bias_initializer = bias_initializer
         self.reset_after = bool(reset_after)
         self.use_cudnn = use_cudnn
         super().__init__(
@@ -107,15 +102,8 @@ class GRU(Recurrent):
         )
 
     def initialize_cell(self, features, rng):
-        h = self.units
-        params = {
-            "kernel": initializers.get(self.kernel_initializer)((features, 3 * h), rng, self.dtype),
-            "recurrent_kernel": initializers.get(self.recurrent_initializer)((h, 3 * h), rng, self.dtype),
-        }
-        if self.use_bias:
-            shape = (2, 3 * h) if self.reset_after else (3 * h,)
-            params["bias"] = initializers.get(self.bias_initializer)(shape, rng, self.dtype)
-        return params
+        bias_shape = (2, 3 * self.units) if self.reset_after else None  # input and recurrent rows
+        return self.initial_cell_weights(features, rng, gates=3, bias_shape=bias_shape)
 
     def cell_options(self) -> dict:
         return {
@@ -127,11 +115,8 @@ class GRU(Recurrent):
     def get_config(self) -> dict:
         return {
             **super().get_config(),
+            **self.cell_weights_config(),
             "activation": self.activation,
             "recurrent_activation": self.recurrent_activation,
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
             "reset_after": self.reset_after,
         }

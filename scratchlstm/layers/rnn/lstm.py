@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ... import initializers
 from ..._numpy.activations import activation_name
 from .._registry import register
-from ._recurrent import Recurrent, check_cell_arguments
+from ._recurrent import Recurrent
 
 
 @register(numpy="scratchlstm._numpy.rnn.lstm", jax="scratchlstm.jax_backend.rnn.lstm")
@@ -103,8 +102,8 @@ class LSTM(Recurrent):
         batch_input_shape=None,
         zero_output_for_mask=False,
     ):
-        check_cell_arguments(
-            self, (kernel_initializer, recurrent_initializer, bias_initializer),
+        self.set_cell_weights(
+            use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
             bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
             kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
@@ -112,10 +111,6 @@ class LSTM(Recurrent):
         )
         self.activation = activation_name(activation)
         self.recurrent_activation = activation_name(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.recurrent_initializer = recurrent_initializer
-        self.bias_initializer = bias_initializer
         self.unit_forget_bias = bool(unit_forget_bias)
         self.use_cudnn = use_cudnn
         self.implementation = implementation
@@ -127,16 +122,9 @@ class LSTM(Recurrent):
         )
 
     def initialize_cell(self, features, rng):
-        h = self.units
-        params = {
-            "kernel": initializers.get(self.kernel_initializer)((features, 4 * h), rng, self.dtype),
-            "recurrent_kernel": initializers.get(self.recurrent_initializer)((h, 4 * h), rng, self.dtype),
-        }
-        if self.use_bias:
-            bias = initializers.get(self.bias_initializer)((4 * h,), rng, self.dtype)
-            if self.unit_forget_bias:
-                bias[h : 2 * h] = 1.0
-            params["bias"] = bias
+        params = self.initial_cell_weights(features, rng, gates=4)
+        if self.use_bias and self.unit_forget_bias:  # Keras sets the forget block, whatever the initializer
+            params["bias"][self.units : 2 * self.units] = 1.0
         return params
 
     def cell_options(self) -> dict:
@@ -145,11 +133,8 @@ class LSTM(Recurrent):
     def get_config(self) -> dict:
         return {
             **super().get_config(),
+            **self.cell_weights_config(),
             "activation": self.activation,
             "recurrent_activation": self.recurrent_activation,
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
             "unit_forget_bias": self.unit_forget_bias,
         }

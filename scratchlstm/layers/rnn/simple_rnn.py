@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ... import initializers
 from ..._numpy.activations import activation_name
 from .._registry import register
-from ._recurrent import Recurrent, check_cell_arguments
+from ._recurrent import Recurrent
 
 
 @register(numpy="scratchlstm._numpy.rnn.simple_rnn", jax="scratchlstm.jax_backend.rnn.simple_rnn")
@@ -72,18 +71,14 @@ class SimpleRNN(Recurrent):
         batch_input_shape=None,
         zero_output_for_mask=False,
     ):
-        check_cell_arguments(
-            self, (kernel_initializer, recurrent_initializer, bias_initializer),
+        self.set_cell_weights(
+            use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
             bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
             kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
             bias_constraint=bias_constraint,
         )
         self.activation = activation_name(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.recurrent_initializer = recurrent_initializer
-        self.bias_initializer = bias_initializer
         super().__init__(
             units, return_sequences=return_sequences, return_state=return_state, go_backwards=go_backwards,
             stateful=stateful, unroll=unroll, dropout=dropout, recurrent_dropout=recurrent_dropout,
@@ -92,14 +87,7 @@ class SimpleRNN(Recurrent):
         )
 
     def initialize_cell(self, features, rng):
-        h = self.units
-        params = {
-            "kernel": initializers.get(self.kernel_initializer)((features, h), rng, self.dtype),
-            "recurrent_kernel": initializers.get(self.recurrent_initializer)((h, h), rng, self.dtype),
-        }
-        if self.use_bias:
-            params["bias"] = initializers.get(self.bias_initializer)((h,), rng, self.dtype)
-        return params
+        return self.initial_cell_weights(features, rng, gates=1)
 
     def cell_options(self) -> dict:
         return {"activation": self.activation}
@@ -107,9 +95,6 @@ class SimpleRNN(Recurrent):
     def get_config(self) -> dict:
         return {
             **super().get_config(),
+            **self.cell_weights_config(),
             "activation": self.activation,
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
         }
