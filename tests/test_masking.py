@@ -284,3 +284,53 @@ def test_inputs_without_a_features_axis_are_refused():
     assert not layer.built
     with pytest.raises(ValueError, match="must be finite"):
         layer(np.array([[np.nan, 1.0]]))
+
+
+# --- a layer that cannot use a mask -------------------------------------------------------------
+MASK_CONSUMERS = {
+    "Dense": lambda layers: layers.Dense(3),
+    "Flatten": lambda layers: layers.Flatten(),
+    "Conv1D": lambda layers: layers.Conv1D(2, 3, padding="same"),
+    "MaxPooling1D": lambda layers: layers.MaxPooling1D(2),
+    "GlobalMaxPooling1D": lambda layers: layers.GlobalMaxPooling1D(),
+    "GlobalAveragePooling1D": lambda layers: layers.GlobalAveragePooling1D(),
+    "Reshape": lambda layers: layers.Reshape((12, 2)),
+    "Permute": lambda layers: layers.Permute((2, 1)),
+    "LSTM": lambda layers: layers.LSTM(2),
+    "Dropout": lambda layers: layers.Dropout(0.1),
+    "LayerNormalization": lambda layers: layers.LayerNormalization(),
+    "TimeDistributed": lambda layers: layers.TimeDistributed(layers.Dense(2)),
+}
+
+
+def _mask_warnings(module, make_layer, run_on=None) -> list:
+    """The 'does not support masking' warnings of ``Embedding(mask_zero=True) -> layer``."""
+    import warnings
+
+    inputs = module.Input((6,), dtype="int32")
+    embedded = module.layers.Embedding(10, 4, mask_zero=True)(inputs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = module.Model(inputs, make_layer(module.layers)(embedded))
+        if run_on is not None:
+            model.predict(run_on, verbose=0)
+    return [w for w in caught if "does not support masking" in str(w.message)]
+
+
+@pytest.mark.parametrize("kind", sorted(MASK_CONSUMERS))
+def test_a_layer_that_drops_a_mask_warns_where_keras_does(keras, kind):
+    import scratchlstm
+
+    ours = _mask_warnings(scratchlstm, MASK_CONSUMERS[kind], run_on=np.array([[1, 2, 0, 0, 0, 0]]))
+    theirs = _mask_warnings(keras, MASK_CONSUMERS[kind])
+    assert bool(ours) == bool(theirs)
+    if ours:
+        assert "will therefore destroy the mask information" in str(ours[0].message)
+
+
+def test_the_mask_warning_names_the_layer_and_fires_without_keras():
+    import scratchlstm
+
+    caught = _mask_warnings(scratchlstm, lambda layers: layers.Flatten(name="flat"), run_on=np.array([[3, 0, 0, 0, 0, 0]]))
+    assert caught and "Layer 'flat' (of type Flatten)" in str(caught[0].message)
+    assert not _mask_warnings(scratchlstm, lambda layers: layers.Dense(2), run_on=np.array([[3, 0, 0, 0, 0, 0]]))

@@ -7,6 +7,8 @@ one set of weights (a shared layer).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -87,12 +89,30 @@ class Node:
     def write(self, values: dict, masks: dict, outputs, arguments, mask) -> list:
         """Record the layer's ``outputs`` and their masks (Keras' ``compute_mask``); return them as a list."""
         output_list = outputs if self.returns_list else [outputs]
+        if mask is not None and not self.layer.supports_masking:
+            _warn_mask_dropped(self.layer)
         output_masks = self.layer.compute_mask(arguments, mask, **self.options)
         if not isinstance(output_masks, list):
             output_masks = [output_masks] * len(output_list)
         for tensor, value, output_mask in zip(self.outputs, output_list, output_masks):
             values[id(tensor)], masks[id(tensor)] = value, output_mask
         return output_list
+
+
+def _warn_mask_dropped(layer) -> None:
+    """Keras 3's warning (``Layer.__call__``) for a layer that cannot use the mask it receives.
+
+    Keras warns when the symbolic call records the node; masks here are computed when the graph
+    runs, so the warning comes with the first forward pass (once per layer: Python's default
+    warning filter shows a message once per place).
+    """
+    warnings.warn(
+        f"Layer '{layer.name}' (of type {type(layer).__name__}) was passed an input with a mask "
+        "attached to it. However, this layer does not support masking and will therefore destroy "
+        "the mask information. Downstream layers will not see the mask.",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def is_symbolic(inputs) -> bool:
