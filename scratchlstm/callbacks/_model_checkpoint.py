@@ -1,4 +1,4 @@
-"""``ModelCheckpoint`` with Keras 3 semantics, writing this package's ``.npz`` files."""
+"""``ModelCheckpoint`` with Keras 3 semantics, writing Keras' files or this package's ``.npz``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import numpy as np
 
 from ._monitor import MonitorCallback, check_bool, check_path, check_save_freq, print_message
 
-# Keras' own file formats; this package writes .npz files (Keras' formats come later).
-KERAS_SUFFIXES = (".keras", ".h5")
+# the names each kind of checkpoint may have: Keras 3's formats, or this package's .npz
+MODEL_SUFFIXES = (".keras", ".npz")
+WEIGHTS_SUFFIXES = (".weights.h5", ".npz")
 
 
 class CheckpointPathError(KeyError, ValueError):
@@ -38,9 +39,9 @@ class ModelCheckpoint(MonitorCallback):
     Args:
         filepath: where to save; a ``str.format`` template filled with ``epoch`` (counted from
             1, as Keras) and the epoch logs, e.g. ``"ckpt-{epoch:02d}-{val_loss:.2f}.npz"``.
-            Files are this package's ``.npz`` (`Model.save` / `Model.save_weights`), so a
-            name ending in Keras' ``.keras``, ``.h5`` or ``.weights.h5`` is refused (ValueError)
-            rather than written in another format; any other name is used as given. A
+            As in Keras, a model goes to a ``.keras`` file and weights (``save_weights_only``)
+            to a ``.weights.h5`` file; ``.npz`` (``.weights.npz``) writes this package's own
+            format instead. Any other name is refused (ValueError) before training. A
             template key the logs lack raises `CheckpointPathError` (a KeyError, as in Keras,
             and a ValueError) at the first save, before anything is written. Missing folders
             are created.
@@ -94,13 +95,12 @@ class ModelCheckpoint(MonitorCallback):
         self.save_best_only = check_bool("save_best_only", save_best_only)
         self.save_weights_only = check_bool("save_weights_only", save_weights_only)
         self.save_freq = check_save_freq("ModelCheckpoint", save_freq)
-        if self.filepath.endswith(KERAS_SUFFIXES):
-            what = "model.save_weights" if self.save_weights_only else "model.save"
-            expected = ".weights.npz" if self.save_weights_only else ".npz"
+        suffixes = WEIGHTS_SUFFIXES if self.save_weights_only else MODEL_SUFFIXES
+        if not self.filepath.lower().endswith(suffixes):
+            what = "When using `save_weights_only=True` in `ModelCheckpoint`, the" if self.save_weights_only else "The"
             raise ValueError(
-                f"ModelCheckpoint writes scratchlstm's .npz files ({what}), not Keras' .keras / .h5 / "
-                "`.weights.h5` formats, which are not supported yet; name the file e.g. "
-                f"'model-{{epoch:02d}}{expected}'. Received: filepath={self.filepath}"
+                f"{what} filepath provided must end in `{suffixes[0]}` (Keras' format) or `.npz` "
+                f"(scratchlstm's own). Received: filepath={self.filepath}"
             )
         self._current_epoch = 0
 
