@@ -27,8 +27,11 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
+import weakref
 
 import numpy as np
 
@@ -107,6 +110,54 @@ def _check_shape(shape) -> tuple:
     return tuple(int(d) for d in shape)
 
 
+_PLACEHOLDERS = contextvars.ContextVar("placeholder_weights", default=False)
+
+
+# The 0-d element that each placeholder's entries all are, by id (NumPy collapses a view's base
+# chain to the array owning the memory, so that owner identifies a placeholder and its views).
+_PLACEHOLDER_ELEMENTS = weakref.WeakValueDictionary()
+
+
+def _placeholder(shape: tuple, dtype) -> np.ndarray:
+    # Zero strides: every entry is the same element, so no shape allocates anything. Writable,
+    # because some layers adjust an initial weight in place (LSTM's unit_forget_bias).
+    element = np.zeros((), dtype)
+    _PLACEHOLDER_ELEMENTS[id(element)] = element
+    return np.lib.stride_tricks.as_strided(element, shape, (0,) * len(shape), writeable=True)
+
+
+@contextlib.contextmanager
+def placeholder_weights():
+    """Within this context, initializers draw nothing: each returns a zero-stride placeholder
+    of the requested shape and dtype (all zeros, no memory), so building a model costs nothing
+    whatever its size. A loader builds the model from a file's config this way, checks the
+    stored arrays against the placeholders' shapes and replaces every one of them.
+
+    Examples:
+        >>> with placeholder_weights():
+        ...     kernel = get("orthogonal")((30000, 120000), None, "float32")
+        >>> kernel.shape, kernel.strides, is_placeholder(kernel), is_placeholder(kernel[:2])
+        ((30000, 120000), (0, 0), True, True)
+        >>> is_placeholder(get("zeros")((2,), None, "float32"))
+        False
+    """
+    token = _PLACEHOLDERS.set(True)
+    try:
+        yield
+    finally:
+        _PLACEHOLDERS.reset(token)
+
+
+def is_placeholder(array) -> bool:
+    """Whether ``array`` is (a view of) a weight made within `placeholder_weights`."""
+    owner = array
+    for _ in range(64):  # view -> base -> ... -> the array owning the memory (as_strided adds a link)
+        if getattr(owner, "base", None) is None:
+            break
+        owner = owner.base
+    return isinstance(owner, np.ndarray) and _PLACEHOLDER_ELEMENTS.get(id(owner)) is owner
+
+
 class Initializer:
     """Base class: subclasses implement ``_sample(shape, rng) -> float64 array``.
 
@@ -121,6 +172,8 @@ class Initializer:
             raise ValueError(
                 f"rng must be a numpy Generator or None, got {rng!r} (pass dtype by keyword: init(shape, dtype=...))"
             )
+        if _PLACEHOLDERS.get():  # a loader builds the model only to learn its weights' shapes
+            return _placeholder(shape, dtype or np.float32)
         return np.asarray(self._sample(shape, rng)).astype(dtype or np.float32)
 
     def _sample(self, shape, rng):

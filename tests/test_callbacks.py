@@ -481,10 +481,10 @@ def test_model_checkpoint_every_epoch_and_missing_monitor(tmp_path, capsys):
     assert capsys.readouterr().out.count("finished saving model to") == 3
 
 
-@pytest.mark.parametrize("filepath", ["m.keras", "m.h5", "ckpt-{epoch}.weights.h5"])
-@pytest.mark.parametrize("weights_only", [False, True])
-def test_model_checkpoint_refuses_keras_file_formats(filepath, weights_only):
-    with pytest.raises(ValueError, match=r"not Keras' \.keras / \.h5 .*Received: filepath=" + re.escape(filepath)):
+@pytest.mark.parametrize("filepath, weights_only", [("m.h5", False), ("m.weights.h5", False), ("m.pt", False),
+                                                    ("m.keras", True), ("m.h5", True), ("m", True)])
+def test_model_checkpoint_refuses_names_of_other_formats(filepath, weights_only):
+    with pytest.raises(ValueError, match=r"filepath provided must end in .*Received: filepath=" + re.escape(filepath)):
         ModelCheckpoint(filepath, save_weights_only=weights_only)
 
 

@@ -44,14 +44,16 @@ def test_a_symlink_is_written_through_and_stays_a_link(tmp_path):
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_non_regular_targets_are_refused_before_writing(tmp_path):
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    with pytest.raises(ValueError, match="not a regular file"):
-        _model().save(fifo)
-    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
-    (tmp_path / "folder").mkdir()
-    with pytest.raises(ValueError, match="not a regular file"):
-        _model().save_weights(tmp_path / "folder")
+    for name in ("pipe.npz", "pipe.keras"):
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+        with pytest.raises(ValueError, match="not a regular file"):
+            _model().save(fifo)
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    for name in ("folder.npz", "folder.weights.h5"):
+        (tmp_path / name).mkdir()
+        with pytest.raises(ValueError, match="not a regular file"):
+            _model().save_weights(tmp_path / name)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -354,12 +354,14 @@ def test_a_broken_optimizer_array_in_a_weights_file_changes_nothing(tmp_path):
 def test_files_are_recognised_by_content_not_by_name(tmp_path):
     import scratchlstm as keras
 
-    """A model saved as `.keras` loads back; Keras' own files and non-regular paths are refused
-    with a ValueError that says what they are (and a FIFO never blocks)."""
+    """Our npz files load under any name (older versions wrote them as `.keras` too); a damaged
+    Keras file and non-regular paths are refused with a ValueError that says what they are (and
+    a FIFO never blocks)."""
     import os
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, seed=0)])
-    model.save(tmp_path / "ours.keras")
+    model.save(tmp_path / "ours.npz")
+    os.replace(tmp_path / "ours.npz", tmp_path / "ours.keras")  # what older versions wrote
     x = np.ones((1, 3), np.float32)
     np.testing.assert_array_equal(keras.load_model(tmp_path / "ours.keras").predict(x, verbose=0), model.predict(x, verbose=0))
     (tmp_path / "theirs.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
@@ -370,7 +372,7 @@ def test_files_are_recognised_by_content_not_by_name(tmp_path):
     with zipfile.ZipFile(tmp_path / "theirs.keras", "w") as archive:
         for name in ("config.json", "metadata.json", "model.weights.h5"):
             archive.writestr(name, "{}")
-    with pytest.raises(ValueError, match="Keras .keras file"):
+    with pytest.raises(ValueError, match="config.json must hold a model"):
         keras.load_model(tmp_path / "theirs.keras")
     with pytest.raises(ValueError, match="not a regular file"):
         keras.load_model(tmp_path)

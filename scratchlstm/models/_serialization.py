@@ -16,7 +16,11 @@ restores it when the model compiles for that backend again, so that ``fit`` cont
 where it stopped, and otherwise warns and starts the optimizer afresh.
 
 ``load_model`` checks every stored array against the architecture and the optimizer (name,
-shape, dtype, finiteness) before it hands anything back. Files of format version 1 (a
+shape, dtype, finiteness) before it hands anything back; it builds the model with placeholder
+weights (no initializer runs, nothing is allocated) and reads each array's header before its data,
+so a hostile file allocates no more than the arrays it really holds and fails with a ``ValueError``
+(`_file_checks`).
+Files of format version 1 (a
 ``Sequential`` with arrays named ``layer{k}/{weight}``) and version 2 (no optimizer state)
 still load.
 """
@@ -26,14 +30,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import stat
 import warnings
-import zipfile
 
 import numpy as np
 
+from .. import initializers
 from .._files import atomic_write
 from .._tree import flatten_paths, tree_leaves
+from ._file_checks import MAX_METADATA_DEPTH, NpzArchive, check_metadata, nesting_depth, parse_json
 
 FORMAT = "scratchlstm.model"
 FORMAT_VERSION = 3  # 3: the optimizer state (``optimizer/...`` arrays)
@@ -99,9 +103,14 @@ def model_from_json(text: str):
 
 def save_model(model, path, metadata=None, include_optimizer=True) -> None:
     model._require_built("save")
+    from ..keras_files import _dispatch  # .keras: Keras 3's format; .npz: ours; else refused
+
+    if _dispatch.save_model(model, path, metadata):
+        return
     if not isinstance(include_optimizer, bool):
         raise ValueError(f"include_optimizer must be True or False, got {include_optimizer!r}")
     metadata = model.metadata if metadata is None else metadata
+    check_metadata(metadata)  # json.dumps would recurse without bound, and load_model refuses it
     document = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -124,6 +133,8 @@ def save_model(model, path, metadata=None, include_optimizer=True) -> None:
         arrays.update(named)
     try:
         text = json.dumps(document)
+    except RecursionError:
+        raise ValueError("the model's config nests too deeply to be saved as JSON") from None
     except TypeError as error:
         try:
             json.dumps(document["compile"])
@@ -261,6 +272,10 @@ def _state_fill(template, leaves):
 
 def save_weights(model, path) -> None:
     model._require_built("save_weights")
+    from ..keras_files import _dispatch  # .weights.h5: Keras 3's layout; .npz: ours; else refused
+
+    if _dispatch.save_weights(model, path):
+        return
     arrays = _weight_arrays(model)
     document = {"format": WEIGHTS_FORMAT, "version": 1, "order": list(arrays)}
     memory = getattr(model, "_optimizer_memory", None)
@@ -279,21 +294,35 @@ def _assign_checked(model, archive, names: dict, source: str) -> None:
     unknown = sorted(stored - wanted)
     if unknown:
         raise ValueError(f"{source} holds arrays {unknown} that the model has no weight for")
-    checked = {}
-    for path, current in expected.items():
+    for path, current in expected.items():  # every name, dtype and shape before any data is read
         name = names[path]
         if name not in stored:
             raise ValueError(f"{source} has no array {name!r} for weight {path!r} {current.shape}")
-        value = archive[name]
-        if value.dtype.kind not in "fiu":
-            raise ValueError(f"{source}: array {name!r} must be real numbers, got dtype {value.dtype}")
-        if value.shape != current.shape:
-            raise ValueError(f"{source}: array {name!r} must have shape {current.shape} for the model, got {value.shape}")
-        cast = value.astype(current.dtype)
+        shape, dtype = _declared(archive, name)
+        if dtype.kind not in "fiu":
+            raise ValueError(f"{source}: array {name!r} must be real numbers, got dtype {dtype}")
+        if shape != current.shape:
+            raise ValueError(f"{source}: array {name!r} must have shape {current.shape} for the model, got {shape}")
+    checked = {}
+    for path, current in expected.items():
+        name = names[path]
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32 becomes inf: refused next
+            cast = archive[name].astype(current.dtype)
         if not np.isfinite(cast).all():
             raise ValueError(f"{source}: array {name!r} holds NaN or inf values")
         checked[path] = cast
     _set_by_path(model, checked)
+    left = [path for path, value in _weight_arrays(model).items() if initializers.is_placeholder(value)]
+    if left:  # cannot happen: every weight was just set; a placeholder must never reach the user
+        raise RuntimeError(f"{source}: the weights {left} were not loaded")
+
+
+def _declared(archive, name: str) -> tuple:
+    """``(shape, dtype)`` of a stored array, from its header when the archive can tell."""
+    if hasattr(archive, "declared"):
+        return archive.declared(name)
+    value = archive[name]
+    return value.shape, value.dtype
 
 
 def _set_by_path(model, flat: dict) -> None:
@@ -318,13 +347,14 @@ def load_weights(model, path) -> None:
     model built anew (with other automatic layer names) takes them; shapes are checked. The
     optimizer state in the file (by position too) is checked as well, before anything is set."""
     model._require_built("load_weights")
+    from ..keras_files import _dispatch  # Keras' .weights.h5 or .keras, by content
+
+    if _dispatch.load_weights(model, path):
+        return
     with _open_archive(path, "weights.json", "weights") as archive:
-        try:
-            document = json.loads(str(archive["weights.json"]))
-            order, optimizer = document["order"], document.get("optimizer")
-            count = int(optimizer["count"]) if optimizer else 0
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"{path}: weights.json is malformed: {error!r}") from None
+        document = _read_weights_document(archive, path)
+        order, optimizer = document["order"], document.get("optimizer")
+        count = optimizer["count"] if optimizer else 0
         paths = list(_weight_arrays(model))
         if not isinstance(order, list) or len(order) != len(paths):
             raise ValueError(
@@ -355,6 +385,32 @@ def load_weights(model, path) -> None:
             model.optimizer.iterations = int(state.iterations)
 
 
+def _read_weights_document(archive, path) -> dict:
+    """``weights.json``, checked: the format, an ``order`` of distinct array names and, when the
+    optimizer's state is stored, a ``count`` of its arrays that the archive can hold."""
+    source = f"{path}: weights.json"
+    document = parse_json(archive.text("weights.json", source), source)
+    if not isinstance(document, dict):
+        raise ValueError(f"{source} must hold a JSON object, got {type(document).__name__}")
+    version = document.get("version")
+    if document.get("format") != WEIGHTS_FORMAT or type(version) is not int or version != 1:
+        raise ValueError(
+            f"{path} holds format {document.get('format')!r} version {version!r}, expected {WEIGHTS_FORMAT!r} version 1"
+        )
+    order = document.get("order")
+    if not isinstance(order, list) or not all(isinstance(n, str) for n in order) or len(set(order)) != len(order):
+        raise ValueError(f"{source}: 'order' must be a list of distinct array names, got {str(order)[:200]}")
+    optimizer = document.get("optimizer")
+    if optimizer is not None:
+        count = optimizer.get("count") if isinstance(optimizer, dict) else None
+        if type(count) is not int or not 0 <= count <= len(archive.files):
+            raise ValueError(
+                f"{source}: 'optimizer' must be {{'backend': ..., 'count': <number of arrays>, ...}} with a count "
+                f"of at most the {len(archive.files)} arrays in the file, got {str(optimizer)[:200]}"
+            )
+    return document
+
+
 class _Without:
     """An archive seen without the arrays in ``names``."""
 
@@ -364,55 +420,40 @@ class _Without:
     def __getitem__(self, name):
         return self.archive[name]
 
+    def declared(self, name):
+        return _declared(self.archive, name)
+
 
 class _open_archive:
-    """``np.load`` without pickle, turning every way a file can be wrong into ``ValueError``."""
+    """The archive at ``path`` read without pickle, every way the file can be wrong (not a zip,
+    truncated, forged sizes, object arrays, ...) a ``ValueError`` (see `_file_checks`)."""
 
     def __init__(self, path, header: str, kind: str):
         self.path, self.header, self.kind = os.fspath(path), header, kind
 
     def __enter__(self):
-        if not stat.S_ISREG(os.stat(self.path).st_mode):  # a FIFO would block open(), a directory fail late
-            raise ValueError(f"{self.path} is not a regular file, so not a scratchlstm {self.kind} file")
-        with open(self.path, "rb") as handle:
-            is_hdf5 = handle.read(8) == b"\x89HDF\r\n\x1a\n"
-        if is_hdf5:
-            raise ValueError(f"{self.path} is an HDF5 file (Keras .h5), which is not supported yet; "
-                             f"scratchlstm loads the {self.kind} files it writes itself")
-        try:
-            self.archive = np.load(self.path, allow_pickle=False)
-        except FileNotFoundError:
-            raise
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-            raise ValueError(f"{self.path} is not a scratchlstm {self.kind} file: {error}") from None
-        if hasattr(self.archive, "files") and "model.weights.h5" in self.archive.files:  # by content, not name
+        self.archive = NpzArchive(self.path, self.kind)
+        if self.header not in self.archive.files:
             self.archive.close()
-            raise ValueError(
-                f"{self.path} is a Keras .keras file, which is not supported yet; scratchlstm loads the "
-                "files that its own model.save writes (whatever their name, .keras included)"
-            )
-        if not hasattr(self.archive, "files") or self.header not in self.archive.files:
             raise ValueError(f"{self.path} is not a scratchlstm {self.kind} file (no {self.header} entry)")
         return self.archive
 
     def __exit__(self, *exc):
-        if hasattr(self.archive, "close"):
-            self.archive.close()
+        self.archive.close()
 
 
 def _read_document(archive, path) -> dict:
-    try:
-        document = json.loads(str(archive["config.json"]))
-    except (ValueError, RecursionError) as error:
-        raise ValueError(f"{path}: config.json is not valid JSON: {error}") from None
+    document = parse_json(archive.text("config.json", f"{path}: config.json"), f"{path}: config.json")
     if not isinstance(document, dict):
         raise ValueError(f"{path}: config.json must hold a JSON object, got {type(document).__name__}")
     version = document.get("version")
-    if document.get("format") != FORMAT or not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+    if document.get("format") != FORMAT or type(version) is not int or not 1 <= version <= FORMAT_VERSION:
         raise ValueError(
             f"{path} holds format {document.get('format')!r} version {version!r}, "
             f"expected {FORMAT!r} version 1 to {FORMAT_VERSION}"
         )
+    if nesting_depth(document.get("metadata")) > MAX_METADATA_DEPTH:
+        raise ValueError(f"{path}: the metadata nests more than {MAX_METADATA_DEPTH} levels deep")
     return document
 
 
@@ -452,32 +493,53 @@ def load_model(path, compile=True):
         >>> bool(np.array_equal(restored.get_weights()[0], model.get_weights()[0]))
         True
     """
+    from ..keras_files import _dispatch  # a Keras 3 .keras file, by content
+
+    keras_model = _dispatch.load_model(path, compile)
+    if keras_model is not None:
+        return keras_model
     with _open_archive(path, "config.json", "model") as archive:
         document = _read_document(archive, path)
-        try:
-            if document["version"] == 1:
-                model, names = _version_1_model(document)
-            else:
-                model = model_from_config(document.get("model"))
-                names = {p: p for p in _weight_arrays(model)}
-        except (TypeError, KeyError, AttributeError) as error:
-            raise ValueError(f"{path}: the model config is malformed: {error!r}") from None
+        model, names = _build_without_initializers(document, path)
         saved_state = document.get("optimizer_state") if document["version"] >= 3 else None
-        state_arrays = {}
+        compile_config = document.get("compile")
+        state_names = set()
         if saved_state is not None:  # the optimizer's arrays: the rest under optimizer/
             weight_names = set(names.values())
-            state_arrays = {
-                name: archive[name] for name in archive.files
-                if name.startswith(OPTIMIZER_PREFIX + "/") and name not in weight_names
+            state_names = {
+                name for name in archive.files if name.startswith(OPTIMIZER_PREFIX + "/") and name not in weight_names
             }
-        _assign_checked(model, _Without(archive, set(state_arrays)), names, str(path))
+        _assign_checked(model, _Without(archive, state_names), names, str(path))
+        restore = compile and compile_config and saved_state is not None
+        state_arrays = {name: archive[name] for name in sorted(state_names)} if restore else {}
     model.metadata = document.get("metadata") or {}
-    compile_config = document.get("compile")
     if compile and compile_config:
-        _compile_from_config(model, compile_config, path)
-        if saved_state is not None:
-            _restore_optimizer_state(model, saved_state, state_arrays, str(path))
+        try:
+            _compile_from_config(model, compile_config, path)
+            if saved_state is not None:
+                _restore_optimizer_state(model, saved_state, state_arrays, str(path))
+        except (TypeError, KeyError, AttributeError, IndexError) as error:
+            raise ValueError(f"{path}: the compile settings are malformed: {error!r}") from None
     return model
+
+
+def _build_without_initializers(document: dict, path):
+    """``(model, names)``: the model that ``document`` describes, its weights zero-stride
+    placeholders (no initializer runs, nothing the size of a weight is allocated), and the
+    name in the file of each weight path. `_assign_checked` then replaces every placeholder
+    with a stored array of the same shape, or fails."""
+    try:
+        with initializers.placeholder_weights():
+            if document["version"] == 1:
+                return _version_1_model(document)
+            model = model_from_config(document.get("model"))
+            return model, {p: p for p in _weight_arrays(model)}
+    except (ValueError, NotImplementedError) as error:
+        raise ValueError(f"{path}: the model config is invalid: {error}") from None
+    except (TypeError, KeyError, AttributeError, IndexError) as error:
+        raise ValueError(f"{path}: the model config is malformed: {error!r}") from None
+    except (RecursionError, MemoryError, OverflowError) as error:
+        raise ValueError(f"{path}: the model config asks for more than can be built: {type(error).__name__}") from None
 
 
 def _version_1_model(document):
