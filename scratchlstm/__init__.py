@@ -4,7 +4,7 @@ Importing this package loads NumPy only. ``scratchlstm.jax_backend`` (needs the 
 ``scratchlstm.data`` and ``scratchlstm.datasets`` are imported on first use.
 """
 
-from . import activations, callbacks, constraints, initializers, losses, metrics, optimizers, regularizers, utils
+from . import activations, callbacks, constraints, initializers, losses, metrics, mixed_precision, optimizers, regularizers, utils
 from ._numpy import (
     gradcheck,
     gru_backward,
@@ -18,7 +18,7 @@ from . import layers, models
 from .layers import GRU, LSTM, Bidirectional, Dense, Input, SimpleRNN
 from .models import Model, Sequential, load_model
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one source: pyproject.toml reads it (dynamic version)
 
 __all__ = [
     "activations",

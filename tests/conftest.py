@@ -31,3 +31,12 @@ def _no_global_seed_leaks():
     from scratchlstm._random import set_global_seed
 
     set_global_seed(None)
+
+
+@pytest.fixture(autouse=True)
+def _no_global_dtype_policy_leaks():
+    """A test that sets a mixed-precision global policy must not change the layers of later tests."""
+    yield
+    from scratchlstm import mixed_precision
+
+    mixed_precision.set_global_policy("float32")

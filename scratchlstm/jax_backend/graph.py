@@ -2,6 +2,12 @@
 
 Gradients come from ``jax.grad`` through the traced walk; fan-out sums and shared weights
 need no code here, autodiff adds them.
+
+Mixed precision (``scratchlstm.mixed_precision``): before a layer's forward, its float inputs
+and weights are cast to the layer's ``compute_dtype`` (bfloat16 under ``"mixed_bfloat16"``),
+so its math and outputs are in that dtype while the weights stay float32; ``jax.grad`` casts
+the gradients back to float32 through the casts. The layer's non-trainable state (moving
+statistics, a stateful RNN's carried ``h``/``c``) is not cast, and keeps its dtype.
 """
 
 from __future__ import annotations
@@ -9,12 +15,49 @@ from __future__ import annotations
 import sys
 
 import jax
+import jax.numpy as jnp
 
 from ..layers._registry import jax_ops
 
 
 def _as_list(value) -> list:
     return list(value) if isinstance(value, list) else [value]
+
+
+def _cast_floats(tree, dtype):
+    """``tree`` with its floating leaves as ``dtype`` (integer token ids stay integers)."""
+    def cast(leaf):
+        return leaf.astype(dtype) if jnp.issubdtype(jnp.result_type(leaf), jnp.floating) else leaf
+
+    return jax.tree_util.tree_map(cast, tree)
+
+
+def _compute_dtype(layer, nested: bool):
+    """The dtype to cast a node's inputs and weights to, or ``None`` to leave them: only for a
+    mixed policy, the layer's own or, for a wrapper (``Bidirectional``, ``TimeDistributed``),
+    its wrapped layer's (whose forward the wrapper runs); a nested model leaves the casting to
+    its own layers."""
+    if nested:
+        return None
+    wrapped = [value for value in vars(layer).values() if hasattr(value, "_mixed_compute")]
+    for candidate in (layer, *wrapped):
+        if getattr(candidate, "_mixed_compute", None) is not None:
+            return jnp.dtype(candidate._mixed_compute)
+    return None
+
+
+def losses_dtype(outputs: list) -> list:
+    """The model's outputs with half-precision ones cast to float32: the losses and metrics
+    are computed in float32 (as Keras' ``Loss`` casts ``y_pred``), and ``predict`` hands
+    back float32 arrays (NumPy has no bfloat16)."""
+    return [y.astype(jnp.float32) if jnp.result_type(y) in (jnp.bfloat16, jnp.float16) else y for y in outputs]
+
+
+def _keep_dtypes(new_state: dict, old_state: dict) -> dict:
+    """The layer's new state in the dtypes it came in (a jitted carry must keep its dtypes)."""
+    return {key: _keep_dtypes(value, old_state[key]) if isinstance(value, dict) else
+            (value.astype(jnp.result_type(old_state[key])) if key in old_state else value)
+            for key, value in new_state.items()}
 
 
 def layer_forward(model, params, state, inputs, *, training=False, key=None, mask=None, return_masks=False,
@@ -37,16 +80,30 @@ def layer_forward(model, params, state, inputs, *, training=False, key=None, mas
             continue
         arguments, node_mask = node.read(values, masks)
         node_key = None if key is None else jax.random.fold_in(key, position)
-        nested = {"activity": activity} if activity is not None and jax_ops(layer) is sys.modules[__name__] else {}
-        outputs, layer_state = jax_ops(layer).layer_forward(
-            layer, params.get(layer.name, {}), state.get(layer.name, {}), arguments,
+        is_model = jax_ops(layer) is sys.modules[__name__]
+        nested = {"activity": activity} if activity is not None and is_model else {}
+        layer_params, layer_state = params.get(layer.name, {}), state.get(layer.name, {})
+        compute = _compute_dtype(layer, is_model)
+        if training and compute == jnp.float16:
+            raise NotImplementedError(
+                f"training layer {layer.name!r} with dtype policy 'mixed_float16' needs dynamic loss scaling "
+                "(Keras' LossScaleOptimizer), which is not implemented yet: float16 gradients underflow "
+                "without it. Train with 'mixed_bfloat16' (float32's range, no loss scaling needed); "
+                "'mixed_float16' works for predict and evaluate"
+            )
+        if compute is not None:
+            layer_params, arguments = _cast_floats(layer_params, compute), _cast_floats(arguments, compute)
+        outputs, new_layer_state = jax_ops(layer).layer_forward(
+            layer, layer_params, layer_state, arguments,
             training=training, key=node_key, mask=node_mask, **node.options, **nested,
         )
-        if layer_state:
-            new_state[layer.name] = layer_state
+        if new_layer_state:
+            new_state[layer.name] = _keep_dtypes(new_layer_state, layer_state) if compute is not None else new_layer_state
         output_values = node.write(values, masks, outputs, arguments, node_mask)
         if activity is not None and layer.activity_regularizer is not None:
-            activity.extend((layer.activity_regularizer, y) for y in output_values)
+            # penalties in float32 (as the losses) even when the outputs are half precision
+            activity.extend((layer.activity_regularizer, _cast_floats(y, jnp.float32) if compute is not None else y)
+                            for y in output_values)
     outputs = [values[id(t)] for t in graph.outputs]
     structured = outputs if model.returns_list else outputs[0]
     if return_masks:

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import re
 from itertools import count
+from typing import Any
 from types import MappingProxyType
 
 import numpy as np
 
 from .. import constraints, regularizers
+from ..mixed_precision import _policy as dtype_policies
 from .._checks import as_float_array, check_finite, check_shape
 from .._graph import Node, SymbolicTensor, flatten_structure, is_symbolic
 from .._random import check_seed, make_rng
@@ -35,8 +37,15 @@ _NO_ARGUMENT = object()  # set_regularization: the layer takes no activity_regul
 
 
 def resolve_dtype(dtype) -> np.dtype:
+    """The weights' NumPy dtype for a ``dtype`` argument: float32 (default) or float64, or a
+    dtype policy's variable dtype (``"mixed_bfloat16"`` keeps float32 weights)."""
     if dtype is None:
         return np.dtype(np.float32)
+    if isinstance(dtype, (str, dict, dtype_policies.DTypePolicy)) and not isinstance(dtype, np.dtype):
+        try:
+            return np.dtype(dtype_policies.get(dtype).variable_dtype)
+        except (TypeError, ValueError):
+            pass
     try:
         resolved = np.dtype(dtype)
     except TypeError:
@@ -117,8 +126,11 @@ class Layer:
 
     Args:
         name: unique within a model; default the snake-case class name, numbered as Keras does.
-        dtype: ``"float32"`` (default) or ``"float64"``; without one, a float64 first input
-            makes the layer float64.
+        dtype: a dtype policy (`scratchlstm.mixed_precision`): ``"float32"`` or ``"float64"``
+            (weights and math in that dtype), ``"mixed_bfloat16"`` / ``"mixed_float16"``
+            (float32 weights, half-precision math on the JAX backend), a ``DTypePolicy`` or
+            Keras' serialized policy. Without one, the global policy (float32 by default, and
+            then a float64 first input makes the layer float64).
         seed: int or ``numpy.random.Generator`` for the initial weights (and dropout masks).
         trainable: ``False`` freezes the weights on both backends.
         input_shape: the input shape without the batch axis, to build at construction.
@@ -135,11 +147,15 @@ class Layer:
     _has_activity_argument = False  # whether the constructor takes activity_regularizer
     _call_losses: tuple = ()  # the activity penalties of the last call on data
 
-    def __init__(self, name=None, dtype=None, seed=None, trainable=True, input_shape=None):
+    def __init__(self, name: str | None = None, dtype: Any = None, seed: int | None = None, trainable: bool = True,
+                 input_shape: tuple[int | None, ...] | None = None) -> None:
         check_seed(seed)
         self.name = check_name(name) if name is not None else unique_name(snake_case(type(self).__name__))
-        self.dtype = resolve_dtype(dtype)
-        self._dtype_from_input = dtype is None  # float32 unless the first input is float64
+        policy = dtype_policies.get(dtype)
+        self.dtype = resolve_dtype(policy.variable_dtype)  # the weights' dtype, Keras' layer.dtype
+        self._mixed_compute = policy.compute_dtype if policy.is_mixed else None
+        # float32 unless the first input is float64 (not under a mixed policy, which fixes it)
+        self._dtype_from_input = dtype is None and not policy.is_mixed
         self.seed = seed
         self._rng = make_rng(seed)
         self.trainable = bool(trainable)
@@ -150,6 +166,38 @@ class Layer:
         if input_shape is not None:
             self._build_input_shape = (None, *tuple(input_shape))
             self.build(self._build_input_shape)
+
+    # --- dtype policy (Keras' dtype_policy / compute_dtype / variable_dtype) -------------------
+    @property
+    def dtype_policy(self) -> dtype_policies.DTypePolicy:
+        """The layer's `scratchlstm.mixed_precision.DTypePolicy`; settable before the layer is
+        built (or to a policy with the same variable dtype)."""
+        half = getattr(self, "_mixed_compute", None)
+        if half:
+            return dtype_policies.DTypePolicy(f"mixed_{half}")
+        return dtype_policies.DTypePolicy(self.dtype.name if self.dtype.kind == "f" else "float32")
+
+    @dtype_policy.setter
+    def dtype_policy(self, value) -> None:
+        policy = dtype_policies.get(value)
+        variable = np.dtype(policy.variable_dtype)
+        if self.built and variable != self.dtype:
+            raise ValueError(
+                f"layer {self.name!r} is built with {self.dtype.name} weights; dtype policy {policy.name!r} "
+                f"needs {variable.name} weights. Set the policy before the layer is built"
+            )
+        self.dtype, self._dtype_from_input = variable, False
+        self._mixed_compute = policy.compute_dtype if policy.is_mixed else None
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype of the layer's math and outputs (its inputs and weights are cast to it)."""
+        return getattr(self, "_mixed_compute", None) or self.dtype.name
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype the layer's weights are kept in (``layer.dtype`` as a name)."""
+        return self.dtype.name
 
     def reseed(self, rng: np.random.Generator) -> None:
         """Use ``rng`` for the initial weights (a model with a seed gives each layer a stream)."""
@@ -368,7 +416,7 @@ class Layer:
             )
         return inputs, {}
 
-    def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
+    def __call__(self, inputs: Any, *args: Any, training: bool | None = None, mask: Any = None, **kwargs: Any) -> Any:
         """On symbolic tensors: record a node and return symbolic outputs. On arrays: run NumPy."""
         inputs, options = self.gather_inputs(inputs, *args, **kwargs)
         if is_symbolic(inputs):
@@ -403,6 +451,7 @@ class Layer:
         return array
 
     def _call_eager(self, inputs, *, training, mask, options=None):
+        refuse_half_precision(self, "a call on arrays")
         if isinstance(inputs, (list, tuple)):
             arrays = [self.prepare_input(v, k) for k, v in enumerate(inputs)]
             shapes, first = [a.shape for a in arrays], arrays[0]
@@ -426,7 +475,7 @@ class Layer:
     # --- configuration ------------------------------------------------------------------------
     def get_config(self) -> dict:
         """The arguments that rebuild this layer (unbuilt) with `from_config`."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
         if isinstance(self.seed, (int, np.integer)):
             config["seed"] = int(self.seed)
         return config
@@ -439,6 +488,36 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def half_precision_layers(layer) -> list:
+    """``layer`` and the layers inside it (a model's, a wrapper's) whose dtype policy computes
+    in bfloat16 or float16, in the order found."""
+    found, stack, seen = [], [layer], set()
+    while stack:
+        current = stack.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.compute_dtype in dtype_policies.HALF_DTYPES and not current.is_input_layer:
+            found.append(current)
+        inner = list(current._weight_layers()) if hasattr(current, "_weight_layers") else []
+        stack += inner + [value for value in vars(current).values() if isinstance(value, Layer)]
+    return found
+
+
+def refuse_half_precision(layer, what: str) -> None:
+    """Raise ``ValueError`` if ``layer`` (or a layer inside it) computes in half precision:
+    NumPy has no bfloat16 and the NumPy backend computes in float32 or float64 only."""
+    found = half_precision_layers(layer)
+    if found:
+        first = found[0]
+        raise ValueError(
+            f"{what}: the NumPy backend computes in float32 or float64 only, but "
+            f"{type(first).__name__} {first.name!r} has dtype policy {first.dtype_policy.name!r} "
+            f"({first.compute_dtype} math). Half precision runs on the JAX backend: "
+            "model.compile(..., backend='jax'); or use dtype='float32'"
+        )
 
 
 def _normalize_shape(shape):

@@ -37,6 +37,7 @@ import numpy as np
 from .._numpy import graph
 from .._tree import flatten_paths, tree_leaves, unflatten_paths
 from ..optimizers import apply_updates
+from ..layers._base import refuse_half_precision
 from ..regularizers import penalty_gradient
 
 
@@ -120,6 +121,7 @@ class NumpyBackend:
     asynchronous = False
 
     def __init__(self, model):
+        refuse_half_precision(model, f"model {model.name!r} (backend='numpy')")  # before any state
         self.model = model
         self.config = model.compiled
         self.optimizer = model.optimizer
