@@ -61,7 +61,8 @@ from ..metrics._base import host_value
 from ..metrics._ops import jax_ops
 from ._losses import loss_per_position, weighted_mean
 from ._optim import make_optax
-from ._parallel import DataParallel, pad_rows, row_weights
+from ._distributed import host_array
+from ._parallel import DataParallel, row_weights
 
 # How many times each step function has been traced (incremented inside the traced Python).
 TRACE_COUNTS: Counter = Counter()
@@ -144,7 +145,7 @@ class _Compiled:
             model, params, model_state, xs if model.takes_list else xs[0], training=training, key=key,
             return_masks=True, activity=activity,
         )
-        return (outputs if model.returns_list else [outputs]), new_state, masks
+        return graph.losses_dtype(outputs if model.returns_list else [outputs]), new_state, masks
 
     @property
     def regularization(self) -> tuple[dict, dict]:
@@ -345,6 +346,9 @@ class JaxTrainingBackend:
         # The key of the randomness in training: drawn from the model's generator, so a seeded
         # model's dropout masks repeat run to run (they cannot match the NumPy backend's bits).
         self.seed = int(model._rng.integers(2**31))
+        # 0 unless the devices span several processes (jax.distributed): only process 0 writes
+        # files and prints (the fit loop reads it)
+        self.process_index = jax.process_index() if self.parallel.multiprocess else 0
         self.batch_size = None
         self.host_dtypes = None  # the NumPy dtypes of the params handed in, restored by get_variables
         self.device_dtype = None  # the dtype the params have on the device, fixed by init_state
@@ -371,15 +375,34 @@ class JaxTrainingBackend:
             labels.append(y.astype(np.int32))
         return labels
 
-    def _batch(self, xs, ys, sample_weight, rows: int, dtype):
-        """Pad one batch to ``rows`` and shard it: ``(xs, ys, row weights, sample weights)``."""
-        real = len(xs[0])
-        xs = [pad_rows(np.asarray(x, dtype=kind or dtype), rows) for x, kind in zip(xs, self.integer_inputs)]
+    def _batch(self, xs, ys, sample_weight, rows: int, dtype, index=None):
+        """One batch padded to ``rows`` and sharded: ``(xs, ys, row weights, sample weights)``,
+        or ``xs`` alone when ``ys`` is None.
+
+        ``index`` picks the batch's samples from the arrays (default: all of them, in order);
+        the padding repeats the last one. Only this process's block of the padded rows is
+        gathered and sent to its devices, so the work per batch does not grow with the data.
+        """
+        real = len(xs[0]) if index is None else len(index)
+        block = self.parallel.local_rows(rows)
+        picked = _picked_samples(real, rows, index, block)
+        gather = (lambda a: a) if picked is None else (lambda a: a[picked])
+        xs = [np.asarray(gather(x), dtype=kind or dtype) for x, kind in zip(xs, self.integer_inputs)]
         if ys is None:
-            return self.parallel.shard(xs)
-        ys = [pad_rows(y, rows) for y in self._labels(ys, dtype)]
-        weights = np.ones(real, dtype) if sample_weight is None else np.asarray(sample_weight, dtype)
-        return self.parallel.shard((xs, ys, row_weights(real, rows, dtype), pad_rows(weights, rows)))
+            return self.parallel.shard(xs, rows)
+        ys = self._labels([gather(y) for y in ys], dtype)
+        local = block.stop - block.start
+        weights = np.ones(local, dtype) if sample_weight is None else np.asarray(gather(sample_weight), dtype)
+        return self.parallel.shard((xs, ys, row_weights(real, rows, dtype)[block], weights), rows)
+
+    def prepare_batch(self, xs, ys, sample_weight=None, index=None):
+        """The device arrays of one training batch (``index`` into the arrays, or all of them),
+        padded to the epoch's row count, for `train_prepared`. The fit loop prepares batch
+        ``k + 1`` right after dispatching step ``k``, so its copy to the devices overlaps step
+        ``k``."""
+        real = len(xs[0]) if index is None else len(index)
+        rows = self.parallel.padded_size(max(self.batch_size or 0, real))
+        return self._batch(xs, ys, sample_weight, rows, self.device_dtype, index)
 
     # --- protocol -----------------------------------------------------------------------------
     def init_state(self, variables, batch_size=None, optimizer_state=None) -> TrainState:
@@ -421,8 +444,10 @@ class JaxTrainingBackend:
 
     def train_step(self, state: TrainState, xs, ys, sample_weight=None):
         """One compiled step on a batch of at most ``batch_size`` samples; returns ``(state, logs)``."""
-        rows = self.parallel.padded_size(max(self.batch_size or 0, len(xs[0])))
-        batch = self._batch(xs, ys, sample_weight, rows, self.device_dtype)
+        return self.train_prepared(state, self.prepare_batch(xs, ys, sample_weight))
+
+    def train_prepared(self, state: TrainState, batch):
+        """One compiled step on a batch from `prepare_batch`; returns ``(state, logs)``."""
         if self.optimizer.learning_rate_schedule is None and self.optimizer.learning_rate != self.pushed_learning_rate:
             # set between steps (a callback): into the state, where the compiled step reads it
             state = state._replace(optimizer_state=self.optimizer.with_learning_rate(state.optimizer_state))
@@ -439,10 +464,11 @@ class JaxTrainingBackend:
         return {"params": unflatten_paths(flat), "state": self._host_state(state.model_state)}
 
     def _batches(self, samples, batch_size):
+        """``(index of the batch's samples, padded rows)`` for each batch, in order."""
         batch_size = int(min(batch_size, samples))
         rows = self.parallel.padded_size(batch_size)
         for start in range(0, samples, batch_size):
-            yield slice(start, start + batch_size), rows
+            yield np.arange(start, min(start + batch_size, samples)), rows
 
     def _device_variables(self, variables):
         variables = self.parallel.replicate({"params": variables["params"], "state": variables["state"]})
@@ -458,12 +484,12 @@ class JaxTrainingBackend:
         recompiled); the layers' state goes from batch to batch (a stateful RNN's)."""
         variables, dtype = self._device_variables(variables)
         chunks = []
-        for rows_slice, rows in self._batches(len(xs[0]), batch_size):
-            batch = [x[rows_slice] for x in xs]
-            outputs, model_state = self.compiled.predict_step(variables, self._batch(batch, None, None, rows, dtype))
+        for index, rows in self._batches(len(xs[0]), batch_size):
+            outputs, model_state = self.compiled.predict_step(variables, self._batch(xs, None, None, rows, dtype, index))
             variables = {**variables, "state": model_state}
-            chunks.append((outputs, len(batch[0])))
-        arrays = [np.concatenate([np.asarray(out[k])[:real] for out, real in chunks], axis=0) for k in range(len(chunks[0][0]))]
+            chunks.append((outputs, len(index)))
+        # (with several processes each batch's outputs are gathered from all of them)
+        arrays = [np.concatenate([host_array(out[k])[:real] for out, real in chunks], axis=0) for k in range(len(chunks[0][0]))]
         return arrays, self._host_state(variables["state"])
 
     def evaluate(self, variables, xs, ys, sample_weight, batch_size) -> dict:
@@ -472,12 +498,11 @@ class JaxTrainingBackend:
         variables, dtype = self._device_variables(variables)
         metric_states = self.parallel.replicate(self.compiled.init_metrics(dtype))
         results = []
-        for rows_slice, rows in self._batches(len(xs[0]), batch_size):
-            weight = None if sample_weight is None else sample_weight[rows_slice]
-            batch = self._batch([x[rows_slice] for x in xs], [y[rows_slice] for y in ys], weight, rows, dtype)
+        for index, rows in self._batches(len(xs[0]), batch_size):
+            batch = self._batch(xs, ys, sample_weight, rows, dtype, index)
             logs, metric_states, model_state = self.compiled.eval_step(variables, metric_states, *batch)
             variables = {**variables, "state": model_state}
-            results.append((logs, len(xs[0][rows_slice])))
+            results.append((logs, len(index)))
         metric_names = self.config.metric_log_names()
         totals: dict = {}
         for logs, real in results:
@@ -486,6 +511,18 @@ class JaxTrainingBackend:
                     totals[key] = totals.get(key, 0.0) + float(value) * real
         final = {key: host_value(jax.device_get(results[-1][0][key])) for key in metric_names}
         return {**{key: total / len(xs[0]) for key, total in totals.items()}, **final}, self._host_state(variables["state"])
+
+
+def _picked_samples(real: int, rows: int, index, block: slice):
+    """The samples in rows ``block`` of a batch of ``real`` samples (``index``, or the first
+    ``real``) padded to ``rows`` by repeating its last sample; None when that is every sample
+    in order (nothing to gather)."""
+    if index is None and real == rows and block == slice(0, rows):
+        return None
+    samples = np.arange(real) if index is None else np.asarray(index)
+    if rows > real:
+        samples = np.concatenate([samples, np.full(rows - real, samples[-1])])
+    return samples[block]
 
 
 def make_training_backend(model, devices=None) -> JaxTrainingBackend:

@@ -10,6 +10,15 @@ A backend whose steps run asynchronously (JAX: ``backend.asynchronous = True``) 
 logs read back one batch late, after the next step has been dispatched, so that reading them
 (for the progress bar, the callbacks and the NaN check) never leaves the device idle. Its
 ``on_train_batch_end(k)`` therefore comes after ``on_train_batch_begin(k + 1)``.
+
+A backend with ``prepare_batch`` (JAX) has its batches double-buffered: batch ``k + 1`` is
+gathered on the host (shuffled order, this process's rows) and sent to the device right after
+step ``k`` is dispatched, so the copy overlaps the step; ``train_prepared`` then runs it.
+
+Several processes (JAX after ``jax.distributed.initialize()``): every process runs this loop on
+the same global logs; a backend whose ``process_index`` is not 0 gets no progress bar, and the
+callbacks that write files (`ModelCheckpoint`, `CSVLogger`, `BackupAndRestore`'s backups) run
+on process 0 only (`BackupAndRestore` still restores on every process, from process 0's files).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from collections import deque
 
 import numpy as np
 
-from ..callbacks import CallbackList
+from ..callbacks import BackupAndRestore, Callback, CallbackList, CSVLogger, ModelCheckpoint, ProgbarLogger
 from .._tree import flatten_paths
 from ._data import take
 
@@ -62,6 +71,47 @@ def read_logs(logs: dict) -> dict:
     return read
 
 
+# Callbacks that write files or print, and the hooks of theirs that other processes than 0 still
+# run (reading only): a restore must happen everywhere for the processes to stay identical.
+_PROCESS_ZERO_WRITERS = {ProgbarLogger: (), ModelCheckpoint: (), CSVLogger: (), BackupAndRestore: ("on_train_begin",)}
+
+
+class _ReadOnlyHooks(Callback):
+    """``callback`` on a process other than 0: only its ``hooks`` run (see above)."""
+
+    def __init__(self, callback, hooks) -> None:
+        super().__init__()
+        self.callback, self.hooks = callback, hooks
+
+    def set_model(self, model) -> None:
+        super().set_model(model)
+        self.callback.set_model(model)
+
+    def set_params(self, params) -> None:
+        super().set_params(params)
+        self.callback.set_params(params)
+
+    def on_train_begin(self, logs=None):
+        if "on_train_begin" in self.hooks:
+            self.callback.on_train_begin(logs)
+
+
+def process_callbacks(callbacks, process_index: int) -> list:
+    """``callbacks`` as process ``process_index`` runs them: all of them on process 0; on the
+    others, the file writers reduced to their reading hooks (and `ProgbarLogger` dropped)."""
+    callbacks = list(callbacks or [])
+    if process_index == 0:
+        return callbacks
+    kept = []
+    for callback in callbacks:
+        kind = next((k for k in _PROCESS_ZERO_WRITERS if isinstance(callback, k)), None)
+        if kind is None:
+            kept.append(callback)
+        elif _PROCESS_ZERO_WRITERS[kind]:
+            kept.append(_ReadOnlyHooks(callback, _PROCESS_ZERO_WRITERS[kind]))
+    return kept
+
+
 def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validation, shuffle, callbacks, verbose, rng):
     """Train ``model`` in place and return its `History`.
 
@@ -78,12 +128,14 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
     steps = int(math.ceil(num_samples / batch_size))
     finalize = model.compiled.finalize
     lag = 1 if getattr(backend, "asynchronous", False) else 0
+    prepare = getattr(backend, "prepare_batch", None)  # double-buffered host-to-device copies
+    process_index = getattr(backend, "process_index", 0)
     callback_list = CallbackList(
-        callbacks,
+        process_callbacks(callbacks, process_index),
         model=model,
         params={"epochs": epochs, "steps": steps, "verbose": verbose},
         add_history=True,
-        add_progbar=bool(verbose),
+        add_progbar=bool(verbose) and process_index == 0,
     )
 
     model.stop_training = False
@@ -99,12 +151,19 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
         epoch_logs = _EpochLogs(model.compiled.metric_log_names())
         dispatched: deque = deque()  # (step, device logs, batch size), not yet read back
         failed = None  # (step, logs) of the first step whose update was skipped
+        batch_rows = lambda k: order[k * batch_size : (k + 1) * batch_size]  # noqa: E731
+        ahead = prepare(xs, ys, weights, batch_rows(0)) if prepare else None  # batch 0 on the device
         for step in range(steps + lag):
             if step < steps:
-                index = order[step * batch_size : (step + 1) * batch_size]
+                index = batch_rows(step)
                 callback_list.on_train_batch_begin(step)
-                batch_weights = None if weights is None else weights[index]
-                state, logs = backend.train_step(state, take(xs, index), take(ys, index), batch_weights)
+                if prepare:
+                    state, logs = backend.train_prepared(state, ahead)
+                    # batch k + 1 goes to the device while step k runs
+                    ahead = prepare(xs, ys, weights, batch_rows(step + 1)) if step + 1 < steps else None
+                else:
+                    batch_weights = None if weights is None else weights[index]
+                    state, logs = backend.train_step(state, take(xs, index), take(ys, index), batch_weights)
                 dispatched.append((step, logs, len(index)))
             while len(dispatched) > (lag if step < steps else 0):
                 done_step, logs, count = dispatched.popleft()
