@@ -7,6 +7,10 @@ shared loop in ``_fit``; weights always live in the layers as NumPy arrays betwe
 
 from __future__ import annotations
 
+import contextlib
+import os
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import optimizers as optimizers_module
@@ -15,6 +19,10 @@ from ._compile import resolve_compile
 from ._data import input_arrays, sample_weights, target_arrays
 from ._fit import read_logs, run_fit, validation_split_at
 from ._numpy_backend import NumpyBackend
+from ._tbptt import TruncatedBPTT, carried_states, check_tbptt_data, check_tbptt_steps
+
+if TYPE_CHECKING:
+    from ..callbacks import Callback, History
 
 BACKENDS = ("numpy", "jax")
 
@@ -107,7 +115,8 @@ class Trainer:
     def metric_names(self) -> list:
         return [] if self.compiled is None else [entry.canonical for entry in self.compiled.metrics]
 
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, backend="numpy", **kwargs):
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None, metrics: Any = None,
+                backend: str = "numpy", **kwargs: Any) -> None:
         """Configure training.
 
         Args:
@@ -250,23 +259,24 @@ class Trainer:
     # --- training and inference ---------------------------------------------------------------
     def fit(
         self,
-        x=None,
-        y=None,
-        batch_size=None,
-        epochs=1,
-        verbose="auto",
-        callbacks=None,
-        validation_split=0.0,
-        validation_data=None,
-        shuffle=True,
-        class_weight=None,
-        sample_weight=None,
-        initial_epoch=0,
-        steps_per_epoch=None,
-        validation_steps=None,
-        validation_batch_size=None,
-        validation_freq=1,
-    ):
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: list[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+        tbptt_steps: int | None = None,
+    ) -> History:
         """Train for ``epochs`` passes over ``(x, y)``; return a `History` (Keras 3's arguments).
 
         Args:
@@ -284,6 +294,10 @@ class Trainer:
             class_weight: ``{class: weight}`` scaling each sample's loss by its class.
             sample_weight: ``(samples,)`` weights of each sample's loss.
             initial_epoch: the epoch to start from (to resume training).
+            tbptt_steps: ``None``, or ``k`` for truncated BPTT (not a Keras argument): each
+                batch of sequences trains as windows of ``k`` steps in order, states carried
+                and gradients cut between windows, states from zeros at each batch; needs
+                per-step targets (see ``scratchlstm.models._tbptt``).
         """
         self._require_compiled("fit")
         for name, value in (("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)):
@@ -316,11 +330,18 @@ class Trainer:
             validation = (cut(xs, tail), cut(ys, tail), None if weights is None else weights[tail])
             xs, ys, weights = cut(xs, head), cut(ys, head), None if weights is None else weights[head]
         self.check_stateful_batches(batch_size, len(xs[0]))
-        self.history = run_fit(
-            self, self._backend(), (xs, ys, weights),
-            epochs=epochs, initial_epoch=int(initial_epoch), batch_size=batch_size, validation=validation,
-            shuffle=bool(shuffle), callbacks=callbacks, verbose=verbose, rng=self._shuffle_rng,
-        )
+        tbptt_steps = check_tbptt_steps(tbptt_steps)
+        if tbptt_steps is not None:  # checked before anything changes
+            check_tbptt_data(self, xs, ys)
+        with carried_states(self, min(batch_size, len(xs[0]))) if tbptt_steps else contextlib.nullcontext() as changed:
+            backend = self._backend()
+            if tbptt_steps is not None:
+                backend = TruncatedBPTT(backend, self, tbptt_steps, changed)
+            self.history = run_fit(
+                self, backend, (xs, ys, weights),
+                epochs=epochs, initial_epoch=int(initial_epoch), batch_size=batch_size, validation=validation,
+                shuffle=bool(shuffle), callbacks=callbacks, verbose=verbose, rng=self._shuffle_rng,
+            )
         return self.history
 
     def _inference_backend(self):
@@ -331,7 +352,8 @@ class Trainer:
             return dict(zip(self.output_names, arrays))
         return arrays if self.returns_list else arrays[0]
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto", steps: int | None = None,
+                callbacks: list[Callback] | None = None) -> Any:
         """Outputs for ``x``, computed in batches of ``batch_size`` (default 32)."""
         batch_size = _positive_int("batch_size", batch_size, 32)
         _verbosity(verbose)
@@ -346,8 +368,9 @@ class Trainer:
         if self.stateful:
             self.state = state
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False):
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto",
+                 sample_weight: Any = None, steps: int | None = None, callbacks: list[Callback] | None = None,
+                 return_dict: bool = False) -> Any:
         """Loss and metrics on ``(x, y)``: a float, a list ``[loss, *metrics]``, or a dict."""
         self._require_compiled("evaluate")
         batch_size = _positive_int("batch_size", batch_size, 32)
@@ -361,7 +384,8 @@ class Trainer:
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())
 
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: dict[int, float] | None = None, return_dict: bool = False) -> Any:
         """One optimizer step on one batch; the loss (and metrics) of that batch, before the step."""
         self._require_compiled("train_on_batch")
         xs, ys, weights = self._prepare(x, y, sample_weight, class_weight)
@@ -377,17 +401,18 @@ class Trainer:
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         """Loss and metrics of one batch, without training."""
         return self.evaluate(x, y, batch_size=len(input_arrays(self, x)[0]), verbose=0,
                              sample_weight=sample_weight, return_dict=return_dict)
 
-    def predict_on_batch(self, x):
+    def predict_on_batch(self, x: Any) -> Any:
         """Outputs for one batch."""
         return self.predict(x, batch_size=len(input_arrays(self, x)[0]), verbose=0)
 
     # --- persistence --------------------------------------------------------------------------
-    def save(self, path, metadata=None, *, include_optimizer=True) -> None:
+    def save(self, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None, *,
+             include_optimizer: bool = True) -> None:
         """Save the graph, weights, compile settings, optimizer state and ``metadata`` to one file.
 
         As Keras' ``.keras`` files, the file holds the optimizer's state once the model has
@@ -403,7 +428,10 @@ class Trainer:
         file intact.
 
         Args:
-            path: the file to write (``.npz`` is the format, whatever the name).
+            path: the file to write; its extension picks the format: ``.keras`` writes Keras 3's
+                archive (``keras.models.load_model`` opens it; no optimizer variables, see
+                docs/keras-files.md), ``.npz`` this package's own (everything above); any
+                other extension is refused.
             metadata: a JSON-serialisable dict kept in the file (``load_model(...).metadata``);
                 default the model's current ``metadata``.
             include_optimizer: ``False`` leaves the optimizer's state out (Keras' argument):
@@ -428,19 +456,23 @@ class Trainer:
 
         save_model(self, path, metadata, include_optimizer=include_optimizer)
 
-    def save_weights(self, path) -> None:
-        """Save only the weights (``layer/weight`` named arrays in one ``.npz``)."""
+    def save_weights(self, path: str | os.PathLike[str]) -> None:
+        """Save only the weights: ``.weights.h5`` in Keras 3's HDF5 layout (Keras'
+        ``load_weights`` reads it), ``.npz`` (e.g. ``.weights.npz``) as ``layer/weight`` named
+        arrays; any other extension is refused."""
         from ._serialization import save_weights
 
         save_weights(self, path)
 
-    def load_weights(self, path) -> None:
-        """Load weights saved by `save_weights` into this (same-architecture) model."""
+    def load_weights(self, path: str | os.PathLike[str]) -> None:
+        """Load weights into this (same-architecture) model from a ``.weights.h5`` or ``.keras``
+        file (Keras' or ours) or our ``.npz``, recognised by content; every array is checked
+        before any is set."""
         from ._serialization import load_weights
 
         load_weights(self, path)
 
-    def to_json(self, **kwargs) -> str:
+    def to_json(self, **kwargs: Any) -> str:
         """The architecture as JSON; `scratchlstm.models.model_from_json` rebuilds it."""
         from ._serialization import model_to_json
 

@@ -7,6 +7,14 @@ BPTT), ``return_sequences``, ``return_state`` and ``initial_state``, around a wh
 kernel ``kernel_forward(params, x, initial_state, *, mask, zero_output_for_mask,
 recurrent_dropout_mask, **cell_options) -> (outputs, final_states)``. Gradients come from
 autodiff through the kernel (or the kernel's own ``custom_vjp``).
+
+Rematerialisation (a layer's ``remat=k``, `remat_forward`): the kernel runs over chunks of ``k``
+steps, an outer ``lax.scan`` carrying the states from chunk to chunk, each chunk under
+``jax.checkpoint``. Reverse mode then keeps only each chunk's starting states (``T / k`` of
+them) and, while it walks a chunk backwards, that chunk's ``k`` steps of residuals, instead of
+the residuals of all ``T`` steps: memory ``O(T / k + k)`` steps, at the price of a second
+forward pass (each chunk's forward runs again in the backward). ``k ~ sqrt(T)`` minimises it.
+The outputs ``(B, T, H)`` themselves are not saved residuals but are still the layer's output.
 """
 
 from __future__ import annotations
@@ -19,6 +27,91 @@ from jax import lax
 def _dropout_multipliers(key, shape, rate: float, dtype):
     keep = jax.random.bernoulli(key, p=1.0 - rate, shape=shape)
     return keep.astype(dtype) / jnp.asarray(1.0 - rate, dtype)
+
+
+def check_remat(remat):
+    """``None`` or a positive int (the chunk length in steps); raise ValueError otherwise."""
+    if remat is None:
+        return None
+    if isinstance(remat, bool) or not isinstance(remat, int) and not hasattr(remat, "__index__"):
+        raise ValueError(f"remat must be None or a positive int (steps per checkpointed chunk), got {remat!r}")
+    if int(remat) < 1:
+        raise ValueError(f"remat must be None or a positive int (steps per checkpointed chunk), got {remat!r}")
+    return int(remat)
+
+
+def remat_forward(kernel_forward, chunk: int, params, x, initial_state=None, *, mask=None, **options):
+    """``kernel_forward`` over chunks of ``chunk`` steps, each rematerialised in reverse mode.
+
+    Args:
+        kernel_forward: ``(params, x, initial_state, *, mask, **options) -> (outputs, states)``.
+        chunk: ``k``, steps per checkpointed chunk (`check_remat`).
+        params, x, initial_state, mask, options: as for ``kernel_forward``; ``x`` is ``(B, T, I)``.
+
+    Returns:
+        ``(outputs (B, T, O), final_states)``, equal to ``kernel_forward``'s (same math, chunk
+        by chunk: the final states of a chunk start the next).
+
+    With ``n = T // k`` full chunks: the first runs from ``initial_state`` (``None`` keeps the
+    kernel's zeros), the other ``n - 1`` under one ``lax.scan`` over chunks (so compile time stays
+    flat in ``T``), and a last partial chunk of ``T - n k`` steps, if any, after it. Under
+    ``jax.grad`` each ``jax.checkpoint``-ed chunk saves only its inputs and is run forward again
+    when the backward reaches it (its own residuals, e.g. the LSTM's ``(k, B, 7H)`` slab, live
+    only then). ``k >= T`` is the plain kernel.
+
+    Examples:
+        >>> import numpy as np
+        >>> from scratchlstm.jax_backend.rnn.lstm import lstm_forward
+        >>> rng = np.random.default_rng(0)
+        >>> params = {"kernel": rng.normal(size=(3, 8)).astype("float32"),
+        ...           "recurrent_kernel": rng.normal(size=(2, 8)).astype("float32")}
+        >>> x = rng.normal(size=(4, 10, 3)).astype("float32")
+        >>> chunked, (h, c) = remat_forward(lstm_forward, 3, params, x)
+        >>> bool(np.allclose(chunked, lstm_forward(params, x)[0], atol=1e-5))
+        True
+    """
+    chunk = check_remat(chunk)
+    batch, steps = x.shape[0], x.shape[1]
+    if chunk is None or chunk >= steps:
+        return kernel_forward(params, x, initial_state, mask=mask, **options)
+    count = steps // chunk
+    mask = None if mask is None else jnp.asarray(mask)
+
+    def run(params, x_chunk, states, mask_chunk):
+        return kernel_forward(params, x_chunk, states, mask=mask_chunk, **options)
+
+    # prevent_cse=False: inside a scan, CSE cannot merge the recomputation away (JAX's advice).
+    checkpointed = jax.checkpoint(run, prevent_cse=False)
+
+    def piece(start, stop):
+        return x[:, start:stop], (None if mask is None else mask[:, start:stop])
+
+    first_x, first_mask = piece(0, chunk)
+    if initial_state is None:  # the kernel's own zeros, whatever its states are
+        first_outputs, states = jax.checkpoint(
+            lambda p, xc, mc: kernel_forward(p, xc, None, mask=mc, **options), prevent_cse=False
+        )(params, first_x, first_mask)
+    else:
+        first_outputs, states = checkpointed(params, first_x, tuple(initial_state), first_mask)
+    states = tuple(states)
+    outputs = [first_outputs]
+    if count > 1:
+        middle_x, middle_mask = piece(chunk, count * chunk)
+        chunks_x = jnp.swapaxes(middle_x.reshape(batch, count - 1, chunk, *x.shape[2:]), 0, 1)  # (n-1, B, k, I)
+        chunks_mask = None if mask is None else jnp.swapaxes(middle_mask.reshape(batch, count - 1, chunk), 0, 1)
+
+        def advance(carry, inputs):
+            x_chunk, mask_chunk = inputs
+            chunk_outputs, new_states = checkpointed(params, x_chunk, carry, mask_chunk)
+            return tuple(new_states), chunk_outputs
+
+        states, middle = lax.scan(advance, states, (chunks_x, chunks_mask))  # (n-1, B, k, O)
+        outputs.append(jnp.swapaxes(middle, 0, 1).reshape(batch, (count - 1) * chunk, *middle.shape[3:]))
+    if count * chunk < steps:
+        last_x, last_mask = piece(count * chunk, steps)
+        last_outputs, states = checkpointed(params, last_x, states, last_mask)
+        outputs.append(last_outputs)
+    return jnp.concatenate(outputs, axis=1), tuple(states)
 
 
 def recurrent_forward(layer, kernel_forward, params, state, inputs, *, training=False, key=None, mask=None):
@@ -58,9 +151,15 @@ def recurrent_forward(layer, kernel_forward, params, state, inputs, *, training=
     options = layer.cell_options()
     if recurrent_mask is not None:
         options["recurrent_dropout_mask"] = recurrent_mask
-    outputs, final_states = kernel_forward(
-        params, x, initial_state, mask=mask, zero_output_for_mask=zero_output, **options
-    )
+    remat = getattr(layer, "remat", None)
+    if remat:
+        outputs, final_states = remat_forward(
+            kernel_forward, remat, params, x, initial_state, mask=mask, zero_output_for_mask=zero_output, **options
+        )
+    else:
+        outputs, final_states = kernel_forward(
+            params, x, initial_state, mask=mask, zero_output_for_mask=zero_output, **options
+        )
     if layer.return_sequences or not layer.output_is_first_state:
         output = outputs if layer.return_sequences else outputs[:, -1]
     elif zero_output:

@@ -43,7 +43,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .._activations import get_activation
-from ._runner import recurrent_layer_forward
+from ._runner import check_remat, recurrent_layer_forward, remat_forward
 from .lstm import compute_dtype
 
 
@@ -124,6 +124,7 @@ def gru_forward(
     activation="tanh",
     recurrent_activation="sigmoid",
     reset_after: bool = True,
+    remat: int | None = None,
 ):
     """Run the GRU over a whole sequence; pure, so usable under ``jit``, ``grad`` and ``vmap``.
 
@@ -140,6 +141,8 @@ def gru_forward(
         activation: the candidate's activation (Keras name, default ``"tanh"``).
         recurrent_activation: the gates' activation (default ``"sigmoid"``).
         reset_after: Keras' ``reset_after`` (see the module docstring).
+        remat: ``None`` or ``k``, steps per ``jax.checkpoint``-ed chunk (reverse-mode memory
+            ``O(T / k + k)`` steps instead of ``O(T)``; see ``_runner.remat_forward``).
 
     Returns:
         ``(outputs, (h_T,))``: ``outputs`` is ``(B, T, H)``, ``h_T`` is ``(B, H)``.
@@ -175,6 +178,12 @@ def gru_forward(
         )
     if batch == 0 or steps == 0:
         raise ValueError(f"x must have at least one sample and one time step, got shape {x_shape}")
+    if check_remat(remat) is not None and remat < steps:  # the same call on chunks of `remat` steps
+        return remat_forward(
+            gru_forward, remat, params, x, initial_state, mask=mask, zero_output_for_mask=zero_output_for_mask,
+            recurrent_dropout_mask=recurrent_dropout_mask, activation=activation,
+            recurrent_activation=recurrent_activation, reset_after=reset_after,
+        )
     h0 = None
     if initial_state is not None:
         if not isinstance(initial_state, (list, tuple)) or len(initial_state) != 1:

@@ -46,6 +46,11 @@ CPU this was written on, "inside" was as fast or faster for every benchmark conf
 the XLA temporary memory, because the ``(T, B, 4H)`` projection (and its gradient) is never
 materialised. ``lax.scan(unroll=k)`` for k = 2, 4, 8 was no faster and compiles slower, so
 ``unroll=1``.
+
+Long sequences: ``remat=k`` runs the same kernel over chunks of ``k`` steps, each under
+``jax.checkpoint`` (``_runner.remat_forward``), so reverse mode keeps ``O(T / k + k)`` steps of
+residuals instead of the ``(T, B, 7H)`` slab; ``remat=None`` (the default) traces exactly the
+code above. Measured in ``docs/performance.md`` ("Rematerialisation").
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ from jax import lax
 
 from ..._numpy.activations import activation_name
 from .._activations import get_activation as get_jax_activation
-from ._runner import recurrent_layer_forward
+from ._runner import check_remat, recurrent_layer_forward, remat_forward
 
 # Measured with benchmarks/bench_lstm.py on the 2-core CPU this was developed on; see there.
 DEFAULT_PROJECTION = "inside"
@@ -169,6 +174,7 @@ def lstm_forward(
     recurrent_dropout_mask=None,
     activation="tanh",
     recurrent_activation="sigmoid",
+    remat: int | None = None,
 ):
     """Run the LSTM over a whole sequence; pure, so usable under ``jit``, ``grad`` and ``vmap``.
 
@@ -199,6 +205,11 @@ def lstm_forward(
         activation: Keras' ``activation`` (tanh by default) for the candidate and for ``c_t``
             in ``h_t = o * activation(c_t)``.
         recurrent_activation: Keras' ``recurrent_activation`` (sigmoid by default) for i, f, o.
+        remat: ``None`` (keep every step's residuals for the backward: memory ``O(T)``) or
+            ``k``, steps per ``jax.checkpoint``-ed chunk: reverse mode keeps the states at
+            the ``T / k`` chunk starts and recomputes each chunk's forward when its backward
+            runs, memory ``O(T / k + k)`` steps for about one more forward pass (see
+            ``scratchlstm.jax_backend.rnn._runner.remat_forward``). Same numbers.
 
     Returns:
         ``(outputs, (h_T, c_T))``: ``outputs`` is ``(B, T, H)`` holding ``h_1..h_T``; ``h_T`` and
@@ -246,6 +257,13 @@ def lstm_forward(
         )
     if batch == 0 or steps == 0:
         raise ValueError(f"x must have at least one sample and one time step, got shape {x_shape}")
+    if check_remat(remat) is not None and remat < steps:  # the same call on chunks of `remat` steps
+        return remat_forward(
+            functools.partial(lstm_forward, projection=projection, unroll=unroll, gradient=gradient),
+            remat, params, x, initial_state, mask=mask, zero_output_for_mask=zero_output_for_mask,
+            recurrent_dropout_mask=recurrent_dropout_mask, activation=activation,
+            recurrent_activation=recurrent_activation,
+        )
     h0, c0 = (None, None) if initial_state is None else _unpack_state(initial_state, batch, units)
     bias = params.get("bias")
     dtype = compute_dtype(x, params["kernel"], params["recurrent_kernel"], bias, h0, c0)

@@ -35,7 +35,7 @@ from jax import lax
 
 from ..._numpy.activations import activation_name
 from .._activations import get_activation as get_jax_activation
-from ._runner import recurrent_layer_forward
+from ._runner import check_remat, recurrent_layer_forward, remat_forward
 from .lstm import AXIS_ACTIVATIONS, _static_shape, activation_and_slope, compute_dtype, recurrent_dropout_multipliers
 
 # As the LSTM's measured defaults (benchmarks/bench_lstm.py): x_t @ kernel inside the scanned step.
@@ -91,6 +91,7 @@ def simple_rnn_forward(
     projection: str | None = None,
     unroll: int = 1,
     gradient: str | None = None,
+    remat: int | None = None,
 ):
     """Run the SimpleRNN over a whole sequence; pure, so usable under ``jit``, ``grad``, ``vmap``.
 
@@ -112,6 +113,8 @@ def simple_rnn_forward(
         gradient: ``"bptt"`` (the hand-written BPTT as a ``jax.custom_vjp``; no forward mode),
             ``"autodiff"`` (JAX's reverse mode through the scan) or ``None`` for
             ``DEFAULT_GRADIENT``. An activation along an axis always uses ``"autodiff"``.
+        remat: ``None`` or ``k``, steps per ``jax.checkpoint``-ed chunk (reverse-mode memory
+            ``O(T / k + k)`` steps instead of ``O(T)``; see ``_runner.remat_forward``).
 
     Returns:
         ``(outputs, (h_T,))``: ``outputs`` ``(B, T, H)`` holds ``h_1..h_T``.
@@ -150,6 +153,12 @@ def simple_rnn_forward(
         )
     if batch == 0 or steps == 0:
         raise ValueError(f"x must have at least one sample and one time step, got shape {x_shape}")
+    if check_remat(remat) is not None and remat < steps:  # the same call on chunks of `remat` steps
+        return remat_forward(
+            functools.partial(simple_rnn_forward, projection=projection, unroll=unroll, gradient=gradient),
+            remat, params, x, initial_state, mask=mask, zero_output_for_mask=zero_output_for_mask,
+            recurrent_dropout_mask=recurrent_dropout_mask, activation=activation,
+        )
     h0 = None if initial_state is None else _unpack_state(initial_state, batch, units, "initial_state")
     bias = params.get("bias")
     dtype = compute_dtype(x, params["kernel"], params["recurrent_kernel"], bias, h0)

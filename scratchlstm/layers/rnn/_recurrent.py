@@ -24,6 +24,9 @@ Keras semantics kept here:
   ``batch_input_shape=(B, T, I)`` on the first layer. As in Keras, they are not in
   `get_weights`; ``model.save`` keeps them (a loaded model resumes). `reset_states` sets them
   to zeros (or to given values) and `states` reads them.
+- ``remat=k`` (not a Keras argument; the JAX path only): training rematerialises the recurrence
+  in chunks of ``k`` steps (``jax.checkpoint``), memory ``O(T / k + k)`` steps instead of
+  ``O(T)`` for about one more forward pass; same numbers. The NumPy BPTT keeps every step.
 """
 
 from __future__ import annotations
@@ -34,6 +37,17 @@ from ... import initializers
 from ..._checks import as_float_array, check_finite, check_shape
 from .._base import Layer, check_units
 from .._registry import numpy_ops
+
+_UNSET = object()
+
+
+def _check_remat(remat):
+    if remat is None:
+        return None
+    if isinstance(remat, bool) or not isinstance(remat, (int, np.integer)) or remat < 1:
+        raise ValueError(f"remat must be None or a positive int (steps per checkpointed chunk), got {remat!r}")
+    return int(remat)
+
 
 class Recurrent(Layer):
     """Base class of the recurrent layers; see the module docstring for the shared semantics.
@@ -53,12 +67,31 @@ class Recurrent(Layer):
         seed: int or ``numpy.random.Generator`` for the initial weights and the dropout masks.
         batch_input_shape: ``(B, T, I)``: build at construction with a fixed batch size
             (Keras 2's argument; what a stateful first layer of a ``Sequential`` needs).
+        remat: ``None`` or ``k``: on the JAX path, rematerialise the recurrence in chunks of
+            ``k`` steps in training (see the module docstring); every subclass takes it.
         name, dtype, trainable, input_shape: as for `Layer`.
     """
 
     cell_state_names: tuple = ("h",)
     output_is_first_state = True  # a step's output is its new h (not so for every user cell)
     supports_masking = True
+    remat = None
+
+    def __init_subclass__(cls, **kwargs):
+        """Every subclass's ``__init__`` takes ``remat=`` without listing it (set after it runs)."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" not in cls.__dict__:
+            return
+        init = cls.__init__
+
+        def __init__(self, *args, remat=_UNSET, **kwargs):
+            checked = _check_remat(None if remat is _UNSET else remat)  # bad input fails before any state
+            init(self, *args, **kwargs)
+            if remat is not _UNSET:
+                self.remat = checked
+
+        __init__.__doc__, __init__.__wrapped__ = init.__doc__, init
+        cls.__init__ = __init__
 
     def __init__(
         self,
@@ -78,8 +111,10 @@ class Recurrent(Layer):
         trainable=True,
         input_shape=None,
         batch_input_shape=None,
+        remat=None,
     ):
         check_units(units)
+        self.remat = _check_remat(remat)
         for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)) or not 0 <= rate < 1:
                 raise ValueError(f"{type(self).__name__} {what} must be a number in [0, 1), got {rate!r}")
@@ -359,4 +394,6 @@ class Recurrent(Layer):
         }
         if self.batch_input_shape is not None:
             config["batch_input_shape"] = list(self.batch_input_shape)
+        if self.remat is not None:  # only when set, so configs stay Keras' otherwise
+            config["remat"] = self.remat
         return config
