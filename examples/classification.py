@@ -36,7 +36,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=100, help="most epochs; early stopping ends sooner")
     parser.add_argument("--seed", type=int, default=0, help="weights and shuffling")
-    parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2), help="fit's progress output")
+    parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2),
+                        help="fit's progress output: 2 one line per epoch (default), 1 a progress bar, 0 none")
     args = parser.parse_args(argv)
 
     table = load_seattle_weather(as_frame=False)

@@ -39,13 +39,13 @@ class EpochTimer(Callback):
         self.seconds.append(time.perf_counter() - self._started)
 
 
-def train(data, backend, epochs, seed):
+def train(data, backend, epochs, seed, verbose=2):
     model = Sequential([LSTM(32), Dense(1)], seed=seed)
     model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse", metrics=["mae"], backend=backend)
     timer = EpochTimer()
     model.fit(
         data.train.x, data.train.y, epochs=epochs, batch_size=32, validation_data=(data.val.x, data.val.y),
-        callbacks=[EarlyStopping(patience=10, restore_best_weights=True), timer], verbose=0,
+        callbacks=[EarlyStopping(patience=10, restore_best_weights=True), timer], verbose=verbose,
     )
     return model, timer.seconds
 
@@ -64,6 +64,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=100, help="most epochs; early stopping ends sooner")
     parser.add_argument("--seed", type=int, default=0, help="weights and shuffling")
+    parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2),
+                        help="fit's progress output: 2 one line per epoch (default), 1 a progress bar, 0 none")
     args = parser.parse_args(argv)
 
     table = load_seattle_weather(as_frame=False)
@@ -83,7 +85,7 @@ def main(argv=None):
 
     results, per_epoch = {}, {}
     for backend in backends:
-        model, seconds = train(data, backend, args.epochs, args.seed)
+        model, seconds = train(data, backend, args.epochs, args.seed, args.verbose)
         scores = score(truth, {"model": spec.to_units(model.predict(data.test.x)), **baselines})
         results[backend] = scores
         per_epoch[backend] = statistics.median(seconds[1:] or seconds)  # epoch 1 includes compiling

@@ -16,7 +16,7 @@ WEATHER_NUMERIC = ["precipitation", "temp_max", "temp_min", "wind"]
 
 
 def test_weather_frame():
-    frame = load_seattle_weather()
+    frame = load_seattle_weather(as_frame=True)
     assert isinstance(frame, pd.DataFrame) and len(frame) == 1461
     assert list(frame.columns) == ["date", *WEATHER_NUMERIC, "weather"]
     assert np.issubdtype(frame["date"].dtype, np.datetime64)
@@ -57,6 +57,17 @@ def test_weather_table_layout():
         table["snowfall"]
 
 
+@pytest.mark.parametrize("loader", [load_seattle_weather, load_seattle_temps])
+def test_the_default_is_a_table_whatever_is_installed(loader, monkeypatch):
+    with_pandas = loader()
+    monkeypatch.setitem(sys.modules, "pandas", None)  # makes `import pandas` raise ImportError
+    without_pandas = loader()
+    assert type(with_pandas) is type(without_pandas) is Table
+    assert with_pandas.columns == without_pandas.columns
+    np.testing.assert_array_equal(with_pandas.values, without_pandas.values)
+    np.testing.assert_array_equal(with_pandas.dates, without_pandas.dates)
+
+
 def test_without_pandas(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)  # makes `import pandas` raise ImportError
     table = load_seattle_temps()
@@ -65,9 +76,10 @@ def test_without_pandas(monkeypatch):
         load_seattle_weather(as_frame=True)
 
 
-def test_bad_as_frame():
-    with pytest.raises(ValueError, match="as_frame must be None, True or False, got 'yes'"):
-        load_seattle_weather(as_frame="yes")
+@pytest.mark.parametrize("as_frame", ["yes", None, 1])
+def test_bad_as_frame(as_frame):
+    with pytest.raises(ValueError, match=f"as_frame must be True or False, got {as_frame!r}"):
+        load_seattle_weather(as_frame=as_frame)
 
 
 def test_dataset_path():

@@ -5,8 +5,10 @@ an earlier one), in a temporary working directory. A block right after the line
 ``<!-- not-run: reason -->`` is skipped (for example multi-host JAX setup); the reason is
 required so that skipped examples stay rare and explained.
 
-The strict build needs the ``docs`` extra (mkdocs, mkdocs-material, mkdocstrings[python]); it is
-skipped when mkdocs is not installed.
+The strict build needs the ``docs`` extra (mkdocs, mkdocs-material, mkdocstrings[python],
+mkdocs-jupyter, django-static-mathjax; the ``test`` extra brings it); it is skipped when mkdocs
+is not installed. It executes examples/lstm_internals.ipynb to render it as a page, and ships
+MathJax with the site, so that the math renders offline.
 """
 
 from __future__ import annotations
@@ -88,14 +90,50 @@ def _restore_jax_x64(before) -> None:
         jax.config.update("jax_enable_x64", default if before is None else before)
 
 
+# A Markdown heading line, outside fenced code blocks.
+_HEADING = re.compile(r"^#{1,6} .*$", re.MULTILINE)
+_FENCE = re.compile(r"^```.*?^```\s*$", re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_headings_have_no_tex(page):
+    # The table of contents shows a heading's text as is: TeX there reads as raw backslashes.
+    text = _FENCE.sub("", page.read_text(encoding="utf-8"))
+    with_tex = [h for h in _HEADING.findall(text) if re.search(r"\$|\\\(|\\\[", h)]
+    assert not with_tex, f"{page.name}: TeX in headings {with_tex}; write them in words or `code`"
+
+
 def test_mkdocs_build_strict(tmp_path):
     pytest.importorskip("mkdocs")
     pytest.importorskip("mkdocstrings_handlers.python")
     pytest.importorskip("material")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    pytest.importorskip("mkdocs_jupyter")
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", MPLBACKEND="Agg")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
         cwd=ROOT, capture_output=True, text=True, env=env, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "site" / "math" / "index.html").exists()
+    site = tmp_path / "site"
+
+    # The math: MathJax comes with the site, no page loads a script from elsewhere.
+    math = (site / "math" / "index.html").read_text(encoding="utf-8")
+    assert 'class="arithmatex"' in math
+    assert '<script src="../javascripts/mathjax/tex-mml-chtml.js">' in math
+    mathjax = site / "javascripts" / "mathjax"
+    assert (mathjax / "tex-mml-chtml.js").stat().st_size > 500_000
+    assert list((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("MathJax_Main-Regular.woff"))
+    assert (mathjax / "input" / "tex" / "extensions" / "boldsymbol.js").is_file()  # autoload's files
+    for page in site.rglob("*.html"):
+        sources = re.findall(r"<script[^>]*\ssrc=\"([^\"]*)\"", page.read_text(encoding="utf-8"))
+        remote = [src for src in sources if re.match(r"(https?:)?//", src)]
+        assert not remote, f"{page.relative_to(site)} loads scripts from elsewhere: {remote}"
+    assert not list(site.rglob("*.py")), "a build hook was copied into the site"
+
+    # The notebook, executed at build time: its printed numbers and its plots are on the page.
+    notebook = (site / "examples" / "lstm_internals" / "index.html").read_text(encoding="utf-8")
+    assert "Inside a trained LSTM" in notebook
+    assert re.search(r"validation MAE, degrees C: LSTM [\d.]+ \| persistence [\d.]+", notebook)
+    assert "Epoch 30/30 - " in notebook                     # fit's verbose=2 lines
+    assert notebook.count("data:image/png;base64,") >= 3    # gates, gradient norms, ...
+    assert (site / "examples" / "lstm_internals" / "lstm_internals.ipynb").is_file()  # to download

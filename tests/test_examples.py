@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-CI_EPOCHS = ["--epochs", "30", "--seed", "0"]
+CI_EPOCHS = ["--epochs", "30", "--seed", "0", "--verbose", "0"]
 
 
 def run_example(name, *args, timeout=300):
@@ -60,8 +60,11 @@ def test_input_shapes_walkthrough_checks_pass():
     assert "Total params: 1,781" in out
 
 
-def test_many_to_one_beats_persistence():
-    out = run_example("many_to_one.py", *CI_EPOCHS)
+def test_many_to_one_beats_persistence_and_shows_progress_by_default():
+    out = run_example("many_to_one.py", "--epochs", "30", "--seed", "0")  # the default --verbose
+    epochs_trained = int(re.search(r"^trained (\d+) epochs", out, re.MULTILINE).group(1))
+    progress = re.findall(r"^Epoch (\d+)/30 - .* - loss: [\d.]+ .* - val_loss: [\d.]+", out, re.MULTILINE)
+    assert [int(epoch) for epoch in progress] == list(range(1, epochs_trained + 1)), out
     scores = results(out)
     assert scores["persistence_rmse"] == pytest.approx(persistence_rmse_on_test(14, 1), abs=1e-3)
     assert scores["model_rmse"] < scores["persistence_rmse"] < scores["climatology_rmse"]

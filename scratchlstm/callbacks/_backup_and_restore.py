@@ -56,6 +56,20 @@ class BackupAndRestore(Callback):
     last one backed up, so the run ends with the weights of an uninterrupted run. Requires a
     fit loop that can resume (see the module docstring); otherwise ``on_train_begin`` raises
     NotImplementedError naming what is missing.
+
+    Examples:
+        >>> import numpy as np, os, tempfile
+        >>> import scratchlstm as keras
+        >>> model = keras.Sequential([keras.layers.Dense(1)], seed=0)
+        >>> model.compile("sgd", "mse")
+        >>> x, backup_dir = np.linspace(-1, 1, 8).reshape(-1, 1), os.path.join(tempfile.mkdtemp(), "backup")
+        >>> _ = model.fit(x, 2 * x, epochs=2, verbose=0, callbacks=[BackupAndRestore(backup_dir, delete_checkpoint=False)])
+        >>> sorted(os.listdir(backup_dir))
+        ['latest.weights.npz', 'training_metadata.json']
+        >>> model.fit(x, 2 * x, epochs=3, verbose=0, callbacks=[BackupAndRestore(backup_dir)]).epoch   # resumes after epoch 2
+        [2]
+        >>> os.path.exists(backup_dir)   # deleted once fit completes
+        False
     """
 
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True) -> None:

@@ -21,6 +21,18 @@ class Callback:
 
     As in Keras, ``on_batch_begin`` / ``on_batch_end`` are aliases: the default
     ``on_train_batch_begin`` / ``on_train_batch_end`` call them, so overriding either works.
+
+    Examples:
+        >>> import numpy as np
+        >>> import scratchlstm as keras
+        >>> class StopAfterFirst(Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         self.model.stop_training = True
+        >>> model = keras.Sequential([keras.layers.Dense(1)], seed=0)
+        >>> model.compile("sgd", "mse")
+        >>> x = np.linspace(-1, 1, 8).reshape(-1, 1)
+        >>> model.fit(x, 2 * x, epochs=5, verbose=0, callbacks=[StopAfterFirst()]).epoch
+        [0]
     """
 
     def __init__(self) -> None:
@@ -97,6 +109,13 @@ class CallbackList:
             nothing when ``params["verbose"]`` is 0).
 
     ``history`` is the list's `History` (or ``None``), which ``fit`` returns.
+
+    Examples:
+        >>> callbacks = CallbackList(add_history=True, params={"epochs": 1, "steps": 1, "verbose": 0})
+        >>> callbacks.on_train_begin()
+        >>> callbacks.on_epoch_end(0, {"loss": 0.5})
+        >>> callbacks.history.history
+        {'loss': [0.5]}
     """
 
     def __init__(

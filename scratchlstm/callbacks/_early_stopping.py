@@ -65,6 +65,16 @@ class EarlyStopping(Callback):
     Attributes: ``wait``, ``stopped_epoch`` (0 if training was not stopped), ``best``,
     ``best_epoch``, ``best_weights`` (a copied list of arrays or ``None``). All are reset in
     ``on_train_begin``, so one instance can be reused across ``fit`` calls.
+
+    Examples:
+        >>> from types import SimpleNamespace
+        >>> stop = EarlyStopping(monitor="loss", patience=1, mode="min")
+        >>> stop.set_model(SimpleNamespace(stop_training=False))   # fit passes the model
+        >>> stop.on_train_begin()
+        >>> for epoch, loss in enumerate([1.0, 0.5, 0.6]):   # epoch 2 does not improve on 0.5
+        ...     stop.on_epoch_end(epoch, {"loss": loss})
+        >>> stop.best, stop.best_epoch, stop.stopped_epoch, stop.model.stop_training
+        (0.5, 1, 2, True)
     """
 
     def __init__(

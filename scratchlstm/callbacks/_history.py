@@ -24,6 +24,15 @@ class History(Callback):
     Both are reset at ``on_train_begin`` (Keras resets only ``epoch``; resetting both keeps them
     the same length when one ``History`` is used for several ``fit`` calls). As in Keras, the
     model's ``history`` attribute is set to this object after each epoch.
+
+    Examples:
+        >>> import numpy as np
+        >>> history = History()
+        >>> history.on_train_begin()
+        >>> for epoch, loss in enumerate([0.5, 0.25]):
+        ...     history.on_epoch_end(epoch, {"loss": np.float32(loss)})
+        >>> history.history, history.epoch   # Python floats
+        ({'loss': [0.5, 0.25]}, [0, 1])
     """
 
     def __init__(self) -> None:

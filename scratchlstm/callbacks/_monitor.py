@@ -144,6 +144,19 @@ class MonitorCallback(Callback):
 
     Attributes: ``monitor``, ``mode``, ``best``, ``min_delta`` (signed once the direction is
     known), ``monitor_op`` (``operator.lt`` or ``operator.gt``; ``None`` until set).
+
+    Examples:
+        >>> class KeepBest(MonitorCallback):   # subclasses use _set_monitor_op and _is_improvement, as Keras'
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         self._set_monitor_op()
+        ...         if self._is_improvement(logs[self.monitor], self.best):
+        ...             self.best = logs[self.monitor]
+        ...             print(f"epoch {epoch}: best {self.monitor} {self.best}")
+        >>> keep = KeepBest(monitor="loss", mode="min", min_delta=0.1)
+        >>> for epoch, loss in enumerate([1.0, 0.95, 0.5]):   # 0.95 is not better by more than 0.1
+        ...     keep.on_epoch_end(epoch, {"loss": loss})
+        epoch 0: best loss 1.0
+        epoch 2: best loss 0.5
     """
 
     _baseline_name = "baseline"  # the argument's name in the subclass, for error messages

@@ -106,6 +106,16 @@ class ProgbarLogger(Callback):
         verbose: 0, 1, 2 or ``"auto"`` (= 1); ``None`` (default) takes ``params["verbose"]``.
         stream: where to write; ``None`` (default) means ``sys.stdout`` looked up at each write,
             so redirections (e.g. pytest's capsys) are honoured.
+
+    Examples:
+        >>> import io
+        >>> stream = io.StringIO()
+        >>> progbar = ProgbarLogger(verbose=2, stream=stream)
+        >>> progbar.set_params({"epochs": 2, "steps": 1, "verbose": 2})   # fit passes these
+        >>> progbar.on_train_begin(); progbar.on_epoch_begin(0)
+        >>> progbar.on_epoch_end(0, {"loss": 0.5, "mae": 0.25})
+        >>> print(stream.getvalue().strip())  # doctest: +ELLIPSIS
+        Epoch 1/2 - ...s - loss: 0.5000 - mae: 0.2500
     """
 
     def __init__(self, verbose=None, stream=None) -> None:

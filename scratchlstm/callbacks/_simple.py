@@ -23,6 +23,15 @@ class TerminateOnNaN(Callback):
     keeps the weights from before that batch and does not pass the bad batch to the
     callbacks), so in ``fit`` this callback only matters for losses that other callbacks
     log; it checks every ``on_batch_end`` it is given.
+
+    Examples:
+        >>> from types import SimpleNamespace
+        >>> terminate = TerminateOnNaN()
+        >>> terminate.set_model(SimpleNamespace(stop_training=False))   # fit passes the model
+        >>> terminate.on_batch_end(3, {"loss": float("nan")})
+        Batch 3: Invalid loss, terminating training
+        >>> terminate.model.stop_training
+        True
     """
 
     def __init__(self, raise_error: bool = False) -> None:

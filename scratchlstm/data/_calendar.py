@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -46,7 +46,8 @@ def _as_datetime64(dates) -> np.ndarray:
     return array
 
 
-def calendar_features(dates, *, day_of_year=True, day_of_week=False, hour_of_day=False) -> CalendarFeatures:
+def calendar_features(dates: Any, *, day_of_year: bool = True, day_of_week: bool = False,
+                      hour_of_day: bool = False) -> CalendarFeatures:
     """Encode timestamps as points on circles, so that Dec 31 sits next to Jan 1.
 
     Each enabled cycle adds two columns, `sin(2 pi p)` and `cos(2 pi p)`, where the phase

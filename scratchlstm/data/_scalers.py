@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -104,6 +105,9 @@ def _read(x, what: str):
     return values, names, wrap
 
 
+_ScalerT = TypeVar("_ScalerT", bound="_Scaler")
+
+
 class _Scaler:
     """Shared machinery. Subclasses define `_stat_names` (the per-column float64 arrays
     that make up the fitted state), `_config`, `_compute`, `_check`, `_derived`,
@@ -111,7 +115,7 @@ class _Scaler:
 
     _stat_names: tuple[str, ...] = ()
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.n_features_in_: int | None = None
         self.feature_names_: list[str] | None = None
         self.n_samples_seen_: int | None = None
@@ -138,7 +142,7 @@ class _Scaler:
         raise NotImplementedError
 
     # -- public API ---------------------------------------------------------------
-    def fit(self, x):
+    def fit(self: _ScalerT, x: Any) -> _ScalerT:
         """Learn per-column statistics from `x`.
 
         Arguments:
@@ -205,7 +209,7 @@ class _Scaler:
         self.n_samples_seen_ = n_samples
         return self
 
-    def transform(self, x, columns=None):
+    def transform(self, x: Any, columns: Any = None) -> Any:
         """Scale `x` with the fitted statistics.
 
         Arguments:
@@ -224,7 +228,7 @@ class _Scaler:
         """
         return self._apply(x, columns, self._forward, "transform")
 
-    def inverse_transform(self, x, columns=None):
+    def inverse_transform(self, x: Any, columns: Any = None) -> Any:
         """Map scaled values back to original units; arguments as in `transform`.
 
         Use `columns` for model outputs that hold only the target columns, e.g.
@@ -233,11 +237,11 @@ class _Scaler:
         """
         return self._apply(x, columns, self._backward, "inverse_transform")
 
-    def fit_transform(self, x):
+    def fit_transform(self, x: Any) -> Any:
         """`fit(x)` then `transform(x)`."""
         return self.fit(x).transform(x)
 
-    def subset(self, columns):
+    def subset(self: _ScalerT, columns: Any) -> _ScalerT:
         """A new fitted scaler of the same kind that holds only `columns`.
 
         Arguments:
@@ -264,7 +268,7 @@ class _Scaler:
         return state
 
     @classmethod
-    def from_state(cls, state: dict):
+    def from_state(cls: type[_ScalerT], state: dict[str, Any]) -> _ScalerT:
         """Rebuild a scaler from `get_state()`; values may also be 0-d or string arrays,
         as `np.load` returns them, or lists, as JSON returns them.
 
@@ -391,7 +395,7 @@ class MinMaxScaler(_Scaler):
 
     _stat_names = ("data_min_", "data_max_")
 
-    def __init__(self, feature_range=(0, 1)):
+    def __init__(self, feature_range=(0, 1)) -> None:
         super().__init__()
         try:
             lo, hi = (float(v) for v in feature_range)
@@ -509,7 +513,7 @@ class StandardScaler(_Scaler):
 _SCALERS = {cls.__name__: cls for cls in (MinMaxScaler, StandardScaler)}
 
 
-def scaler_from_state(state: dict):
+def scaler_from_state(state: dict[str, Any]) -> MinMaxScaler | StandardScaler:
     """Rebuild whichever scaler `state` (from `get_state()`) describes, by its "class" key.
 
     The statistics are validated as `from_state` describes: finite, one length, a variance

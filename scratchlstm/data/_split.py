@@ -27,7 +27,7 @@ def _check_fraction(name: str, value) -> float:
     return float(value)
 
 
-def chronological_split(data, val_fraction=0.15, test_fraction=0.15) -> Split:
+def chronological_split(data: Any, val_fraction: float = 0.15, test_fraction: float = 0.15) -> Split:
     """Split a series by position into train, validation and test parts, in time order.
 
     The last `test_fraction` of the rows are the test part, the `val_fraction` before them

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ._arrays import as_table, check_size, float_dtype, resolve_columns
 
 
-def make_windows(data, lookback, horizon=1, *, features=None, targets=None, stride=1):
+def make_windows(data: Any, lookback: int, horizon: int = 1, *, features: Any = None, targets: Any = None,
+                 stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Cut a series into input windows `X` and the values `y` that follow each window.
 
     Window `k` starts at row `s = k * stride`:

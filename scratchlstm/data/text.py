@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +76,7 @@ LEVELS = ("char", "word")
 _PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
 
 
-def standardize_text(text: str, mode="lower_and_strip_punctuation") -> str:
+def standardize_text(text: str, mode: str | None = "lower_and_strip_punctuation") -> str:
     """Standardize one string as Keras' `TextVectorization(standardize=mode)` does.
 
     Arguments:
@@ -140,7 +142,7 @@ class Vocabulary:
     """
 
     def __init__(self, level="char", *, max_tokens=None, min_count=1, standardize="auto",
-                 oov_token=OOV_TOKEN, vocabulary=None):
+                 oov_token=OOV_TOKEN, vocabulary=None) -> None:
         if level not in LEVELS:
             raise ValueError(f"level must be 'char' or 'word', got {level!r}")
         if max_tokens is not None and (
@@ -191,7 +193,7 @@ class Vocabulary:
         text = standardize_text(text, self.standardize)
         return list(text) if self.level == "char" else text.split()
 
-    def fit(self, texts) -> Vocabulary:
+    def fit(self, texts: Iterable[str]) -> Vocabulary:
         """Learn the tokens of `texts` (a string or an iterable of strings); returns `self`.
 
         Tokens are ordered by decreasing count, ties by first appearance; those seen
@@ -238,7 +240,8 @@ class Vocabulary:
 
     # -- encoding -----------------------------------------------------------------------
 
-    def encode(self, texts, *, pad=False, maxlen=None, dtype="int32", padding="pre", truncating="pre"):
+    def encode(self, texts: str | Iterable[str], *, pad: bool = False, maxlen: int | None = None, dtype: Any = "int32",
+               padding: str = "pre", truncating: str = "pre") -> Any:
         """Text to ids: unknown tokens become `OOV_ID` (1).
 
         Arguments:
@@ -263,7 +266,7 @@ class Vocabulary:
             return padded[0] if single else padded
         return sequences[0] if single else sequences
 
-    def decode(self, ids, *, skip_padding=True):
+    def decode(self, ids: Any, *, skip_padding: bool = True) -> Any:
         """Ids to text, joined with `""` (characters) or `" "` (words).
 
         Arguments:
@@ -320,7 +323,7 @@ class Vocabulary:
         }
 
     @classmethod
-    def from_config(cls, config: dict) -> Vocabulary:
+    def from_config(cls, config: dict[str, Any]) -> Vocabulary:
         """The vocabulary that `get_config` described (fitted if it was)."""
         known = {"level", "max_tokens", "min_count", "standardize", "oov_token", "vocabulary"}
         unknown = sorted(set(config) - known)

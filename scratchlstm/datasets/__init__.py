@@ -1,9 +1,9 @@
 """Small real datasets shipped with scratchlstm; no download. Sources in README.md here.
 
 Seattle weather and temperatures (NOAA, public domain, via vega_datasets 0.9.0): the
-loaders return pandas DataFrames when pandas is installed and NumPy `Table`s otherwise (or
-with `as_frame=False`). Surnames by language (`load_names`, lists of str) and Tiny
-Shakespeare (`load_tinyshakespeare`, one str) return the same types whatever is installed.
+loaders return NumPy `Table`s, or pandas DataFrames with `as_frame=True` (the `data` extra).
+Surnames by language (`load_names`, lists of str) and Tiny Shakespeare
+(`load_tinyshakespeare`, one str). Every loader returns the same type whatever is installed.
 Imports NumPy only.
 """
 

@@ -7,11 +7,14 @@ import gzip
 import io
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 import numpy as np
 
 from ..data._arrays import require_pandas
+
+if TYPE_CHECKING:  # Python 3.10 has it in importlib.abc, 3.11+ in importlib.resources.abc
+    from importlib.resources.abc import Traversable
 
 # name -> (file, strptime format of its `date` column, numpy datetime64 unit)
 _DATASETS = {
@@ -58,7 +61,7 @@ class Table:
         raise KeyError(f"no column {name!r}; the columns are {['date', *self.columns, *self.labels]}")
 
 
-def dataset_path(name: str):
+def dataset_path(name: str) -> Traversable:
     """The path of a bundled data file.
 
     Arguments:
@@ -78,22 +81,16 @@ def dataset_path(name: str):
     return resources.files(__package__).joinpath(_FILES[key])
 
 
-def _check_as_frame(as_frame) -> bool:
-    """Resolve `as_frame` (None: pandas when installed) to a bool."""
-    if as_frame not in (None, True, False):
-        raise ValueError(f"as_frame must be None, True or False, got {as_frame!r}")
-    if as_frame is False:
-        return False
-    try:
-        import pandas  # noqa: F401
-    except ImportError:
-        if as_frame:
-            require_pandas()  # raises ImportError with the install hint
-        return False
-    return True
+def _check_as_frame(as_frame: bool) -> bool:
+    """Check `as_frame` before anything is read: a plain bool, and pandas when it is True."""
+    if not isinstance(as_frame, (bool, np.bool_)):
+        raise ValueError(f"as_frame must be True or False, got {as_frame!r}")
+    if as_frame:
+        require_pandas()  # ImportError naming the `data` extra when pandas is missing
+    return bool(as_frame)
 
 
-def _load(name: str, as_frame):
+def _load(name: str, as_frame: bool) -> Table | Any:
     file_name, date_format, date_unit = _DATASETS[name]
     text = dataset_path(name).read_text(encoding="utf-8")
     if _check_as_frame(as_frame):
@@ -115,7 +112,15 @@ def _load(name: str, as_frame):
     return Table(columns=list(numeric), dates=dates, values=values, labels=labels)
 
 
-def load_seattle_weather(as_frame=None):
+@overload
+def load_seattle_weather(as_frame: Literal[False] = ...) -> Table: ...
+@overload
+def load_seattle_weather(as_frame: Literal[True]) -> Any: ...  # a pandas DataFrame
+@overload
+def load_seattle_weather(as_frame: bool) -> Table | Any: ...
+
+
+def load_seattle_weather(as_frame: bool = False) -> Table | Any:
     """Daily weather in Seattle, 2012-01-01 to 2015-12-31: 1,461 rows, no gaps.
 
     Columns: `date`; `precipitation` (mm); `temp_max` and `temp_min` (degrees Celsius);
@@ -125,12 +130,13 @@ def load_seattle_weather(as_frame=None):
     Python package, version 0.9.0.
 
     Arguments:
-        as_frame: `True` returns a pandas DataFrame (ImportError with the install hint
-            when pandas is missing); `False` a `Table` of NumPy arrays; `None` (default)
-            a DataFrame when pandas is installed, else a `Table`.
+        as_frame: `False` (default) returns a `Table` of NumPy arrays, the same whatever
+            is installed; `True` a pandas DataFrame (needs the `data` extra: ImportError
+            naming `pip install "scratchlstm[data]"` when pandas is missing).
 
     Returns:
-        A DataFrame with `date` parsed to datetime64, or a `Table` with `columns ==
+        A `Table` (default) or, with `as_frame=True`, a DataFrame with `date` parsed to
+        datetime64. The `Table` has `columns ==
         ["precipitation", "temp_max", "temp_min", "wind"]`, `values` `(1461, 4)`,
         `dates` `(1461,)` datetime64[D] and `labels["weather"]`.
 
@@ -143,7 +149,15 @@ def load_seattle_weather(as_frame=None):
     return _load("seattle-weather", as_frame)
 
 
-def load_seattle_temps(as_frame=None):
+@overload
+def load_seattle_temps(as_frame: Literal[False] = ...) -> Table: ...
+@overload
+def load_seattle_temps(as_frame: Literal[True]) -> Any: ...  # a pandas DataFrame
+@overload
+def load_seattle_temps(as_frame: bool) -> Table | Any: ...
+
+
+def load_seattle_temps(as_frame: bool = False) -> Table | Any:
     """Hourly temperature in Seattle during 2010: 8,759 rows.
 
     Columns: `date` (hourly); `temp` (degrees Fahrenheit). One hour, 2010-03-14 03:00,
@@ -158,8 +172,9 @@ def load_seattle_temps(as_frame=None):
         as_frame: as in `load_seattle_weather`.
 
     Returns:
-        A DataFrame with `date` parsed to datetime64, or a `Table` with `columns ==
-        ["temp"]`, `values` `(8759, 1)` and `dates` `(8759,)` datetime64[m].
+        A `Table` (default) with `columns ==
+        ["temp"]`, `values` `(8759, 1)` and `dates` `(8759,)` datetime64[m]; with
+        `as_frame=True`, a DataFrame with `date` parsed to datetime64.
 
     Examples:
         >>> from scratchlstm.datasets import load_seattle_temps

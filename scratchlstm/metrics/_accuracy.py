@@ -112,11 +112,18 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
 
 # --- classes ---------------------------------------------------------------------------------
 class CategoricalAccuracy(MeanMetric):
-    """How often ``argmax(y_pred)`` matches one-hot ``y_true``; Keras name ``"categorical_accuracy"``."""
+    """How often ``argmax(y_pred)`` matches one-hot ``y_true``; Keras name ``"categorical_accuracy"``.
+
+    Examples:
+        >>> m = CategoricalAccuracy()
+        >>> m.update_state([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0.0]])
+        >>> m.result()   # the first row's highest score is class 1, its label class 2
+        0.5
+    """
 
     kind = default_name = "categorical_accuracy"
 
-    def __init__(self, name="categorical_accuracy", dtype=None):
+    def __init__(self, name="categorical_accuracy", dtype=None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -124,12 +131,17 @@ class CategoricalAccuracy(MeanMetric):
 
 
 class SparseCategoricalAccuracy(MeanMetric):
-    """How often ``argmax(y_pred)`` matches integer labels; Keras name ``"sparse_categorical_accuracy"``."""
+    """How often ``argmax(y_pred)`` matches integer labels; Keras name ``"sparse_categorical_accuracy"``.
+
+    Examples:
+        >>> SparseCategoricalAccuracy()([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0.0]])
+        0.5
+    """
 
     kind = default_name = "sparse_categorical_accuracy"
     sparse_targets = True
 
-    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+    def __init__(self, name="sparse_categorical_accuracy", dtype=None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -140,12 +152,16 @@ class Accuracy(MeanMetric):
     """How often ``y_pred`` *equals* ``y_true`` exactly (Keras' `Accuracy`, name ``"accuracy"``).
 
     Not the string ``"accuracy"`` of ``compile``, which picks an accuracy from the loss.
+
+    Examples:
+        >>> Accuracy()([[1], [2], [3], [4]], [[0], [2], [3], [4]])   # 3 of 4 equal
+        0.75
     """
 
     kind = "exact_accuracy"
     default_name = "accuracy"
 
-    def __init__(self, name="accuracy", dtype=None):
+    def __init__(self, name="accuracy", dtype=None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -166,11 +182,17 @@ class BinaryAccuracy(MeanMetric):
         dtype: the state's dtype.
         threshold: a number in ``[0, 1]``; other than 0.5 it makes the canonical name
             ``"binary_accuracy@<threshold>"``.
+
+    Examples:
+        >>> BinaryAccuracy()([[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]])   # 0.6 > 0.5 counts as 1
+        0.75
+        >>> BinaryAccuracy(threshold=0.7)([[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]])
+        1.0
     """
 
     kind = default_name = "binary_accuracy"
 
-    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5) -> None:
         self.threshold = _check_threshold(threshold)
         super().__init__(name, dtype)
 
@@ -209,7 +231,7 @@ class TopKCategoricalAccuracy(MeanMetric):
 
     kind = default_name = "top_k_categorical_accuracy"
 
-    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None) -> None:
         self.k = _check_k(k)
         super().__init__(name, dtype)
 
@@ -228,12 +250,17 @@ class SparseTopKCategoricalAccuracy(MeanMetric):
         name: Keras' default ``"sparse_top_k_categorical_accuracy"``.
         dtype: the state's dtype.
         from_sorted_ids: ``y_pred`` holds class ids sorted best first (not scores).
+
+    Examples:
+        >>> y_pred = [[0.1, 0.9, 0.8], [0.05, 0.95, 0.0]]
+        >>> SparseTopKCategoricalAccuracy(k=2)([2, 1], y_pred), SparseTopKCategoricalAccuracy(k=1)([2, 1], y_pred)
+        (1.0, 0.5)
     """
 
     kind = default_name = "sparse_top_k_categorical_accuracy"
     sparse_targets = True
 
-    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False):
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False) -> None:
         self.k = _check_k(k)
         if not isinstance(from_sorted_ids, (bool, np.bool_)):
             raise ValueError(f"from_sorted_ids must be True or False, got {from_sorted_ids!r}")

@@ -53,12 +53,19 @@ class AUC(Metric):
         label_weights: ``(labels,)`` weights of the labels (in the counts without
             ``multi_label``, in the average of the curves with it).
         from_logits: apply a sigmoid to the predictions first.
+
+    Examples:
+        >>> y_true, y_pred = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
+        >>> AUC()(y_true, y_pred)   # 3 of the 4 (positive, negative) pairs are ranked right
+        0.75
+        >>> AUC(curve="PR")(y_true, y_pred)
+        0.797267
     """
 
     kind = "auc"
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
-                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):
+                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False) -> None:
         self.curve = _choice(curve, _CURVES, "curve")
         self.summation_method = _choice(summation_method, _SUMMATIONS, "summation method")
         self._init_from_thresholds = thresholds is not None

@@ -98,7 +98,7 @@ class Metric:
     default_name: str | None = None  # None: numbered as Keras' auto_name
     builds_from_shape = False  # True: the state's shape needs y_pred's shape (F1, R2, multi-label AUC)
 
-    def __init__(self, name=None, dtype=None):
+    def __init__(self, name=None, dtype=None) -> None:
         if name is None:
             name = self.default_name if self.default_name is not None else auto_name(type(self))
         if not isinstance(name, str) or not name:
@@ -250,6 +250,14 @@ class MeanMetric(Metric):
     ``total / count`` (0 before any update), so an epoch's value is the mean over all its
     positions, not a mean of batch means. Subclasses give ``_values(ops, y_true, y_pred)``,
     shape ``y_pred.shape[:-1]``, and may post-process the mean in ``_finish`` (RMSE's root).
+
+    Examples:
+        >>> from scratchlstm.metrics import MeanAbsoluteError
+        >>> m = MeanAbsoluteError()
+        >>> m.update_state([[1.0], [2.0]], [[0.0], [0.0]])
+        >>> m.update_state([[3.0]], [[0.0]], sample_weight=[2.0])
+        >>> m.result()   # (1 + 2 + 2 * 3) / (1 + 1 + 2): a mean over samples, not over batches
+        2.25
     """
 
     sparse_targets = False  # True: y_true holds integer labels (no shape match with y_pred)

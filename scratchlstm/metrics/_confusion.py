@@ -228,9 +228,16 @@ class _ConditionCount(_ConfusionMetric):
             positive. One value per threshold (a float for one).
         name: ``None`` numbers the objects as Keras (``true_positives``, ``true_positives_1``, ...).
         dtype: the state's dtype.
+
+    Examples:
+        >>> y_true, y_pred = [0, 1, 1, 1, 0], [0.9, 0.2, 0.6, 0.8, 0.1]
+        >>> [M()(y_true, y_pred) for M in (TruePositives, FalsePositives, TrueNegatives, FalseNegatives)]
+        [2.0, 1.0, 1.0, 1.0]
+        >>> TruePositives(thresholds=[0.3, 0.7])(y_true, y_pred)   # one count per threshold
+        array([2., 1.])
     """
 
-    def __init__(self, thresholds=None, name=None, dtype=None):
+    def __init__(self, thresholds=None, name=None, dtype=None) -> None:
         self._setup_thresholds(thresholds, 0.5)
         super().__init__(name, dtype)
 
@@ -275,7 +282,7 @@ class FalseNegatives(_ConditionCount):
 
 
 class _PrecisionRecall(_ConfusionMetric):
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None) -> None:
         for what, value, least in (("top_k", top_k, 1), ("class_id", class_id, 0)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least):
                 raise ValueError(f"{what} must be None or an integer >= {least}, got {value!r}")

@@ -36,12 +36,18 @@ class FBetaScore(Metric):
         dtype: the state's dtype.
 
     Inputs are ``(batch, classes)``, as Keras requires.
+
+    Examples:
+        >>> y_true = [[1, 1, 1], [1, 0, 0], [1, 1, 0]]
+        >>> y_pred = [[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]]
+        >>> FBetaScore(beta=2.0, threshold=0.5)(y_true, y_pred)   # class 0: precision 1, recall 1/3: 5/13
+        array([0.384615, 0.909091, 0.833333])
     """
 
     kind = default_name = "fbeta_score"
     builds_from_shape = True
 
-    def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
+    def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None) -> None:
         if average not in _AVERAGES:
             raise ValueError(
                 "Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', 'weighted'}. "
@@ -135,11 +141,19 @@ class F1Score(FBetaScore):
         threshold: a float in ``(0, 1]``, or ``None`` for the row's largest score.
         name: Keras' default ``"f1_score"``.
         dtype: the state's dtype.
+
+    Examples:
+        >>> y_true = [[1, 1, 1], [1, 0, 0], [1, 1, 0]]
+        >>> y_pred = [[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]]
+        >>> F1Score(threshold=0.5)(y_true, y_pred)   # one score per class
+        array([0.5, 0.8, 0.666667])
+        >>> F1Score(average="micro", threshold=0.5)(y_true, y_pred)   # tp 4, fp 2, fn 2: 8 / 12
+        0.666667
     """
 
     kind = default_name = "f1_score"
 
-    def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
+    def __init__(self, average=None, threshold=None, name="f1_score", dtype=None) -> None:
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
 
     def _arguments(self) -> dict:

@@ -30,11 +30,16 @@ __all__ = [
 
 
 class MeanSquaredError(MeanMetric):
-    """Mean of ``(y_pred - y_true) ** 2``; Keras name ``"mean_squared_error"``."""
+    """Mean of ``(y_pred - y_true) ** 2``; Keras name ``"mean_squared_error"``.
+
+    Examples:
+        >>> MeanSquaredError()([[0.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 0.0]])   # (1 + 0 + 0 + 1) / 4
+        0.5
+    """
 
     kind = default_name = "mean_squared_error"
 
-    def __init__(self, name="mean_squared_error", dtype=None):
+    def __init__(self, name="mean_squared_error", dtype=None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -42,11 +47,16 @@ class MeanSquaredError(MeanMetric):
 
 
 class MeanAbsoluteError(MeanMetric):
-    """Mean of ``|y_pred - y_true|``; Keras name ``"mean_absolute_error"``."""
+    """Mean of ``|y_pred - y_true|``; Keras name ``"mean_absolute_error"``.
+
+    Examples:
+        >>> MeanAbsoluteError()([[0.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 0.0]])   # (1 + 0 + 0 + 1) / 4
+        0.5
+    """
 
     kind = default_name = "mean_absolute_error"
 
-    def __init__(self, name="mean_absolute_error", dtype=None):
+    def __init__(self, name="mean_absolute_error", dtype=None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -58,11 +68,15 @@ class RootMeanSquaredError(MeanMetric):
 
     The state is the squared errors' sum and count; the root is taken in ``result``, so an
     epoch's value is the root of the mean over all its samples, as Keras'.
+
+    Examples:
+        >>> RootMeanSquaredError()([[0.0], [0.0]], [[3.0], [4.0]])   # sqrt((9 + 16) / 2)
+        3.535534
     """
 
     kind = default_name = "root_mean_squared_error"
 
-    def __init__(self, name="root_mean_squared_error", dtype=None):
+    def __init__(self, name="root_mean_squared_error", dtype=None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -86,32 +100,47 @@ class _LossMean(MeanMetric):
 
 
 class MeanAbsolutePercentageError(_LossMean):
-    """Mean of ``100 * |y_true - y_pred| / max(|y_true|, 1e-7)``."""
+    """Mean of ``100 * |y_true - y_pred| / max(|y_true|, 1e-7)``.
+
+    Examples:
+        >>> MeanAbsolutePercentageError()([[2.0, 4.0]], [[1.0, 5.0]])   # 100 * (1/2 + 1/4) / 2
+        37.5
+    """
 
     kind = default_name = "mean_absolute_percentage_error"
     loss_kind = "mean_absolute_percentage_error"
 
-    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+    def __init__(self, name="mean_absolute_percentage_error", dtype=None) -> None:
         super().__init__(name, dtype)
 
 
 class MeanSquaredLogarithmicError(_LossMean):
-    """Mean of ``(log(1 + y_pred) - log(1 + y_true)) ** 2``."""
+    """Mean of ``(log(1 + y_pred) - log(1 + y_true)) ** 2``.
+
+    Examples:
+        >>> MeanSquaredLogarithmicError()([[1.0, 3.0]], [[0.0, 3.0]])   # (log 1 - log 2) ** 2 / 2
+        0.240226
+    """
 
     kind = default_name = "mean_squared_logarithmic_error"
     loss_kind = "mean_squared_logarithmic_error"
 
-    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
+    def __init__(self, name="mean_squared_logarithmic_error", dtype=None) -> None:
         super().__init__(name, dtype)
 
 
 class LogCoshError(_LossMean):
-    """Mean of ``log(cosh(y_pred - y_true))``; Keras name ``"logcosh"``."""
+    """Mean of ``log(cosh(y_pred - y_true))``; Keras name ``"logcosh"``.
+
+    Examples:
+        >>> LogCoshError()([[0.0, 0.0]], [[1.0, -1.0]])   # log(cosh(1))
+        0.433781
+    """
 
     kind = default_name = "logcosh"
     loss_kind = "log_cosh"
 
-    def __init__(self, name="logcosh", dtype=None):
+    def __init__(self, name="logcosh", dtype=None) -> None:
         super().__init__(name, dtype)
 
 
@@ -119,11 +148,15 @@ class CosineSimilarity(MeanMetric):
     """Mean cosine similarity of ``y_true`` and ``y_pred`` along ``axis`` (higher is better).
 
     The metric is the *positive* similarity; the loss of the same name is its negative.
+
+    Examples:
+        >>> CosineSimilarity()([[1.0, 0.0], [0.0, 1.0]], [[2.0, 0.0], [1.0, 0.0]])   # (1 + 0) / 2
+        0.5
     """
 
     kind = default_name = "cosine_similarity"
 
-    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+    def __init__(self, name="cosine_similarity", dtype=None, axis=-1) -> None:
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise ValueError(f"axis must be an integer, got {axis!r}")
         self.axis = int(axis)
@@ -165,12 +198,16 @@ class R2Score(Metric):
     Inputs are ``(batch, outputs)``, as Keras requires (``(batch,)`` against ``(batch, 1)`` is
     aligned first). ``n`` counts the samples with a non-zero weight, as Keras' current source
     does (Keras 3.15.1 added ``y_true.size``, every column and zero weights included).
+
+    Examples:
+        >>> R2Score()([[1.0], [2.0], [3.0]], [[1.0], [2.5], [2.5]])   # 1 - 0.5 / 2
+        0.75
     """
 
     kind = default_name = "r2_score"
     builds_from_shape = True
 
-    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
+    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None) -> None:
         if class_aggregation not in _AGGREGATIONS:
             raise ValueError(
                 f"Invalid value for argument `class_aggregation`. Expected one of {_AGGREGATIONS}. "

@@ -8,7 +8,11 @@ model, or on arrays. Its weights are its layers' weights: ``model.params`` is
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._graph import Graph, flatten_structure
 from .._random import make_rng
@@ -48,7 +52,8 @@ class Model(Trainer, Layer):
         [(4, 25, 1), (4, 2)]
     """
 
-    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, seed=None):
+    def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None, trainable: bool = True,
+                 seed: int | None = None) -> None:
         if inputs is None or outputs is None:
             raise ValueError(
                 "Model needs inputs and outputs: Model(inputs=Input(...), outputs=...); subclassing "
@@ -140,7 +145,7 @@ class Model(Trainer, Layer):
         shapes = [t.shape for t in self._graph.outputs]
         return shapes if self.returns_list else shapes[0]
 
-    def get_layer(self, name=None, index=None) -> Layer:
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or by position in `layers`."""
         if (name is None) == (index is None):
             raise ValueError("get_layer needs exactly one of name=... or index=...")
@@ -298,7 +303,7 @@ class Model(Trainer, Layer):
         self._require_built("get_weights")
         return [w for layer in self._weight_layers() for w in layer.get_weights()]
 
-    def set_weights(self, weights) -> None:
+    def set_weights(self, weights: Sequence[ArrayLike]) -> None:
         """Set all weights from a list shaped like `get_weights`; all are checked before any is set."""
         self._require_built("set_weights")
         weights = list(weights)
@@ -339,7 +344,7 @@ class Model(Trainer, Layer):
         return {"name": self.name, "trainable": self.trainable, **graph_config(self)}
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict[str, Any]) -> Model:
         from ._graph_config import graph_from_config
 
         inputs, outputs = graph_from_config(config)
@@ -375,7 +380,7 @@ class Model(Trainer, Layer):
 
     reset_state = reset_states
 
-    def summary(self, print_fn=print) -> None:
+    def summary(self, print_fn: Callable[[str], object] = print) -> None:
         """Print layers, output shapes, parameter counts and (for graphs) connections, as Keras."""
         from ._summary import summary_text
 

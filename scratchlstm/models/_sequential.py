@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from .._graph import SymbolicTensor
@@ -40,7 +43,8 @@ class Sequential(Model):
 
     summary_shows_connections = False  # a chain's summary lists layers only, as Keras
 
-    def __init__(self, layers=None, name=None, trainable=True, seed=None):
+    def __init__(self, layers: Sequence[Layer | SymbolicTensor] | None = None, name: str | None = None,
+                 trainable: bool = True, seed: int | None = None) -> None:
         self._chain: list[Layer] = []
         self._input_layer: InputLayer | None = None
         self._init_model(name if name is not None else unique_name("sequential"), trainable, seed)
@@ -59,7 +63,7 @@ class Sequential(Model):
     def _weight_layers(self) -> list:
         return list(self._chain)
 
-    def add(self, layer) -> None:
+    def add(self, layer: Layer | SymbolicTensor) -> None:
         """Append a layer (or start with ``Input(shape)``)."""
         if isinstance(layer, SymbolicTensor) and isinstance(layer.node.layer, InputLayer):
             layer = layer.node.layer
@@ -187,7 +191,7 @@ class Sequential(Model):
         return config
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
         from ..layers import deserialize
 
         model = cls([deserialize(c) for c in config.get("layers", [])], name=config.get("name"),

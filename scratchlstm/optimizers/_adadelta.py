@@ -36,6 +36,14 @@ class Adadelta(Optimizer):
         rho: decay rate, in [0, 1). Default 0.95.
         epsilon: > 0. Default 1e-7.
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+
+    Examples:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+        >>> opt = Adadelta(learning_rate=1.0)
+        >>> updates, state = opt.update(g, opt.init(w), w)   # one step; the updates are added to w
+        >>> np.round(w + updates, 4)   # w - lr * sqrt(epsilon) * g / sqrt((1 - rho) g**2 + epsilon)
+        array([ 0.9986, -1.9986])
     """
 
     _slot_trees = ("accumulated_grads",)
@@ -55,7 +63,7 @@ class Adadelta(Optimizer):
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
         name=None,
-    ):
+    ) -> None:
         hyperparameters = {
             "rho": check_number("rho", rho, low=0, high=1, high_open=True),
             "epsilon": check_number("epsilon", epsilon, low=0, low_open=True),

@@ -31,6 +31,14 @@ class Adagrad(Optimizer):
         initial_accumulator_value: starting value of the accumulators, >= 0. Default 0.1.
         epsilon: added under the square root; > 0. Default 1e-7.
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+
+    Examples:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+        >>> opt = Adagrad(learning_rate=0.1)
+        >>> updates, state = opt.update(g, opt.init(w), w)   # one step; the updates are added to w
+        >>> np.round(w + updates, 4)   # acc = 0.1 + g**2: w - lr * g / sqrt(acc)
+        array([ 0.9155, -1.9047])
     """
 
     _slot_trees = ("accumulators",)
@@ -50,7 +58,7 @@ class Adagrad(Optimizer):
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
         name=None,
-    ):
+    ) -> None:
         hyperparameters = {
             "initial_accumulator_value": check_number("initial_accumulator_value", initial_accumulator_value, low=0),
             "epsilon": check_number("epsilon", epsilon, low=0, low_open=True),

@@ -63,6 +63,14 @@ class Adam(Optimizer):
         epsilon: added to ``sqrt(v)``; > 0. Default 1e-7.
         amsgrad: use the AMSGrad variant. Default False.
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+
+    Examples:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+        >>> opt = Adam(learning_rate=0.1)
+        >>> updates, state = opt.update(g, opt.init(w), w)   # one step; the updates are added to w
+        >>> np.round(w + updates, 4)   # first step: m / sqrt(v) = sign(g), so w - lr * sign(g)
+        array([ 0.9, -1.9])
     """
 
     _slot_trees = ("momentums",)
@@ -84,7 +92,7 @@ class Adam(Optimizer):
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
         name=None,
-    ):
+    ) -> None:
         hyperparameters = adam_hyperparameters(beta_1, beta_2, epsilon, amsgrad)
         super().__init__(learning_rate, hyperparameters, **common_arguments(locals()))
 
@@ -125,6 +133,14 @@ class AdamW(Adam):
         weight_decay: >= 0 (not None). Default 0.004.
         beta_1, beta_2, epsilon, amsgrad: as `Adam`.
         clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+
+    Examples:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+        >>> opt = AdamW(learning_rate=0.1)
+        >>> updates, state = opt.update(g, opt.init(w), w)   # one step; the updates are added to w
+        >>> np.round(w + updates, 4)   # Adam's w - lr * sign(g), less w * weight_decay * lr
+        array([ 0.8996, -1.8992])
     """
 
     def __init__(
@@ -144,7 +160,7 @@ class AdamW(Adam):
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
         name=None,
-    ):
+    ) -> None:
         if weight_decay is None:
             raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
         hyperparameters = adam_hyperparameters(beta_1, beta_2, epsilon, amsgrad)

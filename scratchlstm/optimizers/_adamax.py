@@ -37,6 +37,14 @@ class Adamax(Optimizer):
         beta_2: decay of the infinity norm, in [0, 1). Default 0.999.
         epsilon: > 0. Default 1e-7.
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+
+    Examples:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+        >>> opt = Adamax(learning_rate=0.1)
+        >>> updates, state = opt.update(g, opt.init(w), w)   # one step; the updates are added to w
+        >>> np.round(w + updates, 4)   # first step: m / ((1 - beta_1) u) = sign(g), so w - lr * sign(g)
+        array([ 0.9, -1.9])
     """
 
     _slot_trees = ("momentums",)
@@ -57,7 +65,7 @@ class Adamax(Optimizer):
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
         name=None,
-    ):
+    ) -> None:
         hyperparameters = adam_hyperparameters(beta_1, beta_2, epsilon, False)
         del hyperparameters["amsgrad"]
         super().__init__(learning_rate, hyperparameters, **common_arguments(locals()))

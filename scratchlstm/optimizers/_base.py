@@ -137,6 +137,14 @@ class Optimizer:
     callable of the step. ``optimizer.learning_rate`` reads the current value and can be set
     between epochs (the train loop pushes it into the state with `with_learning_rate`); every
     other hyperparameter is read-only.
+
+    Examples:
+        >>> import numpy as np
+        >>> from scratchlstm.optimizers import SGD
+        >>> w, opt = np.array([1.0, -2.0]), SGD(0.1, clipvalue=0.6, weight_decay=0.1)
+        >>> updates, state = opt.update(np.array([0.5, -1.0]), opt.init(w), w)
+        >>> np.round(w + updates, 4), state.iterations   # g clipped to [0.5, -0.6]; w - 0.01 w - 0.1 g
+        (array([ 0.94, -1.92]), 1)
     """
 
     _slot_trees: tuple = ()  # names of the slots that are shaped like the params (for checks)

@@ -42,6 +42,14 @@ class Ftrl(Optimizer):
         l1_regularization_strength, l2_regularization_strength, l2_shrinkage_regularization_strength: >= 0. Default 0.
         beta: >= 0. Default 0.
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+
+    Examples:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+        >>> opt = Ftrl(learning_rate=0.1)
+        >>> updates, state = opt.update(g, opt.init(w), w)   # one step; the updates are added to w
+        >>> np.round(w + updates, 4)   # n = 0.1 + g**2, z = g - (sqrt(n) - sqrt(0.1)) / lr * w, w = -z * lr / sqrt(n)
+        array([ 0.381 , -1.3016])
     """
 
     _slot_trees = ("accumulators",)
@@ -65,7 +73,7 @@ class Ftrl(Optimizer):
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
         name=None,
-    ):
+    ) -> None:
         hyperparameters = {
             "learning_rate_power": check_number("learning_rate_power", learning_rate_power, high=0),
             "initial_accumulator_value": check_number("initial_accumulator_value", initial_accumulator_value, low=0),

@@ -31,6 +31,14 @@ class Lion(Optimizer):
         beta_1: in (0, 1]. Default 0.9.
         beta_2: in [0, 1]. Default 0.99.
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+
+    Examples:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+        >>> opt = Lion(learning_rate=0.1)
+        >>> updates, state = opt.update(g, opt.init(w), w)   # one step; the updates are added to w
+        >>> np.round(w + updates, 4)   # w - lr * sign((1 - beta_1) g)
+        array([ 0.9, -1.9])
     """
 
     _slot_trees = ("momentums",)
@@ -50,7 +58,7 @@ class Lion(Optimizer):
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
         name=None,
-    ):
+    ) -> None:
         hyperparameters = {
             "beta_1": check_number("beta_1", beta_1, low=0, low_open=True, high=1),
             "beta_2": check_number("beta_2", beta_2, low=0, high=1),

@@ -42,6 +42,14 @@ class Nadam(Optimizer):
         beta_2: in [0, 1). Default 0.999.
         epsilon: added to ``sqrt(v_hat)``; > 0. Default 1e-7.
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+
+    Examples:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+        >>> opt = Nadam(learning_rate=0.1)
+        >>> updates, state = opt.update(g, opt.init(w), w)   # one step; the updates are added to w
+        >>> np.round(w + updates, 4)   # the Nesterov-corrected first moment: a step of 1.063 lr
+        array([ 0.8937, -1.8937])
     """
 
     _slot_trees = ("momentums",)
@@ -62,7 +70,7 @@ class Nadam(Optimizer):
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
         name=None,
-    ):
+    ) -> None:
         hyperparameters = adam_hyperparameters(beta_1, beta_2, epsilon, False)
         del hyperparameters["amsgrad"]
         super().__init__(learning_rate, hyperparameters, **common_arguments(locals()))

@@ -53,6 +53,14 @@ class RMSprop(Optimizer):
         epsilon: added under the square root; > 0. Default 1e-7.
         centered: divide by an estimate of the variance instead of the raw second moment.
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+
+    Examples:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+        >>> opt = RMSprop(learning_rate=0.1)
+        >>> updates, state = opt.update(g, opt.init(w), w)   # one step; the updates are added to w
+        >>> np.round(w + updates, 4)   # v = 0.1 g**2: w - lr * g / sqrt(v) = w - lr * sign(g) / sqrt(0.1)
+        array([ 0.6838, -1.6838])
     """
 
     _slot_trees = ("velocities",)
@@ -74,7 +82,7 @@ class RMSprop(Optimizer):
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
         name=None,
-    ):
+    ) -> None:
         hyperparameters = {
             "rho": check_number("rho", rho, low=0, high=1, high_open=True),
             "momentum": check_number("momentum", momentum, low=0, high=1),

@@ -32,6 +32,14 @@ class SGD(Optimizer):
         momentum: in [0, 1]. Default 0.
         nesterov: use Nesterov momentum. Default False.
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: see `Optimizer`.
+
+    Examples:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+        >>> opt = SGD(learning_rate=0.1)
+        >>> updates, state = opt.update(g, opt.init(w), w)   # one step; the updates are added to w
+        >>> np.round(w + updates, 4)   # w - lr * g
+        array([ 0.95, -1.9 ])
     """
 
     _slot_trees = ("momentums",)
@@ -51,7 +59,7 @@ class SGD(Optimizer):
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
         name=None,
-    ):
+    ) -> None:
         hyperparameters = {
             "momentum": check_number("momentum", momentum, low=0, high=1),
             "nesterov": check_bool("nesterov", nesterov),

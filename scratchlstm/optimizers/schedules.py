@@ -124,6 +124,15 @@ class LearningRateSchedule:
 
     Equality compares the class and the config, so optimizers holding equal schedules compare
     equal (and their configs freeze to the same cache key on the JAX backend).
+
+    Examples:
+        >>> class Halving(LearningRateSchedule):   # halve the rate every 10 steps
+        ...     def __call__(self, step, dtype=None):
+        ...         return 0.1 * 0.5 ** (step // 10)
+        ...     def get_config(self):
+        ...         return {}
+        >>> [Halving()(s) for s in (0, 10, 25)], Halving() == Halving()
+        ([0.1, 0.05, 0.025], True)
     """
 
     def __call__(self, step, dtype=None):
@@ -154,11 +163,14 @@ class ExponentialDecay(LearningRateSchedule):
 
     With ``staircase=True`` the exponent is ``floor(step / decay_steps)``.
 
+    Examples:
+        >>> [float(ExponentialDecay(0.1, 10, 0.5)(s)) for s in (0, 5, 10, 20)]   # 0.1 * 0.5 ** (s / 10)
+        [0.1, 0.0707107, 0.05, 0.025]
         >>> float(ExponentialDecay(0.1, 100, 0.96, staircase=True)(150)) == 0.1 * 0.96
         True
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay") -> None:
         self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate, low=0)
         self.decay_steps = _steps("decay_steps", decay_steps)
         self.decay_rate = _number("decay_rate", decay_rate, low=0)
@@ -192,12 +204,13 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     As in Keras, the boundaries are cast to the step's dtype (an integer step truncates float
     boundaries).
 
+    Examples:
         >>> schedule = PiecewiseConstantDecay([10, 20], [1.0, 0.5, 0.1])
         >>> [float(schedule(s)) for s in (0, 10, 11, 20, 21)]
         [1.0, 1.0, 0.5, 0.5, 0.1]
     """
 
-    def __init__(self, boundaries, values, name="PiecewiseConstant"):
+    def __init__(self, boundaries, values, name="PiecewiseConstant") -> None:
         if not isinstance(boundaries, (list, tuple)) or not isinstance(values, (list, tuple)):
             raise ValueError(
                 f"Arguments `boundaries` and `values` must be lists. Received: boundaries={boundaries!r}, values={values!r}"
@@ -244,13 +257,16 @@ class PolynomialDecay(LearningRateSchedule):
     (Keras' jitted schedule returns NaN past ``decay_steps`` for a fractional ``power`` when
     ``step / decay_steps`` rounds above 1; here ``1 - step / decay_steps`` is clamped at 0.)
 
-        >>> round(float(PolynomialDecay(0.1, 10, 0.0)(5)), 6)
-        0.05
+    Examples:
+        >>> [float(PolynomialDecay(0.1, 10, 0.0)(s)) for s in (0, 5, 10, 20)]   # linear, then constant
+        [0.1, 0.05, 0.0, 0.0]
+        >>> [float(PolynomialDecay(0.1, 10, 0.0, power=2.0)(s)) for s in (0, 5, 10)]   # 0.1 * (1 - s / 10) ** 2
+        [0.1, 0.025, 0.0]
     """
 
     def __init__(
         self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False, name="PolynomialDecay"
-    ):
+    ) -> None:
         self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate, low=0)
         self.decay_steps = _steps("decay_steps", decay_steps)
         self.end_learning_rate = _number("end_learning_rate", end_learning_rate, low=0)
@@ -296,11 +312,12 @@ class InverseTimeDecay(LearningRateSchedule):
 
     With ``staircase=True``, ``step / decay_steps`` is floored.
 
-        >>> float(InverseTimeDecay(0.1, 10, 1.0)(10))
-        0.05
+    Examples:
+        >>> [float(InverseTimeDecay(0.1, 10, 1.0)(s)) for s in (0, 10, 30)]   # 0.1 / (1 + s / 10)
+        [0.1, 0.05, 0.025]
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay") -> None:
         self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate, low=0)
         self.decay_steps = _steps("decay_steps", decay_steps)
         self.decay_rate = _number("decay_rate", decay_rate, low=0)
@@ -340,12 +357,15 @@ class CosineDecay(LearningRateSchedule):
     ``lr = (warmup_target - initial_learning_rate) * step / warmup_steps + initial_learning_rate``,
     then decays as above from ``warmup_target`` over ``step - warmup_steps``.
 
+    Examples:
+        >>> [float(CosineDecay(0.1, 10)(s)) for s in (0, 5, 10, 20)]   # 0.05 * (1 + cos(pi * s / 10))
+        [0.1, 0.05, 0.0, 0.0]
         >>> schedule = CosineDecay(0.0, 10, warmup_target=0.1, warmup_steps=5)
         >>> [round(float(schedule(s)), 6) for s in (0, 1, 5, 10, 15, 99)]
         [0.0, 0.02, 0.1, 0.05, 0.0, 0.0]
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None, warmup_steps=0):
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None, warmup_steps=0) -> None:
         self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate, low=0)
         self.decay_steps = _steps("decay_steps", decay_steps)
         self.alpha = _number("alpha", alpha, low=0, high=1)
@@ -408,12 +428,13 @@ class CosineDecayRestarts(LearningRateSchedule):
                      f = (f - (1 - t_mul**i) / (1 - t_mul)) / t_mul**i
         lr = initial_learning_rate * ((1 - alpha) * 0.5 * m_mul**i * (1 + cos(pi * f)) + alpha)
 
+    Examples:
         >>> schedule = CosineDecayRestarts(0.1, 10)
         >>> [round(float(schedule(s)), 6) for s in (0, 5, 10, 20, 30)]
         [0.1, 0.05, 0.1, 0.05, 0.1]
     """
 
-    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name="SGDRDecay"):
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name="SGDRDecay") -> None:
         self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate, low=0)
         self.first_decay_steps = _steps("first_decay_steps", first_decay_steps)
         self._t_mul = _number("t_mul", t_mul, low=0, low_open=True)

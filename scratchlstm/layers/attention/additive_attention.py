@@ -47,7 +47,7 @@ class AdditiveAttention(Attention):
 
     weight_names = ("scale",)
 
-    def __init__(self, use_scale=True, dropout=0.0, seed=None, dtype=None, name=None, trainable=True):
+    def __init__(self, use_scale=True, dropout=0.0, seed=None, dtype=None, name=None, trainable=True) -> None:
         super().__init__(use_scale=use_scale, score_mode="dot", dropout=dropout, seed=seed, dtype=dtype, name=name,
                          trainable=trainable)
         self.score_mode = "additive"  # for messages; not an argument of this layer

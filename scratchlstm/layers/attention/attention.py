@@ -66,7 +66,7 @@ class Attention(Layer):
     supports_masking = True
 
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, dtype=None, name=None,
-                 trainable=True):
+                 trainable=True) -> None:
         if score_mode not in SCORE_MODES:
             raise ValueError(
                 "Invalid value for argument score_mode. Expected one of {'dot', 'concat'}. "

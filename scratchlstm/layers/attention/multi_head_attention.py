@@ -154,7 +154,7 @@ class MultiHeadAttention(Layer):
         dtype=None,
         name=None,
         trainable=True,
-    ):
+    ) -> None:
         _check_positive_int("num_heads", num_heads)
         _check_positive_int("key_dim", key_dim)
         _check_positive_int("value_dim", value_dim, allow_none=True)

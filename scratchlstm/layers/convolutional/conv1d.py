@@ -106,7 +106,7 @@ class Conv1D(Layer):
         name=None,
         trainable=True,
         input_shape=None,
-    ):
+    ) -> None:
         try:
             check_units(filters)
         except ValueError:

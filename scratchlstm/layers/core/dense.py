@@ -55,7 +55,7 @@ class Dense(Layer):
         name=None,
         trainable=True,
         input_shape=None,
-    ):
+    ) -> None:
         check_units(units)
         get_activation(activation)
         for arg in (kernel_initializer, bias_initializer):

@@ -74,7 +74,7 @@ class Embedding(Layer):
         name=None,
         trainable=True,
         input_shape=None,
-    ):
+    ) -> None:
         self.input_dim = _check_dim("input_dim", input_dim)
         self.output_dim = _check_dim("output_dim", output_dim)
         initializers.get(embeddings_initializer)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from ..._graph import Node, SymbolicTensor
@@ -23,7 +26,7 @@ class InputLayer(Layer):
 
     is_input_layer = True
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, trainable=True):
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, trainable=True) -> None:
         if (shape is None) == (batch_shape is None):
             raise ValueError(
                 f"Input needs exactly one of shape=(...) (without the batch axis) or batch_shape=(...), "
@@ -72,7 +75,8 @@ def _integer_dtype(dtype) -> bool:
     return resolved in (np.dtype(np.int32), np.dtype(np.int64))
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
+def Input(shape: Sequence[int | None] | None = None, batch_size: int | None = None, name: str | None = None,
+          dtype: Any = None, batch_shape: Sequence[int | None] | None = None) -> SymbolicTensor:
     """A symbolic tensor standing for one model input: ``Input(shape=(25, 1))``.
 
     Args:

@@ -60,7 +60,7 @@ class Masking(Layer):
 
     supports_masking = True
 
-    def __init__(self, mask_value=0.0, **kwargs):
+    def __init__(self, mask_value=0.0, **kwargs) -> None:
         self.mask_value = check_mask_value(mask_value)
         super().__init__(**kwargs)
 

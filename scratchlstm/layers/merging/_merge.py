@@ -117,7 +117,7 @@ class Merge(Layer):
     at_least = 2  # Keras 3 accepts one input; one input to a merge is almost always a mistake
     exactly: int | None = None
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
 
     def validate_input_shape(self, input_shape) -> None:

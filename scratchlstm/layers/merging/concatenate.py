@@ -35,7 +35,7 @@ class Concatenate(Merge):
         (2, 8, 4)
     """
 
-    def __init__(self, axis=-1, **kwargs):
+    def __init__(self, axis=-1, **kwargs) -> None:
         self.axis = check_axis(axis)
         super().__init__(**kwargs)
 

@@ -58,7 +58,7 @@ class Dot(Merge):
 
     exactly = 2
 
-    def __init__(self, axes, normalize=False, **kwargs):
+    def __init__(self, axes, normalize=False, **kwargs) -> None:
         self.axes = check_axes(axes)
         self.normalize = bool(normalize)
         super().__init__(**kwargs)

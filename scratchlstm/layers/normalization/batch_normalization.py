@@ -85,7 +85,7 @@ class BatchNormalization(Layer):
         name=None,
         trainable=True,
         input_shape=None,
-    ):
+    ) -> None:
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise TypeError(f"axis must be an int, got {axis!r}")
         for what, value in (("momentum", momentum), ("epsilon", epsilon)):

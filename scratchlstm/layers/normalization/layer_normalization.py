@@ -90,7 +90,7 @@ class LayerNormalization(Layer):
         name=None,
         trainable=True,
         input_shape=None,
-    ):
+    ) -> None:
         _check_axis(axis)
         if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
             raise ValueError(f"epsilon must be a positive number, got {epsilon!r}")

@@ -62,7 +62,7 @@ class Pooling1D(Layer):
         name, dtype, trainable, input_shape: as for `Layer`.
     """
 
-    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs):
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs) -> None:
         self.pool_size = standardize_size("pool_size", pool_size)
         self.strides = standardize_size("strides", self.pool_size if strides is None else strides)
         padding_value = str(padding).lower() if isinstance(padding, str) else padding
@@ -116,7 +116,7 @@ class GlobalPooling1D(Layer):
         name, dtype, trainable, input_shape: as for `Layer`.
     """
 
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
+    def __init__(self, data_format=None, keepdims=False, **kwargs) -> None:
         self.data_format = standardize_data_format(data_format)
         self.keepdims = bool(keepdims)
         super().__init__(**kwargs)

@@ -27,5 +27,5 @@ class AveragePooling1D(Pooling1D):
         [2.0, 4.0, 4.0]
     """
 
-    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs):
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs) -> None:
         super().__init__(pool_size, strides, padding, data_format, name, **kwargs)

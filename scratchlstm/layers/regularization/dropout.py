@@ -81,7 +81,7 @@ class Dropout(Layer):
 
     supports_masking = True
 
-    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs) -> None:
         self.rate = check_rate(rate)
         self.noise_shape = check_noise_shape(noise_shape)
         super().__init__(seed=seed, **kwargs)

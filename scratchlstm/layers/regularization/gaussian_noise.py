@@ -37,7 +37,7 @@ class GaussianNoise(Layer):
 
     supports_masking = True
 
-    def __init__(self, stddev, seed=None, **kwargs):
+    def __init__(self, stddev, seed=None, **kwargs) -> None:
         self.stddev = check_rate(stddev, "stddev")
         super().__init__(seed=seed, **kwargs)
 

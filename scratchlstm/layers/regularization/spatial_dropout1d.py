@@ -33,7 +33,7 @@ class SpatialDropout1D(Dropout):
         True
     """
 
-    def __init__(self, rate, seed=None, name=None, dtype=None, **kwargs):
+    def __init__(self, rate, seed=None, name=None, dtype=None, **kwargs) -> None:
         super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
 
     def validate_input_shape(self, input_shape) -> None:

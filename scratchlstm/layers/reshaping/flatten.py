@@ -39,7 +39,7 @@ class Flatten(Layer):
         (32, 640)
     """
 
-    def __init__(self, data_format=None, **kwargs):
+    def __init__(self, data_format=None, **kwargs) -> None:
         self.data_format = check_data_format(data_format)
         super().__init__(**kwargs)
 

@@ -39,7 +39,7 @@ class Permute(Layer):
         (32, 64, 10)
     """
 
-    def __init__(self, dims, **kwargs):
+    def __init__(self, dims, **kwargs) -> None:
         self.dims = check_dims(dims)
         super().__init__(**kwargs)
 

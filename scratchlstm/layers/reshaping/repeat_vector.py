@@ -28,7 +28,7 @@ class RepeatVector(Layer):
         (2, 3, 32)
     """
 
-    def __init__(self, n, **kwargs):
+    def __init__(self, n, **kwargs) -> None:
         if not is_int(n):
             raise TypeError(f"Expected an integer value for `n`, got {type(n)}.")
         if n <= 0:

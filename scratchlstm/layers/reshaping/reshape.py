@@ -50,7 +50,7 @@ class Reshape(Layer):
         (2, 3, 2, 2)
     """
 
-    def __init__(self, target_shape, **kwargs):
+    def __init__(self, target_shape, **kwargs) -> None:
         self.target_shape = check_target_shape(target_shape)
         super().__init__(**kwargs)
 

@@ -67,7 +67,7 @@ class Bidirectional(Layer):
     supports_masking = True
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, name=None, dtype=None,
-                 trainable=True, input_shape=None, seed=None):
+                 trainable=True, input_shape=None, seed=None) -> None:
         if not isinstance(layer, Recurrent):
             raise ValueError(
                 "Bidirectional wraps a recurrent layer (LSTM, GRU, SimpleRNN or RNN); received "

@@ -101,7 +101,7 @@ class LSTM(Recurrent):
         input_shape=None,
         batch_input_shape=None,
         zero_output_for_mask=False,
-    ):
+    ) -> None:
         self.set_cell_weights(
             use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,

@@ -105,7 +105,7 @@ class RNN(Recurrent):
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
                  unroll=False, dropout=0.0, recurrent_dropout=0.0, zero_output_for_mask=False, seed=None,
-                 dtype=None, name=None, trainable=True, input_shape=None, batch_input_shape=None):
+                 dtype=None, name=None, trainable=True, input_shape=None, batch_input_shape=None) -> None:
         if not isinstance(cell, RNNCell):
             raise ValueError(f"RNN needs an RNNCell instance (see scratchlstm.layers.RNNCell), got {type(cell).__name__}")
         if recurrent_dropout:

@@ -45,7 +45,7 @@ class TimeDistributed(Layer):
 
     supports_masking = True  # Keras 3.15: the mask passes through
 
-    def __init__(self, layer, name=None, dtype=None, trainable=True, input_shape=None):
+    def __init__(self, layer, name=None, dtype=None, trainable=True, input_shape=None) -> None:
         if not isinstance(layer, Layer):
             raise ValueError(
                 f"Please initialize `TimeDistributed` layer with a `Layer` instance. Received: {layer!r}"
