@@ -12,6 +12,10 @@ if _ROOT not in sys.path:
 # oversubscribes the 2-core machine (small per-step GEMMs ran 4-5x slower). Tests are not
 # benchmarks, so cap BLAS at one thread here and in the subprocesses the tests start.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# The tests' JAX programs are tiny and compiled once each: XLA's optimisation passes cost more
+# than they save (the JAX-heavy files ran 18% faster without them). Results stay within the
+# tests' tolerances; benchmarks run fully optimised, outside pytest.
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 os.environ.setdefault("KERAS_BACKEND", "jax")  # Keras 3 is an oracle in some tests; JAX is installed
 try:
     from threadpoolctl import threadpool_limits
