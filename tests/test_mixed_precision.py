@@ -105,6 +105,14 @@ def test_a_float64_input_does_not_change_a_mixed_layer():
     assert plain.dtype == np.float64  # unchanged behaviour without a policy
 
 
+def test_a_wrapper_passes_its_policy_to_both_directions():
+    wrapper = layers.Bidirectional(LSTM(4, seed=0), dtype="mixed_bfloat16")
+    for direction in (wrapper.forward_layer, wrapper.backward_layer):
+        assert (direction.compute_dtype, direction.variable_dtype) == ("bfloat16", "float32")
+    assert wrapper.dtype_policy.name == "mixed_bfloat16"
+    assert layers.Bidirectional(LSTM(4), dtype="float64").backward_layer.dtype == np.float64
+
+
 def test_setting_dtype_policy_before_and_after_building():
     layer = Dense(2)
     layer.dtype_policy = "mixed_bfloat16"
@@ -212,19 +220,22 @@ def test_jax_fit_keeps_float32_weights_and_logs_a_float32_loss():
     assert np.isclose(evaluated["loss"], np.mean((prediction - y) ** 2), rtol=1e-3)
 
 
-def test_mixed_float16_predicts_but_training_asks_for_loss_scaling():
+def test_mixed_float16_predicts_and_trains_with_loss_scaling():
     pytest.importorskip("jax")
     model = Sequential([Input((5, 2)), LSTM(4, seed=0, dtype="mixed_float16"), Dense(1, seed=1)])
-    model.compile("adam", "mse", backend="jax")
+    # the model's own policy is float32, so (as Keras) compile wraps nothing: wrap by hand
+    from scratchlstm.optimizers import Adam
+
+    model.compile(mixed_precision.LossScaleOptimizer(Adam(0.01)), "mse", backend="jax")
     x = np.random.default_rng(3).normal(size=(4, 5, 2)).astype(np.float32)
     reference = Sequential([Input((5, 2)), LSTM(4, seed=0), Dense(1, seed=1)])
     reference.set_weights(model.get_weights())
     np.testing.assert_allclose(model.predict(x, verbose=0), reference.predict(x, verbose=0), atol=1e-2)
     before = model.get_weights()
-    with pytest.raises(NotImplementedError, match="LossScaleOptimizer"):
-        model.fit(x, np.zeros((4, 1), np.float32), verbose=0)
+    history = model.fit(x, np.zeros((4, 1), np.float32), epochs=3, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"])) and model.optimizer.iterations == 3
     for a, b in zip(before, model.get_weights()):
-        np.testing.assert_array_equal(a, b)
+        assert b.dtype == np.float32 and np.isfinite(b).all() and not np.array_equal(a, b)
 
 
 # --- the NumPy backend ------------------------------------------------------------------------------

@@ -107,8 +107,8 @@ class Bidirectional(Layer):
         super().__init__(name=name, dtype=dtype, seed=seed, trainable=trainable, input_shape=None)
         for direction, (kept_dtype, from_input) in zip((forward, backward), kept):  # undo Layer.__init__'s writes
             direction.dtype, direction._dtype_from_input = kept_dtype, from_input
-            if dtype is not None:
-                direction.dtype, direction._dtype_from_input = np.dtype(dtype), False
+            if dtype is not None:  # a policy name too ("mixed_bfloat16"): the setter resolves it
+                direction.dtype_policy = dtype
         if layer.batch_input_shape is not None and input_shape is None:
             self.build(layer.batch_input_shape)
         elif input_shape is not None:
