@@ -28,6 +28,10 @@ and small custom transformations where Keras' numerics differ from optax's:
 
 Clipping: ``optax.clip(clipvalue)``, ``optax.clip_by_global_norm(global_clipnorm)``, and
 `clip_by_norm` below (per tensor; optax has no built-in).
+
+A `LossScaleOptimizer` becomes `loss_scale` around its inner optimizer's transform: the dynamic
+scale and its counter live in the state, and ``jnp.where`` picks between the applied and the
+skipped step inside the jitted update, so neither a new scale nor a skipped step recompiles.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from ..optimizers import OptimizerState
 from ..optimizers._adam import AdamState
 from ..optimizers._adamax import AdamaxState
 from ..optimizers._ftrl import FtrlState
+from ..optimizers._loss_scale import LossScaleState
 from ..optimizers._nadam import NadamState
 from ..optimizers.schedules import evaluate as _evaluate
 
@@ -321,6 +326,39 @@ def _keras_apply(opt, rule: _Rule, initial_learning_rate: float) -> optax.Gradie
     return optax.GradientTransformation(init, update)
 
 
+def loss_scale(inner: optax.GradientTransformation, initial_scale: float,
+               dynamic_growth_steps: int) -> optax.GradientTransformation:
+    """Keras' dynamic loss scaling around ``inner`` (the rule of `LossScaleOptimizer`).
+
+    The state is ``inner``'s `OptimizerState` with ``slots = LossScaleState(S, k, inner
+    slots)``, ``S`` float32 and ``k`` int32. If any gradient is NaN or inf the updates are 0,
+    the inner state is kept, ``S <- S / 2`` and ``k <- 0``; else ``inner`` updates with
+    ``g / S`` and ``S <- 2 S, k <- 0`` when ``k == dynamic_growth_steps - 1``, ``k <- k + 1``
+    otherwise.
+    """
+
+    def init(params):
+        state = inner.init(params)
+        own = LossScaleState(jnp.asarray(initial_scale, jnp.float32), jnp.zeros((), jnp.int32), state.slots)
+        return state._replace(slots=own)
+
+    def update(grads, state, params=None):
+        own = state.slots
+        inner_state = state._replace(slots=own.inner_slots)
+        leaves = [jnp.all(jnp.isfinite(g)) for g in jax.tree_util.tree_leaves(grads)]
+        finite = jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
+        unscaled = tree_map(lambda g: (jnp.asarray(g) / own.dynamic_scale).astype(jnp.asarray(g).dtype), grads)
+        updates, new_inner = inner.update(unscaled, inner_state, params)
+        updates = tree_map(lambda u: jnp.where(finite, u, jnp.zeros_like(u)), updates)
+        new_inner = tree_map(lambda new, old: jnp.where(finite, new, old), new_inner, inner_state)
+        grow = own.step_counter == dynamic_growth_steps - 1
+        scale = jnp.where(finite, jnp.where(grow, own.dynamic_scale * 2, own.dynamic_scale), own.dynamic_scale * 0.5)
+        counter = jnp.where(finite & ~grow, own.step_counter + 1, jnp.zeros_like(own.step_counter))
+        return updates, new_inner._replace(slots=LossScaleState(scale, counter, new_inner.slots))
+
+    return optax.GradientTransformation(init, update)
+
+
 def _thaw(value: Any) -> Any:
     """Undo a backend's freezing of a config into tuples of ``(key, value)`` pairs."""
     if isinstance(value, tuple) and value and all(isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str) for v in value):
@@ -338,6 +376,16 @@ def make_optax(optimizer) -> optax.GradientTransformation:
     rate, to be replaced with ``optimizer.with_learning_rate(state)`` before the first update.
     ``init`` returns an `OptimizerState` with the optimizer's current float learning rate.
     """
+    if isinstance(optimizer, _optimizers.LossScaleOptimizer):
+        return loss_scale(make_optax(optimizer.inner_optimizer), optimizer.initial_scale, optimizer.dynamic_growth_steps)
+    if not isinstance(optimizer, _optimizers.Optimizer):
+        config = _thaw(dict(optimizer))
+        if str(config.get("class_name", "")).lower() == "lossscaleoptimizer":
+            inner = dict(config["inner_optimizer"])
+            if "loss_scale_factor" in inner:  # switched off by the wrapper, as in Keras
+                inner["loss_scale_factor"] = None
+            return loss_scale(make_optax(inner), float(config.get("initial_scale", 2.0**15)),
+                              int(config.get("dynamic_growth_steps", 2000)))
     if isinstance(optimizer, _optimizers.Optimizer):
         opt = optimizer
         initial = opt._state_learning_rate(0)

@@ -34,7 +34,9 @@ Non-finite steps are sticky: ``TrainState.finite`` turns False at the first step
 gradients are not finite, and from then on every step returns the params and optimizer state
 unchanged. A step that was not applied logs a non-finite loss (NaN, or the inf it met), so a
 finite logged loss always means its update happened; the loop, which reads loss ``k`` after
-dispatching step ``k + 1``, stops there and keeps the last good weights.
+dispatching step ``k + 1``, stops there and keeps the last good weights. With a
+`LossScaleOptimizer` (``handles_non_finite_gradients``) non-finite *gradients* of a finite loss
+are expected instead: the optimizer skips the update and halves its scale, and training goes on.
 
 Compiled functions are cached per model structure (the graph's config, what is frozen, the
 compile settings, the optimizer config, the devices), so a fresh backend object for every ``fit``/``predict`` call does not recompile.
@@ -223,30 +225,33 @@ class _Compiled:
         return {entry.log_name: fns.result(state)
                 for fns, state, entry in zip(self.metric_functions, states, self.config.metrics)}
 
-    def _objective(self, trainable, frozen, model_state, key, xs, ys, rows, sample_weight):
+    def _objective(self, trainable, frozen, model_state, key, xs, ys, rows, sample_weight, optimizer_state=None):
         params = unflatten_paths({**trainable, **frozen})
         activity = []
         predictions, new_state, masks = self._forward(params, model_state, xs, training=True, key=key, activity=activity)
         total, logs = self._losses(ys, predictions, rows, sample_weight, masks)
         total = self._with_penalties(total, trainable, activity, rows)
-        # loss_scale_factor: the optimizer divides the gradients by it again
-        return self.optimizer.scale_loss(total), (predictions, masks, new_state, {"loss": total, **logs})
+        # loss_scale_factor or a LossScaleOptimizer's scale: the optimizer divides the gradients by it again
+        return self.optimizer.scale_loss(total, optimizer_state), (predictions, masks, new_state, {"loss": total, **logs})
 
     def _train_step(self, state: TrainState, xs, ys, rows, sample_weight):
         TRACE_COUNTS["train"] += 1
         key, step_key = jax.random.split(state.key)
         (_, (predictions, masks, model_state, loss_logs)), grads = jax.value_and_grad(self._objective, has_aux=True)(
-            state.trainable, state.frozen, state.model_state, step_key, xs, ys, rows, sample_weight
+            state.trainable, state.frozen, state.model_state, step_key, xs, ys, rows, sample_weight, state.optimizer_state
         )
         loss = loss_logs.pop("loss")
-        step_finite = jnp.isfinite(loss) & _tree_all_finite(grads)
+        grads_finite = _tree_all_finite(grads)
+        tolerated = self.optimizer.handles_non_finite_gradients  # it skips such a step itself
+        step_finite = jnp.isfinite(loss) & (grads_finite | tolerated)
         apply = state.finite & step_finite
         updates, optimizer_state = self.tx.update(grads, state.optimizer_state, state.trainable)
         trainable = self._constrain(optax.apply_updates(state.trainable, updates))
         keep = functools.partial(jax.tree_util.tree_map, lambda new, old: jnp.where(apply, new, old))
+        move = apply & grads_finite  # a skipped step leaves the weights exactly, constraints unapplied
         metrics = self._update_metrics(state.metrics, ys, predictions, rows, masks)
         new_state = TrainState(
-            trainable=keep(trainable, state.trainable),
+            trainable=jax.tree_util.tree_map(lambda new, old: jnp.where(move, new, old), trainable, state.trainable),
             frozen=state.frozen,
             model_state=keep(model_state, state.model_state),
             optimizer_state=keep(optimizer_state, state.optimizer_state),

@@ -84,13 +84,6 @@ def layer_forward(model, params, state, inputs, *, training=False, key=None, mas
         nested = {"activity": activity} if activity is not None and is_model else {}
         layer_params, layer_state = params.get(layer.name, {}), state.get(layer.name, {})
         compute = _compute_dtype(layer, is_model)
-        if training and compute == jnp.float16:
-            raise NotImplementedError(
-                f"training layer {layer.name!r} with dtype policy 'mixed_float16' needs dynamic loss scaling "
-                "(Keras' LossScaleOptimizer), which is not implemented yet: float16 gradients underflow "
-                "without it. Train with 'mixed_bfloat16' (float32's range, no loss scaling needed); "
-                "'mixed_float16' works for predict and evaluate"
-            )
         if compute is not None:
             layer_params, arguments = _cast_floats(layer_params, compute), _cast_floats(arguments, compute)
         outputs, new_layer_state = jax_ops(layer).layer_forward(

@@ -26,15 +26,22 @@ def _wrap(value, module: str):
     return value
 
 
-def compile_to_keras(compile_config: dict) -> dict:
-    """Our ``model.get_compile_config()`` as Keras' ``compile_config``."""
-    optimizer = dict(compile_config["optimizer"])
+def _optimizer_to_keras(config: dict) -> dict:
+    """Our flat optimizer config as Keras' serialized object (a `LossScaleOptimizer`'s inner
+    optimizer nested the same way, as Keras' ``serialize_keras_object`` writes it)."""
+    optimizer = dict(config)
     class_name = optimizer.pop("class_name")
     if isinstance(optimizer.get("learning_rate"), dict):
         optimizer["learning_rate"] = _wrap(optimizer["learning_rate"], "keras.optimizers.schedules")
+    if isinstance(optimizer.get("inner_optimizer"), dict):
+        optimizer["inner_optimizer"] = _optimizer_to_keras(optimizer["inner_optimizer"])
+    return {"module": "keras.optimizers", "class_name": class_name, "config": optimizer, "registered_name": None}
+
+
+def compile_to_keras(compile_config: dict) -> dict:
+    """Our ``model.get_compile_config()`` as Keras' ``compile_config``."""
     return {
-        "optimizer": {"module": "keras.optimizers", "class_name": class_name, "config": optimizer,
-                      "registered_name": None},
+        "optimizer": _optimizer_to_keras(compile_config["optimizer"]),
         "loss": _wrap(compile_config.get("loss"), "keras.losses"),
         "loss_weights": compile_config.get("loss_weights"),
         "metrics": _wrap(compile_config.get("metrics"), "keras.metrics"),

@@ -7,9 +7,15 @@ flow back through the casts to the float32 weights, and the losses and metrics a
 in float32 (the model's outputs are cast to float32 first). The NumPy backend computes in
 float32 or float64 only and refuses half-precision policies with a ``ValueError``.
 
+``"mixed_float16"`` trains with dynamic loss scaling: ``compile`` wraps the optimizer in a
+``LossScaleOptimizer`` (also exported here, as Keras does) when the model's policy is
+``"mixed_float16"``.
+
 Names as in Keras 3: ``DTypePolicy`` (alias ``Policy``), ``set_global_policy`` /
 ``set_dtype_policy``, ``global_policy`` / ``dtype_policy``.
 """
+
+from ..optimizers._loss_scale import LossScaleOptimizer
 
 from ._policy import (
     HALF_DTYPES,
@@ -27,6 +33,7 @@ set_dtype_policy = set_global_policy
 
 __all__ = [
     "DTypePolicy",
+    "LossScaleOptimizer",
     "Policy",
     "deserialize",
     "dtype_policy",

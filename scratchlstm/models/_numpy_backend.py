@@ -11,7 +11,8 @@ Implements the backend protocol that the shared ``fit`` loop drives (the JAX bac
   every batch since the last reset (its state lives in ``state.metrics``, as Keras' metric
   variables). Non-finite loss or gradients leave the weights unchanged, and so do all later
   steps (``state.finite`` is sticky); a step that was not applied logs a non-finite loss, so the
-  loop stops there.
+  loop stops there. An optimizer with ``handles_non_finite_gradients`` (`LossScaleOptimizer`)
+  gets non-finite gradients of a finite loss instead: it skips that update and halves its scale.
 - ``asynchronous``: False here, so the loop reads each step's logs right away.
 - ``get_variables(state)``, ``evaluate(variables, xs, ys, sample_weight, batch_size) -> dict``
   (the losses' sample-weighted batch means, the metrics' results over all the batches),
@@ -175,11 +176,12 @@ class NumpyBackend:
         """The sum of the regularized weights' penalties (0.0 without regularizers)."""
         return sum(float(regularizer(flat_params[path])) for path, regularizer in self.regularization[0].items())
 
-    def add_penalty_gradients(self, grads: dict, trainable: dict) -> dict:
+    def add_penalty_gradients(self, grads: dict, trainable: dict, optimizer_state=None) -> dict:
         """``grads`` plus each regularizer's gradient (scaled as the loss is)."""
         grads = dict(grads)
         for path, regularizer in self.regularization[0].items():
-            grads[path] = grads[path] + self.optimizer.scale_loss(penalty_gradient(regularizer, trainable[path]))
+            penalty = penalty_gradient(regularizer, trainable[path])
+            grads[path] = grads[path] + self.optimizer.scale_loss(penalty, optimizer_state)
         return grads
 
     def constrain(self, trainable: dict) -> dict:
@@ -198,12 +200,12 @@ class NumpyBackend:
         )
         return (outputs if self.model.returns_list else [outputs]), new_state, cache
 
-    def backward(self, params, cache, d_predictions):
+    def backward(self, params, cache, d_predictions, optimizer_state=None):
         """Gradients of every layer's params (no input gradients: nothing needs them);
         ``d_predictions`` carry the optimizer's loss scale, and so do the activity penalties'."""
         d_outputs = d_predictions if self.model.returns_list else d_predictions[0]
         grads, _ = graph.layer_backward(self.model, params, cache, d_outputs, input_gradient=False,
-                                        loss_scale=self.optimizer.scale_loss(1.0))
+                                        loss_scale=self.optimizer.scale_loss(1.0, optimizer_state))
         return grads
 
     # --- protocol -------------------------------------------------------------------------------
@@ -231,13 +233,19 @@ class NumpyBackend:
         metrics = self.update_metrics(state.metrics, ys, predictions, cache["output_masks"])
         logs.update(self.metric_results(metrics))
         if state.finite and np.isfinite(loss_value):
-            if self.optimizer.loss_scale_factor is not None:  # the optimizer divides it out again
-                d_predictions = [None if d is None else self.optimizer.scale_loss(d) for d in d_predictions]
-            grads = flatten_paths(self.backward(params, cache, d_predictions))
-            grads = self.add_penalty_gradients({path: grads[path] for path in state.trainable}, state.trainable)
-            if _all_finite(grads):
-                updates, optimizer_state = self.optimizer.update(grads, state.optimizer_state, state.trainable)
-                trainable = self.constrain(apply_updates(state.trainable, updates))
+            optimizer_state = state.optimizer_state
+            # a loss scale that overflows is expected there: the optimizer skips the step
+            quiet = {"over": "ignore", "invalid": "ignore"} if self.optimizer.handles_non_finite_gradients else {}
+            with np.errstate(**quiet):
+                if self.optimizer.scale_loss(1.0, optimizer_state) != 1.0:  # the optimizer divides it out again
+                    d_predictions = [None if d is None else self.optimizer.scale_loss(d, optimizer_state) for d in d_predictions]
+                grads = flatten_paths(self.backward(params, cache, d_predictions, optimizer_state))
+                grads = self.add_penalty_gradients({path: grads[path] for path in state.trainable}, state.trainable,
+                                                   optimizer_state)
+            grads_finite = _all_finite(grads)
+            if grads_finite or self.optimizer.handles_non_finite_gradients:  # (it skips such a step itself)
+                updates, optimizer_state = self.optimizer.update(grads, optimizer_state, state.trainable)
+                trainable = self.constrain(apply_updates(state.trainable, updates)) if grads_finite else state.trainable
                 return NumpyTrainState(trainable, state.frozen, model_state, optimizer_state, True, metrics), logs
         # Not applied: log a non-finite loss (NaN when the loss itself was finite) so the loop stops.
         skipped_loss = loss_value if not np.isfinite(loss_value) else np.nan

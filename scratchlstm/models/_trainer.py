@@ -131,6 +131,9 @@ class Trainer:
                 `scratchlstm.metrics`).
             backend: ``"numpy"`` (the reference) or ``"jax"`` (jit-compiled; needs the ``jax``
                 extra).
+            auto_scale_loss: (keyword, default True) as Keras: when the model's dtype policy is
+                ``"mixed_float16"``, wrap the optimizer in a
+                `scratchlstm.optimizers.LossScaleOptimizer` (dynamic loss scaling).
         """
         _check_compile_options(kwargs)
         if backend not in BACKENDS:
@@ -144,6 +147,10 @@ class Trainer:
 
             for layer in _all_layers(self):
                 jax_ops(layer)  # a layer without a JAX implementation fails at compile, not in fit
+        policy = getattr(self, "dtype_policy", None)
+        if (kwargs.get("auto_scale_loss", True) and policy is not None and policy.name == "mixed_float16"
+                and not isinstance(resolved_optimizer, optimizers_module.LossScaleOptimizer)):
+            resolved_optimizer = optimizers_module.LossScaleOptimizer(resolved_optimizer, name="loss_scale_optimizer")
         self.optimizer, self.compiled, self.backend_name = resolved_optimizer, config, backend
         self._optimizer_memory = None  # the optimizer state fit and train_on_batch continue from
         self._compile_arguments = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}

@@ -50,6 +50,7 @@ from ._base import (
 )
 from ._ftrl import Ftrl, FtrlState
 from ._lion import Lion, LionState
+from ._loss_scale import LossScaleOptimizer, LossScaleState
 from ._nadam import Nadam, NadamState
 from ._rmsprop import RMSprop, RMSpropState
 from ._sgd import SGD, SGDState
@@ -68,6 +69,8 @@ __all__ = [
     "FtrlState",
     "Lion",
     "LionState",
+    "LossScaleOptimizer",
+    "LossScaleState",
     "Nadam",
     "NadamState",
     "Optimizer",
@@ -88,7 +91,8 @@ __all__ = [
 ]
 
 _BY_NAME = {
-    cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl)
+    cls.__name__.lower(): cls
+    for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl, LossScaleOptimizer)
 }
 
 
@@ -134,6 +138,8 @@ def get(identifier: Any) -> Optimizer:
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
+        if _class_for(identifier) is LossScaleOptimizer:
+            raise ValueError("LossScaleOptimizer wraps another optimizer: build it with LossScaleOptimizer(inner_optimizer)")
         return _class_for(identifier)()
     if isinstance(identifier, dict):
         return deserialize(identifier)

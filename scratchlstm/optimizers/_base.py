@@ -148,6 +148,9 @@ class Optimizer:
     """
 
     _slot_trees: tuple = ()  # names of the slots that are shaped like the params (for checks)
+    # True where `update` itself deals with NaN/inf gradients (`LossScaleOptimizer` skips the
+    # step and halves its scale): the train loops then hand them over instead of stopping.
+    handles_non_finite_gradients: bool = False
 
     def __init__(self, learning_rate, hyperparameters: dict, **common) -> None:
         object.__setattr__(self, "_locked", False)
@@ -300,8 +303,11 @@ class Optimizer:
             return clip_by_value(grads, self.clipvalue)
         return grads
 
-    def scale_loss(self, loss):
-        """``loss * loss_scale_factor`` (if set): what the train loop differentiates."""
+    def scale_loss(self, loss, state: OptimizerState | None = None):
+        """``loss * loss_scale_factor`` (if set): what the train loop differentiates.
+
+        ``state`` is the optimizer state of the step (unused here; `LossScaleOptimizer` reads
+        its dynamic scale from it)."""
         return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
 
     def _state_learning_rate(self, iterations: int) -> float:
