@@ -197,3 +197,20 @@ def test_metadata_rides_in_metadata_json(tmp_path):
     model.save(tmp_path / "m.keras", metadata={"lookback": 5})
     assert load_model(tmp_path / "m.keras").metadata == {"lookback": 5}
     keras.models.load_model(tmp_path / "m.keras")  # Keras ignores the extra key
+
+
+def test_seeds_that_only_chose_initial_weights_are_left_out_for_keras(tmp_path):
+    """Our Dense, Conv1D, Embedding, normalisation layers and Bidirectional take ``seed`` (for
+    their initial weights); Keras' do not, so the archive leaves it out and Keras loads it."""
+    L = scratchlstm.layers
+    model = scratchlstm.Sequential([
+        scratchlstm.Input((6,), dtype="int32"), L.Embedding(9, 4, seed=1), L.Conv1D(3, 2, seed=2),
+        L.BatchNormalization(seed=3), L.LayerNormalization(seed=4),
+        L.Bidirectional(L.LSTM(2, seed=5), seed=6), L.Dense(1, seed=7),
+    ])
+    x = np.random.default_rng(0).integers(0, 9, size=(5, 6))
+    model.save(tmp_path / "seeded.keras")
+    theirs = keras.models.load_model(tmp_path / "seeded.keras")
+    np.testing.assert_allclose(np.asarray(theirs.predict(x, verbose=0)), model.predict(x, verbose=0), atol=1e-6)
+    config = json.dumps(theirs.get_config())
+    assert '"seed": 5' in config  # Keras' LSTM has a seed (its dropout's): kept

@@ -50,6 +50,8 @@ def layer_to_keras(entry: dict) -> dict:
     mapping = mapping_for_ours(entry["class_name"])
     config = {}
     for key, value in entry["config"].items():
+        if key in mapping.initial_only:
+            continue
         if key in mapping.ours_only:
             if value != mapping.ours_only[key]:
                 raise ValueError(

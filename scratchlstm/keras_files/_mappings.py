@@ -8,6 +8,8 @@ records only what differs:
   another value is refused by name (``seed`` is shared: Keras' seeds dropout, ours also the
   initial weights, which a loaded file replaces);
 - ``ours_only``: our arguments Keras does not have, with the value that needs no argument there;
+- ``initial_only``: our arguments Keras does not have that only decide the initial weights
+  (``seed``), which the file stores anyway: left out of what Keras reads;
 - ``groups``: where the layer's weights (``get_weights()``, Keras' order) live under its HDF5
   group: a tuple of ``(subpath, count)`` parts, or a function of the layer giving them
   (``"cell"`` for recurrent layers, ``query_dense``... for ``MultiHeadAttention``);
@@ -48,6 +50,7 @@ class LayerMapping:
     module: str = "keras.layers"
     keras_only: dict = field(default_factory=dict)
     ours_only: dict = field(default_factory=dict)
+    initial_only: tuple = ()
     groups: object = _all_own
     sublayers: tuple = ()
     call: str = "single"
@@ -58,26 +61,29 @@ class LayerMapping:
 
 
 _MERGE = dict(call="list")
+_SEED = ("seed",)  # Keras' class has no seed: ours seeds only the initial weights
 
 MAPPINGS = {m.class_name: m for m in (
     # recurrent
     LayerMapping("LSTM", groups=_cell, call="rnn"),
     LayerMapping("GRU", groups=_cell, call="rnn"),
     LayerMapping("SimpleRNN", groups=_cell, call="rnn"),
-    LayerMapping("Bidirectional", groups=lambda layer: (),
+    LayerMapping("Bidirectional", groups=lambda layer: (), initial_only=_SEED,
                  sublayers=(("forward_layer", "forward_layer"), ("backward_layer", "backward_layer")), call="rnn"),
     LayerMapping("TimeDistributed", groups=lambda layer: (), sublayers=(("layer", "layer"),)),
     # core
     LayerMapping("InputLayer", keras_only={"sparse": False, "ragged": False, "optional": False}),
-    LayerMapping("Dense", keras_only={"quantization_config": None}, ours_only={"activity_regularizer": None}),
-    LayerMapping("Embedding", keras_only={"quantization_config": None}),
+    LayerMapping("Dense", keras_only={"quantization_config": None}, ours_only={"activity_regularizer": None},
+                 initial_only=_SEED),
+    LayerMapping("Embedding", keras_only={"quantization_config": None}, initial_only=_SEED),
     LayerMapping("Masking"),
     # normalisation
     LayerMapping("BatchNormalization", keras_only={"renorm": False, "renorm_clipping": None,
-                                                   "renorm_momentum": 0.99, "synchronized": False}),
-    LayerMapping("LayerNormalization", keras_only={"rms_scaling": False}),
+                                                   "renorm_momentum": 0.99, "synchronized": False},
+                 initial_only=_SEED),
+    LayerMapping("LayerNormalization", keras_only={"rms_scaling": False}, initial_only=_SEED),
     # convolution and pooling
-    LayerMapping("Conv1D"),
+    LayerMapping("Conv1D", initial_only=_SEED),
     LayerMapping("MaxPooling1D"),
     LayerMapping("AveragePooling1D"),
     LayerMapping("GlobalAveragePooling1D"),
