@@ -173,9 +173,9 @@ def test_non_finite_gradient_with_a_finite_loss_also_stops_training(monkeypatch)
     calls = []
     real_backward = _numpy_backend.NumpyBackend.backward
 
-    def backward_that_overflows_on_the_third_batch(self, params, caches, d_y):
+    def backward_that_overflows_on_the_third_batch(self, params, caches, d_y, *optimizer_state):
         calls.append(1)
-        grads = real_backward(self, params, caches, d_y)
+        grads = real_backward(self, params, caches, d_y, *optimizer_state)
         if len(calls) == 3:
             first = model.layers[0].name
             grads[first]["kernel"] = grads[first]["kernel"] * np.inf
