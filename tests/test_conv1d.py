@@ -215,7 +215,7 @@ def test_jax_forward_and_grad_match_numpy(jax, name, kwargs, steps):
     y_jax, state = jax_forward(layer, layer.params, {}, x)
     assert y_jax.dtype == np.float64 and state == {}
     np.testing.assert_allclose(np.asarray(y_jax), y, rtol=1e-12, atol=1e-12)
-    jax_grads, jax_d_x = jax.grad(objective, argnums=(0, 1))(layer.params, x)
+    jax_grads, jax_d_x = jax.jit(jax.grad(objective, argnums=(0, 1)))(layer.params, x)
     for key in grads:
         np.testing.assert_allclose(np.asarray(jax_grads[key]), grads[key], rtol=1e-10, atol=1e-12, err_msg=key)
     np.testing.assert_allclose(np.asarray(jax_d_x), d_x, rtol=1e-10, atol=1e-12)

@@ -122,7 +122,7 @@ def test_jax_graph_matches_numpy_outputs_and_gradients(x64):
         out, _ = jax_graph.layer_forward(model, p, {}, x)
         return sum((o * u).sum() for o, u in zip(out, upstream))
 
-    jax_grads, jax_d_inputs = jax.grad(objective, argnums=(0, 1))(params, xs)
+    jax_grads, jax_d_inputs = jax.jit(jax.grad(objective, argnums=(0, 1)))(params, xs)
     for path, value in flatten_paths(grads).items():
         np.testing.assert_allclose(np.asarray(flatten_paths(jax_grads)[path]), value, rtol=1e-8, atol=1e-10, err_msg=path)
     for a, b in zip(d_inputs, jax_d_inputs):

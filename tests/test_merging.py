@@ -223,7 +223,7 @@ def check_jax_matches_numpy(jax, layer, xs, masks=None, seed=2):
     y_jax, _ = forward(layer, {}, {}, xs, mask=masks)
     assert y_jax.dtype == np.float64
     np.testing.assert_allclose(np.asarray(y_jax), y, rtol=1e-12, atol=1e-13)
-    jax_grads = jax.grad(functional)([jax.numpy.asarray(x) for x in xs])
+    jax_grads = jax.jit(jax.grad(functional))([jax.numpy.asarray(x) for x in xs])
     for d_np, d_jax in zip(d_inputs, jax_grads):
         np.testing.assert_allclose(np.asarray(d_jax), d_np, rtol=1e-12, atol=1e-13)
 

@@ -307,7 +307,7 @@ def check_jax_matches_numpy(jax, layer, x, training=False, mask=None):
     assert set(jax_state) == set(new_state)
     for key in new_state:
         np.testing.assert_allclose(np.asarray(jax_state[key]), new_state[key], rtol=1e-12, atol=1e-14)
-    jax_grads, jax_d_x = jax.grad(objective, argnums=(0, 1))(layer.params, x)
+    jax_grads, jax_d_x = jax.jit(jax.grad(objective, argnums=(0, 1)))(layer.params, x)
     for key in grads:
         np.testing.assert_allclose(np.asarray(jax_grads[key]), grads[key], rtol=1e-9, atol=1e-11, err_msg=key)
     np.testing.assert_allclose(np.asarray(jax_d_x), d_x, rtol=1e-9, atol=1e-11)

@@ -61,7 +61,7 @@ def test_jax_forward_and_grad_equal_numpy(name, masked):
         out, _ = jax_ops(layer).layer_forward(layer, p, {}, values, training=False, key=None, mask=mask)
         return sum(jnp.sum(o * u) for o, u in zip(_listed(out), upstream))
 
-    d_params, d_x = jax.grad(loss, argnums=(0, 1))(params, x)
+    d_params, d_x = jax.jit(jax.grad(loss, argnums=(0, 1)))(params, x)
     grads, d_x_numpy = numpy_ops(layer).layer_backward(
         layer, params, cache, upstream if len(upstream) > 1 else upstream[0], input_gradient=True
     )

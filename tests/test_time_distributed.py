@@ -153,7 +153,7 @@ def test_jax_forward_and_grad_match_numpy(jax, name, make, shape, mask):
     def objective(p, v):
         return jax.numpy.sum(jax_forward(layer, p, {}, v, mask=mask)[0] * upstream)
 
-    d_params, d_x_jax = jax.grad(objective, argnums=(0, 1))(params, x)
+    d_params, d_x_jax = jax.jit(jax.grad(objective, argnums=(0, 1)))(params, x)
     for key in params:
         np.testing.assert_allclose(np.asarray(d_params[key]), grads[key], rtol=1e-10, atol=1e-12, err_msg=key)
     np.testing.assert_allclose(np.asarray(d_x_jax), d_x, rtol=1e-10, atol=1e-12)
