@@ -451,3 +451,18 @@ def test_bad_initializer_inputs():
         initializers.Zeros()((2,), "float32")
     with pytest.raises(ValueError, match=r"shape must be a tuple of non-negative ints, got \(2, -1\)"):
         initializers.Zeros()((2, -1))
+
+
+def test_models_and_layers_show_their_name_and_state_in_repr():
+    """As Keras: a notebook cell that ends with a model or layer shows what it is."""
+    import scratchlstm as keras
+
+    lstm = keras.layers.LSTM(4, name="encoder")
+    assert repr(lstm) == "<LSTM name='encoder' built=False>"
+    model = keras.Sequential([keras.Input((5, 3)), lstm, keras.layers.Dense(1, name="head")], name="forecaster")
+    assert repr(lstm) == "<LSTM name='encoder' built=True>"
+    assert repr(model) == "<Sequential name='forecaster' layers=2>"
+    inputs = keras.Input((3,))
+    assert repr(keras.Model(inputs, keras.layers.Dense(2)(inputs), name="f")) == "<Model name='f' layers=2>"
+    wrapper = keras.layers.Bidirectional(keras.layers.GRU(2), name="both")
+    assert repr(wrapper) == "<Bidirectional name='both' built=False>"
