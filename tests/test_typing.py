@@ -47,9 +47,7 @@ losses: list[float] = history.history["loss"]
 predictions: np.ndarray = model.predict(x_train, verbose=0)
 score = model.evaluate(x_train, y_train, verbose=0)
 model.save("model.npz")
-# load_model lives in models/_serialization.py, not annotated yet; with --strict, mypy reports
-# this ignore as unused once it is, so the comment goes then.
-again = keras.models.load_model("model.npz")  # type: ignore[no-untyped-call]
+again = keras.models.load_model("model.npz")
 again.summary(print_fn=lambda line: None)
 
 inputs = keras.Input(shape=(14, 4))

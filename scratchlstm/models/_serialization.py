@@ -31,6 +31,7 @@ import importlib.util
 import json
 import os
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -38,6 +39,9 @@ from .. import initializers
 from .._files import atomic_write
 from .._tree import flatten_paths, tree_leaves
 from ._file_checks import MAX_METADATA_DEPTH, NpzArchive, check_metadata, nesting_depth, parse_json
+
+if TYPE_CHECKING:
+    from ._model import Model
 
 FORMAT = "scratchlstm.model"
 FORMAT_VERSION = 3  # 3: the optimizer state (``optimizer/...`` arrays)
@@ -457,7 +461,7 @@ def _read_document(archive, path) -> dict:
     return document
 
 
-def load_model(path, compile=True):
+def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
     """Load a model saved with ``model.save(path)``: the same predictions, and with
     ``compile=True`` the same training: ``fit`` continues the saved optimizer state.
 
