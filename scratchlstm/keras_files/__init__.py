@@ -3,8 +3,9 @@
 ``model.save("x.keras")`` / ``save_weights("x.weights.h5")`` and ``load_model`` /
 ``load_weights`` dispatch here (by extension on save, by content on load). One module per part
 of the format: `_archive` (the zip), `_config` (Keras' serialization format), `_h5` (the HDF5
-weight layout), `_compile` (compile settings), all driven by the per-layer table in
-`_mappings`. h5py is imported on first use (``pip install "scratchlstm[keras-files]"``).
+weight layout), `_compile` (compile settings), `_optimizer` (the optimizer's variables),
+all driven by the per-layer table in `_mappings`. h5py is imported on first use
+(``pip install "scratchlstm[keras-files]"``).
 """
 
 from ._archive import (

@@ -23,6 +23,7 @@ from .._tree import tree_leaves
 from . import _h5
 from ._compile import compile_from_keras, compile_to_keras
 from ._config import model_from_keras, model_to_keras, refuse_code, zero_initializers
+from ._optimizer import state_from_keras, state_to_keras, supported, write_variables
 
 MAX_MEMBER_BYTES = 1 << 32  # 4 GiB: a larger member is refused before it is read
 MAX_CONFIG_BYTES = 64 << 20  # config.json and metadata.json
@@ -113,13 +114,18 @@ def is_keras_weights(path) -> bool:
     return _h5.is_hdf5(path)
 
 
-def save_keras_archive(model, path, metadata=None) -> None:
+def save_keras_archive(model, path, metadata=None, include_optimizer=True) -> None:
     """Write ``model`` as a Keras 3 ``.keras`` file that ``keras.models.load_model`` opens.
+
+    A compiled model's optimizer variables go in too, as Keras writes them (SGD, Adam, AdamW,
+    RMSprop, also inside a ``LossScaleOptimizer``; see `_optimizer`), so Keras' ``fit``
+    continues where ours stopped; other optimizers' are left out (Keras starts them afresh).
 
     Args:
         model: a built `Sequential` or `Model` whose layers all have Keras counterparts.
         path: the target file.
         metadata: JSON-able user metadata, kept in ``metadata.json`` (Keras ignores it).
+        include_optimizer: False leaves the optimizer variables out (the compile settings stay).
 
     Raises:
         ImportError: h5py is missing (the message names the extra).
@@ -151,6 +157,11 @@ def save_keras_archive(model, path, metadata=None) -> None:
         raise ValueError(f"the model config or metadata is not JSON-serialisable: {error}") from None
     weights = io.BytesIO()
     _h5.write_weights(weights, model)
+    # None: not compiled, left out, or an optimizer we do not map
+    optimizer_variables = state_to_keras(model) if include_optimizer else None
+    if optimizer_variables is not None:
+        with _h5.h5py_module().File(weights, "r+") as store:
+            write_variables(store, model.optimizer, optimizer_variables)
 
     def write(handle):
         with zipfile.ZipFile(handle, "w") as archive:
@@ -168,8 +179,9 @@ def load_keras_archive(path, compile=True):
         path: the ``.keras`` file.
         compile: compile with the stored optimizer, loss and metrics (NumPy backend), as Keras'
             ``load_model`` does; a setting we cannot map is a ``ValueError`` (as in Keras).
-            Keras' optimizer variables are not restored (the optimizer starts afresh; a warning
-            says so).
+            The optimizer variables (SGD, Adam, AdamW, RMSprop, also inside a
+            ``LossScaleOptimizer``) become the state ``fit`` continues from; another optimizer
+            that took steps starts afresh (a warning says so).
 
     Returns:
         the `Sequential` or `Model`, with ``.metadata`` from the file (``{}`` if none).
@@ -206,7 +218,7 @@ def load_keras_archive(path, compile=True):
         except (ValueError, TypeError, KeyError, NotImplementedError) as error:
             raise ValueError(f"{source}: the compile settings do not map onto scratchlstm ({error}); "
                              "load with compile=False and compile yourself") from None
-        _warn_optimizer(weights, source)
+        _restore_optimizer(model, weights, source)
     return model
 
 
@@ -245,12 +257,25 @@ def _build(model_from_config, config, source: str, declared):
     return model
 
 
-def _warn_optimizer(weights: bytes, source: str) -> None:
+def _restore_optimizer(model, weights: bytes, source: str) -> None:
+    """Continue ``model``'s freshly compiled optimizer from the file's variables, or warn (an
+    optimizer we do not map that took steps); a mismatch is a ``ValueError`` naming the variable."""
     h5py = _h5.h5py_module()
     with h5py.File(io.BytesIO(weights), "r") as store:
-        iterations = _h5.trained_iterations(_h5._datasets(store, h5py, source))
-    if iterations:
-        _h5.warn_optimizer(source, iterations)
+        datasets = _h5._datasets(store, h5py, source)
+        if not supported(model.optimizer):
+            iterations = _h5.trained_iterations(datasets)
+            if iterations:
+                _h5.warn_optimizer(source, iterations, type(model.optimizer).__name__)
+            return
+        state = state_from_keras(model, datasets, source)
+    if state is None:  # Keras never built its optimizer: a fresh start is where it stood
+        return
+    optimizer = model.optimizer
+    if optimizer.learning_rate_schedule is None and state.learning_rate != optimizer.learning_rate:
+        optimizer.learning_rate = state.learning_rate  # set in Keras after compile; the train loop pushes it
+    model._remember_optimizer_state(model._backend(), state)
+    optimizer.iterations = int(state.iterations)
 
 
 def save_keras_weights(model, path) -> None:

@@ -32,12 +32,12 @@ def _suffix(path, table: dict, what: str) -> str:
                      f"extensions are {listed}.{hint}")
 
 
-def save_model(model, path, metadata) -> bool:
+def save_model(model, path, metadata, include_optimizer=True) -> bool:
     """Write a ``.keras`` file and return True, or return False for ``.npz`` (the caller writes it)."""
     if _suffix(path, MODEL_SUFFIXES, "save") != ".keras":
         return False
     metadata = model.metadata if metadata is None else metadata
-    _archive.save_keras_archive(model, path, metadata=metadata)
+    _archive.save_keras_archive(model, path, metadata=metadata, include_optimizer=include_optimizer)
     model.metadata = metadata
     return True
 

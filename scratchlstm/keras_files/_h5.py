@@ -172,10 +172,12 @@ def trained_iterations(datasets: dict) -> int:
     return int(counter[()])
 
 
-def warn_optimizer(source: str, iterations: int) -> None:
+def warn_optimizer(source: str, iterations: int, optimizer_name: str | None = None) -> None:
+    what = (f"scratchlstm restores the variables of SGD, Adam, AdamW and RMSprop, not of {optimizer_name}"
+            if optimizer_name else "load_weights does not restore optimizer variables (load_model does, from a .keras)")
     warnings.warn(
-        f"{source} holds the state of a Keras optimizer that ran {iterations} steps; scratchlstm does not "
-        "restore Keras optimizer variables: the optimizer starts afresh (the weights are loaded)",
+        f"{source} holds the state of a Keras optimizer that ran {iterations} steps; {what}: the "
+        "optimizer starts afresh (the weights are loaded)",
         RuntimeWarning,
         stacklevel=4,
     )

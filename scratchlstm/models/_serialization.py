@@ -109,10 +109,10 @@ def save_model(model, path, metadata=None, include_optimizer=True) -> None:
     model._require_built("save")
     from ..keras_files import _dispatch  # .keras: Keras 3's format; .npz: ours; else refused
 
-    if _dispatch.save_model(model, path, metadata):
-        return
     if not isinstance(include_optimizer, bool):
         raise ValueError(f"include_optimizer must be True or False, got {include_optimizer!r}")
+    if _dispatch.save_model(model, path, metadata, include_optimizer):
+        return
     metadata = model.metadata if metadata is None else metadata
     check_metadata(metadata)  # json.dumps would recurse without bound, and load_model refuses it
     document = {
