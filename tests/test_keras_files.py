@@ -214,3 +214,32 @@ def test_seeds_that_only_chose_initial_weights_are_left_out_for_keras(tmp_path):
     np.testing.assert_allclose(np.asarray(theirs.predict(x, verbose=0)), model.predict(x, verbose=0), atol=1e-6)
     config = json.dumps(theirs.get_config())
     assert '"seed": 5' in config  # Keras' LSTM has a seed (its dropout's): kept
+
+
+_ARGUMENTS = {  # the required arguments of each mapped class, the same for both libraries
+    "LSTM": lambda L: (3,), "GRU": lambda L: (3,), "SimpleRNN": lambda L: (3,),
+    "Bidirectional": lambda L: (L.LSTM(2),), "TimeDistributed": lambda L: (L.Dense(2),),
+    "Dense": lambda L: (2,), "Embedding": lambda L: (5, 2), "Conv1D": lambda L: (2, 3),
+    "Dropout": lambda L: (0.1,), "GaussianNoise": lambda L: (0.1,), "SpatialDropout1D": lambda L: (0.1,),
+    "Reshape": lambda L: ((2,),), "Permute": lambda L: ((2, 1),), "RepeatVector": lambda L: (2,),
+    "MultiHeadAttention": lambda L: (2, 3), "Dot": lambda L: (1,),
+    "MaxPooling1D": lambda L: (2,), "AveragePooling1D": lambda L: (2,),
+}
+# seed: both have it (ours leaves it out of the config while None, Keras writes None)
+_BOTH_SIDES_HANDLE = {"name", "dtype", "trainable", "layer", "forward_layer", "backward_layer", "seed"}
+
+
+@pytest.mark.parametrize("name", sorted(set(scratchlstm.keras_files.MAPPINGS) - {"Sequential", "Model", "InputLayer"}))
+def test_the_mapping_table_names_every_argument_one_side_lacks(name):
+    """Default configs: every key only Keras writes is in ``keras_only`` (with Keras' default),
+    every key only we write is in ``ours_only`` or ``initial_only``; nothing else differs."""
+    mapping = scratchlstm.keras_files.MAPPINGS[name]
+    ours_layers, their_layers = scratchlstm.layers, keras.layers
+    mine = getattr(ours_layers, name)(*_ARGUMENTS.get(name, lambda L: ())(ours_layers)).get_config()
+    theirs = getattr(their_layers, mapping.keras_name)(*_ARGUMENTS.get(name, lambda L: ())(their_layers)).get_config()
+    only_keras = set(theirs) - set(mine) - _BOTH_SIDES_HANDLE
+    only_ours = set(mine) - set(theirs) - _BOTH_SIDES_HANDLE
+    assert only_keras == set(mapping.keras_only), name
+    for key, value in mapping.keras_only.items():
+        assert theirs[key] == value, (name, key)
+    assert only_ours <= set(mapping.ours_only) | set(mapping.initial_only), name
