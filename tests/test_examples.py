@@ -83,7 +83,7 @@ def test_many_to_many_beats_persistence_over_seven_days():
 
 
 @pytest.mark.slow
-def test_jax_backend_trains_the_same_model_on_both_backends():
+def test_jax_backend_trains_the_same_model_on_both_backends(xla_optimized):
     pytest.importorskip("jax")
     pytest.importorskip("optax")
     out = run_example("jax_backend.py", *CI_EPOCHS)

@@ -76,18 +76,6 @@ def test_equals_keras_at_many_steps(name, kwargs, keras_schedules):
     np.testing.assert_allclose(jitted[~finite], numpy64[~finite], rtol=1e-6)
 
 
-@pytest.fixture
-def xla_optimized():
-    """XLA's full optimisation passes for one test (tests/conftest.py turns most of them off):
-    the quirks below come from XLA's rewrites of Keras' jitted arithmetic."""
-    import jax
-
-    before = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", False)
-    yield
-    jax.config.update("jax_disable_most_optimizations", before)
-
-
 def test_keras_jitted_polynomial_decay_nan(keras_schedules, xla_optimized):
     """Keras' jitted PolynomialDecay(power=0.5) is NaN from decay_steps on; ours is end_learning_rate."""
     import jax

@@ -101,7 +101,7 @@ def test_names_quick_run_is_reproducible_with_its_seed():
 
 
 @pytest.mark.slow
-def test_names_quick_run_on_the_jax_backend():
+def test_names_quick_run_on_the_jax_backend(xla_optimized):
     pytest.importorskip("jax")
     pytest.importorskip("optax")
     scores = load_example("names_by_language").main(["--quick", "--verbose", "0", "--backend", "jax"])
