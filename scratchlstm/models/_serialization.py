@@ -119,6 +119,9 @@ def save_model(model, path, metadata=None, include_optimizer=True) -> None:
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "model": model_config(model),
+        # what the config must build: a config edited to disagree (a flipped return_sequences
+        # keeps every weight's shape) is refused on load instead of predicting another shape
+        "output_shapes": _output_shapes(model),
         "compile": model.get_compile_config(),
         "metadata": metadata,
     }
@@ -476,8 +479,9 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
         the model (a `Sequential` or a `Model`) with ``.metadata`` restored.
 
     Raises:
-        ValueError: the file is not a model file, or an array disagrees with the architecture
-            or the optimizer (nothing is returned then).
+        ValueError: the file is not a model file, an array disagrees with the architecture or
+            the optimizer, or the config builds outputs of another shape than the saved model's
+            (a flipped ``return_sequences`` keeps every weight's shape) (nothing is returned then).
 
     Examples:
         >>> import os, tempfile
@@ -514,6 +518,7 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
                 name for name in archive.files if name.startswith(OPTIMIZER_PREFIX + "/") and name not in weight_names
             }
         _assign_checked(model, _Without(archive, state_names), names, str(path))
+        _check_output_shapes(model, document, path)  # after the arrays, whose messages name the weight
         restore = compile and compile_config and saved_state is not None
         state_arrays = {name: archive[name] for name in sorted(state_names)} if restore else {}
     model.metadata = document.get("metadata") or {}
@@ -527,6 +532,24 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
     return model
 
 
+def _output_shapes(model) -> list:
+    """Each output's shape as JSON (``None`` for the batch and other free axes)."""
+    return [list(tensor.shape) for tensor in model._graph.outputs]
+
+
+def _check_output_shapes(model, document: dict, path) -> None:
+    """The built model's outputs against the ``output_shapes`` the file recorded (files written
+    before they were recorded have none)."""
+    if "output_shapes" not in document:
+        return
+    recorded, built = document["output_shapes"], _output_shapes(model)
+    if recorded != built:
+        raise ValueError(
+            f"{path}: the model config builds outputs of shape {built}, but the file was saved from a "
+            f"model whose outputs were {recorded!r}; the config and the weights do not belong together"
+        )
+
+
 def _build_without_initializers(document: dict, path):
     """``(model, names)``: the model that ``document`` describes, its weights zero-stride
     placeholders (no initializer runs, nothing the size of a weight is allocated), and the
@@ -537,13 +560,13 @@ def _build_without_initializers(document: dict, path):
             if document["version"] == 1:
                 return _version_1_model(document)
             model = model_from_config(document.get("model"))
-            return model, {p: p for p in _weight_arrays(model)}
     except (ValueError, NotImplementedError) as error:
         raise ValueError(f"{path}: the model config is invalid: {error}") from None
     except (TypeError, KeyError, AttributeError, IndexError) as error:
         raise ValueError(f"{path}: the model config is malformed: {error!r}") from None
     except (RecursionError, MemoryError, OverflowError) as error:
         raise ValueError(f"{path}: the model config asks for more than can be built: {type(error).__name__}") from None
+    return model, {p: p for p in _weight_arrays(model)}
 
 
 def _version_1_model(document):
