@@ -125,9 +125,11 @@ def test_mkdocs_build_strict(tmp_path):
     assert list((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("MathJax_Main-Regular.woff"))
     assert (mathjax / "input" / "tex" / "extensions" / "boldsymbol.js").is_file()  # autoload's files
     for page in site.rglob("*.html"):
-        sources = re.findall(r"<script[^>]*\ssrc=\"([^\"]*)\"", page.read_text(encoding="utf-8"))
+        html = page.read_text(encoding="utf-8")
+        sources = re.findall(r"<script[^>]*\ssrc=\"([^\"]*)\"", html)
         remote = [src for src in sources if re.match(r"(https?:)?//", src)]
         assert not remote, f"{page.relative_to(site)} loads scripts from elsewhere: {remote}"
+        assert "fonts.googleapis.com" not in html and "fonts.gstatic.com" not in html, page.relative_to(site)
     assert not list(site.rglob("*.py")), "a build hook was copied into the site"
 
     # The notebook, executed at build time: its printed numbers and its plots are on the page.
