@@ -117,9 +117,9 @@ def is_keras_weights(path) -> bool:
 def save_keras_archive(model, path, metadata=None, include_optimizer=True) -> None:
     """Write ``model`` as a Keras 3 ``.keras`` file that ``keras.models.load_model`` opens.
 
-    A compiled model's optimizer variables go in too, as Keras writes them (SGD, Adam, AdamW,
-    RMSprop, also inside a ``LossScaleOptimizer``; see `_optimizer`), so Keras' ``fit``
-    continues where ours stopped; other optimizers' are left out (Keras starts them afresh).
+    A compiled model's optimizer variables go in too, as Keras writes them (every optimizer of
+    `scratchlstm.optimizers`, also inside a ``LossScaleOptimizer``; see `_optimizer`), so Keras'
+    ``fit`` continues where ours stopped; those of a class a user derived from one are left out.
 
     Args:
         model: a built `Sequential` or `Model` whose layers all have Keras counterparts.
@@ -179,9 +179,8 @@ def load_keras_archive(path, compile=True):
         path: the ``.keras`` file.
         compile: compile with the stored optimizer, loss and metrics (NumPy backend), as Keras'
             ``load_model`` does; a setting we cannot map is a ``ValueError`` (as in Keras).
-            The optimizer variables (SGD, Adam, AdamW, RMSprop, also inside a
-            ``LossScaleOptimizer``) become the state ``fit`` continues from; another optimizer
-            that took steps starts afresh (a warning says so).
+            The optimizer variables (of every Keras optimizer we have, also inside a
+            ``LossScaleOptimizer``) become the state ``fit`` continues from.
 
     Returns:
         the `Sequential` or `Model`, with ``.metadata`` from the file (``{}`` if none).

@@ -173,7 +173,7 @@ def trained_iterations(datasets: dict) -> int:
 
 
 def warn_optimizer(source: str, iterations: int, optimizer_name: str | None = None) -> None:
-    what = (f"scratchlstm restores the variables of SGD, Adam, AdamW and RMSprop, not of {optimizer_name}"
+    what = (f"scratchlstm restores the variables of its own optimizer classes, not of {optimizer_name}"
             if optimizer_name else "load_weights does not restore optimizer variables (load_model does, from a .keras)")
     warnings.warn(
         f"{source} holds the state of a Keras optimizer that ran {iterations} steps; {what}: the "

@@ -11,18 +11,31 @@ were created:
         SGD       momentums[v]                               (momentum != 0)
         Adam(W)   momentums[v], velocities[v] interleaved per v; then velocity_hats[v] (amsgrad)
         RMSprop   velocities[v]; momentums[v] (momentum > 0); average_gradients[v] (centered)
+        Adagrad   accumulators[v]                            (start: initial_accumulator_value)
+        Adadelta  accumulated_grads[v], accumulated_delta_vars[v] interleaved per v
+        Adamax    momentums[v], norms[v] interleaved per v
+        Nadam     momentums[v], velocities[v] interleaved per v; then u_product, a scalar of
+                  the first variable's dtype: prod over the applied steps s of
+                  beta_1 * (1 - 0.5 * 0.96**s)
+        Lion      momentums[v]
+        Ftrl      accumulators[v], linears[v] interleaved per v (start: initial_accumulator_value, 0)
 
 where ``V`` is ``model.trainable_variables``: the layers in Keras' order (`keras_layer_order`),
 each layer's trainable weights in ``get_weights()`` order. A ``LossScaleOptimizer`` stores its
 own ``iterations`` (never advanced), ``learning_rate`` (0), ``step_counter`` and
 ``dynamic_scale``, then its inner optimizer's variables as above (which Keras also writes
-again under ``optimizer/inner_optimizer/vars``; we write both and read the first). An optimizer
+again under ``optimizer/inner_optimizer/vars``; we write both and read the first). Inside a
+``LossScaleOptimizer`` Keras' Nadam does not track its ``u_product`` (it is neither listed nor
+saved, and on JAX its update is dropped after each step): we leave it out of the file and, on
+reading, rebuild it from the iteration count, as a Nadam that kept it would hold. An optimizer
 Keras never built holds only its ``iterations`` (0) and ``learning_rate``: a fresh start.
 (Checked against Keras 3.15.1's files and ``optimizer.variables``.)
 
 Each entry maps onto one leaf of our `OptimizerState` (NumPy backend; the JAX backend's optax
-containers are converted on the way out), so a loaded model's ``fit`` continues where Keras'
-stopped and the other way round. Other optimizers keep nothing: the caller warns.
+containers are converted on the way out, e.g. optax's ``trace`` of RMSprop is ``-momentums``),
+so a loaded model's ``fit`` continues where Keras' stopped and the other way round. Every
+optimizer of `scratchlstm.optimizers` travels; only a class a user derived from one (which Keras
+could not load either) keeps nothing, and the caller warns.
 """
 
 from __future__ import annotations
@@ -33,15 +46,27 @@ import numpy as np
 
 from .. import optimizers as _optimizers
 from .._tree import flatten_paths
+from ..optimizers._adadelta import AdadeltaState
+from ..optimizers._adagrad import AdagradState
 from ..optimizers._adam import AdamState
+from ..optimizers._adamax import AdamaxState
+from ..optimizers._ftrl import FtrlState
+from ..optimizers._lion import LionState
 from ..optimizers._loss_scale import LossScaleState
+from ..optimizers._nadam import NadamState
 from ..optimizers._rmsprop import RMSpropState
 from ..optimizers._sgd import SGDState
 from ..layers._base import snake_case
 from ._config import keras_layer_order
 
-SUPPORTED = ("SGD", "Adam", "AdamW", "RMSprop")  # and a LossScaleOptimizer around one of them
-_SLOT_TYPES = {"SGD": SGDState, "Adam": AdamState, "AdamW": AdamState, "RMSprop": RMSpropState}
+_SLOT_TYPES = {"SGD": SGDState, "Adam": AdamState, "AdamW": AdamState, "RMSprop": RMSpropState,
+               "Adagrad": AdagradState, "Adadelta": AdadeltaState, "Adamax": AdamaxState, "Nadam": NadamState,
+               "Lion": LionState, "Ftrl": FtrlState}
+SUPPORTED = tuple(_SLOT_TYPES)  # and a LossScaleOptimizer around one of them
+# slots that are sums or running means of squares (or maxima of absolute values): a negative
+# one would make the next step NaN, so a file holding one is refused
+_NON_NEGATIVE = {"velocities", "velocity_hats", "accumulators", "accumulated_grads", "accumulated_delta_vars",
+                 "norms"}
 
 
 class Entry(NamedTuple):
@@ -54,11 +79,17 @@ class Entry(NamedTuple):
     dtype: np.dtype
 
 
+_ONE_GROUP = {"Adagrad": ("accumulators",), "Adadelta": ("accumulated_grads", "accumulated_delta_vars"),
+              "Adamax": ("momentums", "norms"), "Nadam": ("momentums", "velocities"), "Lion": ("momentums",),
+              "Ftrl": ("accumulators", "linears")}  # Nadam's scalar u_product follows (see `layout`)
+
+
 def supported(optimizer) -> bool:
     """Whether ``optimizer``'s variables travel (`SUPPORTED`, or a wrapper around one)."""
     if type(optimizer) is _optimizers.LossScaleOptimizer:
         optimizer = optimizer.inner_optimizer
-    return type(optimizer).__name__ in SUPPORTED and type(optimizer) is getattr(_optimizers, type(optimizer).__name__)
+    name = type(optimizer).__name__
+    return name in SUPPORTED and type(optimizer) is getattr(_optimizers, name)
 
 
 def keras_trainable_paths(model) -> list:
@@ -99,6 +130,8 @@ def _slot_groups(optimizer) -> list:
         return [("momentums",)] if optimizer.momentum != 0 else []
     if name in ("Adam", "AdamW"):
         return [("momentums", "velocities")] + ([("velocity_hats",)] if optimizer.amsgrad else [])
+    if name in _ONE_GROUP:
+        return [_ONE_GROUP[name]]
     groups = [("velocities",)]
     if optimizer.momentum > 0:
         groups.append(("momentums",))
@@ -112,7 +145,8 @@ def layout(optimizer, trainable: dict) -> list:
     (``{path: array}`` in Keras' order), in Keras' order; for a supported optimizer only."""
     entries = []
     int32, float32 = np.dtype("int32"), np.dtype("float32")
-    if type(optimizer) is _optimizers.LossScaleOptimizer:
+    wrapped = type(optimizer) is _optimizers.LossScaleOptimizer
+    if wrapped:
         entries += [Entry(("wrapper_iterations",), "LossScaleOptimizer iterations", (), int32),
                     Entry(("wrapper_learning_rate",), "LossScaleOptimizer learning_rate", (), float32),
                     Entry(("step_counter",), "LossScaleOptimizer step_counter", (), int32),
@@ -137,12 +171,19 @@ def layout(optimizer, trainable: dict) -> list:
         else:  # interleaved: m[v0], v[v0], m[v1], v[v1], ...
             columns = [per_variable(field, "slot") for field in group]
             entries += [entry for row in zip(*columns) for entry in row]
+    if name == "Nadam" and not wrapped:  # Keras' dtype: the first variable's (float32 without any)
+        dtype = np.asarray(next(iter(trainable.values()))).dtype if trainable else float32
+        entries.append(Entry(("scalar", "u_product"), "Nadam u_product", (), dtype))
     return entries
 
 
 def _numpy_slots(optimizer, slots):
-    """Our NumPy slots NamedTuple from a state's slots (the JAX backend keeps optax containers
-    for SGD and RMSprop: ``(before, after)`` with ``after.trace``; RMSprop's trace is ``-m``)."""
+    """Our NumPy slots NamedTuple from a state's slots. The JAX backend keeps optax containers
+    ``(before, after)`` for SGD and RMSprop (``after.trace``; RMSprop's trace is ``-m``, its
+    ``before.nu``/``mu`` are ours), Adagrad (``before.sum_of_squares``: the accumulators, which
+    optax also starts at initial_accumulator_value), Adadelta (``before.e_g``/``e_x``: the means
+    of ``g**2`` and of the squared steps, optax's step is our ``-delta_var``, squared alike) and
+    Lion (``before.mu``: the momentums)."""
     if type(optimizer) is _optimizers.LossScaleOptimizer:
         inner = _numpy_slots(optimizer.inner_optimizer, slots.inner_slots)
         return LossScaleState(slots.dynamic_scale, slots.step_counter, inner)
@@ -150,6 +191,12 @@ def _numpy_slots(optimizer, slots):
     if isinstance(slots, _SLOT_TYPES[name]):
         return slots
     before, after = slots
+    if name == "Adagrad":
+        return AdagradState(accumulators=before.sum_of_squares)
+    if name == "Adadelta":
+        return AdadeltaState(accumulated_grads=before.e_g, accumulated_delta_vars=before.e_x)
+    if name == "Lion":
+        return LionState(momentums=before.mu)
     trace = getattr(after, "trace", None)
     if name == "SGD":
         return SGDState(momentums=trace)
@@ -169,6 +216,8 @@ def _leaf(state, key, wrapped: bool):
         return getattr(state.slots, kind)
     if kind in ("iterations", "learning_rate"):
         return getattr(state, kind)
+    if kind == "scalar":
+        return getattr(slots, key[1])
     tree = getattr(state, key[1]) if kind == "state" else getattr(slots, key[1])
     return tree[key[2]]
 
@@ -271,6 +320,8 @@ def state_from_keras(model, datasets: dict, source: str):
             raise ValueError(f"{where} cannot be read (damaged file?): {error}") from None
         if not np.isfinite(value).all():
             raise ValueError(f"{where} holds NaN or inf values")
+        if entry.key[0] == "slot" and entry.key[1] in _NON_NEGATIVE and (value < 0).any():
+            raise ValueError(f"{where} holds negative values ({value.min()}); it is a sum or mean of squares")
         values[entry.key] = value
     return _build_state(optimizer, natural, values)
 
@@ -303,7 +354,16 @@ def _build_state(optimizer, trainable: dict, values: dict):
         return {path: np.asarray(values[(kind, field, path)], dtype=np.asarray(template[path]).dtype)
                 for path in template}
 
-    slots = type(fresh_slots)(*[tree("slot", field, getattr(fresh_slots, field)) for field in fresh_slots._fields])
+    def slot(field):
+        template = getattr(fresh_slots, field)
+        if field != "u_product":
+            return tree("slot", field, template)
+        stored = values.get(("scalar", field))
+        if stored is None:  # inside a LossScaleOptimizer Keras does not keep it: rebuild it
+            return _nadam_u_product(optimizer.inner_optimizer, values[("iterations",)], np.asarray(template).dtype)
+        return np.asarray(stored, dtype=np.asarray(template).dtype)
+
+    slots = type(fresh_slots)(*[slot(field) for field in fresh_slots._fields])
     learning_rate = fresh.learning_rate
     stored_rate = values.get(("learning_rate",))
     if stored_rate is not None and np.float32(stored_rate) != np.float32(learning_rate):
@@ -313,3 +373,28 @@ def _build_state(optimizer, trainable: dict, values: dict):
     return fresh._replace(iterations=int(values[("iterations",)]), learning_rate=learning_rate, slots=slots,
                           average=tree("state", "average", fresh.average),
                           accumulated=tree("state", "accumulated", fresh.accumulated))
+
+
+def _nadam_u_product(optimizer, iterations: int, dtype) -> np.ndarray:
+    """Nadam's ``u_product`` after ``iterations`` raw steps: ``prod beta_1 * (1 - 0.5 * 0.96**s)``
+    over the applied steps ``s = 1..n`` (``n = iterations // gradient_accumulation_steps``), in
+    ``dtype``, multiplied in the order the update does.
+
+    Examples:
+        >>> from scratchlstm.optimizers import Nadam
+        >>> round(float(_nadam_u_product(Nadam(beta_1=0.9), 2, np.float64)), 8)   # 0.9 * 0.52 * 0.9 * 0.5392
+        0.22711104
+        >>> float(_nadam_u_product(Nadam(beta_1=0.9), 2**31 - 1, np.float32))   # long runs stay cheap
+        0.0
+    """
+    kind = np.dtype(dtype).type
+    applied = int(iterations) // (optimizer.gradient_accumulation_steps or 1)
+    u_product, step = np.ones((), dtype), 0
+    while step < applied:
+        step += 1
+        schedule = 1.0 - 0.5 * np.power(kind(0.96), kind(step))
+        u_product = u_product * optimizer.beta_1 * schedule
+        if kind(schedule) == 1:  # 0.96**s is below the dtype's resolution: only beta_1 is left
+            u_product = u_product * np.power(kind(optimizer.beta_1), kind(applied - step))
+            break
+    return np.asarray(u_product, dtype)

@@ -436,8 +436,8 @@ class Trainer:
 
         Args:
             path: the file to write; its extension picks the format: ``.keras`` writes Keras 3's
-                archive (``keras.models.load_model`` opens it; the optimizer variables of SGD,
-                Adam, AdamW and RMSprop, so Keras' ``fit`` continues them: see
+                archive (``keras.models.load_model`` opens it; the optimizer variables of every
+                optimizer of `scratchlstm.optimizers`, so Keras' ``fit`` continues them: see
                 docs/keras-files.md), ``.npz`` this package's own (everything above); any
                 other extension is refused.
             metadata: a JSON-serialisable dict kept in the file (``load_model(...).metadata``);
