@@ -243,3 +243,39 @@ def test_the_mapping_table_names_every_argument_one_side_lacks(name):
     for key, value in mapping.keras_only.items():
         assert theirs[key] == value, (name, key)
     assert only_ours <= set(mapping.ours_only) | set(mapping.initial_only), name
+
+
+def test_mixed_precision_policies_travel_and_keras_loss_scaling_continues(tmp_path):
+    """Layers' dtype policies both ways; a Keras mixed_float16 model's LossScaleOptimizer (its
+    compile wraps the optimizer) loads on the JAX backend and trains on as Keras does."""
+    pytest.importorskip("jax")
+    x = np.random.default_rng(0).normal(size=(4, 5, 3)).astype("float32")
+    y = x[:, 0, :1]
+    ours = scratchlstm.Sequential([scratchlstm.Input((5, 3)),
+                                   scratchlstm.layers.LSTM(4, dtype="mixed_bfloat16", seed=0),
+                                   scratchlstm.layers.Dense(1, seed=1)])
+    ours.compile("sgd", "mse", backend="jax")  # half precision runs on JAX
+    ours.save(tmp_path / "ours.keras")
+    theirs = keras.models.load_model(tmp_path / "ours.keras")
+    assert theirs.layers[0].dtype_policy.name == "mixed_bfloat16"
+    for mine, their in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(mine, np.asarray(their))  # float32 variables, bitwise
+    # bf16 keeps ~3 significant digits; the two LSTMs round in different places
+    np.testing.assert_allclose(np.asarray(theirs.predict(x, verbose=0)), ours.predict(x, verbose=0), atol=2e-2)
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        trained = keras.Sequential([keras.Input((5, 3)), keras.layers.GRU(4), keras.layers.Dense(1, dtype="float32")])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    trained.compile("adam", "mse")
+    trained.fit(x, y, verbose=0, shuffle=False)
+    trained.save(tmp_path / "theirs.keras")
+    loaded = load_model(tmp_path / "theirs.keras")
+    assert type(loaded.optimizer).__name__ == "LossScaleOptimizer" and loaded.backend_name == "jax"
+    assert loaded.layers[0].dtype_policy.name == "mixed_float16" and loaded.optimizer.iterations == 1
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), np.asarray(trained.predict(x, verbose=0)))
+    trained.fit(x, y, verbose=0, shuffle=False)
+    loaded.fit(x, y, verbose=0, shuffle=False)
+    for mine, their in zip(loaded.get_weights(), trained.get_weights()):
+        np.testing.assert_allclose(mine, np.asarray(their), rtol=1e-4, atol=1e-5)

@@ -19,7 +19,9 @@ import zipfile
 import numpy as np
 
 from .._files import atomic_write
+from .. import optimizers
 from .._tree import tree_leaves
+from ..layers._base import half_precision_layers
 from . import _h5
 from ._compile import compile_from_keras, compile_to_keras
 from ._config import model_from_keras, model_to_keras, refuse_code, zero_initializers
@@ -212,6 +214,12 @@ def load_keras_archive(path, compile=True):
     compile_config = document.get("compile_config")
     if compile and compile_config:
         arguments = compile_from_keras(compile_config, source)
+        if half_precision_layers(model):  # mixed-precision layers run on the JAX backend only
+            arguments["backend"] = "jax"
+        if _model_policy(document) == "mixed_float16":  # Keras' compile wraps it (auto_scale_loss)
+            optimizer = optimizers.get(arguments["optimizer"])
+            if not isinstance(optimizer, optimizers.LossScaleOptimizer):
+                arguments["optimizer"] = optimizers.LossScaleOptimizer(optimizer, name="loss_scale_optimizer")
         try:
             model.compile(**arguments)
         except (ValueError, TypeError, KeyError, NotImplementedError) as error:
@@ -219,6 +227,12 @@ def load_keras_archive(path, compile=True):
                              "load with compile=False and compile yourself") from None
         _restore_optimizer(model, weights, source)
     return model
+
+
+def _model_policy(document: dict):
+    """The name of the Keras model's own dtype policy (our models keep none: their layers do)."""
+    dtype = (document.get("config") or {}).get("dtype") if isinstance(document.get("config"), dict) else None
+    return (dtype.get("config") or {}).get("name") if isinstance(dtype, dict) else dtype
 
 
 def _declared_elements(weights: bytes, source: str) -> int:

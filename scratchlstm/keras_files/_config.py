@@ -217,13 +217,18 @@ def _plain(value):
     return value
 
 
+_DTYPES = ("float32", "float64", "mixed_bfloat16", "mixed_float16", "int32", "int64", None)
+
+
 def _dtype_from_keras(value):
+    """A Keras dtype or ``DTypePolicy`` as our ``dtype`` argument (the mixed policies run on
+    the JAX backend; see `scratchlstm.mixed_precision`)."""
     if isinstance(value, dict):
         if value.get("class_name") != "DTypePolicy":
-            raise ValueError(f"the dtype policy {value.get('class_name')!r} is not supported (float32 or float64 only)")
+            raise ValueError(f"the dtype policy {value.get('class_name')!r} is not supported (DTypePolicy only)")
         value = (value.get("config") or {}).get("name")
-    if value not in ("float32", "float64", "int32", "int64", None):
-        raise ValueError(f"the dtype {value!r} is not supported; scratchlstm computes in float32 or float64")
+    if value not in _DTYPES:
+        raise ValueError(f"the dtype {value!r} is not supported; scratchlstm takes {[d for d in _DTYPES if d]}")
     return value
 
 
