@@ -25,6 +25,7 @@ Examples:
 from __future__ import annotations
 
 import inspect
+from typing import Any, Callable
 
 import numpy as np
 
@@ -119,7 +120,7 @@ def name_of(function):
     return None
 
 
-def get(identifier):
+def get(identifier: Any) -> Callable[..., Any] | None:
     """The activation function for a Keras identifier.
 
     Args:
@@ -143,7 +144,7 @@ def get(identifier):
     raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
 
 
-def serialize(activation) -> str:
+def serialize(activation: str | Callable[..., Any] | None) -> str:
     """The Keras name of an activation (``serialize(swish) == "silu"``, as Keras writes it)."""
     name = activation if isinstance(activation, str) else name_of(activation)
     if name is None or name not in _BY_NAME:
@@ -151,7 +152,7 @@ def serialize(activation) -> str:
     return _BY_NAME[name].__name__
 
 
-def deserialize(config, custom_objects=None):
+def deserialize(config: dict, custom_objects: dict | None = None) -> Callable[..., Any]:
     """The function for a name or a Keras config dict (``{"class_name": "function", "config": name}``)."""
     if isinstance(config, dict):
         if config.get("class_name") != "function" or not isinstance(config.get("config"), str):

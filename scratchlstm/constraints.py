@@ -38,6 +38,7 @@ Examples:
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -102,7 +103,7 @@ class Constraint:
         xp = array_namespace(w)
         return self.project(xp.asarray(w), xp)
 
-    def project(self, w, xp):
+    def project(self, w: Any, xp: Any) -> Any:
         """The projection of the array ``w`` with the functions of ``xp``."""
         return w
 
@@ -111,7 +112,7 @@ class Constraint:
         return {}
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict) -> Constraint:
         """The constraint `get_config` describes."""
         return cls(**config)
 
@@ -143,23 +144,23 @@ class MaxNorm(Constraint):
         axis: the axis (or list of axes) the norms are taken over; default ``0``.
     """
 
-    def __init__(self, max_value=2, axis=0):
+    def __init__(self, max_value: float = 2, axis: int = 0):
         self.max_value = _check_number("max_value", max_value)
         self.axis = _check_axis(axis)
 
-    def project(self, w, xp):
+    def project(self, w: Any, xp: Any) -> Any:
         norms = _norms(w, self.axis, xp)
         desired = xp.clip(norms, 0, self.max_value)
         return w * (desired / (EPSILON + norms))
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"max_value": self.max_value, "axis": self.axis}
 
 
 class NonNeg(Constraint):
     """``max(w, 0)``: the weights stay non-negative."""
 
-    def project(self, w, xp):
+    def project(self, w: Any, xp: Any) -> Any:
         return xp.maximum(w, 0)
 
 
@@ -170,13 +171,13 @@ class UnitNorm(Constraint):
         axis: the axis (or list of axes) the norms are taken over; default ``0``.
     """
 
-    def __init__(self, axis=0):
+    def __init__(self, axis: int = 0):
         self.axis = _check_axis(axis)
 
-    def project(self, w, xp):
+    def project(self, w: Any, xp: Any) -> Any:
         return w / (EPSILON + _norms(w, self.axis, xp))
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"axis": self.axis}
 
 
@@ -194,18 +195,18 @@ class MinMaxNorm(Constraint):
         axis: the axis (or list of axes) the norms are taken over; default ``0``.
     """
 
-    def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
+    def __init__(self, min_value: float = 0.0, max_value: float = 1.0, rate: float = 1.0, axis: int = 0):
         self.min_value = _check_number("min_value", min_value)
         self.max_value = _check_number("max_value", max_value, low=min_value)
         self.rate = _check_number("rate", rate, high=1.0)
         self.axis = _check_axis(axis)
 
-    def project(self, w, xp):
+    def project(self, w: Any, xp: Any) -> Any:
         norms = _norms(w, self.axis, xp)
         desired = self.rate * xp.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
         return w * (desired / (EPSILON + norms))
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
 
 
@@ -218,7 +219,7 @@ _NAMES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_ma
 _CATALOG = Catalog("constraint", Constraint, _CLASSES, _NAMES, example="non_neg")
 
 
-def deserialize(config):
+def deserialize(config: dict) -> Constraint:
     """The constraint of a config ``{"class_name": ..., "config": {...}}`` (as `serialize` or
     ``keras.constraints.serialize`` writes; ``module``/``registered_name`` are ignored).
 
@@ -228,7 +229,7 @@ def deserialize(config):
     return _CATALOG.deserialize(config)
 
 
-def get(identifier):
+def get(identifier: Any) -> Any:
     """A constraint from any identifier Keras accepts (``None`` stays ``None``).
 
     Args:
@@ -243,7 +244,7 @@ def get(identifier):
     return _CATALOG.get(identifier)
 
 
-def serialize(constraint):
+def serialize(constraint: Any) -> Any:
     """A JSON-able config that `get` turns back into an equal constraint (``None`` stays).
 
     A plain function becomes ``{"class_name": "function", "config": its name}``, which cannot be

@@ -32,6 +32,7 @@ import contextvars
 import math
 import numbers
 import weakref
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,8 @@ __all__ = [
 _TRUNCATION_STD = 0.87962566103423978
 
 
-def compute_fans(shape, input_axes=None, output_axes=None) -> tuple[int, int]:
+def compute_fans(shape: tuple, input_axes: tuple[int, ...] | None = None,
+                 output_axes: tuple[int, ...] | None = None) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight shape, as Keras computes them.
 
     ``()`` gives ``(1, 1)``, ``(n,)`` gives ``(n, n)``, ``(a, b)`` gives ``(a, b)``, and a
@@ -184,11 +186,11 @@ class Initializer:
         return {}
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict) -> Initializer:
         """The initializer `get_config` describes."""
         return cls(**config)
 
-    def clone(self):
+    def clone(self) -> Initializer:
         """A new instance with the same config."""
         return type(self).from_config(self.get_config())
 
@@ -224,7 +226,7 @@ class Constant(Initializer):
         value: a Python or NumPy scalar (Keras allows scalars only).
     """
 
-    def __init__(self, value=0.0):
+    def __init__(self, value: Any = 0.0):
         if isinstance(value, np.generic):
             value = value.item()  # keeps get_config() JSON-able
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -246,7 +248,7 @@ class Identity(Initializer):
         gain: the multiplier.
     """
 
-    def __init__(self, gain=1.0):
+    def __init__(self, gain: float = 1.0):
         self.gain = _check_number("gain", gain)
 
     def _sample(self, shape, rng):
@@ -286,7 +288,7 @@ class RandomNormal(_RandomInitializer):
         seed: None (draw from the caller's generator) or an int (same values every call).
     """
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
         self.mean = _check_number("mean", mean)
         self.stddev = _check_number("stddev", stddev, positive=True)
         super().__init__(seed)
@@ -310,7 +312,7 @@ class TruncatedNormal(_RandomInitializer):
         seed: None (draw from the caller's generator) or an int (same values every call).
     """
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
         self.mean = _check_number("mean", mean)
         self.stddev = _check_number("stddev", stddev, positive=True)
         super().__init__(seed)
@@ -332,7 +334,7 @@ class RandomUniform(_RandomInitializer):
         seed: None (draw from the caller's generator) or an int (same values every call).
     """
 
-    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
         self.minval = _check_number("minval", minval)
         self.maxval = _check_number("maxval", maxval)
         if self.maxval < self.minval:
@@ -367,15 +369,9 @@ class VarianceScaling(_RandomInitializer):
     _MODES = ("fan_in", "fan_out", "fan_avg")
     _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
-    def __init__(
-        self,
-        scale=1.0,
-        mode="fan_in",
-        distribution="truncated_normal",
-        seed=None,
-        input_axes=None,
-        output_axes=None,
-    ):
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
+                 seed: int | None = None, input_axes: tuple[int, ...] | None = None,
+                 output_axes: tuple[int, ...] | None = None):
         self.scale = _check_number("scale", scale, positive=True)
         if mode not in self._MODES:
             raise ValueError(f"mode must be one of {list(self._MODES)}, got {mode!r}")
@@ -420,7 +416,8 @@ class _FixedVarianceScaling(VarianceScaling):
 
     _fixed: tuple = ()
 
-    def __init__(self, seed=None, input_axes=None, output_axes=None):
+    def __init__(self, seed: int | None = None, input_axes: tuple[int, ...] | None = None,
+                 output_axes: tuple[int, ...] | None = None):
         scale, mode, distribution = self._fixed
         super().__init__(scale, mode, distribution, seed, input_axes, output_axes)
 
@@ -513,7 +510,7 @@ class Orthogonal(_RandomInitializer):
         seed: None (draw from the caller's generator) or an int (same values every call).
     """
 
-    def __init__(self, gain=1.0, seed=None):
+    def __init__(self, gain: float = 1.0, seed: int | None = None):
         self.gain = _check_number("gain", gain)
         super().__init__(seed)
 
@@ -592,7 +589,7 @@ def _class_for(name: str):
     return cls
 
 
-def get(identifier) -> Initializer:
+def get(identifier: Any) -> Initializer:
     """An initializer, callable as ``init(shape, rng, dtype)``.
 
     Args:
@@ -629,7 +626,7 @@ def get(identifier) -> Initializer:
     )
 
 
-def serialize(initializer):
+def serialize(initializer: Any) -> Any:
     """A JSON-able value that `get` turns back into an equal initializer.
 
     Args:

@@ -29,7 +29,10 @@ Examples:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._numpy.losses import FROM_LOGITS, OPTIONS, Loss, get_loss
 
@@ -175,7 +178,8 @@ class MeanSquaredError(_KerasLoss):
 
     _kind = "mean_squared_error"
 
-    def __init__(self, reduction=DEFAULT_REDUCTION, name="mean_squared_error", dtype=None) -> None:
+    def __init__(self, reduction: str = DEFAULT_REDUCTION, name: str | None = "mean_squared_error",
+                 dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype)
 
 
@@ -194,7 +198,8 @@ class MeanAbsoluteError(_KerasLoss):
 
     _kind = "mean_absolute_error"
 
-    def __init__(self, reduction=DEFAULT_REDUCTION, name="mean_absolute_error", dtype=None) -> None:
+    def __init__(self, reduction: str = DEFAULT_REDUCTION, name: str | None = "mean_absolute_error",
+                 dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype)
 
 
@@ -213,7 +218,8 @@ class MeanAbsolutePercentageError(_KerasLoss):
 
     _kind = "mean_absolute_percentage_error"
 
-    def __init__(self, reduction=DEFAULT_REDUCTION, name="mean_absolute_percentage_error", dtype=None) -> None:
+    def __init__(self, reduction: str = DEFAULT_REDUCTION, name: str | None = "mean_absolute_percentage_error",
+                 dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype)
 
 
@@ -232,7 +238,8 @@ class MeanSquaredLogarithmicError(_KerasLoss):
 
     _kind = "mean_squared_logarithmic_error"
 
-    def __init__(self, reduction=DEFAULT_REDUCTION, name="mean_squared_logarithmic_error", dtype=None) -> None:
+    def __init__(self, reduction: str = DEFAULT_REDUCTION, name: str | None = "mean_squared_logarithmic_error",
+                 dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype)
 
 
@@ -253,7 +260,8 @@ class CosineSimilarity(_KerasLoss):
     _kind = "cosine_similarity"
     _config_keys = ("axis",)
 
-    def __init__(self, axis=-1, reduction=DEFAULT_REDUCTION, name="cosine_similarity", dtype=None) -> None:
+    def __init__(self, axis: int = -1, reduction: str = DEFAULT_REDUCTION, name: str | None = "cosine_similarity",
+                 dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype, axis=axis)
 
 
@@ -274,7 +282,8 @@ class Huber(_KerasLoss):
     _kind = "huber"
     _config_keys = ("delta",)
 
-    def __init__(self, delta=1.0, reduction=DEFAULT_REDUCTION, name="huber_loss", dtype=None) -> None:
+    def __init__(self, delta: float = 1.0, reduction: str = DEFAULT_REDUCTION, name: str | None = "huber_loss",
+                 dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype, delta=delta)
 
 
@@ -293,7 +302,7 @@ class LogCosh(_KerasLoss):
 
     _kind = "log_cosh"
 
-    def __init__(self, reduction=DEFAULT_REDUCTION, name="log_cosh", dtype=None) -> None:
+    def __init__(self, reduction: str = DEFAULT_REDUCTION, name: str | None = "log_cosh", dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype)
 
 
@@ -316,7 +325,7 @@ class Hinge(_KerasLoss):
 
     _kind = "hinge"
 
-    def __init__(self, reduction=DEFAULT_REDUCTION, name="hinge", dtype=None) -> None:
+    def __init__(self, reduction: str = DEFAULT_REDUCTION, name: str | None = "hinge", dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype)
 
 
@@ -335,7 +344,8 @@ class SquaredHinge(_KerasLoss):
 
     _kind = "squared_hinge"
 
-    def __init__(self, reduction=DEFAULT_REDUCTION, name="squared_hinge", dtype=None) -> None:
+    def __init__(self, reduction: str = DEFAULT_REDUCTION, name: str | None = "squared_hinge",
+                 dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype)
 
 
@@ -355,7 +365,8 @@ class CategoricalHinge(_KerasLoss):
 
     _kind = "categorical_hinge"
 
-    def __init__(self, reduction=DEFAULT_REDUCTION, name="categorical_hinge", dtype=None) -> None:
+    def __init__(self, reduction: str = DEFAULT_REDUCTION, name: str | None = "categorical_hinge",
+                 dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype)
 
 
@@ -374,7 +385,8 @@ class KLDivergence(_KerasLoss):
 
     _kind = "kl_divergence"
 
-    def __init__(self, reduction=DEFAULT_REDUCTION, name="kl_divergence", dtype=None) -> None:
+    def __init__(self, reduction: str = DEFAULT_REDUCTION, name: str | None = "kl_divergence",
+                 dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype)
 
 
@@ -393,7 +405,7 @@ class Poisson(_KerasLoss):
 
     _kind = "poisson"
 
-    def __init__(self, reduction=DEFAULT_REDUCTION, name="poisson", dtype=None) -> None:
+    def __init__(self, reduction: str = DEFAULT_REDUCTION, name: str | None = "poisson", dtype: Any = None) -> None:
         self._setup(False, reduction, name, dtype)
 
 
@@ -418,15 +430,9 @@ class BinaryCrossentropy(_KerasLoss):
     _kind = "binary_crossentropy"
     _config_keys = ("from_logits", "label_smoothing", "axis")
 
-    def __init__(
-        self,
-        from_logits=False,
-        label_smoothing=0.0,
-        axis=-1,
-        reduction=DEFAULT_REDUCTION,
-        name="binary_crossentropy",
-        dtype=None,
-    ) -> None:
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str = DEFAULT_REDUCTION, name: str | None = "binary_crossentropy",
+                 dtype: Any = None) -> None:
         _check_option("axis", axis, -1)
         self._setup(from_logits, reduction, name, dtype, label_smoothing=label_smoothing)
 
@@ -457,18 +463,10 @@ class BinaryFocalCrossentropy(_KerasLoss):
     _kind = "binary_focal_crossentropy"
     _config_keys = ("from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha", "gamma")
 
-    def __init__(
-        self,
-        apply_class_balancing=False,
-        alpha=0.25,
-        gamma=2.0,
-        from_logits=False,
-        label_smoothing=0.0,
-        axis=-1,
-        reduction=DEFAULT_REDUCTION,
-        name="binary_focal_crossentropy",
-        dtype=None,
-    ) -> None:
+    def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25, gamma: float = 2.0,
+                 from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str = DEFAULT_REDUCTION, name: str | None = "binary_focal_crossentropy",
+                 dtype: Any = None) -> None:
         _check_option("axis", axis, -1)
         self._setup(
             from_logits, reduction, name, dtype,
@@ -496,15 +494,9 @@ class CategoricalCrossentropy(_KerasLoss):
     _kind = "categorical_crossentropy"
     _config_keys = ("from_logits", "label_smoothing", "axis")
 
-    def __init__(
-        self,
-        from_logits=False,
-        label_smoothing=0.0,
-        axis=-1,
-        reduction=DEFAULT_REDUCTION,
-        name="categorical_crossentropy",
-        dtype=None,
-    ) -> None:
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str = DEFAULT_REDUCTION, name: str | None = "categorical_crossentropy",
+                 dtype: Any = None) -> None:
         _check_option("axis", axis, -1)
         self._setup(from_logits, reduction, name, dtype, label_smoothing=label_smoothing)
 
@@ -528,15 +520,8 @@ class SparseCategoricalCrossentropy(_KerasLoss):
     _kind = "sparse_categorical_crossentropy"
     _config_keys = ("from_logits",)
 
-    def __init__(
-        self,
-        from_logits=False,
-        ignore_class=None,
-        reduction=DEFAULT_REDUCTION,
-        axis=-1,
-        name="sparse_categorical_crossentropy",
-        dtype=None,
-    ) -> None:
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None, reduction: str = DEFAULT_REDUCTION,
+                 axis: int = -1, name: str | None = "sparse_categorical_crossentropy", dtype: Any = None) -> None:
         _check_option("ignore_class", ignore_class, None)
         _check_option("axis", axis, -1)
         self._setup(from_logits, reduction, name, dtype)
@@ -567,85 +552,88 @@ _CLASS_OF_KIND = {cls._kind: cls for cls in _CLASSES.values()}
 
 
 # --- Keras' loss functions: per-sample values ---------------------------------------------------
-def mean_squared_error(y_true, y_pred):
+def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """Per-sample mean squared error, shape ``y_pred.shape[:-1]``."""
     return Loss("mean_squared_error").per_position(y_true, y_pred)
 
 
-def mean_absolute_error(y_true, y_pred):
+def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """Per-sample mean absolute error, shape ``y_pred.shape[:-1]``."""
     return Loss("mean_absolute_error").per_position(y_true, y_pred)
 
 
-def mean_absolute_percentage_error(y_true, y_pred):
+def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """Per-sample mean absolute percentage error, shape ``y_pred.shape[:-1]``."""
     return Loss("mean_absolute_percentage_error").per_position(y_true, y_pred)
 
 
-def mean_squared_logarithmic_error(y_true, y_pred):
+def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """Per-sample mean squared logarithmic error, shape ``y_pred.shape[:-1]``."""
     return Loss("mean_squared_logarithmic_error").per_position(y_true, y_pred)
 
 
-def cosine_similarity(y_true, y_pred, axis=-1):
+def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> np.ndarray:
     """Per-sample negative cosine similarity along ``axis``."""
     return CosineSimilarity(axis=axis).per_position(y_true, y_pred)
 
 
-def huber(y_true, y_pred, delta=1.0):
+def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> np.ndarray:
     """Per-sample Huber loss, shape ``y_pred.shape[:-1]``."""
     return Huber(delta=delta).per_position(y_true, y_pred)
 
 
-def log_cosh(y_true, y_pred):
+def log_cosh(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """Per-sample log-cosh error, shape ``y_pred.shape[:-1]``."""
     return Loss("log_cosh").per_position(y_true, y_pred)
 
 
-def hinge(y_true, y_pred):
+def hinge(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """Per-sample hinge loss, shape ``y_pred.shape[:-1]``."""
     return Loss("hinge").per_position(y_true, y_pred)
 
 
-def squared_hinge(y_true, y_pred):
+def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """Per-sample squared hinge loss, shape ``y_pred.shape[:-1]``."""
     return Loss("squared_hinge").per_position(y_true, y_pred)
 
 
-def categorical_hinge(y_true, y_pred):
+def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """Per-sample categorical hinge loss, shape ``y_pred.shape[:-1]``."""
     return Loss("categorical_hinge").per_position(y_true, y_pred)
 
 
-def kl_divergence(y_true, y_pred):
+def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """Per-sample Kullback-Leibler divergence, shape ``y_pred.shape[:-1]``."""
     return Loss("kl_divergence").per_position(y_true, y_pred)
 
 
-def poisson(y_true, y_pred):
+def poisson(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """Per-sample Poisson loss, shape ``y_pred.shape[:-1]``."""
     return Loss("poisson").per_position(y_true, y_pred)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+def binary_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False, label_smoothing: float = 0.0,
+                        axis: int = -1) -> np.ndarray:
     """Per-sample binary cross-entropy (mean over the last axis), shape ``y_pred.shape[:-1]``."""
     return BinaryCrossentropy(from_logits, label_smoothing, axis).per_position(y_true, y_pred)
 
 
-def binary_focal_crossentropy(
-    y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
-):
+def binary_focal_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, apply_class_balancing: bool = False,
+                              alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
+                              label_smoothing: float = 0.0, axis: int = -1) -> np.ndarray:
     """Per-sample binary focal cross-entropy (mean over the last axis), shape ``y_pred.shape[:-1]``."""
     loss = BinaryFocalCrossentropy(apply_class_balancing, alpha, gamma, from_logits, label_smoothing, axis)
     return loss.per_position(y_true, y_pred)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+def categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False,
+                             label_smoothing: float = 0.0, axis: int = -1) -> np.ndarray:
     """Per-sample categorical cross-entropy, shape ``y_pred.shape[:-1]``."""
     return CategoricalCrossentropy(from_logits, label_smoothing, axis).per_position(y_true, y_pred)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+def sparse_categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False,
+                                    ignore_class: int | None = None, axis: int = -1) -> np.ndarray:
     """Per-sample categorical cross-entropy from integer labels, shape ``y_pred.shape[:-1]``."""
     loss = SparseCategoricalCrossentropy(from_logits, ignore_class, axis=axis)
     return loss.per_position(y_true, y_pred)
@@ -678,7 +666,7 @@ _FUNCTIONS = {
 }
 
 
-def get(identifier) -> Loss:
+def get(identifier: Any) -> Loss:
     """A `Loss` for ``compile``, from any identifier Keras accepts for these losses.
 
     Args:
@@ -713,7 +701,7 @@ def get(identifier) -> Loss:
     return get_loss(identifier)
 
 
-def serialize(loss) -> dict:
+def serialize(loss: Any) -> dict:
     """A JSON-able Keras-style config of ``loss`` that `get` rebuilds.
 
     Args:

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -133,7 +134,7 @@ class Regularizer:
         value = self.penalty(_as_float_array(x, xp), xp)
         return value[()] if xp is np else value
 
-    def penalty(self, x, xp):
+    def penalty(self, x: Any, xp: Any) -> Any:
         """The penalty of the float array ``x`` with the functions of ``xp``."""
         return xp.zeros((), x.dtype)
 
@@ -151,7 +152,7 @@ class Regularizer:
         return {}
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict) -> Regularizer:
         """The regularizer `get_config` describes."""
         return cls(**config)
 
@@ -182,11 +183,11 @@ class L1L2(Regularizer):
         0.35
     """
 
-    def __init__(self, l1=0.0, l2=0.0):
+    def __init__(self, l1: float = 0.0, l2: float = 0.0):
         self.l1 = _check_factor("l1", 0.0 if l1 is None else l1)
         self.l2 = _check_factor("l2", 0.0 if l2 is None else l2)
 
-    def penalty(self, x, xp):
+    def penalty(self, x: Any, xp: Any) -> Any:
         value = xp.zeros((), x.dtype)
         if self.l1 != 0.0:
             value = value + xp.asarray(self.l1, x.dtype) * xp.sum(xp.abs(x))
@@ -194,7 +195,7 @@ class L1L2(Regularizer):
             value = value + xp.asarray(self.l2, x.dtype) * xp.sum(xp.square(x))
         return value
 
-    def gradient(self, x):
+    def gradient(self, x: np.ndarray) -> np.ndarray:
         grad = np.zeros_like(x)
         if self.l1 != 0.0:
             grad = grad + x.dtype.type(self.l1) * _sign_ge0(x)
@@ -202,7 +203,7 @@ class L1L2(Regularizer):
             grad = grad + x.dtype.type(self.l2) * (2 * x)
         return grad
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"l1": self.l1, "l2": self.l2}
 
 
@@ -213,16 +214,16 @@ class L1(Regularizer):
         l1: the factor, a non-negative number; default ``0.01`` (also for ``None``).
     """
 
-    def __init__(self, l1=0.01):
+    def __init__(self, l1: float = 0.01):
         self.l1 = _check_factor("l1", 0.01 if l1 is None else l1)
 
-    def penalty(self, x, xp):
+    def penalty(self, x: Any, xp: Any) -> Any:
         return xp.asarray(self.l1, x.dtype) * xp.sum(xp.abs(x))
 
-    def gradient(self, x):
+    def gradient(self, x: np.ndarray) -> np.ndarray:
         return x.dtype.type(self.l1) * _sign_ge0(x)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"l1": self.l1}
 
 
@@ -233,16 +234,16 @@ class L2(Regularizer):
         l2: the factor, a non-negative number; default ``0.01`` (also for ``None``).
     """
 
-    def __init__(self, l2=0.01):
+    def __init__(self, l2: float = 0.01):
         self.l2 = _check_factor("l2", 0.01 if l2 is None else l2)
 
-    def penalty(self, x, xp):
+    def penalty(self, x: Any, xp: Any) -> Any:
         return xp.asarray(self.l2, x.dtype) * xp.sum(xp.square(x))
 
-    def gradient(self, x):
+    def gradient(self, x: np.ndarray) -> np.ndarray:
         return x.dtype.type(self.l2) * (2 * x)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"l2": self.l2}
 
 
@@ -272,7 +273,7 @@ class OrthogonalRegularizer(Regularizer):
         0.7071067811865475
     """
 
-    def __init__(self, factor=0.01, mode="rows"):
+    def __init__(self, factor: float = 0.01, mode: str = "rows"):
         self.factor = _check_factor("factor", factor)
         if mode not in ("rows", "columns"):
             raise ValueError(f'Invalid value for argument `mode`. Expected one of {{"rows", "columns"}}. Received: mode={mode!r}')
@@ -290,7 +291,7 @@ class OrthogonalRegularizer(Regularizer):
             )
         return rows
 
-    def penalty(self, x, xp):
+    def penalty(self, x: Any, xp: Any) -> Any:
         rows = self._rows(x)
         size = rows.shape[0]
         inverse_norm = 1 / xp.sqrt(xp.maximum(xp.sum(xp.square(rows), axis=1, keepdims=True), EPSILON * EPSILON))
@@ -299,7 +300,7 @@ class OrthogonalRegularizer(Regularizer):
         pairs = size * (size - 1.0) / 2.0
         return xp.asarray(self.factor, x.dtype) * 0.5 * xp.sum(xp.abs(off_diagonal)) / pairs
 
-    def gradient(self, x):
+    def gradient(self, x: np.ndarray) -> np.ndarray:
         rows = self._rows(x)
         size = rows.shape[0]
         square_norm = np.sum(np.square(rows), axis=1, keepdims=True)  # (n, 1)
@@ -315,7 +316,7 @@ class OrthogonalRegularizer(Regularizer):
         d_rows = inverse_norm * (d_normalized - rows * radial)
         return d_rows if self.mode == "rows" else d_rows.T
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"factor": self.factor, "mode": self.mode}
 
 
@@ -334,7 +335,7 @@ _NAMES = {
 _CATALOG = Catalog("regularizer", Regularizer, _CLASSES, _NAMES, example="l2")
 
 
-def deserialize(config):
+def deserialize(config: dict) -> Regularizer:
     """The regularizer of a config ``{"class_name": ..., "config": {...}}`` (as `serialize` or
     ``keras.regularizers.serialize`` writes; ``module``/``registered_name`` are ignored).
 
@@ -344,7 +345,7 @@ def deserialize(config):
     return _CATALOG.deserialize(config)
 
 
-def get(identifier):
+def get(identifier: Any) -> Any:
     """A regularizer from any identifier Keras accepts (``None`` stays ``None``).
 
     Args:
@@ -359,7 +360,7 @@ def get(identifier):
     return _CATALOG.get(identifier)
 
 
-def serialize(regularizer):
+def serialize(regularizer: Any) -> Any:
     """A JSON-able config that `get` turns back into an equal regularizer (``None`` stays).
 
     A `Regularizer` (or a name, resolved first) becomes ``{"class_name": ..., "config": ...}``;
@@ -369,7 +370,7 @@ def serialize(regularizer):
     return _CATALOG.serialize(regularizer)
 
 
-def penalty_gradient(regularizer, x: np.ndarray) -> np.ndarray:
+def penalty_gradient(regularizer: Any, x: np.ndarray) -> np.ndarray:
     """``d regularizer(x) / d x`` (NumPy), for the NumPy backend.
 
     Raises:
@@ -385,7 +386,7 @@ def penalty_gradient(regularizer, x: np.ndarray) -> np.ndarray:
     return gradient(x)
 
 
-def activity_penalty(regularizer, output, batch_size=None):
+def activity_penalty(regularizer: Any, output: Any, batch_size: int | None = None) -> Any:
     """Keras' activity penalty of one layer output: ``regularizer(output) / batch_size``.
 
     Args:
@@ -405,7 +406,7 @@ def activity_penalty(regularizer, output, batch_size=None):
     return value / xp.asarray(batch, dtype=output.dtype)
 
 
-def activity_penalty_gradient(regularizer, output: np.ndarray) -> np.ndarray:
+def activity_penalty_gradient(regularizer: Any, output: np.ndarray) -> np.ndarray:
     """``d activity_penalty(regularizer, output) / d output`` (NumPy)."""
     gradient = penalty_gradient(regularizer, output)
     return gradient if output.ndim == 0 else gradient / output.dtype.type(output.shape[0])

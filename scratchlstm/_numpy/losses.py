@@ -18,14 +18,16 @@ value differentiated by its own predictions); `Loss.gradient` divides by the pos
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 EPSILON = 1e-7
 
 
 # --- mean squared error: mean over the last axis of (p - y)^2 ---------------------------------
-def mse_per_position(y_true, y_pred, from_logits=False):
+def mse_per_position(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False) -> np.ndarray:
     return np.mean((y_pred - y_true) ** 2, axis=-1)
 
 
@@ -34,7 +36,7 @@ def mse_gradient(y_true, y_pred, from_logits=False):
 
 
 # --- mean absolute error: mean over the last axis of |p - y| ----------------------------------
-def mae_per_position(y_true, y_pred, from_logits=False):
+def mae_per_position(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False) -> np.ndarray:
     return np.mean(np.abs(y_pred - y_true), axis=-1)
 
 
@@ -456,7 +458,7 @@ class Loss:
             )
         return y_true, y_pred
 
-    def per_position(self, y_true, y_pred) -> np.ndarray:
+    def per_position(self, y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
         """Loss at each position: shape ``y_pred.shape`` without the reduced (last) axis."""
         y_true, y_pred = self._check(y_true, y_pred)
         return _RULES[self.name][0](y_true, y_pred, self.from_logits, **dict(self.options))
@@ -464,7 +466,7 @@ class Loss:
     def __call__(self, y_true, y_pred) -> float:
         return float(np.mean(self.per_position(y_true, y_pred)))
 
-    def gradient(self, y_true, y_pred) -> np.ndarray:
+    def gradient(self, y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
         """``d loss / d y_pred``, shape of ``y_pred``."""
         y_true, y_pred = self._check(y_true, y_pred)
         positions = int(np.prod(np.delete(np.asarray(y_pred.shape), _axis(self.options))))
@@ -477,7 +479,7 @@ class Loss:
         return config
 
 
-def get_loss(identifier) -> Loss:
+def get_loss(identifier: Any) -> Loss:
     """A `Loss` from a name, a config dict or a `Loss`."""
     if isinstance(identifier, Loss):
         return identifier

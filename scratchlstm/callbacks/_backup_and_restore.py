@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from typing import Any
 
 from .._files import atomic_write
 from ._base import Callback
@@ -72,7 +73,8 @@ class BackupAndRestore(Callback):
         False
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True) -> None:
+    def __init__(self, backup_dir: str, save_freq: str | int = "epoch", double_checkpoint: bool = False,
+                 delete_checkpoint: bool = True) -> None:
         super().__init__()
         if not backup_dir:
             raise ValueError(f"Empty `backup_dir` argument passed. Received: backup_dir={backup_dir!r}")
@@ -88,7 +90,7 @@ class BackupAndRestore(Callback):
         self._last_batch_seen = 0
 
     # --- restore ----------------------------------------------------------------------------------
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         try:
             self._load_model()
         except (OSError, ValueError):
@@ -126,7 +128,7 @@ class BackupAndRestore(Callback):
                 generator.bit_generator.state = rng_state
 
     # --- back up ----------------------------------------------------------------------------------
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._current_epoch = epoch + 1
         self._last_batch_seen = 0
         if self.save_freq == "epoch":
@@ -152,6 +154,6 @@ class BackupAndRestore(Callback):
         text = json.dumps(self._metadata()).encode()
         atomic_write(self._training_metadata_path, lambda handle: handle.write(text))
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.delete_checkpoint and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)

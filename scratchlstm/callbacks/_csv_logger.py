@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections.abc
 import csv
 import os
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class CSVLogger(Callback):
         epoch,loss,mae,val_loss,val_mae
     """
 
-    def __init__(self, filename, separator=",", append=False) -> None:
+    def __init__(self, filename: str, separator: str = ",", append: bool = False) -> None:
         super().__init__()
         if not isinstance(separator, str) or len(separator) != 1:
             raise ValueError(f"Argument `separator` must be a one-character string. Received: separator={separator!r}")
@@ -71,7 +72,7 @@ class CSVLogger(Callback):
         self.append_header = True
         self.csv_file = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if self.append:
             if os.path.exists(self.filename):
                 with open(self.filename) as existing:
@@ -85,7 +86,7 @@ class CSVLogger(Callback):
         self.writer = None
         self.keys = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = {key: _python_value(value) for key, value in (logs or {}).items()}
         if self.keys is None:
             self.keys = sorted(logs)
@@ -104,7 +105,7 @@ class CSVLogger(Callback):
         self.writer.writerow(row)
         self.csv_file.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.csv_file and not self.csv_file.closed:
             self.csv_file.close()
         self.writer = None

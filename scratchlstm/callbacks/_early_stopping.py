@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import warnings
 from numbers import Real
+from typing import Any
 
 import numpy as np
 
@@ -77,17 +78,9 @@ class EarlyStopping(Callback):
         (0.5, 1, 2, True)
     """
 
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        min_delta: float = 0,
-        patience: int = 0,
-        verbose: int = 0,
-        mode: str = "auto",
-        baseline=None,
-        restore_best_weights: bool = False,
-        start_from_epoch: int = 0,
-    ) -> None:
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0, verbose: int = 0,
+                 mode: str = "auto", baseline: float | None = None, restore_best_weights: bool = False,
+                 start_from_epoch: int = 0) -> None:
         super().__init__()
         if not isinstance(monitor, str):
             raise ValueError(f"Argument `monitor` must be a string. Received: monitor={monitor!r}")
@@ -127,10 +120,10 @@ class EarlyStopping(Callback):
     def _copy_weights(self):
         return [np.array(w, copy=True) for w in self.model.get_weights()]
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._reset()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         current = self.get_monitor_value(logs)
         if current is None or epoch < self.start_from_epoch:
             return
@@ -152,7 +145,7 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.stopped_epoch > 0 and self.verbose > 0:
             self._print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
@@ -161,7 +154,7 @@ class EarlyStopping(Callback):
                 self._print(f"Restoring model weights from the end of the best epoch: {best}.")
             self.model.set_weights(self.best_weights)
 
-    def get_monitor_value(self, logs):
+    def get_monitor_value(self, logs: dict[str, Any] | None) -> float | None:
         """``float(logs[monitor])``, or ``None`` after warning when the key is missing."""
         logs = logs or {}
         value = logs.get(self.monitor)

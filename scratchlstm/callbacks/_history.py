@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._base import Callback
 
 
@@ -40,11 +42,11 @@ class History(Callback):
         self.history: dict = {}
         self.epoch: list = []
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.history = {}
         self.epoch = []
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch.append(int(epoch))
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(to_python_number(value))

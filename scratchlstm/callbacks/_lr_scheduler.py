@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from ._base import Callback
@@ -34,7 +36,7 @@ class LearningRateScheduler(Callback):
         [0.1, 0.05, 0.025]
     """
 
-    def __init__(self, schedule, verbose=0) -> None:
+    def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
         super().__init__()
         if not callable(schedule):
             raise ValueError(
@@ -58,11 +60,11 @@ class LearningRateScheduler(Callback):
         optimizer.learning_rate = float(learning_rate)
         return learning_rate
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         learning_rate = self._update_optimizer_lr(self.model.optimizer, epoch)
         if self.verbose > 0:
             print_message(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is not None:
             logs["learning_rate"] = current_learning_rate(self.model.optimizer)

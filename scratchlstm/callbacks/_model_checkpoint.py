@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import string
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -77,17 +78,9 @@ class ModelCheckpoint(MonitorCallback):
 
     _baseline_name = "initial_value_threshold"
 
-    def __init__(
-        self,
-        filepath,
-        monitor="val_loss",
-        verbose=0,
-        save_best_only=False,
-        save_weights_only=False,
-        mode="auto",
-        save_freq="epoch",
-        initial_value_threshold=None,
-    ) -> None:
+    def __init__(self, filepath: str, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
+                 save_weights_only: bool = False, mode: str = "auto", save_freq: str | int = "epoch",
+                 initial_value_threshold: float | None = None) -> None:
         super().__init__(monitor, mode, initial_value_threshold)
         self.filepath = check_path("filepath", filepath)
         template_fields(self.filepath)
@@ -104,14 +97,14 @@ class ModelCheckpoint(MonitorCallback):
             )
         self._current_epoch = 0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if self.monitor_op is None:  # fail before the first epoch rather than after it
             self._set_monitor_op()
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._current_epoch = epoch
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.monitor_op is None:
             self._set_monitor_op()
         self._save_model(epoch=epoch, batch=None, logs=logs)

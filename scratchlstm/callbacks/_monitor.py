@@ -161,7 +161,8 @@ class MonitorCallback(Callback):
 
     _baseline_name = "baseline"  # the argument's name in the subclass, for error messages
 
-    def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0) -> None:
+    def __init__(self, monitor: str = "val_loss", mode: str = "auto", baseline: float | None = None,
+                 min_delta: float = 0) -> None:
         super().__init__()
         self.monitor = check_string("monitor", monitor)
         if mode not in MODES:

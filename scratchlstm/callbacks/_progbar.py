@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from typing import Any, TextIO
 
 from ._base import Callback
 
@@ -118,7 +119,7 @@ class ProgbarLogger(Callback):
         Epoch 1/2 - ...s - loss: 0.5000 - mae: 0.2500
     """
 
-    def __init__(self, verbose=None, stream=None) -> None:
+    def __init__(self, verbose: int | None = None, stream: TextIO | None = None) -> None:
         super().__init__()
         self._verbose_arg = verbose
         self._stream = stream
@@ -128,7 +129,7 @@ class ProgbarLogger(Callback):
         self._epoch_label = "Epoch 1/1"
         self._reset_epoch()
 
-    def set_params(self, params):
+    def set_params(self, params: dict) -> None:
         super().set_params(params)
         verbose = self._verbose_arg
         if verbose is None:
@@ -138,7 +139,7 @@ class ProgbarLogger(Callback):
         self.target = self.params.get("steps")
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return self._stream if self._stream is not None else sys.stdout
 
     def _reset_epoch(self) -> None:
@@ -154,14 +155,14 @@ class ProgbarLogger(Callback):
         stream.write(text)
         stream.flush()
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._reset_epoch()
         self._epoch_label = f"Epoch {epoch + 1}/{self.epochs}"
         if self.verbose == 1:
             self._interactive = _is_interactive(self.stream)
             self._write(self._epoch_label + "\n")
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._seen = batch + 1
         self._last_batch_logs = logs  # a reference only: no conversion here
         if self.verbose != 1 or not self._interactive:
@@ -172,7 +173,7 @@ class ProgbarLogger(Callback):
             self._last_render = now
             self._render_in_place(self._progress_line(now), end="")
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.verbose not in (1, 2):
             return
         elapsed = _now() - self._epoch_start

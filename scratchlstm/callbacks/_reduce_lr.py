@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -60,17 +61,8 @@ class ReduceLROnPlateau(MonitorCallback):
         ([0.1, 0.1, 0.05], 0.025)
     """
 
-    def __init__(
-        self,
-        monitor="val_loss",
-        factor=0.1,
-        patience=10,
-        verbose=0,
-        mode="auto",
-        min_delta=1e-4,
-        cooldown=0,
-        min_lr=0.0,
-    ) -> None:
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
+                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0) -> None:
         super().__init__(monitor, mode, min_delta=min_delta)
         factor = check_number("factor", factor)
         if factor >= 1.0:
@@ -96,7 +88,7 @@ class ReduceLROnPlateau(MonitorCallback):
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._reset()
         if self.monitor_op is None:  # fail before the first epoch rather than after it
             self._set_monitor_op()
@@ -111,7 +103,7 @@ class ReduceLROnPlateau(MonitorCallback):
             return True
         return False
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.monitor_op is None:
             self._set_monitor_op()
         logs = {} if logs is None else logs

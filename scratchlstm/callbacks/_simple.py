@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 from ._base import Callback
 from ._monitor import check_bool, print_message
@@ -38,7 +39,7 @@ class TerminateOnNaN(Callback):
         super().__init__()
         self.raise_error = check_bool("raise_error", raise_error)
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is None:
             return
@@ -76,16 +77,10 @@ class LambdaCallback(Callback):
         [0, 1, 2]
     """
 
-    def __init__(
-        self,
-        on_epoch_begin=None,
-        on_epoch_end=None,
-        on_train_begin=None,
-        on_train_end=None,
-        on_train_batch_begin=None,
-        on_train_batch_end=None,
-        **kwargs,
-    ) -> None:
+    def __init__(self, on_epoch_begin: Callable[..., Any] | None = None, on_epoch_end: Callable[..., Any] | None = None,
+                 on_train_begin: Callable[..., Any] | None = None, on_train_end: Callable[..., Any] | None = None,
+                 on_train_batch_begin: Callable[..., Any] | None = None,
+                 on_train_batch_end: Callable[..., Any] | None = None, **kwargs) -> None:
         super().__init__()
         unknown = sorted(set(kwargs) - set(HOOKS))
         if unknown:

@@ -395,7 +395,7 @@ class MinMaxScaler(_Scaler):
 
     _stat_names = ("data_min_", "data_max_")
 
-    def __init__(self, feature_range=(0, 1)) -> None:
+    def __init__(self, feature_range: tuple[float, float] = (0, 1)) -> None:
         super().__init__()
         try:
             lo, hi = (float(v) for v in feature_range)

@@ -47,7 +47,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -141,8 +141,9 @@ class Vocabulary:
     `len(vocab)` is the vocabulary size (the `input_dim` of an `Embedding`).
     """
 
-    def __init__(self, level="char", *, max_tokens=None, min_count=1, standardize="auto",
-                 oov_token=OOV_TOKEN, vocabulary=None) -> None:
+    def __init__(self, level: str = "char", *, max_tokens: int | None = None, min_count: int = 1,
+                 standardize: str = "auto", oov_token: str = OOV_TOKEN,
+                 vocabulary: Sequence[str] | None = None) -> None:
         if level not in LEVELS:
             raise ValueError(f"level must be 'char' or 'word', got {level!r}")
         if max_tokens is not None and (

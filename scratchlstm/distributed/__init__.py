@@ -19,8 +19,8 @@ from ._launch import launch
 __all__ = ["initialize", "is_initialized", "launch", "process_count", "process_index"]
 
 
-def initialize(coordinator_address=None, num_processes=None, process_id=None, *,
-               heartbeat_timeout_seconds=None, initialization_timeout=120) -> None:
+def initialize(coordinator_address: str | None = None, num_processes: int | None = None, process_id: int | None = None,
+               *, heartbeat_timeout_seconds: int | None = None, initialization_timeout: int = 120) -> None:
     """Join this process to a multi-process JAX run (once; later calls do nothing).
 
     Call it before anything else touches JAX's devices. Arguments left ``None`` come from

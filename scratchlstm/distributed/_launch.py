@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 _POLL_SECONDS = 0.1
 _GRACE_SECONDS = 5.0
@@ -59,8 +60,9 @@ def _stop(children: list) -> None:
             child.wait()
 
 
-def launch(program: list, processes: int, *, devices_per_process=None, port=None, timeout=None,
-           heartbeat_timeout=None, initialize=True, log=None) -> int:
+def launch(program: list, processes: int, *, devices_per_process: int | None = None, port: int | None = None,
+           timeout: float | None = None, heartbeat_timeout: int | None = None, initialize: bool = True,
+           log: Any = None) -> int:
     """Run ``program`` in ``processes`` local processes joined by ``jax.distributed``.
 
     Args:

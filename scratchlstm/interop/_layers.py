@@ -7,6 +7,8 @@ every layer with ``return_sequences=True`` (torch returns every step's output).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._torch_rnn import _canonical_mode, rnn_params_from_state_dict, rnn_params_from_torch, rnn_state_dict_to_torch
 
 _KERAS_CLASS = {"LSTM": "LSTM", "GRU": "GRU", "RNN_TANH": "SimpleRNN", "RNN_RELU": "SimpleRNN"}
@@ -28,7 +30,7 @@ def _layer(mode: str, params: dict, features: int, dtype, name: str):
     return layer
 
 
-def layers_from_torch(source, *, mode=None, dtype=None, name="torch") -> list:
+def layers_from_torch(source: Any, *, mode: str | None = None, dtype: Any = None, name: str | None = "torch") -> list:
     """Recurrent layers equal to a torch ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` (all layers).
 
     Args:
@@ -73,7 +75,7 @@ def layers_from_torch(source, *, mode=None, dtype=None, name="torch") -> list:
     return result
 
 
-def layers_to_torch(layers) -> dict:
+def layers_to_torch(layers: Any) -> dict:
     """The torch state dict (NumPy arrays, torch's key names) of stacked recurrent layers.
 
     Args:

@@ -8,6 +8,7 @@ file written here loads in torch with ``safetensors.torch.load_file``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ def _safetensors_numpy():
     return safetensors_numpy
 
 
-def load_safetensors_state_dict(path) -> dict:
+def load_safetensors_state_dict(path: str | os.PathLike[str]) -> dict:
     """Load every tensor of a ``.safetensors`` file as a NumPy array.
 
     Args:
@@ -58,7 +59,8 @@ def load_safetensors_state_dict(path) -> dict:
     return dict(safetensors_numpy.load_file(str(path)))
 
 
-def save_safetensors_state_dict(state_dict, path, *, metadata=None) -> None:
+def save_safetensors_state_dict(state_dict: dict, path: str | os.PathLike[str], *,
+                                metadata: dict[str, str] | None = None) -> None:
     """Write a state dict to a ``.safetensors`` file, atomically.
 
     The file is written to a temporary file in the same folder, flushed to disk, then moved

@@ -40,6 +40,7 @@ arrived before building anything.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
@@ -172,7 +173,7 @@ def _torch_dict(weight_ih, weight_hh, bias_ih, bias_hh) -> dict:
     return weights
 
 
-def lstm_params_from_torch(weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> dict:
+def lstm_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None) -> dict:
     """Convert one ``torch.nn.LSTM`` layer's weights (one direction) to this library's LSTM params.
 
     Args:
@@ -240,7 +241,7 @@ def lstm_params_to_torch(params: dict) -> dict:
     return _torch_dict(_transposed_copy(kernel), _transposed_copy(recurrent_kernel), bias_ih, bias_hh)
 
 
-def gru_params_from_torch(weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> dict:
+def gru_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None) -> dict:
     """Convert one ``torch.nn.GRU`` layer's weights (one direction) to this library's GRU params.
 
     torch's GRU is Keras' GRU with ``reset_after=True`` (the reset gate multiplies the
@@ -285,7 +286,7 @@ def gru_params_from_torch(weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> d
     return params
 
 
-def gru_params_to_torch(params: dict, *, reset_after=True) -> dict:
+def gru_params_to_torch(params: dict, *, reset_after: bool = True) -> dict:
     """Convert this library's GRU params (``reset_after=True``) to torch's weights for one layer.
 
     The inverse of `gru_params_from_torch`, exact both ways.
@@ -342,7 +343,7 @@ def gru_params_to_torch(params: dict, *, reset_after=True) -> dict:
     return weights
 
 
-def simple_rnn_params_from_torch(weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> dict:
+def simple_rnn_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None) -> dict:
     """Convert one ``torch.nn.RNN`` layer's weights (one direction) to this library's SimpleRNN params.
 
     ``h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`` with torch's
@@ -433,7 +434,8 @@ def _torch_key(name: str, layer: int, suffix: str) -> str:
     return f"{name}_l{layer}{suffix}"
 
 
-def rnn_params_from_state_dict(state_dict, *, mode, num_layers=None, bidirectional=None, prefix=None) -> list:
+def rnn_params_from_state_dict(state_dict: dict, *, mode: str, num_layers: int | None = None,
+                               bidirectional: bool | None = None, prefix: str | None = None) -> list:
     """Convert a ``torch.nn.LSTM`` / ``GRU`` / ``RNN`` state dict to per-layer params.
 
     The state dict may come from ``module.state_dict()`` (tensors), from a file
@@ -591,7 +593,7 @@ def _hidden_size(found: dict, mode: str, gates: int) -> int:
     return shape[1]
 
 
-def rnn_state_dict_to_torch(layers, mode, *, reset_after=True) -> dict:
+def rnn_state_dict_to_torch(layers: Any, mode: str, *, reset_after: bool = True) -> dict:
     """Convert per-layer params (as `rnn_params_from_state_dict` returns) to a torch state dict.
 
     Args:
@@ -684,7 +686,7 @@ def rnn_state_dict_to_torch(layers, mode, *, reset_after=True) -> dict:
 # -- torch modules ---------------------------------------------------------------------------------
 
 
-def rnn_params_from_torch(module) -> tuple[dict, list]:
+def rnn_params_from_torch(module: Any) -> tuple[dict, list]:
     """Read a ``torch.nn.LSTM`` / ``GRU`` / ``RNN`` (or ``LSTMCell`` / ``GRUCell`` / ``RNNCell``).
 
     The module is read duck-typed (this function imports nothing from torch): its ``mode``

@@ -210,7 +210,7 @@ class Layer:
     def built(self) -> bool:
         return self.params is not None
 
-    def build(self, input_shape, dtype=None) -> None:
+    def build(self, input_shape: tuple, dtype: Any = None) -> None:
         """Create the weights for inputs shaped ``input_shape`` (batch axis included, may be None).
 
         ``dtype`` is the input's dtype: a float64 input makes a layer built without an explicit
@@ -226,17 +226,17 @@ class Layer:
         self.params, self.state = params, state
         self.input_shape = _batchless(input_shape)
 
-    def initialize(self, input_shape, rng) -> tuple[dict, dict]:
+    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
         """``(params, state)`` for ``input_shape``; a layer without weights has neither."""
         return {}, {}
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         """Raise ``ValueError`` if the layer cannot take inputs of this shape."""
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The mask of the outputs (Keras' propagation): passed on by layers that support masks."""
         return mask if self.supports_masking else None
 
@@ -266,7 +266,7 @@ class Layer:
         self._require_built("get_weights")
         return [getattr(self, tree)[k].copy() for tree, k in self._weight_slots()]
 
-    def set_weights(self, weights) -> None:
+    def set_weights(self, weights: list) -> None:
         """Set the weights from a list in the order of `get_weights`; all are checked first."""
         self._require_built("set_weights")
         slots = self._weight_slots()
@@ -280,7 +280,7 @@ class Layer:
             new[tree][key] = self.checked_weight(key, getattr(self, tree)[key].shape, value)
         self.params, self.state = new["params"], new["state"]
 
-    def checked_weight(self, key: str, shape, value) -> np.ndarray:
+    def checked_weight(self, key: str, shape: tuple, value: Any) -> np.ndarray:
         """``value`` as this layer's dtype, after checking its shape, kind and finiteness."""
         value = np.asarray(value)
         if value.dtype.kind not in "fiu":
@@ -313,7 +313,7 @@ class Layer:
         return int(sum(np.size(w) for w in self.get_weights()))
 
     # --- regularizers and constraints ---------------------------------------------------------
-    def set_regularization(self, arguments: dict, activity_regularizer=_NO_ARGUMENT) -> None:
+    def set_regularization(self, arguments: dict, activity_regularizer: Any = _NO_ARGUMENT) -> None:
         """Take Keras' regularizer and constraint arguments (called by a layer's ``__init__``).
 
         Args:
@@ -358,7 +358,7 @@ class Layer:
         return config
 
     @property
-    def activity_regularizer(self):
+    def activity_regularizer(self) -> Any:
         """Penalizes the layer's outputs: ``regularizer(y) / batch_size`` for each output ``y``
         of each call, added to the loss (Keras' rule). Settable on the layers whose constructor
         takes it."""
@@ -385,7 +385,7 @@ class Layer:
             if tree == "params" and layer.trainable and key in layer.weight_regularizers
         ]
 
-    def activity_losses(self, outputs, cache) -> list:
+    def activity_losses(self, outputs: Any, cache: Any) -> list:
         """The activity penalties of one call on data that returned ``outputs`` (floats)."""
         regularizer = self.activity_regularizer
         if regularizer is None:
@@ -399,7 +399,7 @@ class Layer:
         return list(self._call_losses) + [float(reg(layer.params[key])) for layer, key, reg in self.regularized_weights()]
 
     # --- calling ------------------------------------------------------------------------------
-    def gather_inputs(self, inputs, *args, **kwargs) -> tuple:
+    def gather_inputs(self, inputs: Any, *args, **kwargs) -> tuple:
         """``(inputs, options)`` from a call's arguments.
 
         Tensors among the arguments join ``inputs`` (an RNN's ``initial_state``: ``[x, h0, c0]``);
@@ -443,7 +443,7 @@ class Layer:
         self._inbound_nodes.append(node)
         return list(node.outputs) if several else node.outputs[0]
 
-    def prepare_input(self, value, position=None) -> np.ndarray:
+    def prepare_input(self, value: Any, position: int | None = None) -> np.ndarray:
         """One eager input as a finite float array (integer data becomes float32)."""
         what = f"input to {type(self).__name__} {self.name!r}" + ("" if position is None else f" (input {position})")
         array = as_float_array(value, what)
@@ -481,7 +481,7 @@ class Layer:
         return config
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict) -> Layer:
         config = dict(config)
         config.pop("class_name", None)
         return cls(**config)

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any, Callable
 
 LAYER_CLASSES: dict[str, type] = {}
 
 
-def register(numpy, jax=None):
+def register(numpy: Any, jax: Any = None) -> Callable[[type], type]:
     """Class decorator: record the layer class under its name with its NumPy and JAX ops."""
 
     def decorate(cls):

@@ -38,8 +38,10 @@ Examples:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._numpy.losses import mae_per_position, mse_per_position
 from ._accuracy import (
@@ -151,7 +153,8 @@ METRICS = {
 }
 
 
-def compute(canonical: str, y_true, y_pred, sample_weight=None, mask=None) -> float:
+def compute(canonical: str, y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None,
+            mask: Any = None) -> float:
     """One batch's mean of a mean-type metric, before `finalize`.
 
     Args:

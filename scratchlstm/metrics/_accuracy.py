@@ -12,7 +12,10 @@ Examples:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._base import MeanMetric
 from ._ops import NUMPY
@@ -78,18 +81,18 @@ def _sparse_top_k(ops, y_true, y_pred, k=5, from_sorted_ids=False):
 
 
 # --- Keras' module-level functions (NumPy) ------------------------------------------------------
-def binary_accuracy(y_true, y_pred, threshold=0.5):
+def binary_accuracy(y_true: ArrayLike, y_pred: ArrayLike, threshold: float = 0.5) -> np.ndarray:
     """Fraction of ``y_true == (y_pred > threshold)`` (as 0/1), mean over the last axis."""
     y_true = np.asarray(y_true)
     return np.mean(y_true == (np.asarray(y_pred) > threshold).astype(y_true.dtype), axis=-1)
 
 
-def categorical_accuracy(y_true, y_pred):
+def categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """1 where ``argmax(y_true) == argmax(y_pred)`` over the last axis, else 0."""
     return _categorical(NUMPY, np.asarray(y_true), np.asarray(y_pred))
 
 
-def sparse_categorical_accuracy(y_true, y_pred):
+def sparse_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     """1 where the integer label equals ``argmax(y_pred)``, else 0."""
     return _sparse_categorical(NUMPY, y_true, np.asarray(y_pred))
 
@@ -99,12 +102,13 @@ def exact_accuracy(y_true, y_pred):
     return np.mean(np.asarray(y_pred) == np.asarray(y_true), axis=-1)
 
 
-def top_k_categorical_accuracy(y_true, y_pred, k=5):
+def top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike, k: int = 5) -> np.ndarray:
     """1 where the one-hot target's class is among the ``k`` highest scores, else 0."""
     return _top_k(NUMPY, np.asarray(y_true), np.asarray(y_pred, dtype=float), k)
 
 
-def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
+def sparse_top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike, k: int = 5,
+                                      from_sorted_ids: bool = False) -> np.ndarray:
     """1 where the integer label is among the ``k`` highest scores (or, with
     ``from_sorted_ids``, among the first ``k`` ids of ``y_pred``), else 0."""
     return _sparse_top_k(NUMPY, y_true, np.asarray(y_pred, dtype=float), k, from_sorted_ids)
@@ -123,7 +127,7 @@ class CategoricalAccuracy(MeanMetric):
 
     kind = default_name = "categorical_accuracy"
 
-    def __init__(self, name="categorical_accuracy", dtype=None) -> None:
+    def __init__(self, name: str | None = "categorical_accuracy", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -141,7 +145,7 @@ class SparseCategoricalAccuracy(MeanMetric):
     kind = default_name = "sparse_categorical_accuracy"
     sparse_targets = True
 
-    def __init__(self, name="sparse_categorical_accuracy", dtype=None) -> None:
+    def __init__(self, name: str | None = "sparse_categorical_accuracy", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -161,7 +165,7 @@ class Accuracy(MeanMetric):
     kind = "exact_accuracy"
     default_name = "accuracy"
 
-    def __init__(self, name="accuracy", dtype=None) -> None:
+    def __init__(self, name: str | None = "accuracy", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -192,7 +196,7 @@ class BinaryAccuracy(MeanMetric):
 
     kind = default_name = "binary_accuracy"
 
-    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5) -> None:
+    def __init__(self, name: str | None = "binary_accuracy", dtype: Any = None, threshold: float = 0.5) -> None:
         self.threshold = _check_threshold(threshold)
         super().__init__(name, dtype)
 
@@ -231,7 +235,7 @@ class TopKCategoricalAccuracy(MeanMetric):
 
     kind = default_name = "top_k_categorical_accuracy"
 
-    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None) -> None:
+    def __init__(self, k: int = 5, name: str | None = "top_k_categorical_accuracy", dtype: Any = None) -> None:
         self.k = _check_k(k)
         super().__init__(name, dtype)
 
@@ -260,7 +264,8 @@ class SparseTopKCategoricalAccuracy(MeanMetric):
     kind = default_name = "sparse_top_k_categorical_accuracy"
     sparse_targets = True
 
-    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False) -> None:
+    def __init__(self, k: int = 5, name: str | None = "sparse_top_k_categorical_accuracy", dtype: Any = None,
+                 from_sorted_ids: bool = False) -> None:
         self.k = _check_k(k)
         if not isinstance(from_sorted_ids, (bool, np.bool_)):
             raise ValueError(f"from_sorted_ids must be True or False, got {from_sorted_ids!r}")

@@ -10,7 +10,10 @@ Examples:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._base import Metric
 from ._confusion import confusion_counts, is_evenly_distributed
@@ -64,8 +67,10 @@ class AUC(Metric):
 
     kind = "auc"
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
-                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False) -> None:
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC", summation_method: str = "interpolation",
+                 name: str | None = None, dtype: Any = None, thresholds: float | list[float] | None = None,
+                 multi_label: bool = False, num_labels: int | None = None, label_weights: ArrayLike | None = None,
+                 from_logits: bool = False) -> None:
         self.curve = _choice(curve, _CURVES, "curve")
         self.summation_method = _choice(summation_method, _SUMMATIONS, "summation method")
         self._init_from_thresholds = thresholds is not None
@@ -117,7 +122,7 @@ class AUC(Metric):
             arguments["thresholds"] = [float(t) for t in self._thresholds[1:-1]]
         return arguments
 
-    def check_shape(self, y_pred_shape) -> None:
+    def check_shape(self, y_pred_shape: tuple) -> None:
         if self.multi_label and (len(y_pred_shape) != 2 or y_pred_shape[-1] is None):
             raise ValueError(
                 f"`y_pred` must have rank 2 when `multi_label=True`. Found rank {len(y_pred_shape)}. "

@@ -26,6 +26,7 @@ import json
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._ops import NUMPY, divide_no_nan
 
@@ -98,7 +99,7 @@ class Metric:
     default_name: str | None = None  # None: numbered as Keras' auto_name
     builds_from_shape = False  # True: the state's shape needs y_pred's shape (F1, R2, multi-label AUC)
 
-    def __init__(self, name=None, dtype=None) -> None:
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
         if name is None:
             name = self.default_name if self.default_name is not None else auto_name(type(self))
         if not isinstance(name, str) or not name:
@@ -124,11 +125,11 @@ class Metric:
     def _result(self, ops, state):
         raise NotImplementedError
 
-    def check_shape(self, y_pred_shape) -> None:
+    def check_shape(self, y_pred_shape: tuple) -> None:
         """Raise ``ValueError`` if outputs of this shape cannot be measured (at compile/fit)."""
 
     # --- the pure functions -------------------------------------------------------------------
-    def functions(self, ops=None, y_pred_shape=None, dtype=None) -> MetricFunctions:
+    def functions(self, ops: Any = None, y_pred_shape: tuple | None = None, dtype: Any = None) -> MetricFunctions:
         """The metric's ``(init, update, result)`` pure functions.
 
         Args:
@@ -168,7 +169,7 @@ class Metric:
         if self._functions is not None:
             self._state = self._functions.init()
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def update_state(self, y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None) -> None:
         """Add one batch to the state.
 
         Args:
@@ -183,7 +184,7 @@ class Metric:
         weight = None if sample_weight is None else np.asarray(sample_weight)
         self._state = self._functions.update(self._state, y_true, y_pred, weight)
 
-    def result(self):
+    def result(self) -> Any:
         """The value so far: a float (or a float array for several thresholds or classes)."""
         if self._functions is None:
             raise ValueError(
@@ -221,7 +222,7 @@ class Metric:
         return {"name": self.name, "dtype": None if self.dtype is None else self.dtype.name, **self._arguments()}
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict) -> Metric:
         """The metric `get_config` describes."""
         return cls(**config)
 
@@ -272,7 +273,7 @@ class MeanMetric(Metric):
         zero = ops.xp.zeros((), dtype=dtype)
         return {"total": zero, "count": zero}
 
-    def values(self, ops, y_true, y_pred, dtype):
+    def values(self, ops: Any, y_true: ArrayLike, y_pred: ArrayLike, dtype: Any) -> Any:
         """Per-position values in ``dtype``, after the shape check."""
         xp = ops.xp
         y_pred = xp.asarray(y_pred, dtype=dtype)

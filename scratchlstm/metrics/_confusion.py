@@ -20,6 +20,8 @@ Examples:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ._base import Metric
@@ -237,7 +239,8 @@ class _ConditionCount(_ConfusionMetric):
         array([2., 1.])
     """
 
-    def __init__(self, thresholds=None, name=None, dtype=None) -> None:
+    def __init__(self, thresholds: float | list[float] | None = None, name: str | None = None,
+                 dtype: Any = None) -> None:
         self._setup_thresholds(thresholds, 0.5)
         super().__init__(name, dtype)
 
@@ -282,7 +285,8 @@ class FalseNegatives(_ConditionCount):
 
 
 class _PrecisionRecall(_ConfusionMetric):
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None) -> None:
+    def __init__(self, thresholds: float | list[float] | None = None, top_k: int | None = None,
+                 class_id: int | None = None, name: str | None = None, dtype: Any = None) -> None:
         for what, value, least in (("top_k", top_k, 1), ("class_id", class_id, 0)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least):
                 raise ValueError(f"{what} must be None or an integer >= {least}, got {value!r}")

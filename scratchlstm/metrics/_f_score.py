@@ -10,6 +10,8 @@ Examples:
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._base import Metric
 from ._ops import EPSILON
 
@@ -47,7 +49,8 @@ class FBetaScore(Metric):
     kind = default_name = "fbeta_score"
     builds_from_shape = True
 
-    def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None) -> None:
+    def __init__(self, average: str | None = None, beta: float = 1.0, threshold: float | None = None,
+                 name: str | None = "fbeta_score", dtype: Any = None) -> None:
         if average not in _AVERAGES:
             raise ValueError(
                 "Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', 'weighted'}. "
@@ -75,7 +78,7 @@ class FBetaScore(Metric):
     def _arguments(self) -> dict:
         return {"average": self.average, "beta": self.beta, "threshold": self.threshold}
 
-    def check_shape(self, y_pred_shape) -> None:
+    def check_shape(self, y_pred_shape: tuple) -> None:
         if len(y_pred_shape) != 2 or y_pred_shape[-1] is None:
             raise ValueError(
                 f"{type(self).__name__} expects 2D inputs with shape (batch_size, output_dim), got y_pred of shape {y_pred_shape}"
@@ -153,7 +156,8 @@ class F1Score(FBetaScore):
 
     kind = default_name = "f1_score"
 
-    def __init__(self, average=None, threshold=None, name="f1_score", dtype=None) -> None:
+    def __init__(self, average: str | None = None, threshold: float | None = None, name: str | None = "f1_score",
+                 dtype: Any = None) -> None:
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
 
     def _arguments(self) -> dict:

@@ -19,6 +19,7 @@ Examples:
 from __future__ import annotations
 
 import json
+from typing import Any, Callable
 
 import numpy as np
 
@@ -77,7 +78,8 @@ class MeanMetricWrapper(MeanMetric):
 
     default_name = "mean_metric_wrapper"
 
-    def __init__(self, fn, name="mean_metric_wrapper", dtype=None, per_sample=None) -> None:
+    def __init__(self, fn: Callable[..., Any], name: str | None = "mean_metric_wrapper", dtype: Any = None,
+                 per_sample: bool | None = None) -> None:
         from .. import losses as losses_module
 
         if per_sample is None:
@@ -157,7 +159,8 @@ class BinaryCrossentropy(_LossMetric):
 
     kind = default_name = "binary_crossentropy"
 
-    def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0) -> None:
+    def __init__(self, name: str | None = "binary_crossentropy", dtype: Any = None, from_logits: bool = False,
+                 label_smoothing: float = 0) -> None:
         self.from_logits = _check_logits(from_logits)
         self.label_smoothing = _check_smoothing(label_smoothing)
         super().__init__(name, dtype)
@@ -179,7 +182,8 @@ class CategoricalCrossentropy(_LossMetric):
 
     kind = default_name = "categorical_crossentropy"
 
-    def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False, label_smoothing=0, axis=-1) -> None:
+    def __init__(self, name: str | None = "categorical_crossentropy", dtype: Any = None, from_logits: bool = False,
+                 label_smoothing: float = 0, axis: int = -1) -> None:
         self.from_logits = _check_logits(from_logits)
         self.label_smoothing = _check_smoothing(label_smoothing)
         self.axis = _check_last_axis(axis)
@@ -203,7 +207,8 @@ class SparseCategoricalCrossentropy(_LossMetric):
     kind = default_name = "sparse_categorical_crossentropy"
     sparse_targets = True
 
-    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False, ignore_class=None, axis=-1) -> None:
+    def __init__(self, name: str | None = "sparse_categorical_crossentropy", dtype: Any = None,
+                 from_logits: bool = False, ignore_class: int | None = None, axis: int = -1) -> None:
         self.from_logits = _check_logits(from_logits)
         if ignore_class is not None:
             raise NotImplementedError(f"ignore_class={ignore_class!r} is not supported; only ignore_class=None is")
@@ -227,7 +232,7 @@ class KLDivergence(_LossMetric):
 
     kind = default_name = loss_kind = "kl_divergence"
 
-    def __init__(self, name="kl_divergence", dtype=None) -> None:
+    def __init__(self, name: str | None = "kl_divergence", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
 
@@ -241,7 +246,7 @@ class Poisson(_LossMetric):
 
     kind = default_name = loss_kind = "poisson"
 
-    def __init__(self, name="poisson", dtype=None) -> None:
+    def __init__(self, name: str | None = "poisson", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
 
@@ -255,7 +260,7 @@ class Hinge(_LossMetric):
 
     kind = default_name = loss_kind = "hinge"
 
-    def __init__(self, name="hinge", dtype=None) -> None:
+    def __init__(self, name: str | None = "hinge", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
 
@@ -269,7 +274,7 @@ class SquaredHinge(_LossMetric):
 
     kind = default_name = loss_kind = "squared_hinge"
 
-    def __init__(self, name="squared_hinge", dtype=None) -> None:
+    def __init__(self, name: str | None = "squared_hinge", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
 
@@ -283,5 +288,5 @@ class CategoricalHinge(_LossMetric):
 
     kind = default_name = loss_kind = "categorical_hinge"
 
-    def __init__(self, name="categorical_hinge", dtype=None) -> None:
+    def __init__(self, name: str | None = "categorical_hinge", dtype: Any = None) -> None:
         super().__init__(name, dtype)

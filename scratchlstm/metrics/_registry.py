@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from .._numpy.losses import Loss, mae_per_position, mse_per_position
 from . import _accuracy, _auc, _confusion, _f_score, _loss_metrics, _regression
@@ -104,7 +105,7 @@ def from_canonical(canonical: str, name=None) -> Metric:
     raise ValueError(f"metric must be one of {_known()} or a metric object, got {canonical!r}")
 
 
-def get(identifier) -> Metric:
+def get(identifier: Any) -> Metric:
     """A metric object from a name, a class, an instance or a Keras config dict, like Keras.
 
     Args:
@@ -155,7 +156,7 @@ def _accuracy_for(identifier: str, loss_name: str, output_units):
     return cls(name=identifier)
 
 
-def resolve_metric(identifier, loss_name: str = "", output_units=None) -> Metric:
+def resolve_metric(identifier: Any, loss_name: str = "", output_units: int | None = None) -> Metric:
     """The `Metric` ``compile`` uses for ``identifier``, named as Keras 3 names it.
 
     Args:
@@ -184,7 +185,7 @@ def resolve_metric(identifier, loss_name: str = "", output_units=None) -> Metric
     raise ValueError(f"metric must be a name or a metric object, got {type(identifier).__name__}: {identifier!r}")
 
 
-def resolve(identifier, loss_name: str, output_units=None) -> str:
+def resolve(identifier: Any, loss_name: str, output_units: int | None = None) -> str:
     """Canonical metric name for ``identifier`` given the model's canonical loss name.
 
     ``"accuracy"`` follows Keras' rule (``is_binary_or_sparse_categorical``): binary for one
@@ -201,14 +202,14 @@ def resolve(identifier, loss_name: str, output_units=None) -> str:
     return resolve_metric(identifier, loss_name, output_units).canonical
 
 
-def display_name(identifier) -> str:
+def display_name(identifier: Any) -> str:
     """The key logs and History use: a string as given, else the object's ``name`` (as Keras 3)."""
     if isinstance(identifier, str):
         return identifier
     return resolve_metric(identifier).name
 
 
-def serialize(identifier):
+def serialize(identifier: Any) -> Any:
     """A JSON-able form `resolve_metric`, `display_name` and `get` read back.
 
     Strings are returned as given (so ``"accuracy"`` keeps resolving by the loss); metric

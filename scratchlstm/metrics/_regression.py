@@ -10,6 +10,7 @@ Examples:
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class MeanSquaredError(MeanMetric):
 
     kind = default_name = "mean_squared_error"
 
-    def __init__(self, name="mean_squared_error", dtype=None) -> None:
+    def __init__(self, name: str | None = "mean_squared_error", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -56,7 +57,7 @@ class MeanAbsoluteError(MeanMetric):
 
     kind = default_name = "mean_absolute_error"
 
-    def __init__(self, name="mean_absolute_error", dtype=None) -> None:
+    def __init__(self, name: str | None = "mean_absolute_error", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -76,7 +77,7 @@ class RootMeanSquaredError(MeanMetric):
 
     kind = default_name = "root_mean_squared_error"
 
-    def __init__(self, name="root_mean_squared_error", dtype=None) -> None:
+    def __init__(self, name: str | None = "root_mean_squared_error", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
     def _values(self, ops, y_true, y_pred):
@@ -110,7 +111,7 @@ class MeanAbsolutePercentageError(_LossMean):
     kind = default_name = "mean_absolute_percentage_error"
     loss_kind = "mean_absolute_percentage_error"
 
-    def __init__(self, name="mean_absolute_percentage_error", dtype=None) -> None:
+    def __init__(self, name: str | None = "mean_absolute_percentage_error", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
 
@@ -125,7 +126,7 @@ class MeanSquaredLogarithmicError(_LossMean):
     kind = default_name = "mean_squared_logarithmic_error"
     loss_kind = "mean_squared_logarithmic_error"
 
-    def __init__(self, name="mean_squared_logarithmic_error", dtype=None) -> None:
+    def __init__(self, name: str | None = "mean_squared_logarithmic_error", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
 
@@ -140,7 +141,7 @@ class LogCoshError(_LossMean):
     kind = default_name = "logcosh"
     loss_kind = "log_cosh"
 
-    def __init__(self, name="logcosh", dtype=None) -> None:
+    def __init__(self, name: str | None = "logcosh", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
 
@@ -156,7 +157,7 @@ class CosineSimilarity(MeanMetric):
 
     kind = default_name = "cosine_similarity"
 
-    def __init__(self, name="cosine_similarity", dtype=None, axis=-1) -> None:
+    def __init__(self, name: str | None = "cosine_similarity", dtype: Any = None, axis: int = -1) -> None:
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise ValueError(f"axis must be an integer, got {axis!r}")
         self.axis = int(axis)
@@ -207,7 +208,8 @@ class R2Score(Metric):
     kind = default_name = "r2_score"
     builds_from_shape = True
 
-    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None) -> None:
+    def __init__(self, class_aggregation: str | None = "uniform_average", num_regressors: int = 0,
+                 name: str | None = "r2_score", dtype: Any = None) -> None:
         if class_aggregation not in _AGGREGATIONS:
             raise ValueError(
                 f"Invalid value for argument `class_aggregation`. Expected one of {_AGGREGATIONS}. "
@@ -222,7 +224,7 @@ class R2Score(Metric):
     def _arguments(self) -> dict:
         return {"class_aggregation": self.class_aggregation, "num_regressors": self.num_regressors}
 
-    def check_shape(self, y_pred_shape) -> None:
+    def check_shape(self, y_pred_shape: tuple) -> None:
         if len(y_pred_shape) != 2 or y_pred_shape[-1] is None:
             raise ValueError(
                 f"R2Score expects 2D inputs with shape (batch_size, output_dim), got y_pred of shape {y_pred_shape}"

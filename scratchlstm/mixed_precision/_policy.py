@@ -10,6 +10,8 @@ Only NumPy is imported here (the core must stay importable without JAX).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 # name -> (compute dtype, variable dtype), as Keras' DTypePolicy._parse_name
@@ -51,7 +53,7 @@ class DTypePolicy:
         'float64'
     """
 
-    def __init__(self, name=None):
+    def __init__(self, name: str | None = None):
         if name is None:
             name = global_policy().name
         if isinstance(name, np.dtype) or (isinstance(name, type) and issubclass(name, np.generic)):
@@ -83,7 +85,7 @@ class DTypePolicy:
         return self._compute_dtype != self._variable_dtype
 
     @property
-    def quantization_mode(self):
+    def quantization_mode(self) -> None:
         """Keras' attribute; quantized policies are not implemented, so always ``None``."""
         return None
 
@@ -107,7 +109,7 @@ class DTypePolicy:
 _GLOBAL_POLICY = DTypePolicy("float32")
 
 
-def get(identifier) -> DTypePolicy:
+def get(identifier: Any) -> DTypePolicy:
     """A `DTypePolicy` from what a layer's ``dtype=`` argument accepts.
 
     Args:
@@ -168,7 +170,7 @@ def deserialize(config: dict) -> DTypePolicy:
     return get(config)
 
 
-def set_global_policy(policy) -> None:
+def set_global_policy(policy: Any) -> None:
     """Set the policy of the layers created from now on without a ``dtype`` argument.
 
     Layers keep the policy they were created with; set the policy before building the model

@@ -114,11 +114,11 @@ class Model(Trainer, Layer):
         return list(self._graph.outputs)
 
     @property
-    def input(self):
+    def input(self) -> Any:
         return self.inputs if self.takes_list else self.inputs[0]
 
     @property
-    def output(self):
+    def output(self) -> Any:
         return self.outputs if self.returns_list else self.outputs[0]
 
     @property
@@ -130,17 +130,17 @@ class Model(Trainer, Layer):
         return self._output_keys or [t.name for t in self._graph.outputs]
 
     @property
-    def input_shape(self):
+    def input_shape(self) -> Any:
         self._require_built("input_shape")
         shapes = [t.shape for t in self._graph.inputs]
         return shapes if self.takes_list else shapes[0]
 
     @input_shape.setter
-    def input_shape(self, value):  # set by Layer.__init__; derived from the graph here
+    def input_shape(self, value) -> None:  # set by Layer.__init__; derived from the graph here
         pass
 
     @property
-    def output_shape(self):
+    def output_shape(self) -> Any:
         self._require_built("output_shape")
         shapes = [t.shape for t in self._graph.outputs]
         return shapes if self.returns_list else shapes[0]
@@ -163,18 +163,18 @@ class Model(Trainer, Layer):
     def built(self) -> bool:
         return self._graph is not None and all(layer.built for layer in self._weight_layers())
 
-    def build(self, input_shape=None, dtype=None) -> None:
+    def build(self, input_shape: Any = None, dtype: Any = None) -> None:
         if input_shape is not None:
             self.validate_input_shape(input_shape if self.takes_list else input_shape)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: Any) -> None:
         shapes = input_shape if self.takes_list else [input_shape]
         if not isinstance(shapes, list) or len(shapes) != len(self._graph.inputs):
             raise ValueError(f"model {self.name!r} takes {len(self._graph.inputs)} input(s), got {input_shape}")
         for tensor, shape in zip(self._graph.inputs, shapes):
             tensor.node.layer.validate_input_shape(tuple(shape))
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Any:
         batch = (input_shape[0] if self.takes_list else input_shape)[0]
         shapes = [(batch, *t.shape[1:]) for t in self._graph.outputs]
         return shapes if self.returns_list else shapes[0]
@@ -280,7 +280,7 @@ class Model(Trainer, Layer):
                     "layer of the model itself"
                 )
 
-    def activity_losses(self, outputs, cache) -> list:
+    def activity_losses(self, outputs: Any, cache: Any) -> list:
         """The activity penalties of every node of the last call on data (the graph walk's)."""
         return list(cache["activity_losses"])
 
@@ -288,14 +288,14 @@ class Model(Trainer, Layer):
     def get_params(self) -> dict:
         return self.params
 
-    def set_params(self, params) -> None:
+    def set_params(self, params: dict) -> None:
         self.params = params
 
     def get_variables(self) -> dict:
         """``{"params": ..., "state": ...}``: what the backends read and write."""
         return {"params": self.params, "state": self.state}
 
-    def set_variables(self, variables) -> None:
+    def set_variables(self, variables: Any) -> None:
         self.params, self.state = variables["params"], variables["state"]
 
     def get_weights(self) -> list:

@@ -137,7 +137,7 @@ class Sequential(Model):
             tensor = layer(tensor)
         self._set_graph(inputs, tensor)
 
-    def build(self, input_shape=None, dtype=None) -> None:
+    def build(self, input_shape: Any = None, dtype: Any = None) -> None:
         """Create every layer's weights for inputs shaped ``input_shape`` (batch axis included)."""
         if not self._chain:
             raise ValueError("the model has no layers; add an LSTM or Dense first")

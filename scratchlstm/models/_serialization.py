@@ -86,7 +86,7 @@ def model_to_json(model, **kwargs) -> str:
     return json.dumps(model_config(model), **kwargs)
 
 
-def model_from_config(config: dict):
+def model_from_config(config: dict) -> Model:
     from ..layers import deserialize
 
     if not isinstance(config, dict) or config.get("class_name") not in ("Model", "Sequential", "Functional"):
@@ -96,7 +96,7 @@ def model_from_config(config: dict):
     return deserialize(config)
 
 
-def model_from_json(text: str):
+def model_from_json(text: str) -> Model:
     """Rebuild a model's architecture (fresh weights) from `Model.to_json` output."""
     try:
         config = json.loads(text)

@@ -23,6 +23,7 @@ from ._tbptt import TruncatedBPTT, carried_states, check_tbptt_data, check_tbptt
 
 if TYPE_CHECKING:
     from ..callbacks import Callback, History
+    from ..losses import Loss
 
 BACKENDS = ("numpy", "jax")
 
@@ -105,7 +106,7 @@ class Trainer:
 
     # --- compile ------------------------------------------------------------------------------
     @property
-    def loss(self):
+    def loss(self) -> Loss | list[Loss] | None:
         """The loss (one per output, as a list, for several outputs); ``None`` before compile."""
         if self.compiled is None:
             return None

@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from numbers import Integral, Real
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -152,7 +152,7 @@ class Optimizer:
     # step and halves its scale): the train loops then hand them over instead of stopping.
     handles_non_finite_gradients: bool = False
 
-    def __init__(self, learning_rate, hyperparameters: dict, **common) -> None:
+    def __init__(self, learning_rate: float | Callable[[int], float], hyperparameters: dict, **common) -> None:
         object.__setattr__(self, "_locked", False)
         self._learning_rate = check_learning_rate(learning_rate)
         self._iterations = 0
@@ -216,7 +216,7 @@ class Optimizer:
         object.__setattr__(self, "_learning_rate", check_learning_rate(value))
 
     @property
-    def learning_rate_schedule(self):
+    def learning_rate_schedule(self) -> Any:
         """The schedule or callable given as ``learning_rate``, or None for a float rate."""
         return None if isinstance(self._learning_rate, float) else self._learning_rate
 
@@ -303,7 +303,7 @@ class Optimizer:
             return clip_by_value(grads, self.clipvalue)
         return grads
 
-    def scale_loss(self, loss, state: OptimizerState | None = None):
+    def scale_loss(self, loss: Any, state: OptimizerState | None = None) -> Any:
         """``loss * loss_scale_factor`` (if set): what the train loop differentiates.
 
         ``state`` is the optimizer state of the step (unused here; `LossScaleOptimizer` reads
@@ -355,7 +355,7 @@ class Optimizer:
         """The weights to keep at the end of training: the EMA with ``use_ema=True``, else ``params``."""
         return state.average if self.use_ema else params
 
-    def update(self, grads: Any, state: OptimizerState, params: Any = None):
+    def update(self, grads: Any, state: OptimizerState, params: Any = None) -> tuple:
         """Return ``(updates, new_state)``; add ``updates`` to the params. Pure.
 
         ``params`` is required with ``weight_decay``, ``use_ema`` and by `Ftrl`.

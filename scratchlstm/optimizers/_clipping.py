@@ -30,7 +30,7 @@ def clip_by_norm(grads: Any, clipnorm: float) -> Any:
     return tree_map(clip_one, grads)
 
 
-def global_norm(grads: Any):
+def global_norm(grads: Any) -> Any:
     """``sqrt(sum over all tensors of sum(g ** 2))``, like ``optax.global_norm``."""
     return np.sqrt(sum(np.sum(g * g) for g in tree_leaves(grads)))
 

@@ -114,7 +114,8 @@ class LossScaleOptimizer(Optimizer):
 
     handles_non_finite_gradients = True  # a NaN/inf gradient skips the step, it is not an error
 
-    def __init__(self, inner_optimizer, initial_scale=2.0**15, dynamic_growth_steps=2000, name=None, **kwargs):
+    def __init__(self, inner_optimizer: Optimizer, initial_scale: float = 2.0**15, dynamic_growth_steps: int = 2000,
+                 name: str | None = None, **kwargs):
         object.__setattr__(self, "_locked", False)
         if not kwargs.pop("dynamic", True):
             raise ValueError(
@@ -172,7 +173,7 @@ class LossScaleOptimizer(Optimizer):
         self.inner_optimizer.learning_rate = value
 
     @property
-    def learning_rate_schedule(self):
+    def learning_rate_schedule(self) -> Any:
         return self.inner_optimizer.learning_rate_schedule
 
     @property
@@ -230,7 +231,7 @@ class LossScaleOptimizer(Optimizer):
         return cls(inner if isinstance(inner, Optimizer) else deserialize(inner), **config)
 
     # --- pure functions --------------------------------------------------------------------------
-    def scale_loss(self, loss, state: OptimizerState | None = None):
+    def scale_loss(self, loss: Any, state: OptimizerState | None = None) -> Any:
         """``loss * S``: the state's dynamic scale, or ``initial_scale`` without a state."""
         return loss * (self.initial_scale if state is None else self._own(state).dynamic_scale)
 
@@ -248,7 +249,7 @@ class LossScaleOptimizer(Optimizer):
             )
         return state.slots
 
-    def update(self, grads: Any, state: OptimizerState, params: Any = None):
+    def update(self, grads: Any, state: OptimizerState, params: Any = None) -> tuple:
         """Return ``(updates, new_state)`` for the *scaled* gradients ``grads``. Pure."""
         own = self._own(state)
         grads = as_arrays(grads)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import sys
 from numbers import Real
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -170,7 +170,8 @@ class ExponentialDecay(LearningRateSchedule):
         True
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay") -> None:
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
+                 name: str | None = "ExponentialDecay") -> None:
         self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate, low=0)
         self.decay_steps = _steps("decay_steps", decay_steps)
         self.decay_rate = _number("decay_rate", decay_rate, low=0)
@@ -210,7 +211,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         [1.0, 1.0, 0.5, 0.5, 0.1]
     """
 
-    def __init__(self, boundaries, values, name="PiecewiseConstant") -> None:
+    def __init__(self, boundaries: Sequence[float], values: Sequence[float],
+                 name: str | None = "PiecewiseConstant") -> None:
         if not isinstance(boundaries, (list, tuple)) or not isinstance(values, (list, tuple)):
             raise ValueError(
                 f"Arguments `boundaries` and `values` must be lists. Received: boundaries={boundaries!r}, values={values!r}"
@@ -264,9 +266,8 @@ class PolynomialDecay(LearningRateSchedule):
         [0.1, 0.025, 0.0]
     """
 
-    def __init__(
-        self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False, name="PolynomialDecay"
-    ) -> None:
+    def __init__(self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 0.0001,
+                 power: float = 1.0, cycle: bool = False, name: str | None = "PolynomialDecay") -> None:
         self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate, low=0)
         self.decay_steps = _steps("decay_steps", decay_steps)
         self.end_learning_rate = _number("end_learning_rate", end_learning_rate, low=0)
@@ -317,7 +318,8 @@ class InverseTimeDecay(LearningRateSchedule):
         [0.1, 0.05, 0.025]
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay") -> None:
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
+                 name: str | None = "InverseTimeDecay") -> None:
         self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate, low=0)
         self.decay_steps = _steps("decay_steps", decay_steps)
         self.decay_rate = _number("decay_rate", decay_rate, low=0)
@@ -365,7 +367,8 @@ class CosineDecay(LearningRateSchedule):
         [0.0, 0.02, 0.1, 0.05, 0.0, 0.0]
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None, warmup_steps=0) -> None:
+    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
+                 name: str | None = "CosineDecay", warmup_target: float | None = None, warmup_steps: int = 0) -> None:
         self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate, low=0)
         self.decay_steps = _steps("decay_steps", decay_steps)
         self.alpha = _number("alpha", alpha, low=0, high=1)
@@ -434,7 +437,8 @@ class CosineDecayRestarts(LearningRateSchedule):
         [0.1, 0.05, 0.1, 0.05, 0.1]
     """
 
-    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name="SGDRDecay") -> None:
+    def __init__(self, initial_learning_rate: float, first_decay_steps: int, t_mul: float = 2.0, m_mul: float = 1.0,
+                 alpha: float = 0.0, name: str | None = "SGDRDecay") -> None:
         self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate, low=0)
         self.first_decay_steps = _steps("first_decay_steps", first_decay_steps)
         self._t_mul = _number("t_mul", t_mul, low=0, low_open=True)
@@ -443,11 +447,11 @@ class CosineDecayRestarts(LearningRateSchedule):
         self.name = name
 
     @property
-    def t_mul(self):
+    def t_mul(self) -> float:
         return self._t_mul
 
     @property
-    def m_mul(self):
+    def m_mul(self) -> float:
         return self._m_mul
 
     def __call__(self, step, dtype=None):

@@ -16,15 +16,17 @@ Examples:
 from __future__ import annotations
 
 import random
+from typing import Any, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._random import set_global_seed
 
 __all__ = ["normalize", "pad_sequences", "set_random_seed", "to_categorical"]
 
 
-def set_random_seed(seed) -> None:
+def set_random_seed(seed: int | None) -> None:
     """Seed Python's ``random``, NumPy's global RNG and this library's stream, as Keras does.
 
     Layers and models created afterwards without a seed of their own draw their weights from
@@ -44,7 +46,7 @@ def set_random_seed(seed) -> None:
     np.random.seed(seed)
 
 
-def to_categorical(x, num_classes=None) -> np.ndarray:
+def to_categorical(x: ArrayLike, num_classes: int | None = None) -> np.ndarray:
     """One-hot encode integer class labels, as ``keras.utils.to_categorical``.
 
     A trailing axis of length 1 is dropped first (``(N, 1)`` labels give ``(N, C)``), and the
@@ -87,7 +89,8 @@ def to_categorical(x, num_classes=None) -> np.ndarray:
     return categorical.reshape(shape + (int(num_classes),))
 
 
-def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0) -> np.ndarray:
+def pad_sequences(sequences: Sequence[ArrayLike], maxlen: int | None = None, dtype: Any = "int32", padding: str = "pre",
+                  truncating: str = "pre", value: Any = 0.0) -> np.ndarray:
     """Pad (and truncate) sequences to one length, as ``keras.utils.pad_sequences``.
 
     Args:
@@ -151,7 +154,7 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
     return padded
 
 
-def normalize(x, axis=-1, order=2) -> np.ndarray:
+def normalize(x: ArrayLike, axis: int = -1, order: int = 2) -> np.ndarray:
     """``x`` divided by its ``order``-norm along ``axis`` (zero norms left as 1), as Keras.
 
     Args:

@@ -49,8 +49,10 @@ activation's own backward rule each step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..._checks import as_float_array, check_ndim, check_shape, compute_dtype
 from ..._layout import as_rows, column_major_steps, feature_major, to_batch_major, to_time_major
@@ -172,18 +174,10 @@ def _column_scale(units: int, fast: bool, dtype) -> np.ndarray:
     return scale
 
 
-def gru_forward(
-    params: dict,
-    x,
-    initial_state=None,
-    *,
-    mask=None,
-    zero_output_for_mask=False,
-    recurrent_dropout_mask=None,
-    activation="tanh",
-    recurrent_activation="sigmoid",
-    reset_after=True,
-):
+def gru_forward(params: dict, x: ArrayLike, initial_state: Any = None, *, mask: Any = None,
+                zero_output_for_mask: bool = False, recurrent_dropout_mask: np.ndarray | None = None,
+                activation: str | Callable[..., Any] | None = "tanh",
+                recurrent_activation: str | Callable[..., Any] | None = "sigmoid", reset_after: bool = True) -> tuple:
     """Run the GRU over a whole sequence (Keras 3's ``GRU``, ``implementation=2``).
 
     Args:
@@ -435,7 +429,8 @@ def _forward_reset_before(state: _ForwardState, recurrent_gates: np.ndarray, rec
     return candidate_inputs
 
 
-def gru_backward(params: dict, cache: GRUCache, d_outputs=None, d_state=None, *, input_gradient=True):
+def gru_backward(params: dict, cache: GRUCache, d_outputs: ArrayLike | None = None, d_state: Any = None, *,
+                 input_gradient: bool = True) -> tuple:
     """Backpropagation through time for `gru_forward`.
 
     Args:

@@ -36,8 +36,10 @@ calls the activations' backward rules step by step (exact, slower).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..._checks import as_float_array, check_ndim, check_shape, compute_dtype
 from ..._layout import as_rows, column_major_steps, feature_major, to_batch_major, to_time_major
@@ -168,17 +170,10 @@ def _gate_prescale(units: int, dtype) -> np.ndarray:
     return scale
 
 
-def lstm_forward(
-    params: dict,
-    x,
-    initial_state=None,
-    *,
-    mask=None,
-    zero_output_for_mask=False,
-    recurrent_dropout_mask=None,
-    activation="tanh",
-    recurrent_activation="sigmoid",
-):
+def lstm_forward(params: dict, x: ArrayLike, initial_state: Any = None, *, mask: Any = None,
+                 zero_output_for_mask: bool = False, recurrent_dropout_mask: np.ndarray | None = None,
+                 activation: str | Callable[..., Any] | None = "tanh",
+                 recurrent_activation: str | Callable[..., Any] | None = "sigmoid") -> tuple:
     """Run the LSTM over a whole sequence.
 
     Args:
@@ -372,9 +367,8 @@ def _general_forward_loop(
             np.copyto(hiddens[t + 1], hiddens[t], where=skip[t])
 
 
-def lstm_backward(
-    params: dict, cache: LSTMCache, d_outputs=None, d_state=None, *, input_gradient=True, mask=None
-):
+def lstm_backward(params: dict, cache: LSTMCache, d_outputs: ArrayLike | None = None, d_state: Any = None, *,
+                  input_gradient: bool = True, mask: Any = None) -> tuple:
     """Backpropagation through time for `lstm_forward`.
 
     Args:

@@ -27,8 +27,10 @@ activation also keeps the pre-activations ``z`` and calls the activation's backw
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..._checks import as_float_array, check_ndim, check_shape, compute_dtype
 from ..._layout import as_rows, column_major_steps, feature_major, to_batch_major, to_time_major
@@ -104,16 +106,9 @@ class SimpleRNNCache:
         return read_only(to_batch_major(self.preactivations))
 
 
-def simple_rnn_forward(
-    params,
-    x,
-    initial_state=None,
-    *,
-    mask=None,
-    zero_output_for_mask=False,
-    recurrent_dropout_mask=None,
-    activation="tanh",
-):
+def simple_rnn_forward(params: dict, x: ArrayLike, initial_state: Any = None, *, mask: Any = None,
+                       zero_output_for_mask: bool = False, recurrent_dropout_mask: np.ndarray | None = None,
+                       activation: str | Callable[..., Any] | None = "tanh") -> tuple:
     """Run the SimpleRNN over a whole sequence.
 
     Args:
@@ -251,7 +246,8 @@ def _unpack_d_state(d_state, batch: int, units: int):
     return d_h
 
 
-def simple_rnn_backward(params, cache: SimpleRNNCache, d_outputs=None, d_state=None, *, input_gradient=True):
+def simple_rnn_backward(params: dict, cache: SimpleRNNCache, d_outputs: ArrayLike | None = None, d_state: Any = None, *,
+                        input_gradient: bool = True) -> tuple:
     """Backpropagation through time for `simple_rnn_forward`.
 
     Args:

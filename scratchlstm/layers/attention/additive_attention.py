@@ -6,6 +6,10 @@ backward) and ``scratchlstm.jax_backend.attention.additive_attention``.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from ... import initializers
 from .._registry import register
 from .attention import Attention
@@ -47,12 +51,13 @@ class AdditiveAttention(Attention):
 
     weight_names = ("scale",)
 
-    def __init__(self, use_scale=True, dropout=0.0, seed=None, dtype=None, name=None, trainable=True) -> None:
+    def __init__(self, use_scale: bool = True, dropout: float = 0.0, seed: int | None = None, dtype: Any = None,
+                 name: str | None = None, trainable: bool = True) -> None:
         super().__init__(use_scale=use_scale, score_mode="dot", dropout=dropout, seed=seed, dtype=dtype, name=name,
                          trainable=trainable)
         self.score_mode = "additive"  # for messages; not an argument of this layer
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: Any) -> None:
         """As `Attention`'s, and a built layer's ``scale`` must match the query's features."""
         super().validate_input_shape(input_shape)
         if self.built and self.use_scale and input_shape[0][-1] != self.params["scale"].shape[0]:
@@ -61,7 +66,7 @@ class AdditiveAttention(Attention):
                 f"got query of shape {input_shape[0]} with {input_shape[0][-1]} features"
             )
 
-    def initialize(self, input_shape, rng):
+    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict, dict]:
         if not self.use_scale:
             return {}, {}
         dim = input_shape[0][-1]

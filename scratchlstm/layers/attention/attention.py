@@ -6,6 +6,10 @@ and ``scratchlstm.jax_backend.attention.attention``.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from ... import initializers
 from .._base import Layer
 from .._registry import register
@@ -65,8 +69,8 @@ class Attention(Layer):
     weight_names = ("scale", "concat_score_weight")
     supports_masking = True
 
-    def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, dtype=None, name=None,
-                 trainable=True) -> None:
+    def __init__(self, use_scale: bool = False, score_mode: str = "dot", dropout: float = 0.0, seed: int | None = None,
+                 dtype: Any = None, name: str | None = None, trainable: bool = True) -> None:
         if score_mode not in SCORE_MODES:
             raise ValueError(
                 "Invalid value for argument score_mode. Expected one of {'dot', 'concat'}. "
@@ -78,7 +82,7 @@ class Attention(Layer):
         super().__init__(name=name, dtype=dtype, seed=seed, trainable=trainable)
 
     # --- calling ----------------------------------------------------------------------------
-    def gather_inputs(self, inputs, return_attention_scores=False, use_causal_mask=False):
+    def gather_inputs(self, inputs: Any, return_attention_scores: bool = False, use_causal_mask: bool = False) -> tuple:
         """``layer([query, value, key], return_attention_scores=..., use_causal_mask=...)``: the
         list is the inputs; the two flags are the node's options (only those set are stored)."""
         return inputs, call_options(return_attention_scores, use_causal_mask)
@@ -100,7 +104,7 @@ class Attention(Layer):
         key = input_shape[2] if len(input_shape) == 3 else value
         return query, value, key
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: Any) -> None:
         """``[(B, Tq, D), (B, Tv, Dv)]`` or with ``key (B, Tv, D)``: query and key share ``D``."""
         query, value, key = self._shapes(input_shape)
         for shape, what in ((query, "query"), (value, "value"), (key, "key")):
@@ -116,7 +120,7 @@ class Attention(Layer):
                 f"with {query[-1]} features and {key_name} shape {key} with {key[-1]} features"
             )
 
-    def initialize(self, input_shape, rng):
+    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict, dict]:
         params = {}
         if self.use_scale:
             params["scale"] = initializers.get("ones")((), rng, self.dtype)
@@ -124,13 +128,15 @@ class Attention(Layer):
             params["concat_score_weight"] = initializers.get("ones")((), rng, self.dtype)
         return params, {}
 
-    def compute_output_shape(self, input_shape, return_attention_scores=False, use_causal_mask=False):
+    def compute_output_shape(self, input_shape: Any, return_attention_scores: bool = False,
+                             use_causal_mask: bool = False) -> Any:
         """``(B, Tq, Dv)``; with ``return_attention_scores`` also ``(B, Tq, Tv)``."""
         query, value, key = self._shapes(input_shape)
         output = (*query[:-1], value[-1])
         return [output, (*query[:-1], key[1])] if return_attention_scores else output
 
-    def compute_mask(self, inputs, mask=None, return_attention_scores=False, use_causal_mask=False):
+    def compute_mask(self, inputs: Any, mask: Any = None, return_attention_scores: bool = False,
+                     use_causal_mask: bool = False) -> Any:
         """Keras' rule: the output carries the query's mask (``None`` without one)."""
         if mask is None or not isinstance(mask, (list, tuple)) or len(mask) == 0 or mask[0] is None:
             return None

@@ -7,6 +7,7 @@ backward) and ``scratchlstm.jax_backend.attention.multi_head_attention``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -131,30 +132,14 @@ class MultiHeadAttention(Layer):
     )
     supports_masking = True
 
-    def __init__(
-        self,
-        num_heads,
-        key_dim,
-        value_dim=None,
-        dropout=0.0,
-        use_bias=True,
-        output_shape=None,
-        attention_axes=None,
-        sliding_window=None,
-        flash_attention=None,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        use_gate=False,
-        seed=None,
-        dtype=None,
-        name=None,
-        trainable=True,
-    ) -> None:
+    def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
+                 use_bias: bool = True, output_shape: int | tuple[int, ...] | None = None,
+                 attention_axes: int | tuple[int, ...] | None = None, sliding_window: int | None = None,
+                 flash_attention: bool | None = None, kernel_initializer: Any = "glorot_uniform",
+                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None, bias_constraint: Any = None,
+                 use_gate: bool = False, seed: int | None = None, dtype: Any = None, name: str | None = None,
+                 trainable: bool = True) -> None:
         _check_positive_int("num_heads", num_heads)
         _check_positive_int("key_dim", key_dim)
         _check_positive_int("value_dim", value_dim, allow_none=True)
@@ -224,8 +209,8 @@ class MultiHeadAttention(Layer):
                                 return_attention_scores=return_attention_scores,
                                 use_causal_mask=use_causal_mask, training=training, mask=mask)
 
-    def gather_inputs(self, query, value=None, key=None, attention_mask=None, return_attention_scores=False,
-                      use_causal_mask=False):
+    def gather_inputs(self, query: Any, value: Any = None, key: Any = None, attention_mask: Any = None,
+                      return_attention_scores: bool = False, use_causal_mask: bool = False) -> tuple:
         """The inputs list ``[query, value]``, ``[query, value, key]`` or
         ``[query, value, key, attention_mask]`` (``key`` is ``value`` when only the mask is given),
         and the options; ``mha(that_list, **options)`` is the same call."""
@@ -259,7 +244,7 @@ class MultiHeadAttention(Layer):
         key = input_shape[2] if len(input_shape) > 2 else value
         return query, value, key, (input_shape[3] if len(input_shape) > 3 else None)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: Any) -> None:
         """Three 3-D inputs agreeing on batch (and value/key on time); a built layer's features
         must match its kernels; the attention mask must be ``(B, T, S)`` or ``(B, 1|N, T, S)``."""
         query, value, key, attention = self._shapes(input_shape)
@@ -304,7 +289,7 @@ class MultiHeadAttention(Layer):
             init = type(init).from_config({**init.get_config(), "input_axes": input_axes, "output_axes": output_axes})
         return init(shape, rng, self.dtype)
 
-    def initialize(self, input_shape, rng):
+    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict, dict]:
         query, value, key, _ = self._shapes(input_shape)
         heads, out = self.num_heads, self.output_shape or (query[-1],)
         bias = initializers.get(self.bias_initializer)
@@ -321,7 +306,8 @@ class MultiHeadAttention(Layer):
             params["attention_output_bias"] = bias(tuple(out), rng, self.dtype)
         return params, {}
 
-    def compute_output_shape(self, input_shape, return_attention_scores=False, use_causal_mask=False):
+    def compute_output_shape(self, input_shape: Any, return_attention_scores: bool = False,
+                             use_causal_mask: bool = False) -> Any:
         """``(B, T, *output_shape)``; with ``return_attention_scores`` also ``(B, N, T, S)``."""
         query, value, _, _ = self._shapes(input_shape)
         output = (*query[:-1], *(self.output_shape or (query[-1],)))
@@ -329,7 +315,8 @@ class MultiHeadAttention(Layer):
             return [output, (query[0], self.num_heads, query[1], value[1])]
         return output
 
-    def compute_mask(self, inputs, mask=None, return_attention_scores=False, use_causal_mask=False):
+    def compute_mask(self, inputs: Any, mask: Any = None, return_attention_scores: bool = False,
+                     use_causal_mask: bool = False) -> Any:
         """Keras' rule: the output carries the query's mask (``None`` without one)."""
         if mask is None or not isinstance(mask, (list, tuple)) or len(mask) == 0 or mask[0] is None:
             return None

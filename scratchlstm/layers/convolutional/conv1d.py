@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from ... import initializers
@@ -83,30 +85,13 @@ class Conv1D(Layer):
 
     weight_names = ("kernel", "bias")
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        data_format=None,
-        dilation_rate=1,
-        groups=1,
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        seed=None,
-        dtype=None,
-        name=None,
-        trainable=True,
-        input_shape=None,
-    ) -> None:
+    def __init__(self, filters: int, kernel_size: int, strides: int = 1, padding: str = "valid",
+                 data_format: str | None = None, dilation_rate: int = 1, groups: int = 1,
+                 activation: str | Callable[..., Any] | None = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None, seed: int | None = None, dtype: Any = None,
+                 name: str | None = None, trainable: bool = True, input_shape: tuple | None = None) -> None:
         try:
             check_units(filters)
         except ValueError:
@@ -159,7 +144,7 @@ class Conv1D(Layer):
         """``(left, right, out_steps)`` for inputs of ``steps`` steps (see `conv_padding`)."""
         return conv_padding(steps, self.kernel_size[0], self.strides[0], self.padding, self.dilation_rate[0])
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) != 3:
             raise ValueError(
                 f"Conv1D {self.name!r} expects one input of shape (batch, steps, channels), got {input_shape}"
@@ -180,14 +165,14 @@ class Conv1D(Layer):
                 f"{tuple(input_shape)}"
             )
 
-    def initialize(self, input_shape, rng):
+    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
         shape = (self.kernel_size[0], input_shape[-1], self.filters)
         params = {"kernel": initializers.get(self.kernel_initializer)(shape, rng, self.dtype)}
         if self.use_bias:
             params["bias"] = initializers.get(self.bias_initializer)((self.filters,), rng, self.dtype)
         return params, {}
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         steps = input_shape[1]
         out = None if steps is None else self.padding_for(steps)[2]
         return (input_shape[0], out, self.filters)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
+import numpy as np
+
 from ... import initializers
 from ..._numpy.activations import get_activation
 from .._base import Layer, check_units
@@ -38,24 +42,11 @@ class Dense(Layer):
     weight_names = ("kernel", "bias")
     supports_masking = True
 
-    def __init__(
-        self,
-        units,
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        seed=None,
-        dtype=None,
-        name=None,
-        trainable=True,
-        input_shape=None,
-    ) -> None:
+    def __init__(self, units: int, activation: str | Callable[..., Any] | None = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None, seed: int | None = None, dtype: Any = None,
+                 name: str | None = None, trainable: bool = True, input_shape: tuple | None = None) -> None:
         check_units(units)
         get_activation(activation)
         for arg in (kernel_initializer, bias_initializer):
@@ -76,7 +67,7 @@ class Dense(Layer):
         self.bias_initializer = bias_initializer
         super().__init__(name=name, dtype=dtype, seed=seed, trainable=trainable, input_shape=input_shape)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) < 2:
             raise ValueError(
                 f"Dense {self.name!r} expects one input of shape (batch, ..., features), got "
@@ -90,7 +81,7 @@ class Dense(Layer):
         if input_shape[-1] is None or input_shape[-1] < 1:
             raise ValueError(f"Dense {self.name!r} needs a known, positive feature count, got shape {input_shape}")
 
-    def initialize(self, input_shape, rng):
+    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
         params = {
             "kernel": initializers.get(self.kernel_initializer)((input_shape[-1], self.units), rng, self.dtype)
         }
@@ -98,7 +89,7 @@ class Dense(Layer):
             params["bias"] = initializers.get(self.bias_initializer)((self.units,), rng, self.dtype)
         return params, {}
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (*input_shape[:-1], self.units)
 
     def get_config(self) -> dict:

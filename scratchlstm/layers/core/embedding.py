@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -55,26 +56,12 @@ class Embedding(Layer):
     weight_names = ("embeddings",)
     integer_inputs = True  # its inputs are token ids in [0, input_dim): their gradient is zero
 
-    def __init__(
-        self,
-        input_dim,
-        output_dim,
-        embeddings_initializer="uniform",
-        embeddings_regularizer=None,
-        embeddings_constraint=None,
-        mask_zero=False,
-        weights=None,
-        lora_rank=None,
-        lora_alpha=None,
-        quantization_config=None,
-        activity_regularizer=None,
-        input_length=None,
-        seed=None,
-        dtype=None,
-        name=None,
-        trainable=True,
-        input_shape=None,
-    ) -> None:
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
+                 embeddings_regularizer: Any = None, embeddings_constraint: Any = None, mask_zero: bool = False,
+                 weights: list | None = None, lora_rank: int | None = None, lora_alpha: float | None = None,
+                 quantization_config: Any = None, activity_regularizer: Any = None, input_length: int | None = None,
+                 seed: int | None = None, dtype: Any = None, name: str | None = None, trainable: bool = True,
+                 input_shape: tuple | None = None) -> None:
         self.input_dim = _check_dim("input_dim", input_dim)
         self.output_dim = _check_dim("output_dim", output_dim)
         initializers.get(embeddings_initializer)
@@ -105,30 +92,30 @@ class Embedding(Layer):
                 self._dtype_from_input = False
             self.set_weights(weights)
 
-    def build(self, input_shape, dtype=None) -> None:
+    def build(self, input_shape: tuple, dtype: Any = None) -> None:
         super().build(input_shape, dtype)
         if self.input_shape is None:  # built at construction from `weights`
             self.input_shape = (None, *tuple(input_shape)[1:])
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) < 1:
             raise ValueError(
                 f"Embedding {self.name!r} expects one input of integer ids shaped (batch, ...), got {input_shape}"
             )
 
-    def prepare_input(self, value, position=None) -> np.ndarray:
+    def prepare_input(self, value: Any, position: int | None = None) -> np.ndarray:
         """Eager inputs: checked as token ids first, then handed on as floats (exact below 2**24)."""
         check_indices(value, self.input_dim, f"inputs to Embedding {self.name!r}")
         return super().prepare_input(value, position)
 
-    def initialize(self, input_shape, rng):
+    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
         shape = (self.input_dim, self.output_dim)
         return {"embeddings": initializers.get(self.embeddings_initializer)(shape, rng, self.dtype)}, {}
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (*input_shape, self.output_dim)
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """``inputs != 0`` with ``mask_zero`` (NumPy or JAX, as the inputs are), else ``None``."""
         if not self.mask_zero:
             return None

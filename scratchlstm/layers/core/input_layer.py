@@ -26,7 +26,8 @@ class InputLayer(Layer):
 
     is_input_layer = True
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, trainable=True) -> None:
+    def __init__(self, shape: tuple | None = None, batch_size: int | None = None, dtype: Any = None,
+                 name: str | None = None, batch_shape: tuple | None = None, trainable: bool = True) -> None:
         if (shape is None) == (batch_shape is None):
             raise ValueError(
                 f"Input needs exactly one of shape=(...) (without the batch axis) or batch_shape=(...), "
@@ -56,7 +57,7 @@ class InputLayer(Layer):
         self._inbound_nodes.append(node)
         self.output = node.outputs[0]
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         expected = self.batch_shape
         if not isinstance(input_shape, tuple) or len(input_shape) != len(expected) or any(
             e is not None and a is not None and e != a for e, a in zip(expected[1:], input_shape[1:])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -60,21 +61,21 @@ class Masking(Layer):
 
     supports_masking = True
 
-    def __init__(self, mask_value=0.0, **kwargs) -> None:
+    def __init__(self, mask_value: float = 0.0, **kwargs) -> None:
         self.mask_value = check_mask_value(mask_value)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) < 2:
             raise ValueError(
                 f"Masking {self.name!r} expects one input of shape (batch, ..., features), e.g. "
                 f"(batch, time, features), got {input_shape}"
             )
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """Keras' rule: ``any(inputs != mask_value, axis=-1)``, by the backend ``inputs`` belong to.
 
         Args:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from typing import Any
 
 from .._base import Layer
 from .._registry import jax_ops, numpy_ops
@@ -120,13 +121,13 @@ class Merge(Layer):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: Any) -> None:
         broadcast_shapes(self, shape_list(self, input_shape, at_least=self.at_least, exactly=self.exactly))
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: Any) -> tuple:
         return broadcast_shapes(self, shape_list(self, input_shape, at_least=self.at_least, exactly=self.exactly))
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """Keras' rule: the OR of the input masks, or ``None`` if any input has none.
 
         Args:

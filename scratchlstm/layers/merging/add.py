@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._registry import register
 from ._merge import Merge
 
@@ -26,7 +28,7 @@ class Add(Merge):
     """
 
 
-def add(inputs, **kwargs):
+def add(inputs: Any, **kwargs) -> Any:
     """Functional form of `Add`: ``Add(**kwargs)(inputs)``.
 
     Args:

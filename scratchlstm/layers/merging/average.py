@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._registry import register
 from ._merge import Merge
 
@@ -26,7 +28,7 @@ class Average(Merge):
     """
 
 
-def average(inputs, **kwargs):
+def average(inputs: Any, **kwargs) -> Any:
     """Functional form of `Average`: ``Average(**kwargs)(inputs)``.
 
     Args:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._registry import register
 from ._merge import Merge, backend_ops, check_mask_list, shape_list
 
@@ -35,7 +37,7 @@ class Concatenate(Merge):
         (2, 8, 4)
     """
 
-    def __init__(self, axis=-1, **kwargs) -> None:
+    def __init__(self, axis: int = -1, **kwargs) -> None:
         self.axis = check_axis(axis)
         super().__init__(**kwargs)
 
@@ -58,10 +60,10 @@ class Concatenate(Merge):
                 )
         return shapes
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: Any) -> None:
         self._shapes(input_shape)
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: Any) -> tuple:
         shapes = self._shapes(input_shape)
         axis = self.axis % len(shapes[0])
         sizes = [s[axis] for s in shapes]
@@ -69,7 +71,7 @@ class Concatenate(Merge):
         joined = None if None in sizes else sum(sizes)
         return (*shapes[0][:axis], joined, *shapes[0][axis + 1:])
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """Keras' rule (see the class docstring), computed by the backend the arrays belong to.
 
         Args:
@@ -90,7 +92,7 @@ class Concatenate(Merge):
         return {**super().get_config(), "axis": self.axis}
 
 
-def concatenate(inputs, axis=-1, **kwargs):
+def concatenate(inputs: Any, axis: int = -1, **kwargs) -> Any:
     """Functional form of `Concatenate`: ``Concatenate(axis=axis, **kwargs)(inputs)``.
 
     Args:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..._numpy.merging.dot import resolve_axes
 from .._registry import register
 from ._merge import Merge, shape_list
@@ -58,7 +60,7 @@ class Dot(Merge):
 
     exactly = 2
 
-    def __init__(self, axes, normalize=False, **kwargs) -> None:
+    def __init__(self, axes: int | tuple[int, int], normalize: bool = False, **kwargs) -> None:
         self.axes = check_axes(axes)
         self.normalize = bool(normalize)
         super().__init__(**kwargs)
@@ -79,15 +81,15 @@ class Dot(Merge):
             )
         return first, second, a0, a1
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: Any) -> None:
         self._checked(input_shape)
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: Any) -> tuple:
         first, second, a0, a1 = self._checked(input_shape)
         out = (*first[:a0], *first[a0 + 1:], *second[1:a1], *second[a1 + 1:])  # the batch axis is x's
         return out if len(out) > 1 else (first[0], 1)
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """Always ``None``: Keras' ``Dot`` drops masks."""
         return None
 
@@ -96,7 +98,7 @@ class Dot(Merge):
         return {**super().get_config(), "axes": axes, "normalize": self.normalize}
 
 
-def dot(inputs, axes=-1, normalize=False, **kwargs):
+def dot(inputs: Any, axes: int | tuple[int, int] = -1, normalize: bool = False, **kwargs) -> Any:
     """Functional form of `Dot`: ``Dot(axes, normalize, **kwargs)(inputs)``.
 
     Args:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._registry import register
 from ._merge import Merge
 
@@ -29,7 +31,7 @@ class Maximum(Merge):
     """
 
 
-def maximum(inputs, **kwargs):
+def maximum(inputs: Any, **kwargs) -> Any:
     """Functional form of `Maximum`: ``Maximum(**kwargs)(inputs)``.
 
     Args:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._registry import register
 from ._merge import Merge
 
@@ -29,7 +31,7 @@ class Minimum(Merge):
     """
 
 
-def minimum(inputs, **kwargs):
+def minimum(inputs: Any, **kwargs) -> Any:
     """Functional form of `Minimum`: ``Minimum(**kwargs)(inputs)``.
 
     Args:

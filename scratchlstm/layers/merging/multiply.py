@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._registry import register
 from ._merge import Merge
 
@@ -27,7 +29,7 @@ class Multiply(Merge):
     """
 
 
-def multiply(inputs, **kwargs):
+def multiply(inputs: Any, **kwargs) -> Any:
     """Functional form of `Multiply`: ``Multiply(**kwargs)(inputs)``.
 
     Args:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._registry import register
 from ._merge import Merge
 
@@ -28,7 +30,7 @@ class Subtract(Merge):
     exactly = 2
 
 
-def subtract(inputs, **kwargs):
+def subtract(inputs: Any, **kwargs) -> Any:
     """Functional form of `Subtract`: ``Subtract(**kwargs)(inputs)``.
 
     Args:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -61,31 +62,13 @@ class BatchNormalization(Layer):
     state_names = ("moving_mean", "moving_variance")
     supports_masking = True
 
-    def __init__(
-        self,
-        axis=-1,
-        momentum=0.99,
-        epsilon=1e-3,
-        center=True,
-        scale=True,
-        beta_initializer="zeros",
-        gamma_initializer="ones",
-        moving_mean_initializer="zeros",
-        moving_variance_initializer="ones",
-        beta_regularizer=None,
-        gamma_regularizer=None,
-        beta_constraint=None,
-        gamma_constraint=None,
-        renorm=False,
-        renorm_clipping=None,
-        renorm_momentum=0.99,
-        synchronized=False,
-        seed=None,
-        dtype=None,
-        name=None,
-        trainable=True,
-        input_shape=None,
-    ) -> None:
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
+                 moving_mean_initializer: Any = "zeros", moving_variance_initializer: Any = "ones",
+                 beta_regularizer: Any = None, gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, renorm: bool = False, renorm_clipping: dict | None = None,
+                 renorm_momentum: float = 0.99, synchronized: bool = False, seed: int | None = None, dtype: Any = None,
+                 name: str | None = None, trainable: bool = True, input_shape: tuple | None = None) -> None:
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise TypeError(f"axis must be an int, got {axis!r}")
         for what, value in (("momentum", momentum), ("epsilon", epsilon)):
@@ -136,7 +119,7 @@ class BatchNormalization(Layer):
             )
         return axis
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) < 2:
             raise ValueError(
                 f"BatchNormalization {self.name!r} expects one input of shape (batch, ..., channels), got "
@@ -154,7 +137,7 @@ class BatchNormalization(Layer):
                 f"axis {self.axis}, got input of shape {tuple(input_shape)}"
             )
 
-    def initialize(self, input_shape, rng):
+    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
         shape = (input_shape[self.axis_for(len(input_shape))],)
         params = {}
         if self.scale:
@@ -167,7 +150,7 @@ class BatchNormalization(Layer):
         }
         return params, state
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         self.axis_for(len(input_shape))
         return tuple(input_shape)
 

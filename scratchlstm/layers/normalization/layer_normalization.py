@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -72,25 +73,11 @@ class LayerNormalization(Layer):
     weight_names = ("gamma", "beta")
     supports_masking = True
 
-    def __init__(
-        self,
-        axis=-1,
-        epsilon=1e-3,
-        center=True,
-        scale=True,
-        beta_initializer="zeros",
-        gamma_initializer="ones",
-        beta_regularizer=None,
-        gamma_regularizer=None,
-        beta_constraint=None,
-        gamma_constraint=None,
-        rms_scaling=False,
-        seed=None,
-        dtype=None,
-        name=None,
-        trainable=True,
-        input_shape=None,
-    ) -> None:
+    def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                 beta_initializer: Any = "zeros", gamma_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None, gamma_constraint: Any = None,
+                 rms_scaling: bool = False, seed: int | None = None, dtype: Any = None, name: str | None = None,
+                 trainable: bool = True, input_shape: tuple | None = None) -> None:
         _check_axis(axis)
         if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
             raise ValueError(f"epsilon must be a positive number, got {epsilon!r}")
@@ -118,7 +105,7 @@ class LayerNormalization(Layer):
         """The normalized axes for inputs of rank ``ndim``, sorted and non-negative."""
         return canonical_axes(self.axis, ndim, f"LayerNormalization {self.name!r}")
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) < 2:
             raise ValueError(
                 f"LayerNormalization {self.name!r} expects one input of shape (batch, ..., features), got "
@@ -139,7 +126,7 @@ class LayerNormalization(Layer):
                     f"got input of shape {tuple(input_shape)}"
                 )
 
-    def initialize(self, input_shape, rng):
+    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
         shape = tuple(input_shape[a] for a in self.axes_for(len(input_shape)))
         params = {}
         if self.scale:
@@ -148,7 +135,7 @@ class LayerNormalization(Layer):
             params["beta"] = initializers.get(self.beta_initializer)(shape, rng, self.dtype)
         return params, {}
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         self.axes_for(len(input_shape))
         return tuple(input_shape)
 

@@ -75,7 +75,7 @@ class Pooling1D(Layer):
     def _steps(self, input_shape):
         return input_shape[1] if self.data_format == "channels_last" else input_shape[2]
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         check_3d_shape(self, input_shape)
         steps = self._steps(input_shape)
         if self.padding == "valid" and steps is not None and steps < self.pool_size[0]:
@@ -85,7 +85,7 @@ class Pooling1D(Layer):
                 f"input shape {input_shape}, pool_size={self.pool_size}, strides={self.strides}"
             )
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         steps = self._steps(input_shape)
         if steps is None:
             out = None
@@ -116,15 +116,15 @@ class GlobalPooling1D(Layer):
         name, dtype, trainable, input_shape: as for `Layer`.
     """
 
-    def __init__(self, data_format=None, keepdims=False, **kwargs) -> None:
+    def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs) -> None:
         self.data_format = standardize_data_format(data_format)
         self.keepdims = bool(keepdims)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         check_3d_shape(self, input_shape)
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         if self.data_format == "channels_last":
             return (input_shape[0], 1, input_shape[2]) if self.keepdims else (input_shape[0], input_shape[2])
         return (input_shape[0], input_shape[1], 1) if self.keepdims else (input_shape[0], input_shape[1])

@@ -27,5 +27,6 @@ class AveragePooling1D(Pooling1D):
         [2.0, 4.0, 4.0]
     """
 
-    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs) -> None:
+    def __init__(self, pool_size: int, strides: int | None = None, padding: str = "valid",
+                 data_format: str | None = None, name: str | None = None, **kwargs) -> None:
         super().__init__(pool_size, strides, padding, data_format, name, **kwargs)

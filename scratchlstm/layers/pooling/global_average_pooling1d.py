@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._registry import register
 from ._pooling import GlobalPooling1D
 
@@ -27,6 +29,6 @@ class GlobalAveragePooling1D(GlobalPooling1D):
 
     supports_masking = True
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The time axis is gone: no mask (Keras)."""
         return None

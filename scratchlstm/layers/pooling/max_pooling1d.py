@@ -26,5 +26,6 @@ class MaxPooling1D(Pooling1D):
         [3.0, 5.0]
     """
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, name=None, **kwargs) -> None:
+    def __init__(self, pool_size: int = 2, strides: int | None = None, padding: str = "valid",
+                 data_format: str | None = None, name: str | None = None, **kwargs) -> None:
         super().__init__(pool_size, strides, padding, data_format, name, **kwargs)

@@ -81,16 +81,16 @@ class Dropout(Layer):
 
     supports_masking = True
 
-    def __init__(self, rate, noise_shape=None, seed=None, **kwargs) -> None:
+    def __init__(self, rate: float, noise_shape: tuple | None = None, seed: int | None = None, **kwargs) -> None:
         self.rate = check_rate(rate)
         self.noise_shape = check_noise_shape(noise_shape)
         super().__init__(seed=seed, **kwargs)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         check_single_input(self, input_shape)
         concrete_noise_shape(self.noise_shape, input_shape)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape
 
     def get_config(self) -> dict:

@@ -37,14 +37,14 @@ class GaussianNoise(Layer):
 
     supports_masking = True
 
-    def __init__(self, stddev, seed=None, **kwargs) -> None:
+    def __init__(self, stddev: float, seed: int | None = None, **kwargs) -> None:
         self.stddev = check_rate(stddev, "stddev")
         super().__init__(seed=seed, **kwargs)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         check_single_input(self, input_shape)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape
 
     def get_config(self) -> dict:

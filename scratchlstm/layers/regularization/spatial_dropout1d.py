@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._registry import register
 from .._base import check_single_input
 from .dropout import Dropout
@@ -33,13 +35,14 @@ class SpatialDropout1D(Dropout):
         True
     """
 
-    def __init__(self, rate, seed=None, name=None, dtype=None, **kwargs) -> None:
+    def __init__(self, rate: float, seed: int | None = None, name: str | None = None, dtype: Any = None,
+                 **kwargs) -> None:
         super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         check_single_input(self, input_shape, ndim=3)
 
-    def spatial_noise_shape(self, input_shape) -> tuple:
+    def spatial_noise_shape(self, input_shape: tuple) -> tuple:
         """``(B, 1, C)``: one draw per sample and channel."""
         return (input_shape[0], 1, input_shape[2])
 

@@ -39,14 +39,14 @@ class Flatten(Layer):
         (32, 640)
     """
 
-    def __init__(self, data_format=None, **kwargs) -> None:
+    def __init__(self, data_format: str | None = None, **kwargs) -> None:
         self.data_format = check_data_format(data_format)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         check_single_input(self, input_shape, min_ndim=1)
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         dims = tuple(input_shape[1:])
         if not dims:
             return (input_shape[0], 1)

@@ -39,14 +39,14 @@ class Permute(Layer):
         (32, 64, 10)
     """
 
-    def __init__(self, dims, **kwargs) -> None:
+    def __init__(self, dims: tuple[int, ...], **kwargs) -> None:
         self.dims = check_dims(dims)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         check_single_input(self, input_shape, ndim=len(self.dims) + 1)
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0], *(input_shape[d] for d in self.dims))
 
     def get_config(self) -> dict:

@@ -28,7 +28,7 @@ class RepeatVector(Layer):
         (2, 3, 32)
     """
 
-    def __init__(self, n, **kwargs) -> None:
+    def __init__(self, n: int, **kwargs) -> None:
         if not is_int(n):
             raise TypeError(f"Expected an integer value for `n`, got {type(n)}.")
         if n <= 0:
@@ -36,10 +36,10 @@ class RepeatVector(Layer):
         self.n = int(n)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         check_single_input(self, input_shape, ndim=2)
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0], self.n, input_shape[1])
 
     def get_config(self) -> dict:

@@ -50,15 +50,15 @@ class Reshape(Layer):
         (2, 3, 2, 2)
     """
 
-    def __init__(self, target_shape, **kwargs) -> None:
+    def __init__(self, target_shape: tuple[int, ...], **kwargs) -> None:
         self.target_shape = check_target_shape(target_shape)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: tuple) -> None:
         check_single_input(self, input_shape, min_ndim=1)
         resolve_target_shape(tuple(input_shape[1:]), self.target_shape)
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0], *resolve_target_shape(tuple(input_shape[1:]), self.target_shape))
 
     def get_config(self) -> dict:

@@ -31,6 +31,8 @@ Keras semantics kept here:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ... import initializers
@@ -146,10 +148,10 @@ class Recurrent(Layer):
         """Keyword arguments of the kernels beyond the shared ones (activations, ``reset_after``)."""
         return {}
 
-    def set_cell_weights(self, use_bias, kernel_initializer, recurrent_initializer, bias_initializer, *,
-                         kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                         activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
-                         bias_constraint=None) -> None:
+    def set_cell_weights(self, use_bias: bool, kernel_initializer: Any, recurrent_initializer: Any,
+                         bias_initializer: Any, *, kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
+                         bias_regularizer: Any = None, activity_regularizer: Any = None, kernel_constraint: Any = None,
+                         recurrent_constraint: Any = None, bias_constraint: Any = None) -> None:
         """Keep the weights' Keras arguments of a ``kernel``/``recurrent_kernel``/``bias`` cell.
 
         ``kernel_*`` apply to ``kernel``, ``recurrent_*`` to ``recurrent_kernel``, ``bias_*`` to
@@ -177,7 +179,8 @@ class Recurrent(Layer):
         self.recurrent_initializer = recurrent_initializer
         self.bias_initializer = bias_initializer
 
-    def initial_cell_weights(self, features: int, rng, gates: int, bias_shape=None) -> dict:
+    def initial_cell_weights(self, features: int, rng: np.random.Generator, gates: int,
+                             bias_shape: tuple | None = None) -> dict:
         """``kernel (I, gates*H)``, ``recurrent_kernel (H, gates*H)`` and, with ``use_bias``, a bias
         of ``bias_shape`` (default ``(gates*H,)``), drawn from the layer's initializers."""
         width = gates * self.units
@@ -201,7 +204,7 @@ class Recurrent(Layer):
     def _kind(self) -> str:
         return f"{type(self).__name__} {self.name!r}"
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: Any) -> None:
         """``(B, T, I)``, or ``[(B, T, I), *state shapes (B, H)]`` when called with an initial state."""
         names = self.cell_state_names
         if isinstance(input_shape, list):
@@ -250,7 +253,7 @@ class Recurrent(Layer):
     def input_features(self) -> int:
         return int(self.params["kernel"].shape[0])
 
-    def initialize(self, input_shape, rng):
+    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict, dict]:
         x_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
         params = self.initialize_cell(int(x_shape[-1]), rng)
         state = {}
@@ -262,7 +265,7 @@ class Recurrent(Layer):
     def zero_states(self, batch: int) -> dict:
         return {name: np.zeros((batch, self.units), dtype=self.dtype) for name in self.cell_state_names}
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Any:
         """``(B, H)`` or ``(B, T, H)``; with ``return_state`` also each state, ``(B, H)``."""
         if isinstance(input_shape, list):
             input_shape = input_shape[0]
@@ -272,7 +275,7 @@ class Recurrent(Layer):
             return [output, *[(batch, self.units) for _ in self.cell_state_names]]
         return output
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """Keras' ``RNN.compute_mask``: the mask of ``x`` with ``return_sequences``, else ``None``.
 
         For a call on ``[x, *initial_state]`` the mask is the first of the list; with
@@ -291,7 +294,7 @@ class Recurrent(Layer):
             return [None for _ in self.cell_state_names]
         return [self.state[name].copy() for name in self.cell_state_names]
 
-    def reset_states(self, states=None) -> None:
+    def reset_states(self, states: Any = None) -> None:
         """Set the carried states to zeros, or to ``states`` (``[h]`` / ``[h, c]``, each ``(B, H)``).
 
         Raises:
@@ -318,7 +321,7 @@ class Recurrent(Layer):
     reset_state = reset_states  # Keras 3's name
 
     # --- streaming -------------------------------------------------------------------------
-    def step(self, x_t, states=None):
+    def step(self, x_t: Any, states: Any = None) -> tuple:
         """Advance one time step with NumPy, for streaming inference: ``(y_t, new_states)``.
 
         Args:
@@ -361,7 +364,7 @@ class Recurrent(Layer):
         return output, list(new_states)
 
     # --- calling ----------------------------------------------------------------------------
-    def gather_inputs(self, inputs, initial_state=None):
+    def gather_inputs(self, inputs: Any, initial_state: Any = None) -> tuple:
         """``layer(x, initial_state=[h0, ...])`` runs on the list ``[x, h0, ...]``."""
         if initial_state is None:
             return inputs, {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._base import Layer
@@ -66,8 +68,9 @@ class Bidirectional(Layer):
 
     supports_masking = True
 
-    def __init__(self, layer, merge_mode="concat", backward_layer=None, name=None, dtype=None,
-                 trainable=True, input_shape=None, seed=None) -> None:
+    def __init__(self, layer: Layer, merge_mode: str | None = "concat", backward_layer: Layer | None = None,
+                 name: str | None = None, dtype: Any = None, trainable: bool = True, input_shape: tuple | None = None,
+                 seed: int | None = None) -> None:
         if not isinstance(layer, Recurrent):
             raise ValueError(
                 "Bidirectional wraps a recurrent layer (LSTM, GRU, SimpleRNN or RNN); received "
@@ -120,34 +123,34 @@ class Bidirectional(Layer):
         return self.forward_layer, self.backward_layer
 
     @property
-    def params(self):
+    def params(self) -> dict:
         if not self.forward_layer.built:
             return None
         return {"forward": self.forward_layer.params, "backward": self.backward_layer.params}
 
     @params.setter
-    def params(self, value):
+    def params(self, value) -> None:
         if value is None:
             return
         self.forward_layer.params, self.backward_layer.params = value["forward"], value["backward"]
 
     @property
-    def state(self):
+    def state(self) -> dict:
         if not self.stateful or not self.forward_layer.built:
             return {}
         return {"forward": self.forward_layer.state, "backward": self.backward_layer.state}
 
     @state.setter
-    def state(self, value):
+    def state(self, value) -> None:
         if value:
             self.forward_layer.state, self.backward_layer.state = value["forward"], value["backward"]
 
     @property
-    def dtype(self):
+    def dtype(self) -> Any:
         return self.forward_layer.dtype
 
     @dtype.setter
-    def dtype(self, value):
+    def dtype(self, value) -> None:
         for direction in self.directions:
             direction.dtype = np.dtype(value)
 
@@ -170,7 +173,7 @@ class Bidirectional(Layer):
         for direction in self.directions:
             direction.trainable = bool(value)
 
-    def reseed(self, rng) -> None:
+    def reseed(self, rng: np.random.Generator) -> None:
         super().reseed(rng)
         for direction in self.directions:
             direction.reseed(rng)
@@ -189,7 +192,7 @@ class Bidirectional(Layer):
         self._require_built("get_weights")
         return self.forward_layer.get_weights() + self.backward_layer.get_weights()
 
-    def set_weights(self, weights) -> None:
+    def set_weights(self, weights: list) -> None:
         """The forward layer's weights then the backward layer's; all are checked before any is set."""
         self._require_built("set_weights")
         weights = list(weights)
@@ -204,7 +207,7 @@ class Bidirectional(Layer):
         for direction, values in zip(self.directions, checked):
             direction.set_weights(values)
 
-    def checked_weight(self, key, shape, value):
+    def checked_weight(self, key: str, shape: tuple, value: Any) -> np.ndarray:
         return self.forward_layer.checked_weight(key, shape, value)
 
     @property
@@ -228,7 +231,7 @@ class Bidirectional(Layer):
     def states(self) -> list:
         return self.forward_layer.states + self.backward_layer.states
 
-    def reset_states(self, states=None) -> None:
+    def reset_states(self, states: Any = None) -> None:
         """Reset both directions (``states``: the forward ones, then the backward ones)."""
         if not self.stateful:
             raise ValueError(f"Bidirectional {self.name!r} is not stateful: reset_states() needs stateful=True")
@@ -254,7 +257,7 @@ class Bidirectional(Layer):
     def built(self) -> bool:
         return self.forward_layer.built and self.backward_layer.built
 
-    def build(self, input_shape, dtype=None) -> None:
+    def build(self, input_shape: Any, dtype: Any = None) -> None:
         self.validate_input_shape(input_shape)
         halves = self._split_shapes(input_shape)
         for direction, shape in zip(self.directions, halves):
@@ -270,7 +273,7 @@ class Bidirectional(Layer):
         half = len(states) // 2
         return [x_shape, *states[:half]], [x_shape, *states[half:]]
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: Any) -> None:
         if isinstance(input_shape, list):
             count = len(self.forward_layer.cell_state_names)
             if len(input_shape) != 1 + 2 * count:
@@ -281,7 +284,7 @@ class Bidirectional(Layer):
         for direction, shape in zip(self.directions, self._split_shapes(input_shape)):
             direction.validate_input_shape(shape)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Any:
         forward = self.forward_layer.compute_output_shape(self._split_shapes(input_shape)[0])
         states = []
         if self.return_state:
@@ -295,7 +298,7 @@ class Bidirectional(Layer):
         shapes = output + states + states
         return shapes if len(shapes) > 1 else shapes[0]
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         if isinstance(mask, (list, tuple)):
             mask = mask[0] if mask else None
         output_mask = mask if self.return_sequences else None
@@ -305,7 +308,7 @@ class Bidirectional(Layer):
         return masks if len(masks) > 1 else masks[0]
 
     # --- calling ---------------------------------------------------------------------------
-    def gather_inputs(self, inputs, initial_state=None):
+    def gather_inputs(self, inputs: Any, initial_state: Any = None) -> tuple:
         """``layer(x, initial_state=[*forward_states, *backward_states])`` runs on one list."""
         if initial_state is None:
             return inputs, {}
@@ -326,7 +329,7 @@ class Bidirectional(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict) -> Bidirectional:
         from .. import deserialize
 
         config = dict(config)

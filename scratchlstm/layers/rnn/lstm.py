@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
+import numpy as np
+
 from ..._numpy.activations import activation_name
 from .._registry import register
 from ._recurrent import Recurrent
@@ -68,40 +72,17 @@ class LSTM(Recurrent):
     weight_names = ("kernel", "recurrent_kernel", "bias")
     cell_state_names = ("h", "c")
 
-    def __init__(
-        self,
-        units,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        unit_forget_bias=True,
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        use_cudnn="auto",
-        implementation=2,
-        dtype=None,
-        name=None,
-        trainable=True,
-        input_shape=None,
-        batch_input_shape=None,
-        zero_output_for_mask=False,
-    ) -> None:
+    def __init__(self, units: int, activation: str | Callable[..., Any] | None = "tanh",
+                 recurrent_activation: str | Callable[..., Any] | None = "sigmoid", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", recurrent_initializer: Any = "orthogonal",
+                 bias_initializer: Any = "zeros", unit_forget_bias: bool = True, kernel_regularizer: Any = None,
+                 recurrent_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, recurrent_constraint: Any = None, bias_constraint: Any = None,
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0, seed: int | None = None,
+                 return_sequences: bool = False, return_state: bool = False, go_backwards: bool = False,
+                 stateful: bool = False, unroll: bool = False, use_cudnn: str | bool = "auto", implementation: int = 2,
+                 dtype: Any = None, name: str | None = None, trainable: bool = True, input_shape: tuple | None = None,
+                 batch_input_shape: tuple | None = None, zero_output_for_mask: bool = False) -> None:
         self.set_cell_weights(
             use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
@@ -121,7 +102,7 @@ class LSTM(Recurrent):
             input_shape=input_shape, batch_input_shape=batch_input_shape,
         )
 
-    def initialize_cell(self, features, rng):
+    def initialize_cell(self, features: int, rng: np.random.Generator) -> tuple[dict, dict]:
         params = self.initial_cell_weights(features, rng, gates=4)
         if self.use_bias and self.unit_forget_bias:  # Keras sets the forget block, whatever the initializer
             params["bias"][self.units : 2 * self.units] = 1.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._registry import register
@@ -63,13 +65,13 @@ class RNNCell:
         super().__init_subclass__(**kwargs)
         CELL_CLASSES[cls.__name__] = cls
 
-    def initialize(self, features: int, rng: np.random.Generator, dtype) -> dict:
+    def initialize(self, features: int, rng: np.random.Generator, dtype: Any) -> dict:
         raise NotImplementedError(f"{type(self).__name__}.initialize(features, rng, dtype) -> params")
 
-    def step(self, params, x_t, states):
+    def step(self, params: dict, x_t: Any, states: Any) -> tuple:
         raise NotImplementedError(f"{type(self).__name__}.step(params, x_t, states) -> (output, states, cache)")
 
-    def step_backward(self, params, step_cache, d_output, d_states):
+    def step_backward(self, params: dict, step_cache: Any, d_output: Any, d_states: Any) -> None:
         raise NotImplementedError(
             f"{type(self).__name__}.step_backward(params, cache, d_output, d_states) -> (d_params, d_x, d_states)"
         )
@@ -103,9 +105,11 @@ class RNN(Recurrent):
 
     output_is_first_state = False
 
-    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 unroll=False, dropout=0.0, recurrent_dropout=0.0, zero_output_for_mask=False, seed=None,
-                 dtype=None, name=None, trainable=True, input_shape=None, batch_input_shape=None) -> None:
+    def __init__(self, cell: RNNCell, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0, zero_output_for_mask: bool = False, seed: int | None = None,
+                 dtype: Any = None, name: str | None = None, trainable: bool = True, input_shape: tuple | None = None,
+                 batch_input_shape: tuple | None = None) -> None:
         if not isinstance(cell, RNNCell):
             raise ValueError(f"RNN needs an RNNCell instance (see scratchlstm.layers.RNNCell), got {type(cell).__name__}")
         if recurrent_dropout:
@@ -129,7 +133,7 @@ class RNN(Recurrent):
     def input_features(self) -> int:
         return self._features
 
-    def initialize_cell(self, features, rng):
+    def initialize_cell(self, features: int, rng: np.random.Generator) -> tuple[dict, dict]:
         self._features = int(features)
         params = self.cell.initialize(int(features), rng, self.dtype)
         if not isinstance(params, dict):
@@ -139,7 +143,7 @@ class RNN(Recurrent):
     def zero_states(self, batch: int) -> dict:
         return {name: np.zeros((batch, size), dtype=self.dtype) for name, size in zip(self.cell_state_names, self.state_sizes)}
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: Any) -> None:
         if isinstance(input_shape, list):
             for shape, size, name in zip(input_shape[1:], self.state_sizes, self.cell_state_names):
                 if tuple(shape[1:]) != (size,):
@@ -149,7 +153,7 @@ class RNN(Recurrent):
             input_shape = input_shape[0]
         super().validate_input_shape(input_shape)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Any:
         x_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
         batch, steps = x_shape[0], x_shape[1]
         size = getattr(self.cell, "output_size", self.state_sizes[0])
@@ -165,7 +169,7 @@ class RNN(Recurrent):
         return {**config, "cell": {"class_name": type(self.cell).__name__, "config": self.cell.get_config()}}
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict) -> RNN:
         config = dict(config)
         config.pop("class_name", None)
         cell = config["cell"]

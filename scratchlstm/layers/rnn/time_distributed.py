@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._base import Layer, resolve_dtype
@@ -45,7 +47,8 @@ class TimeDistributed(Layer):
 
     supports_masking = True  # Keras 3.15: the mask passes through
 
-    def __init__(self, layer, name=None, dtype=None, trainable=True, input_shape=None) -> None:
+    def __init__(self, layer: Layer, name: str | None = None, dtype: Any = None, trainable: bool = True,
+                 input_shape: tuple | None = None) -> None:
         if not isinstance(layer, Layer):
             raise ValueError(
                 f"Please initialize `TimeDistributed` layer with a `Layer` instance. Received: {layer!r}"
@@ -68,27 +71,27 @@ class TimeDistributed(Layer):
 
     # --- one place for the weights: the wrapped layer's ----------------------------------------
     @property
-    def params(self):
+    def params(self) -> dict:
         return self.layer.params
 
     @params.setter
-    def params(self, value):
+    def params(self, value) -> None:
         self.layer.params = value
 
     @property
-    def state(self):
+    def state(self) -> dict:
         return self.layer.state
 
     @state.setter
-    def state(self, value):
+    def state(self, value) -> None:
         self.layer.state = value
 
     @property
-    def dtype(self):
+    def dtype(self) -> Any:
         return self.layer.dtype
 
     @dtype.setter
-    def dtype(self, value):
+    def dtype(self, value) -> None:
         self.layer.dtype = np.dtype(value)
 
     @property
@@ -100,11 +103,11 @@ class TimeDistributed(Layer):
         self.layer._dtype_from_input = value
 
     @property
-    def weight_names(self):
+    def weight_names(self) -> list:
         return self.layer.weight_names
 
     @property
-    def state_names(self):
+    def state_names(self) -> list:
         return self.layer.state_names
 
     @property
@@ -117,7 +120,7 @@ class TimeDistributed(Layer):
         self._trainable = bool(value)
         self.layer.trainable = bool(value)
 
-    def reseed(self, rng) -> None:
+    def reseed(self, rng: np.random.Generator) -> None:
         super().reseed(rng)
         self.layer.reseed(rng)
 
@@ -131,11 +134,11 @@ class TimeDistributed(Layer):
         self._require_built("get_weights")
         return self.layer.get_weights()
 
-    def set_weights(self, weights) -> None:
+    def set_weights(self, weights: list) -> None:
         self._require_built("set_weights")
         self.layer.set_weights(weights)
 
-    def checked_weight(self, key, shape, value):
+    def checked_weight(self, key: str, shape: tuple, value: Any) -> np.ndarray:
         return self.layer.checked_weight(key, shape, value)
 
     @property
@@ -151,7 +154,7 @@ class TimeDistributed(Layer):
         return self.layer.count_params()
 
     # --- shapes -----------------------------------------------------------------------------------
-    def build(self, input_shape, dtype=None) -> None:
+    def build(self, input_shape: Any, dtype: Any = None) -> None:
         """Build the wrapped layer for one step's shape ``(B * T, ...)``."""
         is_one_shape = isinstance(input_shape, (tuple, list)) and all(
             d is None or isinstance(d, (int, np.integer)) for d in input_shape)
@@ -162,7 +165,7 @@ class TimeDistributed(Layer):
         if self.input_shape is None:  # the first shape, as Layer.build keeps it
             self.input_shape = (None, *input_shape[1:])
 
-    def validate_input_shape(self, input_shape) -> None:
+    def validate_input_shape(self, input_shape: Any) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) < 3:
             raise ValueError(
                 f"TimeDistributed {self.name!r} should be passed an input shape with at least 3 dimensions "
@@ -176,7 +179,7 @@ class TimeDistributed(Layer):
                 f"of its input of shape {input_shape}, i.e. to (batch, ...) = {(None, *input_shape[2:])}: {error}"
             ) from None
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: Any) -> tuple:
         inner = self.layer.compute_output_shape(child_shape(tuple(input_shape)))
         if isinstance(inner, list):
             raise ValueError(
@@ -192,7 +195,7 @@ class TimeDistributed(Layer):
         return {**super().get_config(), "layer": serialize(self.layer)}
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict) -> TimeDistributed:
         from .. import deserialize
 
         config = dict(config)
