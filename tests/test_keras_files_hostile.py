@@ -67,8 +67,10 @@ def _set_class(document, name):
      "quantization_config=.*does not implement"),
     (lambda d: d["config"]["layers"][2]["config"].update(units=2), "shape|declares"),
     (lambda d: d["config"]["layers"][1]["config"].update(units=10 ** 9), "weight values|too big|does not build"),
-    (lambda d: d["config"].update(dtype={"class_name": "DTypePolicy", "config": {"name": "mixed_float16"}}),
-     "mixed_float16"),
+    (lambda d: d["config"].update(dtype={"class_name": "DTypePolicy", "config": {"name": "float16"}}),
+     "the dtype 'float16' is not supported"),
+    (lambda d: d["config"].update(dtype={"class_name": "QuantizedDTypePolicy", "config": {"name": "int8_from_float32"}}),
+     "QuantizedDTypePolicy"),
 ])
 def test_hostile_configs_are_refused(archive, tmp_path, change, message):
     path = _write(tmp_path / "bad.keras", _edit_config(archive, change))
