@@ -25,7 +25,7 @@ from ..layers._base import half_precision_layers
 from . import _h5
 from ._compile import compile_from_keras, compile_to_keras
 from ._config import model_from_keras, model_to_keras, refuse_code, zero_initializers
-from ._optimizer import state_from_keras, state_to_keras, supported, write_variables
+from ._optimizer import state_from_keras, state_to_keras, write_variables
 
 MAX_MEMBER_BYTES = 1 << 32  # 4 GiB: a larger member is refused before it is read
 MAX_CONFIG_BYTES = 64 << 20  # config.json and metadata.json
@@ -271,16 +271,12 @@ def _build(model_from_config, config, source: str, declared):
 
 
 def _restore_optimizer(model, weights: bytes, source: str) -> None:
-    """Continue ``model``'s freshly compiled optimizer from the file's variables, or warn (an
-    optimizer we do not map that took steps); a mismatch is a ``ValueError`` naming the variable."""
+    """Continue ``model``'s freshly compiled optimizer from the file's variables (it was compiled
+    from the file's config, so it is one of our classes, all of which map); a mismatch is a
+    ``ValueError`` naming the variable."""
     h5py = _h5.h5py_module()
     with h5py.File(io.BytesIO(weights), "r") as store:
         datasets = _h5._datasets(store, h5py, source)
-        if not supported(model.optimizer):
-            iterations = _h5.trained_iterations(datasets)
-            if iterations:
-                _h5.warn_optimizer(source, iterations, type(model.optimizer).__name__)
-            return
         state = state_from_keras(model, datasets, source)
     if state is None:  # Keras never built its optimizer: a fresh start is where it stood
         return
