@@ -22,6 +22,7 @@ from scratchlstm._numpy.regularization.dropout import draw_dropout_mask
 from scratchlstm.layers import Dense, Embedding, GlobalAveragePooling1D
 from scratchlstm.layers._registry import LAYER_CLASSES, jax_ops, numpy_ops
 from scratchlstm.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from scratchlstm.optimizers import Adam
 
 F64 = "float64"
 B, TQ, TV = 2, 3, 4
@@ -455,7 +456,7 @@ def mha_model(seed=0, scores=False):
                                                            return_attention_scores=scores)
     attended = out[0] if scores else out
     y = Dense(1, seed=seed + 1)(GlobalAveragePooling1D()(attended))
-    return Model(x, [y, out[1]] if scores else y)
+    return Model(x, [y, out[1]] if scores else y, seed=seed)  # seed: the shuffling and dropout draws
 
 
 @pytest.mark.parametrize("backend", ["numpy", "jax"])
@@ -465,7 +466,7 @@ def test_model_trains_saves_and_loads(backend, tmp_path):
     x = normal(1, 32, 6, 3, dtype=np.float32)
     y = x[:, :, :1].mean(axis=1) + 0.5 * x[:, -1, 1:2]
     model = mha_model()
-    model.compile("adam", "mse", backend=backend)
+    model.compile(Adam(learning_rate=0.01), "mse", backend=backend)  # the default 1e-3 barely moves in 4 epochs
     losses = model.fit(x, y, epochs=4, batch_size=8, verbose=0).history["loss"]
     assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
     model.save(tmp_path / "model.npz")

@@ -420,6 +420,7 @@ def keras_steps(keras):
         if name not in results:
             build = MODELS[name][0]
             x, y = _data(name)
+            ours.utils.set_random_seed(0)  # the initial weights, whatever ran before in this process
             mine = build(ours)
             mine.build((None, *x.shape[1:]))
             theirs = build(keras)
