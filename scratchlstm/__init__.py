@@ -4,6 +4,10 @@ Importing this package loads NumPy only. ``scratchlstm.jax_backend`` (needs the 
 ``scratchlstm.data`` and ``scratchlstm.datasets`` are imported on first use.
 """
 
+from __future__ import annotations
+
+from types import ModuleType
+
 from . import activations, callbacks, constraints, initializers, losses, metrics, mixed_precision, optimizers, regularizers, utils
 from ._numpy import (
     gradcheck,
@@ -58,7 +62,7 @@ __all__ = [
 _LAZY_SUBMODULES = ("data", "datasets", "interop", "jax_backend")
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> ModuleType:
     # Lazy: importing JAX costs seconds and is an optional extra; the data tools are not needed
     # to build or train a model, and skipping them keeps `import scratchlstm` fast.
     if name in _LAZY_SUBMODULES:

@@ -7,6 +7,7 @@ subclass of the base is found by its class name once it is defined.
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 
 class Catalog:
@@ -20,17 +21,17 @@ class Catalog:
         example: a short name for the error messages.
     """
 
-    def __init__(self, kind: str, base: type, classes: dict, names: dict, example: str):
+    def __init__(self, kind: str, base: type[Any], classes: dict[str, type[Any]], names: dict[str, Any], example: str) -> None:
         self.kind, self.base, self.classes, self.names, self.example = kind, base, classes, names, example
 
-    def known(self) -> list:
+    def known(self) -> list[str]:
         return sorted(self.names) + sorted(self.classes)
 
-    def find(self, name: str):
+    def find(self, name: str) -> type[Any] | None:
         """A built-in class, or a subclass of the base defined by now, by class name (else ``None``)."""
         if name in self.classes:
             return self.classes[name]
-        pending = list(self.base.__subclasses__())
+        pending: list[type[Any]] = list(self.base.__subclasses__())
         while pending:
             cls = pending.pop()
             if cls.__name__ == name:
@@ -38,7 +39,7 @@ class Catalog:
             pending.extend(cls.__subclasses__())
         return None
 
-    def deserialize(self, config):
+    def deserialize(self, config: Any) -> Any:
         """The object of a ``{"class_name": ..., "config": {...}}`` config (``ValueError`` if unknown)."""
         kind, base = self.kind, self.base.__name__
         if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
@@ -63,7 +64,7 @@ class Catalog:
         except TypeError as error:  # an unexpected or missing constructor argument
             raise ValueError(f"bad config for {kind} {name!r}: {error}") from None
 
-    def get(self, identifier):
+    def get(self, identifier: Any) -> Any:
         """``None``, an instance, a name, a class, a config dict or a plain callable -> the object."""
         if identifier is None or isinstance(identifier, self.base):
             return identifier
@@ -83,7 +84,7 @@ class Catalog:
             f"{self.example!r}, a {self.base.__name__}, a config dict or a function of one array"
         )
 
-    def serialize(self, value):
+    def serialize(self, value: Any) -> dict[str, Any] | None:
         """A JSON-able config that `get` turns back into an equal object (``None`` stays)."""
         value = self.get(value)
         if value is None:

@@ -5,10 +5,13 @@ Every check raises ``ValueError`` naming what was expected and what arrived.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 
-def as_float_array(value, name: str, dtype=None) -> np.ndarray:
+def as_float_array(value: ArrayLike, name: str, dtype: DTypeLike | None = None) -> NDArray[Any]:
     """Return ``value`` as a floating NumPy array (``dtype`` if given, else float32 for non-floats)."""
     array = np.asarray(value)
     if dtype is not None:
@@ -20,25 +23,25 @@ def as_float_array(value, name: str, dtype=None) -> np.ndarray:
     raise ValueError(f"{name} must be numeric, got an array of dtype {array.dtype}")
 
 
-def check_ndim(array: np.ndarray, ndim: int, name: str, meaning: str) -> None:
+def check_ndim(array: NDArray[Any], ndim: int, name: str, meaning: str) -> None:
     if array.ndim != ndim:
         raise ValueError(
             f"{name} must be {ndim}-D {meaning}, got shape {tuple(array.shape)} ({array.ndim}-D)"
         )
 
 
-def check_shape(array: np.ndarray, expected: tuple, name: str) -> None:
+def check_shape(array: NDArray[Any], expected: tuple[int, ...], name: str) -> None:
     if tuple(array.shape) != tuple(expected):
         raise ValueError(f"{name} must have shape {tuple(expected)}, got {tuple(array.shape)}")
 
 
-def check_finite(array: np.ndarray, name: str) -> None:
+def check_finite(array: NDArray[Any], name: str) -> None:
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueError(f"{name} must be finite, got {bad} NaN or inf value(s) in shape {array.shape}")
 
 
-def compute_dtype(*arrays) -> np.dtype:
+def compute_dtype(*arrays: ArrayLike | None) -> np.dtype[Any]:
     """float64 if any floating input is float64, else float32."""
     for a in arrays:
         if a is not None and np.asarray(a).dtype == np.float64:

@@ -20,11 +20,12 @@ import os
 import stat
 import time
 import uuid
+from typing import BinaryIO, Callable
 
 STALE_SECONDS = 3600.0  # a temporary file this old is a leftover, not a write in progress
 
 
-def atomic_write(path, write) -> None:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> None:
     """Call ``write(handle)`` on a binary file that replaces ``path`` only once complete.
 
     Args:

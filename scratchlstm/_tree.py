@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 
-def tree_leaves(tree: Any) -> list:
+def tree_leaves(tree: Any) -> list[Any]:
     """Return the leaves of ``tree`` (anything that is not a dict, list or tuple), in order."""
     if isinstance(tree, dict):
         return [leaf for key in sorted(tree) for leaf in tree_leaves(tree[key])]
@@ -18,7 +18,7 @@ def tree_leaves(tree: Any) -> list:
     return [tree]
 
 
-def tree_map(fn: Callable, tree: Any, *rest: Any) -> Any:
+def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
     """Apply ``fn`` leafwise to ``tree`` and the trees in ``rest`` (all of the same structure)."""
     if isinstance(tree, dict):
         return {key: tree_map(fn, tree[key], *(r[key] for r in rest)) for key in tree}
@@ -28,9 +28,9 @@ def tree_map(fn: Callable, tree: Any, *rest: Any) -> Any:
     return fn(tree, *rest)
 
 
-def flatten_paths(tree: dict, prefix: str = "") -> dict:
+def flatten_paths(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{"lstm": {"kernel": a}}`` -> ``{"lstm/kernel": a}`` (nested dicts only; order kept)."""
-    flat = {}
+    flat: dict[str, Any] = {}
     for key, value in tree.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict):
@@ -40,9 +40,9 @@ def flatten_paths(tree: dict, prefix: str = "") -> dict:
     return flat
 
 
-def unflatten_paths(flat: dict) -> dict:
+def unflatten_paths(flat: dict[str, Any]) -> dict[str, Any]:
     """The inverse of `flatten_paths`."""
-    tree: dict = {}
+    tree: dict[str, Any] = {}
     for path, value in flat.items():
         *parents, leaf = path.split("/")
         node = tree

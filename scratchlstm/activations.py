@@ -25,9 +25,10 @@ Examples:
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._numpy import activations as _reference
 
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-def _as_float_array(x):
+def _as_float_array(x: ArrayLike) -> NDArray[Any]:
     array = np.asarray(x)
     if array.dtype.kind != "f" or not isinstance(x, (np.ndarray, np.generic)):
         array = array.astype(np.float32)
@@ -54,24 +55,25 @@ class KerasActivation:
     matching hand-written backward rule.
     """
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         forward, backward = _reference.PAIRS[name]
         self.__name__ = self.__qualname__ = name
         self.__module__ = __name__
         self.__doc__ = forward.__doc__
         self.__signature__ = inspect.signature(forward)
-        self._forward, self.backward = forward, backward
+        self._forward: Callable[..., NDArray[Any]] = forward
+        self.backward: Callable[..., NDArray[Any]] = backward
 
-    def __call__(self, x, *args, **kwargs):
+    def __call__(self, x: ArrayLike, *args: Any, **kwargs: Any) -> NDArray[Any]:
         return self._forward(_as_float_array(x), *args, **kwargs)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.__name__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<activation function {__name__}.{self.__name__}>"
 
-    def __reduce__(self):  # pickled by reference: the module attribute of that name
+    def __reduce__(self) -> str:  # pickled by reference: the module attribute of that name
         return self.__name__
 
 
@@ -108,11 +110,11 @@ threshold = KerasActivation("threshold")
 swish = silu  # Keras' aliases: the same function (serialized as "silu", "hard_silu")
 hard_swish = hard_silu
 
-_FUNCTIONS = {name: globals()[name] for name in sorted(_reference.PAIRS) if name not in _reference.ALIASES}
-_BY_NAME = {**_FUNCTIONS, "swish": swish, "hard_swish": hard_swish}
+_FUNCTIONS: dict[str, KerasActivation] = {name: globals()[name] for name in sorted(_reference.PAIRS) if name not in _reference.ALIASES}
+_BY_NAME: dict[str, KerasActivation] = {**_FUNCTIONS, "swish": swish, "hard_swish": hard_swish}
 
 
-def name_of(function):
+def name_of(function: object) -> str | None:
     """The Keras name of one of this module's functions, else ``None``."""
     for name, candidate in _FUNCTIONS.items():
         if function is candidate:
@@ -120,7 +122,7 @@ def name_of(function):
     return None
 
 
-def get(identifier: Any) -> Callable[..., Any] | None:
+def get(identifier: Any) -> Callable[..., Any]:
     """The activation function for a Keras identifier.
 
     Args:
@@ -140,7 +142,7 @@ def get(identifier: Any) -> Callable[..., Any] | None:
             raise ValueError(f"activation must be one of {sorted(_BY_NAME)}, got {identifier!r}")
         return _BY_NAME[identifier]
     if callable(identifier):
-        return identifier
+        return cast(Callable[..., Any], identifier)
     raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
 
 
@@ -152,12 +154,12 @@ def serialize(activation: str | Callable[..., Any] | None) -> str:
     return _BY_NAME[name].__name__
 
 
-def deserialize(config: dict, custom_objects: dict | None = None) -> Callable[..., Any]:
+def deserialize(config: str | dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Callable[..., Any]:
     """The function for a name or a Keras config dict (``{"class_name": "function", "config": name}``)."""
     if isinstance(config, dict):
         if config.get("class_name") != "function" or not isinstance(config.get("config"), str):
             raise ValueError(f"activation config must be {{'class_name': 'function', 'config': <name>}}, got {config!r}")
         config = config["config"]
     if custom_objects and config in custom_objects:
-        return custom_objects[config]
+        return cast(Callable[..., Any], custom_objects[config])
     return get(config)

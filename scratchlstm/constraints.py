@@ -38,7 +38,7 @@ Examples:
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -61,16 +61,16 @@ __all__ = [
 ]
 
 
-def _check_number(name: str, value, low=0.0, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < low or (
-        high is not None and value > high
+def _check_number(name: str, value: object, low: float = 0.0, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(cast(float, value)) or value < low or (
+        high is not None and cast(float, value) > high
     ):
         expected = f"a number >= {low}" if high is None else f"a number in [{low}, {high}]"
         raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return value.item() if isinstance(value, np.generic) else value  # a Python number: JSON-able, weakly typed
+    return cast(float, value.item() if isinstance(value, np.generic) else value)  # a Python number: JSON-able, weakly typed
 
 
-def _check_axis(axis):
+def _check_axis(axis: Any) -> int | list[int]:
     """An int or a list/tuple of ints; kept as given (a list for JSON)."""
     items = list(axis) if isinstance(axis, (list, tuple)) else [axis]
     if not items or any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in items):
@@ -99,7 +99,7 @@ class Constraint:
         (array([-0.5 ,  0.25]), Clip(limit=2))
     """
 
-    def __call__(self, w):
+    def __call__(self, w: Any) -> Any:
         xp = array_namespace(w)
         return self.project(xp.asarray(w), xp)
 
@@ -107,27 +107,27 @@ class Constraint:
         """The projection of the array ``w`` with the functions of ``xp``."""
         return w
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """The constructor's arguments, JSON-able."""
         return {}
 
     @classmethod
-    def from_config(cls, config: dict) -> Constraint:
+    def from_config(cls, config: dict[str, Any]) -> Constraint:
         """The constraint `get_config` describes."""
         return cls(**config)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.get_config() == other.get_config()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((type(self).__name__, repr(sorted(self.get_config().items()))))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({arguments})"
 
 
-def _norms(w, axis, xp):
+def _norms(w: Any, axis: int | list[int] | tuple[int, ...], xp: Any) -> Any:
     """``sqrt(sum(w ** 2))`` over ``axis``, kept for broadcasting."""
     axis = tuple(axis) if isinstance(axis, list) else axis
     return xp.sqrt(xp.sum(xp.square(w), axis=axis, keepdims=True))
@@ -144,7 +144,7 @@ class MaxNorm(Constraint):
         axis: the axis (or list of axes) the norms are taken over; default ``0``.
     """
 
-    def __init__(self, max_value: float = 2, axis: int = 0):
+    def __init__(self, max_value: float = 2, axis: int = 0) -> None:
         self.max_value = _check_number("max_value", max_value)
         self.axis = _check_axis(axis)
 
@@ -153,7 +153,7 @@ class MaxNorm(Constraint):
         desired = xp.clip(norms, 0, self.max_value)
         return w * (desired / (EPSILON + norms))
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"max_value": self.max_value, "axis": self.axis}
 
 
@@ -171,13 +171,13 @@ class UnitNorm(Constraint):
         axis: the axis (or list of axes) the norms are taken over; default ``0``.
     """
 
-    def __init__(self, axis: int = 0):
+    def __init__(self, axis: int = 0) -> None:
         self.axis = _check_axis(axis)
 
     def project(self, w: Any, xp: Any) -> Any:
         return w / (EPSILON + _norms(w, self.axis, xp))
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"axis": self.axis}
 
 
@@ -195,7 +195,7 @@ class MinMaxNorm(Constraint):
         axis: the axis (or list of axes) the norms are taken over; default ``0``.
     """
 
-    def __init__(self, min_value: float = 0.0, max_value: float = 1.0, rate: float = 1.0, axis: int = 0):
+    def __init__(self, min_value: float = 0.0, max_value: float = 1.0, rate: float = 1.0, axis: int = 0) -> None:
         self.min_value = _check_number("min_value", min_value)
         self.max_value = _check_number("max_value", max_value, low=min_value)
         self.rate = _check_number("rate", rate, high=1.0)
@@ -206,7 +206,7 @@ class MinMaxNorm(Constraint):
         desired = self.rate * xp.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
         return w * (desired / (EPSILON + norms))
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
 
 
@@ -219,14 +219,14 @@ _NAMES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_ma
 _CATALOG = Catalog("constraint", Constraint, _CLASSES, _NAMES, example="non_neg")
 
 
-def deserialize(config: dict) -> Constraint:
+def deserialize(config: dict[str, Any]) -> Constraint:
     """The constraint of a config ``{"class_name": ..., "config": {...}}`` (as `serialize` or
     ``keras.constraints.serialize`` writes; ``module``/``registered_name`` are ignored).
 
     Raises:
         ValueError: for an unknown class (the known names are listed) or bad arguments.
     """
-    return _CATALOG.deserialize(config)
+    return cast(Constraint, _CATALOG.deserialize(config))
 
 
 def get(identifier: Any) -> Any:

@@ -27,9 +27,10 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .data import MinMaxScaler, StandardScaler, calendar_features, chronological_split, make_windows, scaler_from_state
@@ -39,32 +40,40 @@ CALENDAR_CYCLES = ("day_of_year", "day_of_week", "hour_of_day")
 
 
 # --- metrics and baselines -----------------------------------------------------------------------
-def rmse(y_true, y_pred, axis=None):
+@overload
+def rmse(y_true: ArrayLike, y_pred: ArrayLike, axis: None = None) -> float: ...
+@overload
+def rmse(y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...]) -> NDArray[Any] | np.floating[Any]: ...
+def rmse(y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...] | None = None) -> float | NDArray[Any] | np.floating[Any]:
     """Root mean squared error; ``axis=0`` gives one value per horizon step."""
     error = np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)
     value = np.sqrt(np.mean(error**2, axis=axis))
     return float(value) if axis is None else value
 
 
-def mae(y_true, y_pred, axis=None):
+@overload
+def mae(y_true: ArrayLike, y_pred: ArrayLike, axis: None = None) -> float: ...
+@overload
+def mae(y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...]) -> NDArray[Any] | np.floating[Any]: ...
+def mae(y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...] | None = None) -> float | NDArray[Any] | np.floating[Any]:
     """Mean absolute error; ``axis=0`` gives one value per horizon step."""
     error = np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)
     value = np.mean(np.abs(error), axis=axis)
     return float(value) if axis is None else value
 
 
-def persistence_forecast(last_values, horizon):
+def persistence_forecast(last_values: ArrayLike, horizon: int) -> NDArray[Any]:
     """The naive forecast: the last observed value ``(n,)``, repeated for ``horizon`` steps."""
     last_values = np.asarray(last_values, dtype=np.float64).reshape(-1, 1)
     return np.repeat(last_values, horizon, axis=1)
 
 
-def climatology_forecast(train_mean, n, horizon):
+def climatology_forecast(train_mean: float, n: int, horizon: int) -> NDArray[Any]:
     """The training mean of the target for every window and step, ``(n, horizon)``."""
     return np.full((n, horizon), float(train_mean))
 
 
-def score(y_true, forecasts: dict) -> dict:
+def score(y_true: ArrayLike, forecasts: dict[str, ArrayLike]) -> dict[str, dict[str, Any]]:
     """``{name: {"rmse", "mae", "rmse_per_step"}}`` for each ``(n, horizon)`` forecast."""
     return {
         name: {
@@ -81,7 +90,7 @@ def _number(value: float) -> str:
     return f"{value:12.3f}" if abs(value) < 1e7 else f"{value:12.4g}"
 
 
-def format_scores(scores: dict, unit: str = "", notes: dict | None = None) -> str:
+def format_scores(scores: dict[str, dict[str, Any]], unit: str = "", notes: dict[str, str] | None = None) -> str:
     """A small table of RMSE and MAE per forecast, and the model's RMSE relative to persistence.
 
     The ratio is left out, with the reason, when persistence is exact (RMSE 0, e.g. a constant
@@ -108,12 +117,12 @@ def format_scores(scores: dict, unit: str = "", notes: dict | None = None) -> st
     return "\n".join(lines)
 
 
-def result_line(scores: dict) -> str:
+def result_line(scores: dict[str, dict[str, Any]]) -> str:
     """One machine-readable line, e.g. ``RESULT model_rmse=2.6 persistence_rmse=2.9 ...``."""
     return "RESULT " + " ".join(f"{name}_rmse={values['rmse']:.4f}" for name, values in scores.items())
 
 
-def default_calendar(dates) -> list:
+def default_calendar(dates: ArrayLike) -> list[str]:
     """Day of year always; hour of day too when rows are less than a day apart."""
     stamps = np.asarray(dates, dtype="datetime64[s]")
     cycles = ["day_of_year"]
@@ -127,9 +136,9 @@ class Part(NamedTuple):
     """The windows of one part of the series: ``x (n, lookback, F)``, ``y (n, horizon)`` scaled,
     and ``target_rows (n,)``, the table row of each window's first target value."""
 
-    x: np.ndarray
-    y: np.ndarray
-    target_rows: np.ndarray
+    x: NDArray[Any]
+    y: NDArray[Any]
+    target_rows: NDArray[Any]
 
 
 @dataclass
@@ -149,15 +158,15 @@ class WindowSpec:
     """
 
     target: str
-    columns: list
+    columns: list[str]
     lookback: int = 14
     horizon: int = 1
     date_column: str | None = None
-    calendar: list = field(default_factory=list)
-    scaler: StandardScaler | None = None
+    calendar: list[str] = field(default_factory=list)
+    scaler: StandardScaler | MinMaxScaler | None = None
     target_mean: float | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # The one check of the settings, whether they come from code or from a model file's JSON.
         if not isinstance(self.target, str):
             raise ValueError(f"target must be a column name (a string), got {self.target!r}")
@@ -190,7 +199,7 @@ class WindowSpec:
                 )
 
     @property
-    def feature_names(self) -> list:
+    def feature_names(self) -> list[str]:
         """The model's input features: the columns, then two (sin, cos) per calendar cycle."""
         return self.columns + [f"{cycle}_{part}" for cycle in self.calendar for part in ("sin", "cos")]
 
@@ -198,21 +207,21 @@ class WindowSpec:
     def target_index(self) -> int:
         return self.columns.index(self.target)
 
-    def matrix(self, table) -> np.ndarray:
+    def matrix(self, table: Any) -> NDArray[Any]:
         """The unscaled inputs ``(N, F)`` of every row of ``table``, in ``feature_names`` order."""
-        blocks = [np.column_stack([np.asarray(table[c], dtype=np.float64) for c in self.columns])]
+        blocks: list[NDArray[Any]] = [np.column_stack([np.asarray(table[c], dtype=np.float64) for c in self.columns])]
         if self.calendar:
             flags = {cycle: cycle in self.calendar for cycle in CALENDAR_CYCLES}
             blocks.append(calendar_features(table[self.date_column], **flags).values)
         return np.concatenate(blocks, axis=1)
 
-    def fit(self, train_matrix) -> WindowSpec:
+    def fit(self, train_matrix: NDArray[Any]) -> WindowSpec:
         """Fit the scaler and the climatology on the training rows (never on later rows)."""
         self.scaler = StandardScaler().fit(train_matrix)
         self.target_mean = float(np.mean(train_matrix[:, self.target_index]))
         return self
 
-    def scale(self, matrix) -> np.ndarray:
+    def scale(self, matrix: ArrayLike) -> NDArray[Any]:
         """The scaled inputs as the model takes them, float32 ``(N, F)``.
 
         Raises:
@@ -224,7 +233,7 @@ class WindowSpec:
         matrix = np.asarray(matrix, dtype=np.float64)
         scaled = self.scaler.transform(matrix)  # (N, F) float64
         with np.errstate(over="ignore"):
-            result = scaled.astype(np.float32)
+            result: NDArray[Any] = scaled.astype(np.float32)
         beyond = ~np.isfinite(result) & np.isfinite(scaled)
         if beyond.any():
             row, column = np.argwhere(beyond)[0]
@@ -235,32 +244,36 @@ class WindowSpec:
             )
         return result
 
-    def windows(self, scaled) -> tuple:
+    def windows(self, scaled: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
         """Training pairs: ``x (n, lookback, F)`` and the next ``horizon`` targets ``y (n, horizon)``."""
         x, y = make_windows(scaled, self.lookback, self.horizon, targets=self.target_index)
         return x, y.reshape(len(y), self.horizon)
 
-    def input_windows(self, scaled) -> np.ndarray:
+    def input_windows(self, scaled: NDArray[Any]) -> NDArray[Any]:
         """Every window of ``lookback`` rows, the last one included: ``(N - lookback + 1, lookback, F)``."""
         if len(scaled) < self.lookback:
             raise ValueError(f"lookback={self.lookback} needs at least {self.lookback} rows, got {len(scaled)}")
         return np.array(sliding_window_view(scaled, self.lookback, axis=0).swapaxes(1, 2), order="C")
 
-    def to_units(self, y_scaled) -> np.ndarray:
+    def to_units(self, y_scaled: ArrayLike) -> NDArray[Any]:
         """Scaled target values (any shape) back in the target's units, float64."""
+        if self.scaler is None:  # else an AttributeError on None
+            raise ValueError("this WindowSpec has no fitted scaler; call fit(train_matrix) first")
         y_scaled = np.asarray(y_scaled, dtype=np.float64)
-        flat = self.scaler.inverse_transform(y_scaled.reshape(-1, 1), columns=[self.target_index])
+        flat: NDArray[Any] = self.scaler.inverse_transform(y_scaled.reshape(-1, 1), columns=[self.target_index])
         return flat.reshape(y_scaled.shape)
 
-    def persistence(self, x_scaled) -> np.ndarray:
+    def persistence(self, x_scaled: NDArray[Any]) -> NDArray[Any]:
         """The persistence forecast for each window, in units: its last target value repeated."""
         return persistence_forecast(self.to_units(x_scaled[:, -1, self.target_index]), self.horizon)
 
-    def climatology(self, n) -> np.ndarray:
+    def climatology(self, n: int) -> NDArray[Any]:
+        if self.target_mean is None:  # else a TypeError from float(None)
+            raise ValueError("this WindowSpec has no fitted target_mean; call fit(train_matrix) first")
         return climatology_forecast(self.target_mean, n, self.horizon)
 
     # --- JSON for model.save(path, metadata=...) ---------------------------------------------
-    def to_metadata(self) -> dict:
+    def to_metadata(self) -> dict[str, Any]:
         if self.scaler is None:
             raise ValueError("fit the WindowSpec before saving it")
         state = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in self.scaler.get_state().items()}
@@ -278,7 +291,7 @@ class WindowSpec:
         }
 
     @classmethod
-    def from_metadata(cls, metadata: dict) -> WindowSpec:
+    def from_metadata(cls, metadata: dict[str, Any]) -> WindowSpec:
         """The fitted settings stored by `to_metadata`, validated as a whole.
 
         Raises:
@@ -316,14 +329,14 @@ class WindowSpec:
 _METADATA_KEYS = ("target", "columns", "lookback", "horizon", "date_column", "calendar", "scaler", "target_mean")
 
 
-def _count(name: str, value) -> int:
+def _count(name: str, value: object) -> int:
     """A window size from code or JSON: an integer >= 1 (not a bool, a float or a string)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     return int(value)
 
 
-def _names(name: str, value) -> list:
+def _names(name: str, value: object) -> list[str]:
     """A list of column or cycle names (strings) from a list, a tuple, a pandas Index or a NumPy
     array; a single string is refused, not split into letters."""
     items = None if isinstance(value, (str, bytes, dict)) or not np.iterable(value) else list(value)
@@ -344,7 +357,7 @@ class Prepared(NamedTuple):
     test: Part | None
 
 
-def prepare_windows(table, spec: WindowSpec, val_fraction=0.15, test_fraction=0.15) -> Prepared:
+def prepare_windows(table: Any, spec: WindowSpec, val_fraction: float = 0.15, test_fraction: float = 0.15) -> Prepared:
     """Split the rows by time, fit ``spec`` (scaler, climatology) on the training rows only,
     and window each part on its own, so no window crosses a boundary.
 
@@ -355,7 +368,8 @@ def prepare_windows(table, spec: WindowSpec, val_fraction=0.15, test_fraction=0.
     check_rows(len(matrix), spec, val_fraction, test_fraction)
     parts = chronological_split(matrix, val_fraction, test_fraction)
     spec.fit(parts.train)
-    windowed, start = [], 0
+    windowed: list[Part | None] = []
+    start = 0
     for rows in parts:
         if len(rows) == 0:
             windowed.append(None)
@@ -363,10 +377,10 @@ def prepare_windows(table, spec: WindowSpec, val_fraction=0.15, test_fraction=0.
         x, y = spec.windows(spec.scale(rows))
         windowed.append(Part(x, y, start + spec.lookback + np.arange(len(x))))
         start += len(rows)
-    return Prepared(spec, *windowed)
+    return Prepared(spec, *windowed)  # type: ignore[arg-type]  # train is never None: chronological_split refuses an empty one
 
 
-def check_rows(n_rows: int, spec: WindowSpec, val_fraction=0.15, test_fraction=0.15) -> None:
+def check_rows(n_rows: int, spec: WindowSpec, val_fraction: float = 0.15, test_fraction: float = 0.15) -> None:
     """Raise ValueError unless ``n_rows`` rows split into parts that each hold a window.
 
     The message names the least row count that would do (`minimum_rows`), computed in closed
@@ -456,7 +470,7 @@ def _least_rounding(need: int, fraction: float) -> int:
     return high
 
 
-def _parts_fit(n_rows, need, val_fraction, test_fraction) -> bool:
+def _parts_fit(n_rows: int, need: int, val_fraction: float, test_fraction: float) -> bool:
     """Whether every non-empty part of a chronological split of ``n_rows`` has ``need`` rows."""
     n_val, n_test = round(n_rows * val_fraction), round(n_rows * test_fraction)
     return (n_rows - n_val - n_test >= need and (not val_fraction or n_val >= need)

@@ -32,9 +32,10 @@ import contextvars
 import math
 import numbers
 import weakref
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from ._random import make_rng
 
@@ -65,8 +66,8 @@ __all__ = [
 _TRUNCATION_STD = 0.87962566103423978
 
 
-def compute_fans(shape: tuple, input_axes: tuple[int, ...] | None = None,
-                 output_axes: tuple[int, ...] | None = None) -> tuple[int, int]:
+def compute_fans(shape: Sequence[int], input_axes: Sequence[int] | None = None,
+                 output_axes: Sequence[int] | None = None) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight shape, as Keras computes them.
 
     ``()`` gives ``(1, 1)``, ``(n,)`` gives ``(n, n)``, ``(a, b)`` gives ``(a, b)``, and a
@@ -84,7 +85,9 @@ def compute_fans(shape: tuple, input_axes: tuple[int, ...] | None = None,
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-def _truncated_normal(shape, mean, stddev, rng):
+def _truncated_normal(
+    shape: tuple[int, ...], mean: float, stddev: float, rng: np.random.Generator
+) -> NDArray[np.float64]:
     """Normal draws, those beyond 2 standard deviations drawn again (Keras' truncated normal)."""
     values = rng.normal(0.0, stddev, size=shape)
     outside = np.abs(values) > 2 * stddev
@@ -94,7 +97,7 @@ def _truncated_normal(shape, mean, stddev, rng):
     return values + mean if mean else values
 
 
-def _check_number(what, value, positive=False):
+def _check_number(what: str, value: object, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number, got {value!r}")
     if positive and value <= 0:
@@ -102,7 +105,7 @@ def _check_number(what, value, positive=False):
     return float(value)
 
 
-def _check_shape(shape) -> tuple:
+def _check_shape(shape: Any) -> tuple[int, ...]:
     try:
         shape = tuple(shape)
     except TypeError:
@@ -117,10 +120,10 @@ _PLACEHOLDERS = contextvars.ContextVar("placeholder_weights", default=False)
 
 # The 0-d element that each placeholder's entries all are, by id (NumPy collapses a view's base
 # chain to the array owning the memory, so that owner identifies a placeholder and its views).
-_PLACEHOLDER_ELEMENTS = weakref.WeakValueDictionary()
+_PLACEHOLDER_ELEMENTS: weakref.WeakValueDictionary[int, NDArray[Any]] = weakref.WeakValueDictionary()
 
 
-def _placeholder(shape: tuple, dtype) -> np.ndarray:
+def _placeholder(shape: tuple[int, ...], dtype: DTypeLike) -> NDArray[Any]:
     # Zero strides: every entry is the same element, so no shape allocates anything. Writable,
     # because some layers adjust an initial weight in place (LSTM's unit_forget_bias).
     element = np.zeros((), dtype)
@@ -129,7 +132,7 @@ def _placeholder(shape: tuple, dtype) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def placeholder_weights():
+def placeholder_weights() -> Iterator[None]:
     """Within this context, initializers draw nothing: each returns a zero-stride placeholder
     of the requested shape and dtype (all zeros, no memory), so building a model costs nothing
     whatever its size. A loader builds the model from a file's config this way, checks the
@@ -150,7 +153,7 @@ def placeholder_weights():
         _PLACEHOLDERS.reset(token)
 
 
-def is_placeholder(array) -> bool:
+def is_placeholder(array: Any) -> bool:
     """Whether ``array`` is (a view of) a weight made within `placeholder_weights`."""
     owner = array
     for _ in range(64):  # view -> base -> ... -> the array owning the memory (as_strided adds a link)
@@ -167,7 +170,9 @@ class Initializer:
     (Keras' floatx).
     """
 
-    def __call__(self, shape, rng=None, dtype=None) -> np.ndarray:
+    def __call__(
+        self, shape: Sequence[int], rng: np.random.Generator | None = None, dtype: DTypeLike | None = None
+    ) -> NDArray[Any]:
         """Values of ``shape`` and ``dtype``, drawn from ``rng`` unless the instance has a seed."""
         shape = _check_shape(shape)
         if rng is not None and not isinstance(rng, np.random.Generator):
@@ -178,15 +183,15 @@ class Initializer:
             return _placeholder(shape, dtype or np.float32)
         return np.asarray(self._sample(shape, rng)).astype(dtype or np.float32)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple[int, ...], rng: np.random.Generator | None) -> NDArray[Any]:
         raise NotImplementedError
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-able."""
         return {}
 
     @classmethod
-    def from_config(cls, config: dict) -> Initializer:
+    def from_config(cls, config: dict[str, Any]) -> Initializer:
         """The initializer `get_config` describes."""
         return cls(**config)
 
@@ -194,13 +199,13 @@ class Initializer:
         """A new instance with the same config."""
         return type(self).from_config(self.get_config())
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.get_config() == other.get_config()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((type(self).__name__, repr(sorted(self.get_config().items()))))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
 
@@ -208,14 +213,14 @@ class Initializer:
 class Zeros(Initializer):
     """All zeros."""
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple[int, ...], rng: np.random.Generator | None) -> NDArray[Any]:
         return np.zeros(shape)
 
 
 class Ones(Initializer):
     """All ones."""
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple[int, ...], rng: np.random.Generator | None) -> NDArray[Any]:
         return np.ones(shape)
 
 
@@ -226,17 +231,17 @@ class Constant(Initializer):
         value: a Python or NumPy scalar (Keras allows scalars only).
     """
 
-    def __init__(self, value: Any = 0.0):
+    def __init__(self, value: Any = 0.0) -> None:
         if isinstance(value, np.generic):
             value = value.item()  # keeps get_config() JSON-able
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(f"Constant value must be a real scalar, got {value!r}")
         self.value = value
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple[int, ...], rng: np.random.Generator | None) -> NDArray[Any]:
         return np.full(shape, self.value, dtype=np.float64)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-able."""
         return {"value": self.value}
 
@@ -248,15 +253,15 @@ class Identity(Initializer):
         gain: the multiplier.
     """
 
-    def __init__(self, gain: float = 1.0):
+    def __init__(self, gain: float = 1.0) -> None:
         self.gain = _check_number("gain", gain)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple[int, ...], rng: np.random.Generator | None) -> NDArray[Any]:
         if len(shape) != 2:
             raise ValueError(f"Identity needs a 2-D shape, got shape={shape} of rank {len(shape)}")
         return self.gain * np.eye(*shape)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-able."""
         return {"gain": self.gain}
 
@@ -264,17 +269,17 @@ class Identity(Initializer):
 class _RandomInitializer(Initializer):
     """An initializer with a ``seed``: None (use the caller's generator) or a non-negative int."""
 
-    def __init__(self, seed=None):
+    def __init__(self, seed: int | None = None) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
 
-    def _generator(self, rng) -> np.random.Generator:
+    def _generator(self, rng: np.random.Generator | None) -> np.random.Generator:
         if self.seed is not None:
             return np.random.default_rng(self.seed)  # fresh each call: same values every call
         return rng if rng is not None else make_rng(None)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-able."""
         return {"seed": self.seed}
 
@@ -288,15 +293,15 @@ class RandomNormal(_RandomInitializer):
         seed: None (draw from the caller's generator) or an int (same values every call).
     """
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
         self.mean = _check_number("mean", mean)
         self.stddev = _check_number("stddev", stddev, positive=True)
         super().__init__(seed)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple[int, ...], rng: np.random.Generator | None) -> NDArray[Any]:
         return self._generator(rng).normal(self.mean, self.stddev, size=shape)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-able."""
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
 
@@ -312,15 +317,15 @@ class TruncatedNormal(_RandomInitializer):
         seed: None (draw from the caller's generator) or an int (same values every call).
     """
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
         self.mean = _check_number("mean", mean)
         self.stddev = _check_number("stddev", stddev, positive=True)
         super().__init__(seed)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple[int, ...], rng: np.random.Generator | None) -> NDArray[Any]:
         return _truncated_normal(shape, self.mean, self.stddev, self._generator(rng))
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-able."""
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
 
@@ -334,17 +339,17 @@ class RandomUniform(_RandomInitializer):
         seed: None (draw from the caller's generator) or an int (same values every call).
     """
 
-    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> None:
         self.minval = _check_number("minval", minval)
         self.maxval = _check_number("maxval", maxval)
         if self.maxval < self.minval:
             raise ValueError(f"maxval must be >= minval, got minval={minval!r}, maxval={maxval!r}")
         super().__init__(seed)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple[int, ...], rng: np.random.Generator | None) -> NDArray[Any]:
         return self._generator(rng).uniform(self.minval, self.maxval, size=shape)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-able."""
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
 
@@ -371,7 +376,7 @@ class VarianceScaling(_RandomInitializer):
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
                  seed: int | None = None, input_axes: tuple[int, ...] | None = None,
-                 output_axes: tuple[int, ...] | None = None):
+                 output_axes: tuple[int, ...] | None = None) -> None:
         self.scale = _check_number("scale", scale, positive=True)
         if mode not in self._MODES:
             raise ValueError(f"mode must be one of {list(self._MODES)}, got {mode!r}")
@@ -382,12 +387,12 @@ class VarianceScaling(_RandomInitializer):
         self.output_axes = None if output_axes is None else [int(a) for a in output_axes]
         super().__init__(seed)
 
-    def _fan(self, shape) -> float:
+    def _fan(self, shape: tuple[int, ...]) -> float:
         fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         return max(1.0, fan)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple[int, ...], rng: np.random.Generator | None) -> NDArray[Any]:
         rng, n = self._generator(rng), self._fan(shape)
         # One division (not scale /= n first) so that e.g. glorot_uniform's limit is exactly
         # sqrt(6 / (fan_in + fan_out)).
@@ -399,7 +404,7 @@ class VarianceScaling(_RandomInitializer):
             return rng.normal(0.0, stddev, size=shape)
         return _truncated_normal(shape, 0.0, stddev / _TRUNCATION_STD, rng)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-able."""
         return {
             "scale": self.scale,
@@ -414,14 +419,14 @@ class VarianceScaling(_RandomInitializer):
 class _FixedVarianceScaling(VarianceScaling):
     """A VarianceScaling whose scale, mode and distribution are fixed by the class."""
 
-    _fixed: tuple = ()
+    _fixed: tuple[Any, ...] = ()
 
     def __init__(self, seed: int | None = None, input_axes: tuple[int, ...] | None = None,
-                 output_axes: tuple[int, ...] | None = None):
+                 output_axes: tuple[int, ...] | None = None) -> None:
         scale, mode, distribution = self._fixed
         super().__init__(scale, mode, distribution, seed, input_axes, output_axes)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-able."""
         return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
@@ -510,11 +515,11 @@ class Orthogonal(_RandomInitializer):
         seed: None (draw from the caller's generator) or an int (same values every call).
     """
 
-    def __init__(self, gain: float = 1.0, seed: int | None = None):
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
         self.gain = _check_number("gain", gain)
         super().__init__(seed)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple[int, ...], rng: np.random.Generator | None) -> NDArray[Any]:
         if len(shape) < 2:
             raise ValueError(f"Orthogonal needs a shape of rank >= 2, got shape={shape} of rank {len(shape)}")
         rows, cols = math.prod(shape[:-1]), shape[-1]
@@ -525,7 +530,7 @@ class Orthogonal(_RandomInitializer):
             q = q.T
         return self.gain * q.reshape(shape)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-able."""
         return {"gain": self.gain, **super().get_config()}
 
@@ -582,7 +587,7 @@ glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNorm
 lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 
 
-def _class_for(name: str):
+def _class_for(name: str) -> type[Initializer]:
     cls = _CLASSES.get(name) or _ALIAS_CLASSES.get(name) or _SNAKE.get(name.lower())
     if cls is None:
         raise ValueError(f"initializer must be one of {sorted(_SNAKE)} or a class name, got {name!r}")

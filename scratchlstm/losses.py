@@ -29,7 +29,7 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -83,7 +83,7 @@ _SAME_AS_DEFAULT = {DEFAULT_REDUCTION, "mean"}
 _KERAS_REDUCTIONS = {DEFAULT_REDUCTION, "mean", "sum", "none", None, "mean_with_sample_weight"}
 
 
-def _check_reduction(reduction) -> str:
+def _check_reduction(reduction: object) -> str:
     if reduction in _SAME_AS_DEFAULT:
         return reduction
     if reduction in _KERAS_REDUCTIONS:
@@ -96,7 +96,7 @@ def _check_reduction(reduction) -> str:
     )
 
 
-def _check_option(what: str, value, supported) -> None:
+def _check_option(what: str, value: object, supported: object) -> None:
     # Keras arguments we accept for copied code, but only at their default.
     if value != supported or isinstance(value, bool):
         raise NotImplementedError(f"{what}={value!r} is not supported; only {what}={supported!r} is")
@@ -106,9 +106,16 @@ class _KerasLoss(Loss):
     """Shared behaviour of the Keras-style classes (not a dataclass: the fields stay Loss')."""
 
     _kind = ""  # canonical Loss name, set by each subclass
-    _config_keys = ()  # the keys Keras' get_config() adds to name and reduction
+    _config_keys: tuple[str, ...] = ()  # the keys Keras' get_config() adds to name and reduction
+    # Set by _setup with object.__setattr__ (the dataclass is frozen), not dataclass fields.
+    reduction: str
+    display_name: str
+    dtype: Any
 
-    def _setup(self, from_logits, reduction, name, dtype, **options) -> None:
+    if TYPE_CHECKING:  # every concrete subclass defines its own __init__, with Keras' defaults
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
+    def _setup(self, from_logits: object, reduction: object, name: object, dtype: Any, **options: Any) -> None:
         if not isinstance(from_logits, (bool, np.bool_)):
             raise ValueError(f"from_logits must be True or False, got {from_logits!r}")
         if not isinstance(name, str) or not name:
@@ -122,19 +129,19 @@ class _KerasLoss(Loss):
         object.__setattr__(self, "dtype", dtype)
 
     # Equal to the plain Loss of the same kind, whatever the class (dataclass __eq__ is per class).
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Loss):
             return NotImplemented
         return (self.name, self.from_logits, self.options) == (other.name, other.from_logits, other.options)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((self.name, self.from_logits, self.options))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.keras_config().items() if k != "reduction")
         return f"{type(self).__name__}({args})"
 
-    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
+    def __call__(self, y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """The loss over the batch (Keras' ``sum_over_batch_size``).
 
         Args:
@@ -155,9 +162,9 @@ class _KerasLoss(Loss):
         weight = weight.reshape(weight.shape + (1,) * (values.ndim - weight.ndim))
         return float(np.sum(values * weight) / values.size)
 
-    def keras_config(self) -> dict:
+    def keras_config(self) -> dict[str, Any]:
         """The Keras-style constructor arguments (``get_config()`` stays the `Loss` one)."""
-        config = {"name": self.display_name, "reduction": self.reduction}
+        config: dict[str, Any] = {"name": self.display_name, "reduction": self.reduction}
         options = {"from_logits": self.from_logits, "axis": -1, **OPTIONS.get(self._kind, {}), **dict(self.options)}
         config.update({key: options[key] for key in self._config_keys})
         return config
@@ -701,7 +708,7 @@ def get(identifier: Any) -> Loss:
     return get_loss(identifier)
 
 
-def serialize(loss: Any) -> dict:
+def serialize(loss: Any) -> dict[str, Any]:
     """A JSON-able Keras-style config of ``loss`` that `get` rebuilds.
 
     Args:

@@ -45,9 +45,10 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._catalog import Catalog
 
@@ -72,7 +73,7 @@ __all__ = [
 EPSILON = 1e-7  # Keras' backend.epsilon()
 
 
-def array_namespace(x):
+def array_namespace(x: Any) -> Any:
     """``jax.numpy`` for a JAX array (traced or not), else NumPy; JAX is never imported here."""
     jax = sys.modules.get("jax")
     if jax is not None and isinstance(x, jax.Array):
@@ -82,13 +83,13 @@ def array_namespace(x):
     return np
 
 
-def _as_float_array(x, xp):
+def _as_float_array(x: Any, xp: Any) -> Any:
     """``x`` as an array; non-float data becomes float32 (Keras' default float type)."""
     x = xp.asarray(x)
     return x if xp.issubdtype(x.dtype, xp.floating) else x.astype(xp.float32)
 
 
-def _check_factor(name: str, value) -> float:
+def _check_factor(name: str, value: object) -> float:
     """Keras' ``validate_float_arg``: a finite number >= 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not (
         math.isfinite(value) and value >= 0
@@ -97,7 +98,7 @@ def _check_factor(name: str, value) -> float:
     return float(value)
 
 
-def _sign_ge0(x: np.ndarray) -> np.ndarray:
+def _sign_ge0(x: NDArray[Any]) -> NDArray[Any]:
     """``1 where x >= 0, else -1``, in ``x``'s dtype: the derivative of ``|x|`` that JAX takes."""
     return np.where(x >= 0, 1, -1).astype(x.dtype, copy=False)
 
@@ -128,7 +129,7 @@ class Regularizer:
         (2.5, Squares(weight=2))
     """
 
-    def __call__(self, x):
+    def __call__(self, x: Any) -> Any:
         """The penalty of ``x`` (a NumPy scalar for NumPy input, a JAX scalar for JAX input)."""
         xp = array_namespace(x)
         value = self.penalty(_as_float_array(x, xp), xp)
@@ -138,7 +139,7 @@ class Regularizer:
         """The penalty of the float array ``x`` with the functions of ``xp``."""
         return xp.zeros((), x.dtype)
 
-    def gradient(self, x: np.ndarray) -> np.ndarray:
+    def gradient(self, x: NDArray[Any]) -> NDArray[Any]:
         """``d penalty / d x``, same shape and dtype as ``x`` (NumPy)."""
         if type(self).penalty is Regularizer.penalty and type(self).__call__ is Regularizer.__call__:
             return np.zeros_like(x)
@@ -147,22 +148,22 @@ class Regularizer:
             "returning d penalty / d x), or train with compile(..., backend='jax'), which differentiates it"
         )
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """The constructor's arguments, JSON-able."""
         return {}
 
     @classmethod
-    def from_config(cls, config: dict) -> Regularizer:
+    def from_config(cls, config: dict[str, Any]) -> Regularizer:
         """The regularizer `get_config` describes."""
         return cls(**config)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.get_config() == other.get_config()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((type(self).__name__, repr(sorted(self.get_config().items()))))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({arguments})"
 
@@ -183,7 +184,7 @@ class L1L2(Regularizer):
         0.35
     """
 
-    def __init__(self, l1: float = 0.0, l2: float = 0.0):
+    def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
         self.l1 = _check_factor("l1", 0.0 if l1 is None else l1)
         self.l2 = _check_factor("l2", 0.0 if l2 is None else l2)
 
@@ -195,7 +196,7 @@ class L1L2(Regularizer):
             value = value + xp.asarray(self.l2, x.dtype) * xp.sum(xp.square(x))
         return value
 
-    def gradient(self, x: np.ndarray) -> np.ndarray:
+    def gradient(self, x: NDArray[Any]) -> NDArray[Any]:
         grad = np.zeros_like(x)
         if self.l1 != 0.0:
             grad = grad + x.dtype.type(self.l1) * _sign_ge0(x)
@@ -203,7 +204,7 @@ class L1L2(Regularizer):
             grad = grad + x.dtype.type(self.l2) * (2 * x)
         return grad
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"l1": self.l1, "l2": self.l2}
 
 
@@ -214,16 +215,16 @@ class L1(Regularizer):
         l1: the factor, a non-negative number; default ``0.01`` (also for ``None``).
     """
 
-    def __init__(self, l1: float = 0.01):
+    def __init__(self, l1: float = 0.01) -> None:
         self.l1 = _check_factor("l1", 0.01 if l1 is None else l1)
 
     def penalty(self, x: Any, xp: Any) -> Any:
         return xp.asarray(self.l1, x.dtype) * xp.sum(xp.abs(x))
 
-    def gradient(self, x: np.ndarray) -> np.ndarray:
-        return x.dtype.type(self.l1) * _sign_ge0(x)
+    def gradient(self, x: NDArray[Any]) -> NDArray[Any]:
+        return cast(NDArray[Any], x.dtype.type(self.l1) * _sign_ge0(x))
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"l1": self.l1}
 
 
@@ -234,16 +235,16 @@ class L2(Regularizer):
         l2: the factor, a non-negative number; default ``0.01`` (also for ``None``).
     """
 
-    def __init__(self, l2: float = 0.01):
+    def __init__(self, l2: float = 0.01) -> None:
         self.l2 = _check_factor("l2", 0.01 if l2 is None else l2)
 
     def penalty(self, x: Any, xp: Any) -> Any:
         return xp.asarray(self.l2, x.dtype) * xp.sum(xp.square(x))
 
-    def gradient(self, x: np.ndarray) -> np.ndarray:
-        return x.dtype.type(self.l2) * (2 * x)
+    def gradient(self, x: NDArray[Any]) -> NDArray[Any]:
+        return cast(NDArray[Any], x.dtype.type(self.l2) * (2 * x))
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"l2": self.l2}
 
 
@@ -273,13 +274,13 @@ class OrthogonalRegularizer(Regularizer):
         0.7071067811865475
     """
 
-    def __init__(self, factor: float = 0.01, mode: str = "rows"):
+    def __init__(self, factor: float = 0.01, mode: str = "rows") -> None:
         self.factor = _check_factor("factor", factor)
         if mode not in ("rows", "columns"):
             raise ValueError(f'Invalid value for argument `mode`. Expected one of {{"rows", "columns"}}. Received: mode={mode!r}')
         self.mode = mode
 
-    def _rows(self, x):
+    def _rows(self, x: Any) -> Any:
         """``x`` with the vectors to compare as rows; checks the rank and the count."""
         if x.ndim != 2:
             raise ValueError(f"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape={tuple(x.shape)}")
@@ -300,7 +301,7 @@ class OrthogonalRegularizer(Regularizer):
         pairs = size * (size - 1.0) / 2.0
         return xp.asarray(self.factor, x.dtype) * 0.5 * xp.sum(xp.abs(off_diagonal)) / pairs
 
-    def gradient(self, x: np.ndarray) -> np.ndarray:
+    def gradient(self, x: NDArray[Any]) -> NDArray[Any]:
         rows = self._rows(x)
         size = rows.shape[0]
         square_norm = np.sum(np.square(rows), axis=1, keepdims=True)  # (n, 1)
@@ -314,9 +315,9 @@ class OrthogonalRegularizer(Regularizer):
         d_normalized = (d_product + d_product.T) @ normalized  # (n, m)
         radial = np.where(clamped, 0, np.sum(d_normalized * rows, axis=1, keepdims=True) * inverse_norm**2)
         d_rows = inverse_norm * (d_normalized - rows * radial)
-        return d_rows if self.mode == "rows" else d_rows.T
+        return cast(NDArray[Any], d_rows if self.mode == "rows" else d_rows.T)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"factor": self.factor, "mode": self.mode}
 
 
@@ -335,14 +336,14 @@ _NAMES = {
 _CATALOG = Catalog("regularizer", Regularizer, _CLASSES, _NAMES, example="l2")
 
 
-def deserialize(config: dict) -> Regularizer:
+def deserialize(config: dict[str, Any]) -> Regularizer:
     """The regularizer of a config ``{"class_name": ..., "config": {...}}`` (as `serialize` or
     ``keras.regularizers.serialize`` writes; ``module``/``registered_name`` are ignored).
 
     Raises:
         ValueError: for an unknown class (the known names are listed) or bad arguments.
     """
-    return _CATALOG.deserialize(config)
+    return cast(Regularizer, _CATALOG.deserialize(config))
 
 
 def get(identifier: Any) -> Any:
@@ -370,7 +371,7 @@ def serialize(regularizer: Any) -> Any:
     return _CATALOG.serialize(regularizer)
 
 
-def penalty_gradient(regularizer: Any, x: np.ndarray) -> np.ndarray:
+def penalty_gradient(regularizer: Any, x: NDArray[Any]) -> NDArray[Any]:
     """``d regularizer(x) / d x`` (NumPy), for the NumPy backend.
 
     Raises:
@@ -383,7 +384,7 @@ def penalty_gradient(regularizer: Any, x: np.ndarray) -> np.ndarray:
             "Subclass scratchlstm.regularizers.Regularizer with penalty(x, xp) and gradient(x), or train with "
             "compile(..., backend='jax'), which differentiates it"
         )
-    return gradient(x)
+    return cast(NDArray[Any], gradient(x))
 
 
 def activity_penalty(regularizer: Any, output: Any, batch_size: int | None = None) -> Any:
@@ -406,7 +407,7 @@ def activity_penalty(regularizer: Any, output: Any, batch_size: int | None = Non
     return value / xp.asarray(batch, dtype=output.dtype)
 
 
-def activity_penalty_gradient(regularizer: Any, output: np.ndarray) -> np.ndarray:
+def activity_penalty_gradient(regularizer: Any, output: NDArray[Any]) -> NDArray[Any]:
     """``d activity_penalty(regularizer, output) / d output`` (NumPy)."""
     gradient = penalty_gradient(regularizer, output)
     return gradient if output.ndim == 0 else gradient / output.dtype.type(output.shape[0])

@@ -7,6 +7,9 @@ pyproject.toml, which read the package from this checkout and report errors in t
 code only (as for an installed package with ``py.typed``). The same script also runs, so it
 stays real API. Skipped when mypy (in the ``test`` extra) is not installed.
 
+The package itself passes ``mypy --strict -p scratchlstm`` (every body, not only the public
+signatures).
+
 Also here: the packaging facts that typing relies on (``py.typed`` ships) and the single
 source of the version.
 """
@@ -132,6 +135,18 @@ def test_mypy_sees_the_annotations(tmp_path, mypy_cache):
                     'No overload variant of "load_seattle_weather" matches argument type "int"'):
         assert message in result.stdout, result.stdout
     assert "Found 3 errors" in result.stdout, result.stdout
+
+
+def test_package_passes_mypy_strict(mypy_cache):
+    # Not only the signatures: every body in the package type-checks under --strict.
+    pytest.importorskip("mypy")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--config-file", str(ROOT / "pyproject.toml"),
+         "--cache-dir", str(mypy_cache), "-p", "scratchlstm"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr
+    assert "Success: no issues found" in result.stdout, result.stdout
 
 
 def test_user_code_runs(tmp_path):

@@ -8,8 +8,12 @@ one set of weights (a shared layer).
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..layers import Layer
 
 
 class SymbolicTensor:
@@ -23,8 +27,8 @@ class SymbolicTensor:
         name: the producing layer's name (with the output index when the layer has several).
     """
 
-    def __init__(self, shape, dtype, node: "Node", index: int = 0):
-        self.shape = tuple(None if d is None else int(d) for d in shape)
+    def __init__(self, shape: Any, dtype: Any, node: "Node", index: int = 0) -> None:
+        self.shape: tuple[int | None, ...] = tuple(None if d is None else int(d) for d in shape)
         self.dtype = np.dtype(dtype)
         self.node = node
         self.index = index
@@ -41,10 +45,10 @@ class SymbolicTensor:
     def __repr__(self) -> str:
         return f"<SymbolicTensor shape={self.shape} dtype={self.dtype.name} from {self.node.layer.name!r}>"
 
-    def __len__(self):
+    def __len__(self) -> NoReturn:
         raise TypeError("a symbolic tensor has no length; it stands for data passed to the model later")
 
-    def __iter__(self):
+    def __iter__(self) -> NoReturn:
         raise TypeError(
             f"{self!r} is one tensor, not a list; layers that return several tensors "
             "(return_state=True) return a list"
@@ -65,19 +69,20 @@ class Node:
             layer's ``layer_forward`` as keywords.
     """
 
-    def __init__(self, layer, inbound: list, takes_list: bool, options: dict | None = None):
+    def __init__(self, layer: Layer, inbound: list[SymbolicTensor], takes_list: bool,
+                 options: dict[str, Any] | None = None) -> None:
         self.layer = layer
         self.inbound = list(inbound)
         self.takes_list = bool(takes_list)
         self.options = dict(options or {})
-        self.outputs: list = []
+        self.outputs: list[SymbolicTensor] = []
         self.returns_list = False
 
-    def arguments(self, values: list):
+    def arguments(self, values: list[Any]) -> Any:
         """``values`` (one per inbound tensor) in the form the layer was called with."""
         return list(values) if self.takes_list else values[0]
 
-    def read(self, values: dict, masks: dict) -> tuple:
+    def read(self, values: dict[int, Any], masks: dict[int, Any]) -> tuple[Any, Any]:
         """``(arguments, mask)`` for this call from the values and masks of the tensors so far
         (both keyed by ``id(tensor)``); ``mask`` is ``None`` when no input has one."""
         arguments = self.arguments([values[id(t)] for t in self.inbound])
@@ -86,7 +91,8 @@ class Node:
             return arguments, None
         return arguments, (node_masks if self.takes_list else node_masks[0])
 
-    def write(self, values: dict, masks: dict, outputs, arguments, mask) -> list:
+    def write(self, values: dict[int, Any], masks: dict[int, Any], outputs: Any, arguments: Any,
+              mask: Any) -> list[Any]:
         """Record the layer's ``outputs`` and their masks (Keras' ``compute_mask``); return them as a list."""
         output_list = outputs if self.returns_list else [outputs]
         if mask is not None and not self.layer.supports_masking:
@@ -99,7 +105,7 @@ class Node:
         return output_list
 
 
-def _warn_mask_dropped(layer) -> None:
+def _warn_mask_dropped(layer: Layer) -> None:
     """Keras 3's warning (``Layer.__call__``) for a layer that cannot use the mask it receives.
 
     Keras warns when the symbolic call records the node; masks here are computed when the graph
@@ -115,11 +121,11 @@ def _warn_mask_dropped(layer) -> None:
     )
 
 
-def is_symbolic(inputs) -> bool:
+def is_symbolic(inputs: Any) -> bool:
     return any(isinstance(t, SymbolicTensor) for t in flatten_structure(inputs))
 
 
-def flatten_structure(value) -> list:
+def flatten_structure(value: Any) -> list[Any]:
     """The leaves of nested lists, tuples and dicts (dicts in insertion order)."""
     if isinstance(value, dict):
         return [leaf for v in value.values() for leaf in flatten_structure(v)]

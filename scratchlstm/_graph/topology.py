@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .tensor import Node, SymbolicTensor
+
+if TYPE_CHECKING:
+    from ..layers import Layer
 
 
 class Graph:
@@ -18,7 +23,7 @@ class Graph:
         layers: the distinct layers of those nodes, in order of first use.
     """
 
-    def __init__(self, inputs: list, outputs: list):
+    def __init__(self, inputs: list[SymbolicTensor], outputs: list[SymbolicTensor]) -> None:
         for position, tensor in enumerate(inputs):
             if not isinstance(tensor, SymbolicTensor) or not getattr(tensor.node.layer, "is_input_layer", False):
                 raise ValueError(
@@ -37,7 +42,7 @@ class Graph:
         order: list[Node] = []
         state: dict[int, str] = {}  # id(node) -> "visiting" | "done"
 
-        def visit(node: Node, path: tuple) -> None:
+        def visit(node: Node, path: tuple[Any, ...]) -> None:
             if state.get(id(node)) == "done":
                 return
             if state.get(id(node)) == "visiting":
@@ -59,7 +64,7 @@ class Graph:
         for position, tensor in enumerate(outputs):
             visit(tensor.node, (position,))
         self.nodes = order
-        self.layers = []
+        self.layers: list[Layer] = []
         for node in order:
             if all(node.layer is not seen for seen in self.layers):
                 self.layers.append(node.layer)
@@ -71,7 +76,7 @@ class Graph:
                 "pass name=... to tell them apart"
             )
 
-    def start(self, inputs: list, mask=None) -> tuple[dict, dict]:
+    def start(self, inputs: list[Any], mask: Any = None) -> tuple[dict[int, Any], dict[int, Any]]:
         """The values and masks of the input tensors, keyed by ``id(tensor)``, for a walk."""
         input_masks = list(mask) if isinstance(mask, list) else [mask] * len(self.inputs)
         values = {id(t): value for t, value in zip(self.inputs, inputs)}

@@ -12,14 +12,17 @@ tolerance, and a wrong one (a missing term, a transposed matrix) scores near 1.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 TINY = 1e-12
 
 
-def numerical_gradient(f: Callable[[dict], float], inputs: dict, name: str, eps: float = 1e-5) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[dict[str, Any]], float], inputs: dict[str, Any], name: str, eps: float = 1e-5
+) -> NDArray[Any]:
     """Central-difference gradient of ``f(inputs)`` with respect to ``inputs[name]``.
 
     Args:
@@ -45,7 +48,7 @@ def numerical_gradient(f: Callable[[dict], float], inputs: dict, name: str, eps:
     return gradient
 
 
-def relative_error(analytic, numeric) -> float:
+def relative_error(analytic: ArrayLike, numeric: ArrayLike) -> float:
     """Largest entrywise ``|a - n| / max(|a| + |n|, tiny)``."""
     analytic = np.asarray(analytic, dtype=np.float64)
     numeric = np.asarray(numeric, dtype=np.float64)
@@ -58,14 +61,14 @@ def relative_error(analytic, numeric) -> float:
 
 
 def gradcheck(
-    f: Callable[[dict], float],
-    inputs: dict,
-    analytic: dict,
+    f: Callable[[dict[str, Any]], float],
+    inputs: dict[str, Any],
+    analytic: dict[str, Any],
     *,
     eps: float = 1e-5,
     tolerance: float = 1e-6,
     raise_on_failure: bool = True,
-) -> dict:
+) -> dict[str, float]:
     """Compare analytic gradients of a scalar function with central differences.
 
     Args:
@@ -90,7 +93,7 @@ def gradcheck(
     for name, value in inputs.items():
         if np.asarray(value).dtype != np.float64:
             raise ValueError(f"gradcheck needs float64 inputs; {name!r} is {np.asarray(value).dtype}")
-    errors = {}
+    errors: dict[str, float] = {}
     for name, grad in analytic.items():
         if name not in inputs:
             raise ValueError(f"analytic gradient {name!r} has no matching input; inputs are {sorted(inputs)}")

@@ -22,6 +22,7 @@ skipped.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -29,16 +30,19 @@ from ..layers._registry import numpy_ops
 from ..regularizers import activity_penalty, activity_penalty_gradient
 
 
-def _is_graph(layer) -> bool:
+def _is_graph(layer: Any) -> bool:
     """Whether the node's math is this walk (a model used as a layer)."""
     return numpy_ops(layer) is sys.modules[__name__]
 
 
-def _as_list(value) -> list:
+def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def layer_forward(model, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    model: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *, training: bool = False,
+    rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """Run the graph: ``(outputs, new_state, cache)``.
 
     Args:
@@ -57,8 +61,8 @@ def layer_forward(model, params, state, inputs, *, training=False, rng=None, mas
     graph = model.graph
     values, masks = graph.start(_as_list(inputs), mask)
     new_state = dict(state)
-    caches = []
-    activity_losses = []
+    caches: list[tuple[Any, list[Any]] | None] = []
+    activity_losses: list[float] = []
     for node in graph.nodes:
         layer = node.layer
         if layer.is_input_layer:
@@ -84,30 +88,33 @@ def layer_forward(model, params, state, inputs, *, training=False, rng=None, mas
     return (outputs if model.returns_list else outputs[0]), new_state, cache
 
 
-def _accumulate(store: dict, key, value) -> None:
+def _accumulate(store: dict[int, Any], key: int, value: Any) -> None:
     if value is None:
         return
     store[key] = value if key not in store else store[key] + value
 
 
-def _add_trees(a, b):
+def _add_trees(a: Any, b: Any) -> Any:
     if isinstance(a, dict):
         return {k: _add_trees(a[k], b[k]) for k in a}
     return a + b
 
 
-def _zeros_like(tree):
+def _zeros_like(tree: Any) -> Any:
     if isinstance(tree, dict):
         return {k: _zeros_like(v) for k, v in tree.items()}
     return np.zeros_like(tree)
 
 
-def _has_activity(layer, layer_cache) -> bool:
+def _has_activity(layer: Any, layer_cache: Any) -> bool:
     """Whether the node adds activity penalties (its own, or a nested model's)."""
     return layer.activity_regularizer is not None or (_is_graph(layer) and bool(layer_cache["activity_losses"]))
 
 
-def layer_backward(model, params, cache, d_outputs, *, input_gradient=True, loss_scale=1.0):
+def layer_backward(
+    model: Any, params: dict[str, Any], cache: dict[str, Any], d_outputs: Any, *, input_gradient: bool = True,
+    loss_scale: float = 1.0,
+) -> tuple[dict[str, Any], Any]:
     """Gradients of `layer_forward`: ``(grads, d_inputs)``.
 
     Args:
@@ -123,11 +130,11 @@ def layer_backward(model, params, cache, d_outputs, *, input_gradient=True, loss
         ``grads`` shaped like ``params``, and ``d_inputs`` shaped like the inputs.
     """
     graph = model.graph
-    d_values: dict = {}
+    d_values: dict[int, Any] = {}
     for tensor, d in zip(graph.outputs, _as_list(d_outputs) if model.returns_list else [d_outputs]):
         _accumulate(d_values, id(tensor), d)
     model_inputs = {id(t) for t in graph.inputs}
-    grads: dict = {}
+    grads: dict[str, Any] = {}
     for node, node_cache in zip(reversed(graph.nodes), reversed(cache["nodes"])):
         layer = node.layer
         if layer.is_input_layer:

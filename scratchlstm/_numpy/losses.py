@@ -18,39 +18,47 @@ value differentiated by its own predictions); `Loss.gradient` divides by the pos
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterable, Mapping, cast
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 EPSILON = 1e-7
 
 
 # --- mean squared error: mean over the last axis of (p - y)^2 ---------------------------------
-def mse_per_position(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False) -> np.ndarray:
-    return np.mean((y_pred - y_true) ** 2, axis=-1)
+def mse_per_position(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False) -> NDArray[Any]:
+    # ArrayLike is the public contract; lists fail here (converting them would turn a jax array into NumPy)
+    loss: NDArray[Any] = np.mean((y_pred - y_true) ** 2, axis=-1)  # type: ignore[operator]  # lists: see above
+    return loss
 
 
-def mse_gradient(y_true, y_pred, from_logits=False):
-    return 2.0 * (y_pred - y_true) / y_pred.shape[-1]
+def mse_gradient(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
+    gradient: NDArray[Any] = 2.0 * (y_pred - y_true) / y_pred.shape[-1]
+    return gradient
 
 
 # --- mean absolute error: mean over the last axis of |p - y| ----------------------------------
-def mae_per_position(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False) -> np.ndarray:
-    return np.mean(np.abs(y_pred - y_true), axis=-1)
+def mae_per_position(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False) -> NDArray[Any]:
+    # ArrayLike is the public contract; lists fail here (converting them would turn a jax array into NumPy)
+    loss: NDArray[Any] = np.mean(np.abs(y_pred - y_true), axis=-1)  # type: ignore[operator]  # lists: see above
+    return loss
 
 
-def mae_gradient(y_true, y_pred, from_logits=False):
-    return np.sign(y_pred - y_true) / y_pred.shape[-1]
+def mae_gradient(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
+    gradient: NDArray[Any] = np.sign(y_pred - y_true) / y_pred.shape[-1]
+    return gradient
 
 
 # --- binary cross-entropy, mean over the last axis --------------------------------------------
-def _smooth_binary(y_true, label_smoothing):
+def _smooth_binary(y_true: NDArray[Any], label_smoothing: float) -> NDArray[Any]:
     # Keras squeezes binary labels towards 0.5: y (1 - ls) + ls / 2.
     return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else y_true
 
 
-def binary_crossentropy_per_position(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+def binary_crossentropy_per_position(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False, label_smoothing: float = 0.0,
+) -> NDArray[Any]:
     y_true = _smooth_binary(y_true, label_smoothing)
     if from_logits:
         # -[y log s(z) + (1-y) log(1-s(z))] = max(z, 0) - z*y + log(1 + exp(-|z|))
@@ -59,65 +67,80 @@ def binary_crossentropy_per_position(y_true, y_pred, from_logits=False, label_sm
     else:
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         elementwise = -(y_true * np.log(p) + (1 - y_true) * np.log1p(-p))
-    return np.mean(elementwise, axis=-1)
+    loss: NDArray[Any] = np.mean(elementwise, axis=-1)
+    return loss
 
 
-def binary_crossentropy_gradient(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+def binary_crossentropy_gradient(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False, label_smoothing: float = 0.0,
+) -> NDArray[Any]:
     y_true = _smooth_binary(y_true, label_smoothing)
     n = y_pred.shape[-1]
     if from_logits:
         sigmoid = 0.5 * (1 + np.tanh(0.5 * y_pred))
-        return (sigmoid - y_true) / n
+        gradient: NDArray[Any] = (sigmoid - y_true) / n
+        return gradient
     inside = (y_pred > EPSILON) & (y_pred < 1 - EPSILON)  # the clip has zero slope outside
     p = np.clip(y_pred, EPSILON, 1 - EPSILON)
-    return inside * (-(y_true / p) + (1 - y_true) / (1 - p)) / n
+    gradient = inside * (-(y_true / p) + (1 - y_true) / (1 - p)) / n
+    return gradient
 
 
 # --- categorical cross-entropy over the last (class) axis --------------------------------------
-def _log_softmax(logits):
+def _log_softmax(logits: NDArray[Any]) -> NDArray[Any]:
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    log_probabilities: NDArray[Any] = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return log_probabilities
 
 
-def _smooth_categorical(y_true, label_smoothing):
+def _smooth_categorical(y_true: NDArray[Any], label_smoothing: float) -> NDArray[Any]:
     # Keras spreads ls over the C classes: y (1 - ls) + ls / C.
     return y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1] if label_smoothing else y_true
 
 
-def categorical_crossentropy_per_position(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+def categorical_crossentropy_per_position(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False, label_smoothing: float = 0.0,
+) -> NDArray[Any]:
     y_true = _smooth_categorical(y_true, label_smoothing)
     if from_logits:
-        return -np.sum(y_true * _log_softmax(y_pred), axis=-1)
+        loss: NDArray[Any] = -np.sum(y_true * _log_softmax(y_pred), axis=-1)
+        return loss
     # Keras renormalises the probabilities, then clips them.
     p = y_pred / np.sum(y_pred, axis=-1, keepdims=True)
-    return -np.sum(y_true * np.log(np.clip(p, EPSILON, 1 - EPSILON)), axis=-1)
+    loss = -np.sum(y_true * np.log(np.clip(p, EPSILON, 1 - EPSILON)), axis=-1)
+    return loss
 
 
-def categorical_crossentropy_gradient(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+def categorical_crossentropy_gradient(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False, label_smoothing: float = 0.0,
+) -> NDArray[Any]:
     y_true = _smooth_categorical(y_true, label_smoothing)
     if from_logits:
         softmax = np.exp(_log_softmax(y_pred))
-        return softmax * np.sum(y_true, axis=-1, keepdims=True) - y_true
+        gradient: NDArray[Any] = softmax * np.sum(y_true, axis=-1, keepdims=True) - y_true
+        return gradient
     total = np.sum(y_pred, axis=-1, keepdims=True)
     p = y_pred / total
     inside = (p > EPSILON) & (p < 1 - EPSILON)
     d_p = -(inside * y_true) / np.clip(p, EPSILON, 1 - EPSILON)  # d loss / d p
     # p = y / sum(y): d p_j / d y_k = (delta_jk - p_j) / total
-    return (d_p - np.sum(d_p * p, axis=-1, keepdims=True)) / total
+    gradient = (d_p - np.sum(d_p * p, axis=-1, keepdims=True)) / total
+    return gradient
 
 
 # --- sparse categorical cross-entropy: integer labels ------------------------------------------
-def _one_hot(labels, num_classes, dtype):
+def _one_hot(labels: ArrayLike, num_classes: int, dtype: DTypeLike) -> NDArray[Any]:
     labels = np.asarray(labels)
-    return (labels[..., None] == np.arange(num_classes)).astype(dtype)
+    one_hot: NDArray[Any] = (labels[..., None] == np.arange(num_classes)).astype(dtype)
+    return one_hot
 
 
-def sparse_labels(y_true, y_pred):
+def sparse_labels(y_true: ArrayLike, y_pred: ArrayLike) -> NDArray[Any]:
     """Integer labels of shape ``y_pred.shape[:-1]`` (a trailing axis of 1 is dropped)."""
     return check_sparse_labels(y_true, np.shape(y_pred))
 
 
-def check_sparse_labels(y_true, prediction_shape) -> np.ndarray:
+def check_sparse_labels(y_true: ArrayLike, prediction_shape: Iterable[int]) -> NDArray[Any]:
     """Validate integer labels for predictions of ``prediction_shape`` ``(..., classes)``.
 
     Returns the labels as int64 of shape ``prediction_shape[:-1]``; raises ``ValueError`` naming
@@ -141,82 +164,111 @@ def check_sparse_labels(y_true, prediction_shape) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def sparse_categorical_crossentropy_per_position(y_true, y_pred, from_logits=False):
+def sparse_categorical_crossentropy_per_position(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+) -> NDArray[Any]:
     one_hot = _one_hot(sparse_labels(y_true, y_pred), y_pred.shape[-1], y_pred.dtype)
     return categorical_crossentropy_per_position(one_hot, y_pred, from_logits)
 
 
-def sparse_categorical_crossentropy_gradient(y_true, y_pred, from_logits=False):
+def sparse_categorical_crossentropy_gradient(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+) -> NDArray[Any]:
     one_hot = _one_hot(sparse_labels(y_true, y_pred), y_pred.shape[-1], y_pred.dtype)
     return categorical_crossentropy_gradient(one_hot, y_pred, from_logits)
 
 
 # --- mean absolute percentage error: 100 * mean |y - p| / max(|y|, eps) -------------------------
-def mape_per_position(y_true, y_pred, from_logits=False):
-    return 100.0 * np.mean(np.abs(y_true - y_pred) / np.maximum(np.abs(y_true), EPSILON), axis=-1)
+def mape_per_position(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
+    loss: NDArray[Any] = 100.0 * np.mean(np.abs(y_true - y_pred) / np.maximum(np.abs(y_true), EPSILON), axis=-1)
+    return loss
 
 
-def mape_gradient(y_true, y_pred, from_logits=False):
-    return 100.0 * np.sign(y_pred - y_true) / np.maximum(np.abs(y_true), EPSILON) / y_pred.shape[-1]
+def mape_gradient(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
+    gradient: NDArray[Any] = 100.0 * np.sign(y_pred - y_true) / np.maximum(np.abs(y_true), EPSILON) / y_pred.shape[-1]
+    return gradient
 
 
 # --- mean squared logarithmic error: mean (log(max(p, eps) + 1) - log(max(y, eps) + 1))^2 ------
-def msle_per_position(y_true, y_pred, from_logits=False):
+def msle_per_position(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
     difference = np.log(np.maximum(y_pred, EPSILON) + 1) - np.log(np.maximum(y_true, EPSILON) + 1)
-    return np.mean(difference**2, axis=-1)
+    loss: NDArray[Any] = np.mean(difference**2, axis=-1)
+    return loss
 
 
-def msle_gradient(y_true, y_pred, from_logits=False):
+def msle_gradient(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
     shifted = np.maximum(y_pred, EPSILON) + 1
     difference = np.log(shifted) - np.log(np.maximum(y_true, EPSILON) + 1)
-    return 2.0 * difference * (y_pred > EPSILON) / shifted / y_pred.shape[-1]  # max(p, eps) is flat below eps
+    # max(p, eps) is flat below eps
+    gradient: NDArray[Any] = 2.0 * difference * (y_pred > EPSILON) / shifted / y_pred.shape[-1]
+    return gradient
 
 
 # --- Huber: e = p - y; 0.5 e^2 where |e| <= delta, delta |e| - 0.5 delta^2 elsewhere; mean -------
-def huber_per_position(y_true, y_pred, from_logits=False, delta=1.0):
+def huber_per_position(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False, delta: float = 1.0,
+) -> NDArray[Any]:
     error = y_pred - y_true
     inside = np.abs(error) <= delta
-    return np.mean(np.where(inside, 0.5 * error**2, delta * np.abs(error) - 0.5 * delta**2), axis=-1)
+    loss: NDArray[Any] = np.mean(np.where(inside, 0.5 * error**2, delta * np.abs(error) - 0.5 * delta**2), axis=-1)
+    return loss
 
 
-def huber_gradient(y_true, y_pred, from_logits=False, delta=1.0):
+def huber_gradient(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False, delta: float = 1.0,
+) -> NDArray[Any]:
     error = y_pred - y_true
-    return np.where(np.abs(error) <= delta, error, delta * np.sign(error)) / y_pred.shape[-1]
+    gradient: NDArray[Any] = np.where(np.abs(error) <= delta, error, delta * np.sign(error)) / y_pred.shape[-1]
+    return gradient
 
 
 # --- log-cosh: mean log(cosh(e)) = mean (e + softplus(-2e) - log 2), e = p - y ------------------
-def log_cosh_per_position(y_true, y_pred, from_logits=False):
+def log_cosh_per_position(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+) -> NDArray[Any]:
     error = y_pred - y_true
     softplus = np.maximum(-2 * error, 0) + np.log1p(np.exp(-np.abs(2 * error)))
-    return np.mean(error + softplus - np.log(2.0), axis=-1)
+    loss: NDArray[Any] = np.mean(error + softplus - np.log(2.0), axis=-1)
+    return loss
 
 
-def log_cosh_gradient(y_true, y_pred, from_logits=False):
-    return np.tanh(y_pred - y_true) / y_pred.shape[-1]  # d log cosh(e) / de = tanh(e)
+def log_cosh_gradient(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
+    gradient: NDArray[Any] = np.tanh(y_pred - y_true) / y_pred.shape[-1]  # d log cosh(e) / de = tanh(e)
+    return gradient
 
 
 # --- Kullback-Leibler divergence: sum y' log(y' / p'), both clipped to [eps, 1] ----------------
-def kl_divergence_per_position(y_true, y_pred, from_logits=False):
+def kl_divergence_per_position(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+) -> NDArray[Any]:
     t, p = np.clip(y_true, EPSILON, 1), np.clip(y_pred, EPSILON, 1)
-    return np.sum(t * np.log(t / p), axis=-1)
+    loss: NDArray[Any] = np.sum(t * np.log(t / p), axis=-1)
+    return loss
 
 
-def kl_divergence_gradient(y_true, y_pred, from_logits=False):
+def kl_divergence_gradient(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+) -> NDArray[Any]:
     inside = (y_pred > EPSILON) & (y_pred < 1)  # the clip has zero slope outside
-    return -(inside * np.clip(y_true, EPSILON, 1)) / np.clip(y_pred, EPSILON, 1)
+    gradient: NDArray[Any] = -(inside * np.clip(y_true, EPSILON, 1)) / np.clip(y_pred, EPSILON, 1)
+    return gradient
 
 
 # --- Poisson: mean p - y log(p + eps) ----------------------------------------------------------
-def poisson_per_position(y_true, y_pred, from_logits=False):
-    return np.mean(y_pred - y_true * np.log(y_pred + EPSILON), axis=-1)
+def poisson_per_position(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+) -> NDArray[Any]:
+    loss: NDArray[Any] = np.mean(y_pred - y_true * np.log(y_pred + EPSILON), axis=-1)
+    return loss
 
 
-def poisson_gradient(y_true, y_pred, from_logits=False):
-    return (1 - y_true / (y_pred + EPSILON)) / y_pred.shape[-1]
+def poisson_gradient(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
+    gradient: NDArray[Any] = (1 - y_true / (y_pred + EPSILON)) / y_pred.shape[-1]
+    return gradient
 
 
 # --- hinge and squared hinge: mean max(1 - y p, 0) (squared) ------------------------------------
-def hinge_labels(y_true):
+def hinge_labels(y_true: NDArray[Any]) -> NDArray[Any]:
     """Keras' label rule: if *every* label of the batch is 0 or 1, map them to -1 / 1; otherwise
     keep them (they are expected in {-1, 1})."""
     if np.all((y_true == 0) | (y_true == 1)):
@@ -224,64 +276,87 @@ def hinge_labels(y_true):
     return y_true
 
 
-def hinge_per_position(y_true, y_pred, from_logits=False):
-    return np.mean(np.maximum(1 - hinge_labels(y_true) * y_pred, 0), axis=-1)
+def hinge_per_position(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
+    loss: NDArray[Any] = np.mean(np.maximum(1 - hinge_labels(y_true) * y_pred, 0), axis=-1)
+    return loss
 
 
-def hinge_gradient(y_true, y_pred, from_logits=False):
+def hinge_gradient(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
     labels = hinge_labels(y_true)
-    return -labels * (1 - labels * y_pred > 0) / y_pred.shape[-1]
+    gradient: NDArray[Any] = -labels * (1 - labels * y_pred > 0) / y_pred.shape[-1]
+    return gradient
 
 
-def squared_hinge_per_position(y_true, y_pred, from_logits=False):
-    return np.mean(np.maximum(1 - hinge_labels(y_true) * y_pred, 0) ** 2, axis=-1)
+def squared_hinge_per_position(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+) -> NDArray[Any]:
+    loss: NDArray[Any] = np.mean(np.maximum(1 - hinge_labels(y_true) * y_pred, 0) ** 2, axis=-1)
+    return loss
 
 
-def squared_hinge_gradient(y_true, y_pred, from_logits=False):
+def squared_hinge_gradient(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+) -> NDArray[Any]:
     labels = hinge_labels(y_true)
-    return -2 * labels * np.maximum(1 - labels * y_pred, 0) / y_pred.shape[-1]
+    gradient: NDArray[Any] = -2 * labels * np.maximum(1 - labels * y_pred, 0) / y_pred.shape[-1]
+    return gradient
 
 
 # --- categorical hinge: max(neg - pos + 1, 0), pos = sum y p, neg = max (1 - y) p ----------------
-def categorical_hinge_per_position(y_true, y_pred, from_logits=False):
+def categorical_hinge_per_position(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+) -> NDArray[Any]:
     positive = np.sum(y_true * y_pred, axis=-1)
     negative = np.max((1 - y_true) * y_pred, axis=-1)
-    return np.maximum(negative - positive + 1, 0)
+    loss: NDArray[Any] = np.maximum(negative - positive + 1, 0)
+    return loss
 
 
-def categorical_hinge_gradient(y_true, y_pred, from_logits=False):
+def categorical_hinge_gradient(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+) -> NDArray[Any]:
     others = (1 - y_true) * y_pred
     top = others == others.max(axis=-1, keepdims=True)
     top = top / top.sum(axis=-1, keepdims=True)  # ties share the slope of the max, as jax.grad does
     active = categorical_hinge_per_position(y_true, y_pred) > 0
-    return active[..., None] * (top * (1 - y_true) - y_true)
+    gradient: NDArray[Any] = active[..., None] * (top * (1 - y_true) - y_true)
+    return gradient
 
 
 # --- cosine similarity: -sum(unit(y) * unit(p)) along axis ----------------------------------------
-def _inverse_norm(v, axis):
+def _inverse_norm(v: NDArray[Any], axis: int) -> NDArray[Any]:
     # Keras 3.15's normalize: v * min(rsqrt(sum v^2), 1 / eps) = v / sqrt(max(sum v^2, eps^2))
-    return 1.0 / np.sqrt(np.maximum(np.sum(v * v, axis=axis, keepdims=True), EPSILON**2))
+    inverse: NDArray[Any] = 1.0 / np.sqrt(np.maximum(np.sum(v * v, axis=axis, keepdims=True), EPSILON**2))
+    return inverse
 
 
-def cosine_similarity_per_position(y_true, y_pred, from_logits=False, axis=-1):
+def cosine_similarity_per_position(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False, axis: int = -1,
+) -> NDArray[Any]:
     t = y_true * _inverse_norm(y_true, axis)
-    return -np.sum(t * y_pred * _inverse_norm(y_pred, axis), axis=axis)
+    loss: NDArray[Any] = -np.sum(t * y_pred * _inverse_norm(y_pred, axis), axis=axis)
+    return loss
 
 
-def cosine_similarity_gradient(y_true, y_pred, from_logits=False, axis=-1):
+def cosine_similarity_gradient(
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False, axis: int = -1,
+) -> NDArray[Any]:
     t = y_true * _inverse_norm(y_true, axis)
     squares = np.sum(y_pred * y_pred, axis=axis, keepdims=True)
     inverse = 1.0 / np.sqrt(np.maximum(squares, EPSILON**2))
     unit = y_pred * inverse
     # d(-t . p r)/dp = -r (t - u (t . u)) with u = p r; below the eps floor r is a constant.
     along = np.where(squares > EPSILON**2, np.sum(t * unit, axis=axis, keepdims=True), 0)
-    return -inverse * (t - unit * along)
+    gradient: NDArray[Any] = -inverse * (t - unit * along)
+    return gradient
 
 
 # --- binary focal cross-entropy -----------------------------------------------------------------
 def binary_focal_crossentropy_per_position(
-    y_true, y_pred, from_logits=False, apply_class_balancing=False, alpha=0.25, gamma=2.0, label_smoothing=0.0
-):
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+    apply_class_balancing: bool = False, alpha: float = 0.25, gamma: float = 2.0,
+    label_smoothing: float = 0.0,
+) -> NDArray[Any]:
     """``mean(w * (1 - p_t)^gamma * bce)`` with ``p_t = y p + (1 - y)(1 - p)``, ``w = y alpha +
     (1 - y)(1 - alpha)`` when balancing. As Keras, logits go through a sigmoid first and the
     cross-entropy then clips the probabilities (no log-sum-exp form here)."""
@@ -292,12 +367,15 @@ def binary_focal_crossentropy_per_position(
     focal = (1 - (y_true * p + (1 - y_true) * (1 - p))) ** gamma * bce
     if apply_class_balancing:
         focal = (y_true * alpha + (1 - y_true) * (1 - alpha)) * focal
-    return np.mean(focal, axis=-1)
+    loss: NDArray[Any] = np.mean(focal, axis=-1)
+    return loss
 
 
 def binary_focal_crossentropy_gradient(
-    y_true, y_pred, from_logits=False, apply_class_balancing=False, alpha=0.25, gamma=2.0, label_smoothing=0.0
-):
+    y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False,
+    apply_class_balancing: bool = False, alpha: float = 0.25, gamma: float = 2.0,
+    label_smoothing: float = 0.0,
+) -> NDArray[Any]:
     y_true = _smooth_binary(y_true, label_smoothing)
     p = 0.5 * (1 + np.tanh(0.5 * y_pred)) if from_logits else y_pred
     clipped = np.clip(p, EPSILON, 1 - EPSILON)
@@ -312,10 +390,11 @@ def binary_focal_crossentropy_gradient(
         d_p = (y_true * alpha + (1 - y_true) * (1 - alpha)) * d_p
     if from_logits:
         d_p = d_p * p * (1 - p)
-    return d_p / y_pred.shape[-1]
+    gradient: NDArray[Any] = d_p / y_pred.shape[-1]
+    return gradient
 
 
-_RULES = {
+_RULES: dict[str, tuple[Callable[..., NDArray[Any]], Callable[..., NDArray[Any]]]] = {
     "mean_squared_error": (mse_per_position, mse_gradient),
     "mean_absolute_error": (mae_per_position, mae_gradient),
     "mean_absolute_percentage_error": (mape_per_position, mape_gradient),
@@ -349,7 +428,7 @@ ALIASES = {
 }
 # Keras' arguments of each loss besides from_logits, with their defaults (``axis`` only where it
 # can differ from -1 here). A Loss stores only the ones that differ from these.
-OPTIONS = {
+OPTIONS: dict[str, dict[str, Any]] = {
     "binary_crossentropy": {"label_smoothing": 0.0},
     "categorical_crossentropy": {"label_smoothing": 0.0},
     "huber": {"delta": 1.0},
@@ -360,7 +439,7 @@ OPTIONS = {
 FROM_LOGITS = ("binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
 
 
-def canonical_name(name) -> str:
+def canonical_name(name: object) -> str:
     """The canonical loss name for a name or an alias; ``ValueError`` naming the known ones."""
     key = ALIASES.get(str(name).lower(), str(name).lower())
     if key not in _RULES:
@@ -369,7 +448,7 @@ def canonical_name(name) -> str:
     return key
 
 
-def _option_value(loss: str, key: str, value):
+def _option_value(loss: str, key: str, value: Any) -> bool | int | float:
     """One option, checked and normalised (floats, bools and ints, so configs compare equal)."""
     if key == "apply_class_balancing":
         if not isinstance(value, (bool, np.bool_)):
@@ -389,10 +468,12 @@ def _option_value(loss: str, key: str, value):
         raise ValueError(f"{loss}: delta must be > 0, got {value!r}")
     if key == "gamma" and not value >= 0:
         raise ValueError(f"{loss}: gamma must be >= 0, got {value!r}")
-    return value
+    return cast(float, value)  # a float since float(value) above
 
 
-def normalize_options(name: str, options) -> tuple:
+def normalize_options(
+    name: str, options: Mapping[str, Any] | Iterable[tuple[str, Any]] | None
+) -> tuple[tuple[str, Any], ...]:
     """``options`` (a dict or ``(key, value)`` pairs) of the canonical loss ``name``, checked, as
     a sorted tuple of the pairs that differ from the defaults in ``OPTIONS``."""
     options = dict(options or ())
@@ -406,8 +487,9 @@ def normalize_options(name: str, options) -> tuple:
     return tuple(sorted((key, value) for key, value in pairs if value != allowed[key]))
 
 
-def _axis(options) -> int:
-    return dict(options).get("axis", -1)
+def _axis(options: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> int:
+    axis: int = dict(options).get("axis", -1)
+    return axis
 
 
 @dataclass(frozen=True)
@@ -433,15 +515,15 @@ class Loss:
 
     name: str
     from_logits: bool = False
-    options: tuple = ()
+    options: tuple[tuple[str, Any], ...] | Mapping[str, Any] = ()  # a dict is normalised to the sorted pairs
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         canonical = canonical_name(self.name)
         options = normalize_options(canonical, self.options)
         object.__setattr__(self, "options", options)
         object.__setattr__(self, "name", canonical)
 
-    def _check(self, y_true, y_pred):
+    def _check(self, y_true: ArrayLike, y_pred: ArrayLike) -> tuple[NDArray[Any], NDArray[Any]]:
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
         # Sparse labels are checked by sparse_labels(); every other loss compares like with like
         # (silent broadcasting of (N,) against (N, 1) would compare every pair).
@@ -458,22 +540,22 @@ class Loss:
             )
         return y_true, y_pred
 
-    def per_position(self, y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
+    def per_position(self, y_true: ArrayLike, y_pred: ArrayLike) -> NDArray[Any]:
         """Loss at each position: shape ``y_pred.shape`` without the reduced (last) axis."""
         y_true, y_pred = self._check(y_true, y_pred)
         return _RULES[self.name][0](y_true, y_pred, self.from_logits, **dict(self.options))
 
-    def __call__(self, y_true, y_pred) -> float:
+    def __call__(self, y_true: ArrayLike, y_pred: ArrayLike) -> float:
         return float(np.mean(self.per_position(y_true, y_pred)))
 
-    def gradient(self, y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
+    def gradient(self, y_true: ArrayLike, y_pred: ArrayLike) -> NDArray[Any]:
         """``d loss / d y_pred``, shape of ``y_pred``."""
         y_true, y_pred = self._check(y_true, y_pred)
         positions = int(np.prod(np.delete(np.asarray(y_pred.shape), _axis(self.options))))
         return _RULES[self.name][1](y_true, y_pred, self.from_logits, **dict(self.options)) / positions
 
-    def get_config(self) -> dict:
-        config = {"name": str(self.name), "from_logits": self.from_logits}
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"name": str(self.name), "from_logits": self.from_logits}
         if self.options:
             config["options"] = dict(self.options)
         return config

@@ -134,8 +134,8 @@ class BackupAndRestore(Callback):
         if self.save_freq == "epoch":
             self._save_model()
 
-    def _metadata(self) -> dict:
-        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+    def _metadata(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
         optimizer = getattr(self.model, "optimizer", None)
         if optimizer is not None and optimizer.learning_rate_schedule is None:
             metadata["learning_rate"] = float(optimizer.learning_rate)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 
 class Callback:
@@ -37,12 +37,12 @@ class Callback:
 
     def __init__(self) -> None:
         self.model: Any = None
-        self.params: dict = {}
+        self.params: dict[str, Any] = {}
 
     def set_model(self, model: Any) -> None:
         self.model = model
 
-    def set_params(self, params: Optional[dict]) -> None:
+    def set_params(self, params: Optional[dict[str, Any]]) -> None:
         self.params = dict(params or {})
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -122,7 +122,7 @@ class CallbackList:
         self,
         callbacks: Optional[Iterable[Callback]] = None,
         model: Any = None,
-        params: Optional[dict] = None,
+        params: Optional[dict[str, Any]] = None,
         *,
         add_history: bool = False,
         add_progbar: bool = False,
@@ -143,7 +143,7 @@ class CallbackList:
         if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
             self.callbacks.append(ProgbarLogger())
         self.model = None
-        self.params: dict = {}
+        self.params: dict[str, Any] = {}
         if model is not None:
             self.set_model(model)
         if params is not None:
@@ -155,7 +155,7 @@ class CallbackList:
 
         return next((c for c in self.callbacks if isinstance(c, History)), None)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Callback]:
         return iter(self.callbacks)
 
     def __len__(self) -> int:
@@ -169,7 +169,7 @@ class CallbackList:
         for callback in self.callbacks:
             callback.set_model(model)
 
-    def set_params(self, params: dict) -> None:
+    def set_params(self, params: dict[str, Any]) -> None:
         self.params = dict(params)
         for callback in self.callbacks:
             callback.set_params(params)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections.abc
 import csv
 import os
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -13,7 +13,7 @@ from ._base import Callback
 from ._monitor import check_bool, check_path
 
 
-def _python_value(value):
+def _python_value(value: Any) -> Any:
     """Keras' ``pythonify_logs``: ``float(value)`` where that works (0-d arrays, NumPy scalars)."""
     if isinstance(value, (str, bytes)):
         return value
@@ -23,7 +23,7 @@ def _python_value(value):
         return value
 
 
-def _cell(value):
+def _cell(value: Any) -> Any:
     """Keras' ``handle_value``: a list-like becomes ``"[a, b]"``, anything else as is."""
     if isinstance(value, str):
         return value
@@ -67,10 +67,10 @@ class CSVLogger(Callback):
         self.sep = separator
         self.filename = check_path("filename", filename)
         self.append = check_bool("append", append)
-        self.writer = None
-        self.keys = None
+        self.writer: csv.DictWriter[str] | None = None
+        self.keys: list[str] | None = None
         self.append_header = True
-        self.csv_file = None
+        self.csv_file: IO[str] | None = None
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if self.append:
@@ -97,13 +97,13 @@ class CSVLogger(Callback):
             class Dialect(csv.excel):
                 delimiter = self.sep
 
-            self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + (self.keys or []), dialect=Dialect)
+            self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + (self.keys or []), dialect=Dialect)  # type: ignore[arg-type]  # opened by on_train_begin, which fit calls first
             if self.append_header:
                 self.writer.writeheader()
         row = {"epoch": epoch}
         row.update((key, _cell(logs.get(key, "NA"))) for key in self.keys)
         self.writer.writerow(row)
-        self.csv_file.flush()
+        self.csv_file.flush()  # type: ignore[union-attr]  # opened by on_train_begin, which fit calls first
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.csv_file and not self.csv_file.closed:

@@ -5,22 +5,27 @@ from __future__ import annotations
 import sys
 import warnings
 from numbers import Real
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._base import Callback
 
 _MAXIMISED_SUFFIXES = ("acc", "accuracy", "auc")
 
 
-def _check_count(name: str, value) -> int:
+def _check_count(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"Argument `{name}` must be an integer >= 0. Received: {name}={value!r}")
     return int(value)
 
 
-def _check_real(name: str, value, allow_none: bool = False):
+@overload
+def _check_real(name: str, value: object, allow_none: Literal[False] = False) -> float: ...
+@overload
+def _check_real(name: str, value: object, allow_none: bool = False) -> float | None: ...
+def _check_real(name: str, value: object, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(float(value)):
@@ -111,13 +116,13 @@ class EarlyStopping(Callback):
         self.stopped_epoch = 0
         self.best = -float("inf") if self.mode == "max" else float("inf")
         self.best_epoch = 0
-        self.best_weights = None
+        self.best_weights: list[NDArray[Any]] | None = None
 
     def _is_improvement(self, value: float, reference: float) -> bool:
         shifted = value - self.min_delta
         return shifted > reference if self.mode == "max" else shifted < reference
 
-    def _copy_weights(self):
+    def _copy_weights(self) -> list[NDArray[Any]]:
         return [np.array(w, copy=True) for w in self.model.get_weights()]
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:

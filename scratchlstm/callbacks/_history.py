@@ -7,7 +7,7 @@ from typing import Any
 from ._base import Callback
 
 
-def to_python_number(value):
+def to_python_number(value: Any) -> Any:
     """``float(value)`` for numbers and 0-d arrays; anything else is kept as it is."""
     try:
         return float(value)
@@ -39,8 +39,8 @@ class History(Callback):
 
     def __init__(self) -> None:
         super().__init__()
-        self.history: dict = {}
-        self.epoch: list = []
+        self.history: dict[str, list[Any]] = {}
+        self.epoch: list[int] = []
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.history = {}

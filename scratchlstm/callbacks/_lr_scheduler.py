@@ -46,7 +46,7 @@ class LearningRateScheduler(Callback):
         self.schedule = schedule
         self.verbose = verbose
 
-    def _update_optimizer_lr(self, optimizer, epoch) -> float:
+    def _update_optimizer_lr(self, optimizer: Any, epoch: int) -> float:
         learning_rate = current_learning_rate(optimizer)
         try:  # the two-argument form
             learning_rate = self.schedule(epoch, learning_rate)

@@ -24,7 +24,7 @@ class CheckpointPathError(KeyError, ValueError):
         return str(self.args[0])
 
 
-def template_fields(template: str) -> list:
+def template_fields(template: str) -> list[str]:
     """The field names of a ``str.format`` template; ValueError for a malformed one."""
     try:
         return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
@@ -110,7 +110,7 @@ class ModelCheckpoint(MonitorCallback):
         self._save_model(epoch=epoch, batch=None, logs=logs)
 
     # --- saving -----------------------------------------------------------------------------------
-    def _should_save_model(self, epoch, logs, filepath) -> bool:
+    def _should_save_model(self, epoch: int, logs: dict[str, Any] | None, filepath: str) -> bool:
         logs = logs or {}
         if not self.save_best_only:
             if self.verbose > 0:
@@ -141,7 +141,7 @@ class ModelCheckpoint(MonitorCallback):
             print_message(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_str}")
         return False
 
-    def _save_model(self, epoch, batch, logs) -> None:
+    def _save_model(self, epoch: int, batch: int | None, logs: dict[str, Any] | None) -> None:
         filepath = self._get_file_path(epoch, batch, logs)
         if not self._should_save_model(epoch, logs, filepath):
             return
@@ -160,7 +160,7 @@ class ModelCheckpoint(MonitorCallback):
         if self.verbose > 0:
             print_message(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 
-    def _get_file_path(self, epoch, batch, logs) -> str:
+    def _get_file_path(self, epoch: int, batch: int | None, logs: dict[str, Any] | None) -> str:
         """``filepath`` filled with ``epoch + 1`` (and ``batch + 1``) and the logs."""
         logs = dict(logs or {})
         values = {**logs, "epoch": epoch + 1}

@@ -25,6 +25,7 @@ import os
 import sys
 import warnings
 from numbers import Real
+from typing import Any, Callable, Literal, overload
 
 import numpy as np
 
@@ -47,7 +48,7 @@ _DOWN_NAMES = {
 }
 
 
-def metric_direction(canonical: str):
+def metric_direction(canonical: str) -> str | None:
     """``"max"``, ``"min"`` or ``None`` (unknown) for a canonical metric name."""
     base = str(canonical).partition("@")[0]
     if base.endswith("accuracy") or base in _UP_NAMES:
@@ -57,7 +58,7 @@ def metric_direction(canonical: str):
     return None
 
 
-def monitor_direction(model, monitor: str):
+def monitor_direction(model: Any, monitor: str) -> str | None:
     """The direction ``mode="auto"`` picks for ``monitor``, or ``None`` where Keras cannot tell."""
     name = monitor[len("val_"):] if monitor.startswith("val_") else monitor
     if name == "loss":
@@ -73,7 +74,7 @@ def monitor_direction(model, monitor: str):
     return None
 
 
-def check_string(name: str, value) -> str:
+def check_string(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(
             f"Argument `{name}` must be a string. Received: {name}={value!r} of type {type(value).__name__}"
@@ -81,13 +82,17 @@ def check_string(name: str, value) -> str:
     return value
 
 
-def check_count(name: str, value) -> int:
+def check_count(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"Argument `{name}` must be an integer >= 0. Received: {name}={value!r}")
     return int(value)
 
 
-def check_number(name: str, value, low=None, allow_none: bool = False):
+@overload
+def check_number(name: str, value: object, low: float | None = None, allow_none: Literal[False] = False) -> float: ...
+@overload
+def check_number(name: str, value: object, low: float | None = None, allow_none: bool = False) -> float | None: ...
+def check_number(name: str, value: object, low: float | None = None, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(float(value)):
@@ -97,13 +102,13 @@ def check_number(name: str, value, low=None, allow_none: bool = False):
     return float(value)
 
 
-def check_bool(name: str, value) -> bool:
+def check_bool(name: str, value: object) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"Argument `{name}` must be True or False. Received: {name}={value!r}")
     return bool(value)
 
 
-def check_path(name: str, value) -> str:
+def check_path(name: str, value: object) -> str:
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
     if not isinstance(value, str) or not value:
@@ -111,7 +116,7 @@ def check_path(name: str, value) -> str:
     return value
 
 
-def check_save_freq(owner: str, save_freq):
+def check_save_freq(owner: str, save_freq: object) -> str:
     """``"epoch"``, or NotImplementedError for a batch count (see the module docstrings)."""
     if save_freq == "epoch" and isinstance(save_freq, str):
         return save_freq
@@ -171,7 +176,7 @@ class MonitorCallback(Callback):
         self.mode = mode
         self.best = check_number(self._baseline_name, baseline, allow_none=True)
         self.min_delta = abs(check_number("min_delta", min_delta))
-        self.monitor_op = None
+        self.monitor_op: Callable[[Any, Any], Any] | None = None
 
     def _set_monitor_op(self) -> None:
         direction = self.mode if self.mode != "auto" else monitor_direction(self.model, self.monitor)
@@ -189,7 +194,7 @@ class MonitorCallback(Callback):
         if direction == "min":
             self.min_delta = -abs(self.min_delta)
 
-    def _is_improvement(self, monitor_value, reference_value) -> bool:
+    def _is_improvement(self, monitor_value: Any, reference_value: Any) -> bool:
         if reference_value is None:
             return True
-        return bool(self.monitor_op(monitor_value - self.min_delta, reference_value))
+        return bool(self.monitor_op(monitor_value - self.min_delta, reference_value))  # type: ignore[misc]  # set by _set_monitor_op first, as in Keras

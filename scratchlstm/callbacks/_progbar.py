@@ -28,7 +28,7 @@ def _now() -> float:
     return time.monotonic()
 
 
-def _is_interactive(stream) -> bool:
+def _is_interactive(stream: object) -> bool:
     """True for a terminal or a Jupyter/IPython kernel, where '\\r' rewrites the line."""
     if "ipykernel" in sys.modules:
         return True
@@ -59,7 +59,7 @@ def format_time_per_step(seconds: float) -> str:
     return f"{seconds * 1e6:.0f}us/step"
 
 
-def format_value(value) -> str:
+def format_value(value: Any) -> str:
     """Keras' number format: 4 decimals, or scientific notation for tiny magnitudes."""
     try:
         number = float(value)  # the only place a logged value is converted
@@ -70,11 +70,11 @@ def format_value(value) -> str:
     return f"{number:.4f}"
 
 
-def format_logs(logs) -> str:
+def format_logs(logs: dict[str, Any] | None) -> str:
     return "".join(f" - {key}: {format_value(value)}" for key, value in (logs or {}).items())
 
 
-def format_bar(current: int, target) -> str:
+def format_bar(current: int, target: int | None) -> str:
     """``12/40 [=======>......................]``; ``12/Unknown`` when the target is unknown."""
     if not target:
         return f"{current}/Unknown"
@@ -119,17 +119,17 @@ class ProgbarLogger(Callback):
         Epoch 1/2 - ...s - loss: 0.5000 - mae: 0.2500
     """
 
-    def __init__(self, verbose: int | None = None, stream: TextIO | None = None) -> None:
+    def __init__(self, verbose: int | str | None = None, stream: TextIO | None = None) -> None:
         super().__init__()
         self._verbose_arg = verbose
         self._stream = stream
         self.verbose = 1 if verbose in (None, "auto") else int(verbose)
         self.epochs = 1
-        self.target = None
+        self.target: int | None = None
         self._epoch_label = "Epoch 1/1"
         self._reset_epoch()
 
-    def set_params(self, params: dict) -> None:
+    def set_params(self, params: dict[str, Any] | None) -> None:
         super().set_params(params)
         verbose = self._verbose_arg
         if verbose is None:
@@ -146,7 +146,7 @@ class ProgbarLogger(Callback):
         self._seen = 0
         self._epoch_start = _now()
         self._last_render = -math.inf
-        self._last_batch_logs = None
+        self._last_batch_logs: dict[str, Any] | None = None
         self._line_length = 0
         self._interactive = False
 

@@ -10,7 +10,7 @@ import numpy as np
 from ._monitor import MonitorCallback, check_count, check_number, print_message
 
 
-def current_learning_rate(optimizer) -> float:
+def current_learning_rate(optimizer: Any) -> float:
     """``float(optimizer.learning_rate)`` (a schedule's value at the current step)."""
     if optimizer is None or not hasattr(optimizer, "learning_rate"):
         raise ValueError('Optimizer must have a "learning_rate" attribute: compile the model first.')
@@ -93,7 +93,7 @@ class ReduceLROnPlateau(MonitorCallback):
         if self.monitor_op is None:  # fail before the first epoch rather than after it
             self._set_monitor_op()
 
-    def _reduce_optimizer_lr(self, optimizer, epoch) -> bool:
+    def _reduce_optimizer_lr(self, optimizer: Any, epoch: int) -> bool:
         old_lr = current_learning_rate(optimizer)
         if np.float32(old_lr) > np.float32(self.min_lr):
             new_lr = max(old_lr * self.factor, self.min_lr)

@@ -80,7 +80,7 @@ class LambdaCallback(Callback):
     def __init__(self, on_epoch_begin: Callable[..., Any] | None = None, on_epoch_end: Callable[..., Any] | None = None,
                  on_train_begin: Callable[..., Any] | None = None, on_train_end: Callable[..., Any] | None = None,
                  on_train_batch_begin: Callable[..., Any] | None = None,
-                 on_train_batch_end: Callable[..., Any] | None = None, **kwargs) -> None:
+                 on_train_batch_end: Callable[..., Any] | None = None, **kwargs: Any) -> None:
         super().__init__()
         unknown = sorted(set(kwargs) - set(HOOKS))
         if unknown:

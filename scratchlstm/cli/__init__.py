@@ -18,6 +18,8 @@ import argparse
 import math
 import os
 import sys
+from collections.abc import Sequence
+from typing import NoReturn
 
 from ._errors import CLIError
 
@@ -46,7 +48,7 @@ SEED_MAX = 2**32 - 1  # what both backends' random generators take
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors: ``PROG: error: MESSAGE (see 'PROG --help')``."""
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see '{self.prog} --help')\n")
 
 
@@ -90,7 +92,7 @@ def seed_int(text: str) -> int:
     return value
 
 
-def column_list(text: str) -> list:
+def column_list(text: str) -> list[str]:
     """``--features wind,rain``: one comma-separated value, so it never swallows the file name."""
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
@@ -98,11 +100,11 @@ def column_list(text: str) -> list:
     return names
 
 
-def _add_plot_option(parser, what: str) -> None:
+def _add_plot_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--plot", metavar="PNG", help=f"save a figure of {what} (needs the plot extra: matplotlib)")
 
 
-def _add_training_options(parser, epochs: int) -> None:
+def _add_training_options(parser: argparse.ArgumentParser, epochs: int) -> None:
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=positive_int, default=epochs, metavar="E",
                        help="most passes over the training windows; early stopping usually ends sooner "
@@ -202,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -218,7 +220,8 @@ def main(argv=None) -> int:
     from . import _commands
 
     try:
-        return getattr(_commands, args.run)(args)
+        status: int = getattr(_commands, args.run)(args)
+        return status
     except CLIError as error:
         print(f"scratchlstm {args.command}: error: {error}", file=sys.stderr)
         return 2
@@ -235,10 +238,11 @@ def main(argv=None) -> int:
         return 141
 
 
-def _subparser(parser, command):
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
     """The parser of ``command`` (for its one-line error)."""
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return action.choices[command]
+    subparser: argparse.ArgumentParser = action.choices[command]
+    return subparser
 
 
 def one_line(error: BaseException) -> str:

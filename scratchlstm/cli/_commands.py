@@ -8,20 +8,29 @@ only then trains, predicts or writes.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import math
 import os
 import sys
 import warnings
 import zipfile
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ..forecasting import WindowSpec, check_rows, default_calendar, format_scores, prepare_windows, score
+from ..forecasting import (Part, Prepared, WindowSpec, check_rows, default_calendar, format_scores, prepare_windows,
+                           score)
 from ._csv import (check_numeric, choose_features, find_date_column, load_table, one_line, parse_dates,
                    read_csv, require_pandas, utc_instants)
 from ._errors import CLIError
 from ._files import check_input, check_output
+
+if TYPE_CHECKING:
+    from ..callbacks import Callback, History
+    from ..models import Model
 
 BASELINE_NOTES = {"persistence": "(last observed value, repeated)", "climatology": "(training mean)"}
 FLOAT32_BYTES = 4
@@ -38,7 +47,7 @@ def _note(message: str) -> None:
 
 
 @contextlib.contextmanager
-def _input_errors(source):
+def _input_errors(source: object) -> Iterator[None]:
     """Turn a ValueError about the user's data or settings into a one-line CLIError."""
     try:
         yield
@@ -47,7 +56,7 @@ def _input_errors(source):
 
 
 # --- memory, estimated before anything large is allocated ----------------------------------------
-def available_memory():
+def available_memory() -> int | None:
     """Bytes of memory available to this process now, or None when the platform does not say."""
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
@@ -70,7 +79,7 @@ def _gib(n_bytes: float) -> str:
     return f"{n_bytes:.0f} bytes"
 
 
-def check_memory(parts: dict, advice: str) -> None:
+def check_memory(parts: dict[str, int], advice: str) -> None:
     """Refuse a run whose largest arrays (``{what: bytes}``) exceed the memory available now."""
     total = sum(parts.values())
     available = available_memory()
@@ -81,14 +90,15 @@ def check_memory(parts: dict, advice: str) -> None:
                    f"{advice}")
 
 
-def _windows_bytes(n_windows: int, spec) -> int:
+def _windows_bytes(n_windows: int, spec: WindowSpec) -> int:
     """The float32 windows ``x (n, lookback, F)`` and targets ``y (n, horizon)``, plus the float64
     feature matrix and its scaled copy, which are about as large as one window per row."""
     return (n_windows * (spec.lookback * len(spec.feature_names) + spec.horizon) * FLOAT32_BYTES
             + 2 * n_windows * len(spec.feature_names) * 8)
 
 
-def check_fit_memory(spec, n_rows, val_fraction, test_fraction, units, batch_size) -> None:
+def check_fit_memory(spec: WindowSpec, n_rows: int, val_fraction: float, test_fraction: float, units: int,
+                     batch_size: int) -> None:
     """Estimate what ``fit`` will hold: the windows of every part, the parameters with their
     training copies, and one batch's activations; refuse before training when it cannot fit."""
     n_val, n_test = round(n_rows * val_fraction), round(n_rows * test_fraction)
@@ -106,12 +116,13 @@ def check_fit_memory(spec, n_rows, val_fraction, test_fraction, units, batch_siz
 
 
 # --- shared steps --------------------------------------------------------------------------------
-def _prepare(table, spec, val_fraction, test_fraction, source):
+def _prepare(table: Any, spec: WindowSpec, val_fraction: float, test_fraction: float, source: str) -> Prepared:
     with _input_errors(source):
         return prepare_windows(table, spec, val_fraction, test_fraction)
 
 
-def train(prepared, *, units, epochs, batch_size, patience, learning_rate, backend, seed, verbose):
+def train(prepared: Prepared, *, units: int, epochs: int, batch_size: int, patience: int, learning_rate: float,
+          backend: str, seed: int, verbose: int) -> tuple[Model, History]:
     """Fit ``LSTM(units) -> Dense(horizon)`` with Adam on the training windows, stopping early
     on the validation loss and keeping the best epoch's weights."""
     from .. import LSTM, Dense, Sequential
@@ -124,6 +135,8 @@ def train(prepared, *, units, epochs, batch_size, patience, learning_rate, backe
         model.compile(optimizer=Adam(learning_rate), loss="mse", metrics=["mae"], backend=backend)
     except ImportError as error:  # the jax extra is missing; the message says what to install
         raise CLIError(one_line(error)) from None
+    validation: tuple[NDArray[Any], NDArray[Any]] | None
+    callbacks: list[Callback]
     validation, callbacks = None, []
     if prepared.val is not None:
         validation = (prepared.val.x, prepared.val.y)
@@ -136,7 +149,7 @@ def train(prepared, *, units, epochs, batch_size, patience, learning_rate, backe
     return model, history
 
 
-def model_scores(spec, model, x, y) -> dict:
+def model_scores(spec: WindowSpec, model: Model, x: NDArray[Any], y: NDArray[Any]) -> dict[str, dict[str, Any]]:
     """RMSE and MAE, in the target's units, of the model and both baselines on windows ``(x, y)``."""
     truth = spec.to_units(y)
     return score(truth, {
@@ -146,7 +159,7 @@ def model_scores(spec, model, x, y) -> dict:
     })
 
 
-def _print_scores(scores, horizon, unit=""):
+def _print_scores(scores: dict[str, dict[str, Any]], horizon: int, unit: str = "") -> None:
     print(format_scores(scores, unit=unit, notes=BASELINE_NOTES))
     if horizon > 1:
         for name, values in scores.items():
@@ -154,7 +167,7 @@ def _print_scores(scores, horizon, unit=""):
             print(f"{name} RMSE for steps 1..{horizon}: {steps}")
 
 
-def _describe(prepared, source):
+def _describe(prepared: Prepared, source: str) -> None:
     spec = prepared.spec
     sizes = ", ".join(f"{name} {len(part.x)}" for name, part in zip(("train", "validation", "test"), prepared[1:])
                       if part is not None)
@@ -163,7 +176,8 @@ def _describe(prepared, source):
     print(f"windows (chronological split): {sizes}")
 
 
-def _check_outputs(args, inputs, out=None, what="the output"):
+def _check_outputs(args: argparse.Namespace, inputs: list[str], out: str | None = None,
+                   what: str = "the output") -> None:
     """Check ``out`` and ``--plot`` (and that matplotlib is there) before any work is done."""
     if out is not None:
         check_output(out, what, inputs)
@@ -177,7 +191,7 @@ def _check_outputs(args, inputs, out=None, what="the output"):
             raise CLIError(f"{plot}: --plot and --out name the same file")
 
 
-def load_forecaster(path):
+def load_forecaster(path: str | os.PathLike[str]) -> tuple[Model, WindowSpec]:
     """The model saved by ``fit`` and its `WindowSpec`, checked against each other, or a one-line
     CLIError: settings that do not fit the model's shapes would predict nonsense or fail later."""
     from .. import load_model
@@ -190,7 +204,7 @@ def load_forecaster(path):
     except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError, RecursionError, MemoryError,
             zipfile.BadZipFile) as error:  # a damaged or hostile file
         raise CLIError(f"{path}: not a model file saved by `scratchlstm fit`: {one_line(error)}") from None
-    metadata = getattr(model, "metadata", None)
+    metadata: Any = getattr(model, "metadata", None)  # checked by from_metadata
     try:
         spec = WindowSpec.from_metadata(metadata)
     except ValueError as error:
@@ -201,7 +215,7 @@ def load_forecaster(path):
     return model, spec
 
 
-def _check_model_shapes(path, model, spec) -> None:
+def _check_model_shapes(path: str | os.PathLike[str], model: Model, spec: WindowSpec) -> None:
     """The model must read ``(lookback, features)`` windows and forecast ``horizon`` values."""
     try:
         input_shape, output_shape = tuple(model.input_shape), tuple(model.output_shape)
@@ -222,7 +236,7 @@ def _check_model_shapes(path, model, spec) -> None:
                        f"says horizon {spec.horizon}")
 
 
-def _read_for_model(args, spec, need):
+def _read_for_model(args: argparse.Namespace, spec: WindowSpec, need: int) -> Any:
     """The rows of ``args.data`` a saved model needs, at least ``need`` of them, and the memory
     for their windows checked."""
     frame = load_table(args.data, spec.target, spec.columns, spec.date_column)
@@ -236,14 +250,14 @@ def _read_for_model(args, spec, need):
 
 
 # --- the axis of time: dates, or 1-based data rows -------------------------------------------------
-def _time_axis(frame, spec):
+def _time_axis(frame: Any, spec: WindowSpec) -> tuple[NDArray[Any], str]:
     """``(values, label)``: the rows' dates (datetime64) or their 1-based numbers."""
     if spec.date_column is not None:
         return frame[spec.date_column].to_numpy(), "date"
     return np.arange(1, len(frame) + 1), "data row"
 
 
-def _date_step(dates):
+def _date_step(dates: Any) -> Any:
     """The step between the rows of the datetime Series ``dates`` (a pandas offset: 'D', 'MS',
     'h', ...), or the median gap with a note when the dates are not evenly spaced."""
     pd = require_pandas()
@@ -262,7 +276,7 @@ def _date_step(dates):
     return median
 
 
-def _decimals(values) -> int:
+def _decimals(values: NDArray[Any]) -> int:
     """Decimals that show about six significant digits of the target's largest magnitude."""
     magnitude = float(np.max(np.abs(values))) if len(values) else 0.0
     if not magnitude or not math.isfinite(magnitude):
@@ -270,7 +284,7 @@ def _decimals(values) -> int:
     return int(min(12, max(0, 5 - math.floor(math.log10(magnitude)))))
 
 
-def forecast_table(spec, frame, forecasts):
+def forecast_table(spec: WindowSpec, frame: Any, forecasts: NDArray[Any]) -> Any:
     """The tidy forecasts: one row per window and step.
 
     Columns: ``origin`` (the date, or 1-based data row, of the window's last observed row),
@@ -302,7 +316,7 @@ def forecast_table(spec, frame, forecasts):
     return table
 
 
-def _write_table(table, out, decimals):
+def _write_table(table: Any, out: str | None, decimals: int) -> None:
     form = f"%.{decimals}f"
     if out is None:
         table.to_csv(sys.stdout, index=False, float_format=form)
@@ -313,7 +327,8 @@ def _write_table(table, out, decimals):
         raise CLIError(f"{out}: cannot write the forecasts: {one_line(error)}") from None
 
 
-def _plot_windows(path, spec, model, frame, windows, first_rows, title):
+def _plot_windows(path: str, spec: WindowSpec, model: Model, frame: Any, windows: tuple[NDArray[Any], NDArray[Any]],
+                  first_rows: NDArray[Any], title: str) -> None:
     """The step-1 forecasts of the model and of persistence beside the actual values, at the
     rows they forecast; ``windows`` is ``(x, y)`` and ``first_rows`` each window's first target row."""
     from ._plot import plot_forecast
@@ -327,7 +342,7 @@ def _plot_windows(path, spec, model, frame, windows, first_rows, title):
 
 
 # --- subcommands ---------------------------------------------------------------------------------
-def run_fit(args) -> int:
+def run_fit(args: argparse.Namespace) -> int:
     source = args.data
     _check_outputs(args, [source])  # matplotlib, before reading anything
     frame = read_csv(source)
@@ -335,7 +350,7 @@ def run_fit(args) -> int:
     features = [name for names in args.features or [] for name in names]
     columns, note = choose_features(frame, args.target, features, date_column, source)
     check_numeric(frame, columns, source)
-    calendar = []
+    calendar: list[str] = []
     if date_column is not None:
         frame = parse_dates(frame, date_column, source)
         calendar = [] if args.no_calendar else default_calendar(frame[date_column])
@@ -375,7 +390,7 @@ def run_fit(args) -> int:
     return 0
 
 
-def run_predict(args) -> int:
+def run_predict(args: argparse.Namespace) -> int:
     model, spec = load_forecaster(args.model)
     _check_outputs(args, [args.model, args.data], out=args.out, what="the forecasts")
     frame = _read_for_model(args, spec, spec.lookback)
@@ -411,7 +426,7 @@ def run_predict(args) -> int:
     return 0
 
 
-def run_evaluate(args) -> int:
+def run_evaluate(args: argparse.Namespace) -> int:
     model, spec = load_forecaster(args.model)
     _check_outputs(args, [args.model, args.data])
     frame = _read_for_model(args, spec, spec.lookback + spec.horizon)
@@ -428,7 +443,7 @@ def run_evaluate(args) -> int:
     return 0
 
 
-def run_demo(args) -> int:
+def run_demo(args: argparse.Namespace) -> int:
     from ..datasets import load_seattle_weather
     from ._plot import plot_forecast
 
@@ -443,7 +458,7 @@ def run_demo(args) -> int:
         prepared, units=32, epochs=args.epochs, batch_size=32, patience=args.patience, learning_rate=1e-3,
         backend=args.backend, seed=args.seed, verbose=args.verbose,
     )
-    test = prepared.test
+    test = cast(Part, prepared.test)  # 15% of the 1,461 bundled rows: always a test part
     scores = model_scores(spec, model, test.x, test.y)
     first, last = table.dates[test.target_rows[0]], table.dates[test.target_rows[-1]]
     print(f"test period {first} .. {last} ({len(test.x)} days), never seen in training:")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._errors import CLIError
 from ._files import open_input
@@ -20,7 +24,7 @@ UNNAMED = re.compile(r"Unnamed: (\d+)")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def require_pandas():
+def require_pandas() -> Any:  # pandas is untyped here (not analysed)
     try:
         import pandas
     except ImportError:
@@ -33,7 +37,7 @@ def one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def read_csv(path):
+def read_csv(path: str | os.PathLike[str]) -> Any:
     """The CSV at ``path`` as a DataFrame with at least one data row.
 
     ``path`` must be a regular file (checked with ``os.stat`` before it is opened, so a FIFO
@@ -54,11 +58,11 @@ def read_csv(path):
     return frame
 
 
-def is_numeric(series) -> bool:
+def is_numeric(series: Any) -> bool:
     return getattr(series.dtype, "kind", "O") in "biuf"
 
 
-def mostly_numbers(series) -> bool:
+def mostly_numbers(series: Any) -> bool:
     """Whether at least half of a text column's values parse as numbers (typos, not text)."""
     present = series.dropna()
     if len(present) == 0:
@@ -67,7 +71,7 @@ def mostly_numbers(series) -> bool:
     return bool(parsed.notna().mean() >= 0.5)
 
 
-def _as_dates(series):
+def _as_dates(series: Any) -> Any:
     pd = require_pandas()
     with warnings.catch_warnings():  # "could not infer format" is noise here
         warnings.simplefilter("ignore")
@@ -81,12 +85,13 @@ def _as_dates(series):
             return pd.Series(pd.NaT, index=series.index)  # not dates
 
 
-def find_date_column(frame, requested, path):
+def find_date_column(frame: Any, requested: str | None, path: str | os.PathLike[str]) -> str | None:
     """The date column: ``requested``, or the first non-numeric column named like a date or
     whose values all parse as dates; ``None`` when there is none."""
     if requested is not None:
         require_columns(frame, [requested], path)
         return requested
+    name: str  # read_csv made every column name a str
     for name in frame.columns:
         column = frame[name]
         if is_numeric(column):
@@ -96,14 +101,15 @@ def find_date_column(frame, requested, path):
     return None
 
 
-def utc_instants(dates) -> np.ndarray:
+def utc_instants(dates: Any) -> NDArray[Any]:
     """A pandas datetime Series as ``datetime64[ns]`` instants (time-zone-aware ones in UTC)."""
     if dates.dt.tz is not None:
         dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
-    return dates.to_numpy().astype("datetime64[ns]")
+    instants: NDArray[Any] = dates.to_numpy().astype("datetime64[ns]")
+    return instants
 
 
-def parse_dates(frame, column, path):
+def parse_dates(frame: Any, column: str, path: str | os.PathLike[str]) -> Any:
     """A copy of ``frame`` with ``column`` parsed to datetimes, which must strictly increase."""
     dates = _as_dates(frame[column])
     bad = np.flatnonzero(dates.isna().to_numpy())
@@ -124,7 +130,7 @@ def parse_dates(frame, column, path):
     return frame
 
 
-def require_columns(frame, names, path):
+def require_columns(frame: Any, names: Iterable[str], path: str | os.PathLike[str]) -> None:
     missing = [name for name in names if name not in frame.columns]
     if missing:
         raise CLIError(
@@ -132,7 +138,8 @@ def require_columns(frame, names, path):
         )
 
 
-def choose_features(frame, target, features, date_column, path):
+def choose_features(frame: Any, target: str, features: Sequence[str] | None, date_column: str | None,
+                    path: str | os.PathLike[str]) -> tuple[list[str], str | None]:
     """The input columns (the target included) and a note naming skipped columns, or ``None``.
 
     Without ``features``, every numeric column is an input; dates and text are skipped.
@@ -143,7 +150,7 @@ def choose_features(frame, target, features, date_column, path):
         return list(dict.fromkeys(features)), None
     unnamed = [name for name in frame.columns if UNNAMED.fullmatch(name) and name != target]
 
-    def is_input(name):
+    def is_input(name: str) -> bool:
         # A column of numbers with a few typos is an input, so check_numeric names the bad row
         # instead of the column being dropped as text.
         return name == target or (name != date_column and name not in unnamed
@@ -151,9 +158,10 @@ def choose_features(frame, target, features, date_column, path):
 
     columns = [name for name in frame.columns if is_input(name)]
     skipped = [name for name in frame.columns if not is_input(name) and name not in unnamed]
-    notes = []
+    notes: list[str] = []
     if unnamed:  # most often the index that DataFrame.to_csv() writes by default
-        positions = ", ".join(str(int(UNNAMED.fullmatch(name).group(1)) + 1) for name in unnamed)
+        # every name in `unnamed` matched UNNAMED above
+        positions = ", ".join(str(int(cast(re.Match[str], UNNAMED.fullmatch(name)).group(1)) + 1) for name in unnamed)
         notes.append(f"note: skipped column(s) {positions}: no name in the header (an index written by pandas' "
                      "to_csv? write the file with index=False, or name the column in --features)")
     if skipped:
@@ -162,7 +170,7 @@ def choose_features(frame, target, features, date_column, path):
     return columns, "\n".join(notes) or None
 
 
-def check_numeric(frame, columns, path):
+def check_numeric(frame: Any, columns: Iterable[str], path: str | os.PathLike[str]) -> None:
     """Each of ``columns`` must hold finite numbers within float32's range in every row."""
     pd = require_pandas()
     for name in columns:
@@ -188,7 +196,7 @@ def check_numeric(frame, columns, path):
             )
 
 
-def load_table(path, target, columns, date_column):
+def load_table(path: str | os.PathLike[str], target: str, columns: Sequence[str], date_column: str | None) -> Any:
     """Read ``path`` and check what a saved model needs: the columns, numeric, and the dates."""
     frame = read_csv(path)
     require_columns(frame, [*columns, *([date_column] if date_column else [])], path)

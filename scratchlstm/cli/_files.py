@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from ._errors import CLIError
 
@@ -25,7 +27,7 @@ def _kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a file")
 
 
-def _stat(path: Path):
+def _stat(path: Path) -> os.stat_result | None:
     """``os.stat(path)`` (following links), or None when nothing is there."""
     try:
         return os.stat(path)
@@ -35,7 +37,7 @@ def _stat(path: Path):
         raise CLIError(f"{path}: cannot use this path: {error.strerror or error}") from None
 
 
-def check_input(path, expected: str, missing: str = "no such file") -> Path:
+def check_input(path: str | os.PathLike[str], expected: str, missing: str = "no such file") -> Path:
     """``path`` as a Path if it names a regular file; a one-line CLIError otherwise.
 
     Args:
@@ -52,7 +54,7 @@ def check_input(path, expected: str, missing: str = "no such file") -> Path:
     return path
 
 
-def open_input(path, expected: str):
+def open_input(path: str | os.PathLike[str], expected: str) -> BinaryIO:
     """Open the regular file ``path`` for reading in binary mode, without blocking.
 
     The stat check comes first; the open itself uses ``O_NONBLOCK`` and the open file is
@@ -73,7 +75,7 @@ def open_input(path, expected: str):
     return os.fdopen(descriptor, "rb")
 
 
-def check_output(path, what: str, inputs=()) -> None:
+def check_output(path: str | os.PathLike[str], what: str, inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
     """Refuse an output path that cannot take a new regular file, before any work is done.
 
     Args:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from typing import Any
+
 from ._errors import CLIError
 
 MATPLOTLIB_HINT = 'plotting needs matplotlib; install it with: pip install "scratchlstm[plot]"'
@@ -15,7 +19,8 @@ def require_matplotlib() -> None:
         raise CLIError(MATPLOTLIB_HINT) from None
 
 
-def plot_lines(path, lines, title: str, unit: str = "", xlabel: str = "") -> None:
+def plot_lines(path: str | os.PathLike[str], lines: Iterable[tuple[str, Any, Any, dict[str, Any]]], title: str,
+               unit: str = "", xlabel: str = "") -> None:
     """Draw each of ``lines`` and save the figure to ``path``.
 
     Args:
@@ -46,9 +51,11 @@ def plot_lines(path, lines, title: str, unit: str = "", xlabel: str = "") -> Non
         raise CLIError(f"{path}: cannot save the plot: {' '.join(str(error).split())}") from None
 
 
-def plot_forecast(path, dates, actual, forecasts: dict, title: str, unit: str, xlabel: str = "") -> None:
+def plot_forecast(path: str | os.PathLike[str], dates: Any, actual: Any, forecasts: dict[str, Any], title: str,
+                  unit: str, xlabel: str = "") -> None:
     """Draw ``actual`` and each forecast against the same ``dates`` and save the figure to ``path``."""
-    lines = [("actual", dates, actual, {"color": "black", "linewidth": 1.5})]
+    lines: list[tuple[str, Any, Any, dict[str, Any]]] = [
+        ("actual", dates, actual, {"color": "black", "linewidth": 1.5})]
     for (name, values), style in zip(forecasts.items(), ("-", ":", "--")):
         lines.append((name, dates, values, {"linestyle": style, "linewidth": 1.2}))
     plot_lines(path, lines, title, unit, xlabel)

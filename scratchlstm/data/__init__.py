@@ -7,6 +7,8 @@ Imports NumPy only; pandas objects are accepted where documented and recognised 
 duck typing, without importing pandas.
 """
 
+from __future__ import annotations
+
 from ._calendar import CalendarFeatures as CalendarFeatures
 from ._calendar import calendar_features as calendar_features
 from ._scalers import MinMaxScaler as MinMaxScaler

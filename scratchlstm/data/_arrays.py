@@ -8,13 +8,16 @@ must build a pandas object.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 PANDAS_HINT = 'pandas is required for this; install it with: pip install "scratchlstm[data]"'
 
 
-def require_pandas():
+def require_pandas() -> Any:  # pandas is untyped here (not analysed)
     """Import and return pandas, or raise ImportError carrying the install hint."""
     try:
         import pandas
@@ -23,17 +26,17 @@ def require_pandas():
     return pandas
 
 
-def is_dataframe(obj) -> bool:
+def is_dataframe(obj: Any) -> bool:
     """True for pandas DataFrames (anything with `.columns` and `.iloc`)."""
     return hasattr(obj, "columns") and hasattr(obj, "iloc")
 
 
-def is_series(obj) -> bool:
+def is_series(obj: Any) -> bool:
     """True for pandas Series (`.iloc` and `.to_numpy` but no `.columns`)."""
     return hasattr(obj, "iloc") and hasattr(obj, "to_numpy") and not hasattr(obj, "columns")
 
 
-def float_dtype(dtype) -> np.dtype:
+def float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     """The float dtype used for `dtype`: float32 and float64 are kept, anything else
     (integers, booleans, float16) becomes float32, the dtype the models train in."""
     dtype = np.dtype(dtype)
@@ -42,7 +45,7 @@ def float_dtype(dtype) -> np.dtype:
     return np.dtype(np.float32)
 
 
-def check_size(name: str, value, minimum: int = 1) -> int:
+def check_size(name: str, value: Any, minimum: int = 1) -> int:
     """Return `value` as int if it is an integer >= minimum, else raise ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
@@ -51,7 +54,7 @@ def check_size(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
-def pandas_numeric_values(obj) -> np.ndarray:
+def pandas_numeric_values(obj: Any) -> NDArray[Any]:
     """The values of an all-numeric pandas Series `(N,)` or DataFrame `(N, C)` as a NumPy
     array; names the columns that are not numeric."""
     dtypes = obj.dtypes.items() if hasattr(obj, "columns") else [(obj.name, obj.dtype)]
@@ -63,13 +66,13 @@ def pandas_numeric_values(obj) -> np.ndarray:
             "expected numeric columns, but these are not: " + ", ".join(bad)
             + "; pick numeric columns (e.g. features=[...]) or move dates into the index"
         )
-    values = obj.to_numpy()
+    values: NDArray[Any] = obj.to_numpy()
     if values.dtype == object:  # nullable extension dtypes; their missing values become NaN
         values = obj.to_numpy(dtype=np.float64, na_value=np.nan)
     return values
 
 
-def as_table(data, what: str = "data"):
+def as_table(data: Any, what: str = "data") -> tuple[NDArray[Any], list[Any] | None, int]:
     """Turn `data` into a 2-D array of rows x columns.
 
     Arguments:
@@ -83,6 +86,7 @@ def as_table(data, what: str = "data"):
         (columns are then addressed by position), and `ndim` the
         input's number of dimensions (1 or 2).
     """
+    labels: list[Any] | None
     if is_dataframe(data):
         values, labels, ndim = pandas_numeric_values(data), list(data.columns), 2
     elif is_series(data):
@@ -102,7 +106,7 @@ def as_table(data, what: str = "data"):
     return values, labels, ndim
 
 
-def resolve_columns(keys, labels, n_columns: int, what: str) -> list[int]:
+def resolve_columns(keys: Any, labels: Sequence[Any] | None, n_columns: int, what: str) -> list[int]:
     """Positions of the columns named by `keys`.
 
     With pandas `labels` the keys are column labels; without, they are integer
@@ -113,7 +117,7 @@ def resolve_columns(keys, labels, n_columns: int, what: str) -> list[int]:
     keys = list(keys)
     if not keys:
         raise ValueError(f"{what} must name at least one column, got an empty list")
-    positions = []
+    positions: list[int] = []
     for key in keys:
         if labels is not None:
             matches = [i for i, label in enumerate(labels) if label == key]
@@ -125,7 +129,7 @@ def resolve_columns(keys, labels, n_columns: int, what: str) -> list[int]:
             raise ValueError(
                 f"{what}: with array data columns are integer indices, got {key!r}"
             )
-        if not -n_columns <= key < n_columns:
+        if not -n_columns <= int(key) < n_columns:
             raise ValueError(f"{what}: column index {key} is out of range for {n_columns} column(s)")
         positions.append(int(key) % n_columns)
     return positions

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 _SECONDS_PER_DAY = 86_400.0
 _DAYS_PER_YEAR = 365.25
@@ -13,11 +14,11 @@ _DAYS_PER_YEAR = 365.25
 class CalendarFeatures(NamedTuple):
     """`values` `(N, k)` float64 and the `k` column `names`; unpacks as a tuple."""
 
-    values: np.ndarray
+    values: NDArray[Any]
     names: list[str]
 
 
-def _as_datetime64(dates) -> np.ndarray:
+def _as_datetime64(dates: Any) -> NDArray[Any]:
     """`dates` as a 1-D `datetime64[s]` array in local wall-clock time."""
     # pandas: a tz-aware DatetimeIndex has .tz, a tz-aware Series has .dt.tz; dropping the
     # zone keeps the wall-clock time, which is what the calendar cycles follow.

@@ -13,44 +13,48 @@ not fit the output dtype instead of returning inf.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._arrays import float_dtype, is_dataframe, is_series, pandas_numeric_values, require_pandas
 
 _STATE_HINT = "is the state from get_state() of a fitted scaler?"
+
+# `label(i)` names column `i` in error messages (see `_labeller`).
+_Label = Callable[[int], str]
 
 
 class NotFittedError(ValueError):
     """A scaler was used before `fit` (or restored from a state without statistics)."""
 
 
-def _string_labels(labels) -> list[str] | None:
+def _string_labels(labels: Iterable[Any]) -> list[str] | None:
     """The column labels as a list when they are all strings, else None (no names)."""
     labels = list(labels)
     return labels if labels and all(isinstance(label, str) for label in labels) else None
 
 
-def _labeller(names):
+def _labeller(names: Sequence[str] | None) -> _Label:
     """`label(i)`: "column i", with its name when the scaler has names, for messages."""
-    def label(i):
+    def label(i: int) -> str:
         i = int(i)
         return f"column {i}" if names is None else f"column {i} ({names[i]!r})"
     return label
 
 
-def _describe(stats: dict, i) -> str:
+def _describe(stats: dict[str, NDArray[Any]], i: int) -> str:
     return ", ".join(f"{key} {value[i]:.6g}" for key, value in stats.items())
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A config value from a state (a list, a 0-d or 1-d array) as plain Python values."""
     return value.tolist() if isinstance(value, np.ndarray) else value
 
 
-def _statistic(value, key: str, where: str) -> np.ndarray:
+def _statistic(value: Any, key: str, where: str) -> NDArray[Any]:
     """One stored statistic as a float64 `(F,)` array (a 0-d value is one column)."""
     try:
         array = np.array(value, dtype=np.float64)
@@ -61,7 +65,7 @@ def _statistic(value, key: str, where: str) -> np.ndarray:
     return array.reshape(-1)
 
 
-def _sample_count(value, where: str) -> int:
+def _sample_count(value: Any, where: str) -> int:
     array = np.asarray(value)
     if array.ndim == 0 and array.dtype.kind in "iu":
         count = int(array)
@@ -74,20 +78,20 @@ def _sample_count(value, where: str) -> int:
     return count
 
 
-def _read(x, what: str):
+def _read(x: Any, what: str) -> tuple[NDArray[Any], list[str] | None, Callable[[NDArray[Any]], Any]]:
     """Split `x` into a float array with features on the last axis, its column names
     (or None) and a function that puts a result back into `x`'s shape and type."""
     if is_dataframe(x):
         values = pandas_numeric_values(x)
         names = _string_labels(x.columns)
 
-        def wrap(out):
+        def wrap(out: NDArray[Any]) -> Any:
             return require_pandas().DataFrame(out, index=x.index, columns=x.columns)
     elif is_series(x):
         values = pandas_numeric_values(x).reshape(-1, 1)
         names = _string_labels([x.name])
 
-        def wrap(out):
+        def wrap(out: NDArray[Any]) -> Any:
             return require_pandas().Series(out[:, 0], index=x.index, name=x.name)
     else:
         values = np.asarray(x)
@@ -98,7 +102,7 @@ def _read(x, what: str):
         if values.ndim == 1:  # a 1-D array is one column
             values = values.reshape(-1, 1)
 
-        def wrap(out):
+        def wrap(out: NDArray[Any]) -> Any:
             return out.reshape(shape)
     if values.dtype.kind not in "biuf":  # booleans, integers, floats; not complex
         raise ValueError(f"{what} expects numeric data, got dtype {values.dtype}")
@@ -121,24 +125,25 @@ class _Scaler:
         self.n_samples_seen_: int | None = None
 
     # -- subclass hooks -----------------------------------------------------------
-    def _config(self) -> dict:
+    def _config(self) -> dict[str, Any]:
         return {}
 
-    def _compute(self, rows: np.ndarray, label) -> dict:  # rows: (n, F) float64, all finite
+    def _compute(self, rows: NDArray[Any], label: _Label) -> dict[str, NDArray[Any]]:
+        # rows: (n, F) float64, all finite
         raise NotImplementedError
 
-    def _check(self, stats: dict, label) -> None:
+    def _check(self, stats: dict[str, NDArray[Any]], label: _Label) -> None:
         """Raise ValueError when finite `stats` are inconsistent (e.g. a negative variance);
         `label(i)` names column `i` in the message."""
 
-    def _derived(self, stats: dict) -> dict:
+    def _derived(self, stats: dict[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
         """The attributes that follow from `stats` (e.g. `scale_`), computed without side effects."""
         return {}
 
-    def _forward(self, x: np.ndarray, cols: list[int]) -> np.ndarray:
+    def _forward(self, x: NDArray[Any], cols: list[int]) -> NDArray[Any]:
         raise NotImplementedError
 
-    def _backward(self, x: np.ndarray, cols: list[int]) -> np.ndarray:
+    def _backward(self, x: NDArray[Any], cols: list[int]) -> NDArray[Any]:
         raise NotImplementedError
 
     # -- public API ---------------------------------------------------------------
@@ -173,7 +178,8 @@ class _Scaler:
             stats = self._compute(rows, label)
         return self._install(stats, names, rows.shape[0], "fit")
 
-    def _install(self, stats: dict, names, n_samples: int, where: str):
+    def _install(self: _ScalerT, stats: dict[str, NDArray[Any]], names: list[str] | None, n_samples: int,
+                 where: str) -> _ScalerT:
         """Validate `stats` (float64 `(F,)` arrays) and what follows from them, then set them;
         the one place statistics enter a scaler, so a failure leaves the old state as it was."""
         label = _labeller(names)
@@ -252,17 +258,17 @@ class _Scaler:
         new = type(self)(**self._config())
         stats = {key: getattr(self, key)[cols].copy() for key in self._stat_names}
         names = None if self.feature_names_ is None else [self.feature_names_[i] for i in cols]
-        return new._install(stats, names, self.n_samples_seen_, "subset")
+        return new._install(stats, names, cast(int, self.n_samples_seen_), "subset")  # fitted: checked above
 
-    def get_state(self) -> dict:
+    def get_state(self) -> dict[str, Any]:
         """The configuration and statistics as a dict of strings, numbers and float64
         arrays, e.g. for `np.savez(path, **state)` without pickle; see `from_state`."""
-        state = {"class": type(self).__name__}
+        state: dict[str, Any] = {"class": type(self).__name__}
         state.update({key: np.asarray(value, dtype=np.float64) for key, value in self._config().items()})
         if self.n_features_in_ is not None:
             for key in self._stat_names:
                 state[key] = getattr(self, key).copy()
-            state["n_samples_seen_"] = int(self.n_samples_seen_)
+            state["n_samples_seen_"] = int(cast(int, self.n_samples_seen_))  # set with n_features_in_
             if self.feature_names_ is not None:
                 state["feature_names_"] = list(self.feature_names_)
         return state
@@ -302,21 +308,21 @@ class _Scaler:
         n_samples = _sample_count(state["n_samples_seen_"], where)
         return scaler._install(stats, names, n_samples, where)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{key}={value!r}" for key, value in self._config().items())
         return f"{type(self).__name__}({args})"
 
     # -- helpers ------------------------------------------------------------------
-    def _check_fitted(self, what: str):
+    def _check_fitted(self, what: str) -> None:
         if self.n_features_in_ is None:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(train_data) before {what}")
 
-    def _positions(self, columns) -> list[int]:
+    def _positions(self, columns: Any) -> list[int]:
         """Integer positions of `columns` (indices or fitted names) among the fitted columns."""
-        n = self.n_features_in_
+        n = cast(int, self.n_features_in_)  # callers check that the scaler is fitted
         if isinstance(columns, (str, bytes)) or not np.iterable(columns):
             columns = [columns]
-        positions = []
+        positions: list[int] = []
         for key in list(columns):
             if isinstance(key, str):
                 if self.feature_names_ is None:
@@ -324,7 +330,7 @@ class _Scaler:
                 if key not in self.feature_names_:
                     raise ValueError(f"no fitted column {key!r}; the columns are {self.feature_names_}")
                 positions.append(self.feature_names_.index(key))
-            elif isinstance(key, numbers.Integral) and not isinstance(key, bool) and -n <= key < n:
+            elif isinstance(key, numbers.Integral) and not isinstance(key, bool) and -n <= int(key) < n:
                 positions.append(int(key) % n)
             else:
                 raise ValueError(f"column {key!r} is not an index in range({-n}, {n}) or a fitted column name")
@@ -332,12 +338,13 @@ class _Scaler:
             raise ValueError("columns must name at least one column, got an empty list")
         return positions
 
-    def _apply(self, x, columns, function, what: str):
+    def _apply(self, x: Any, columns: Any, function: Callable[[NDArray[Any], list[int]], NDArray[Any]],
+               what: str) -> Any:
         self._check_fitted(what)
         values, names, wrap = _read(x, what)
         if columns is None and names is not None and self.feature_names_ is not None:
             columns = names  # a DataFrame is matched to the fitted columns by name
-        cols = list(range(self.n_features_in_)) if columns is None else self._positions(columns)
+        cols = list(range(cast(int, self.n_features_in_))) if columns is None else self._positions(columns)
         if values.shape[-1] != len(cols):
             raise ValueError(
                 f"{what} expected {len(cols)} feature column(s) on the last axis, "
@@ -360,11 +367,11 @@ class _Scaler:
                 )
         return wrap(out)
 
-    def _stats(self) -> dict:
+    def _stats(self) -> dict[str, NDArray[Any]]:
         return {key: getattr(self, key) for key in self._stat_names}
 
 
-def _safe_scale(spread: np.ndarray, constant: np.ndarray) -> np.ndarray:
+def _safe_scale(spread: NDArray[Any], constant: NDArray[Any]) -> NDArray[Any]:
     """`spread` with constant columns set to 1, so they are shifted but never divided by 0."""
     return np.where(constant, 1.0, spread)
 
@@ -394,6 +401,13 @@ class MinMaxScaler(_Scaler):
     """
 
     _stat_names = ("data_min_", "data_max_")
+    # set by `_install` from the statistics and `_derived`
+    data_min_: NDArray[Any]
+    data_max_: NDArray[Any]
+    data_range_: NDArray[Any]
+    _range: NDArray[Any]
+    scale_: NDArray[Any]
+    min_: NDArray[Any]
 
     def __init__(self, feature_range: tuple[float, float] = (0, 1)) -> None:
         super().__init__()
@@ -405,13 +419,13 @@ class MinMaxScaler(_Scaler):
             raise ValueError(f"feature_range must satisfy lo < hi (both finite), got {feature_range!r}")
         self.feature_range = (lo, hi)
 
-    def _config(self):
+    def _config(self) -> dict[str, Any]:
         return {"feature_range": self.feature_range}
 
-    def _compute(self, rows, label):
+    def _compute(self, rows: NDArray[Any], label: _Label) -> dict[str, NDArray[Any]]:
         return {"data_min_": rows.min(axis=0), "data_max_": rows.max(axis=0)}
 
-    def _check(self, stats, label):
+    def _check(self, stats: dict[str, NDArray[Any]], label: _Label) -> None:
         low, high = stats["data_min_"], stats["data_max_"]
         flipped = np.flatnonzero(low > high)
         if len(flipped):
@@ -426,21 +440,23 @@ class MinMaxScaler(_Scaler):
                 "divide the column by a large constant first"
             )
 
-    def _derived(self, stats):
+    def _derived(self, stats: dict[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
         lo, hi = self.feature_range
         data_range = stats["data_max_"] - stats["data_min_"]
         spread = _safe_scale(data_range, data_range == 0)
         scale = (hi - lo) / spread
         return {"data_range_": data_range, "_range": spread, "scale_": scale, "min_": lo - stats["data_min_"] * scale}
 
-    def _forward(self, x, cols):
+    def _forward(self, x: NDArray[Any], cols: list[int]) -> NDArray[Any]:
         lo, hi = self.feature_range
         # Dividing by the range (not multiplying by scale_) maps the fit min and max exactly to lo and hi.
-        return (x - self.data_min_[cols]) / self._range[cols] * (hi - lo) + lo
+        scaled: NDArray[Any] = (x - self.data_min_[cols]) / self._range[cols] * (hi - lo) + lo
+        return scaled
 
-    def _backward(self, x, cols):
+    def _backward(self, x: NDArray[Any], cols: list[int]) -> NDArray[Any]:
         lo, hi = self.feature_range
-        return (x - lo) / (hi - lo) * self._range[cols] + self.data_min_[cols]
+        restored: NDArray[Any] = (x - lo) / (hi - lo) * self._range[cols] + self.data_min_[cols]
+        return restored
 
 
 class StandardScaler(_Scaler):
@@ -460,8 +476,12 @@ class StandardScaler(_Scaler):
     """
 
     _stat_names = ("mean_", "var_")
+    # set by `_install` from the statistics and `_derived`
+    mean_: NDArray[Any]
+    var_: NDArray[Any]
+    scale_: NDArray[Any]
 
-    def _compute(self, rows, label):
+    def _compute(self, rows: NDArray[Any], label: _Label) -> dict[str, NDArray[Any]]:
         # Divide each column by a power of two near its largest magnitude: exact in binary
         # floating point, so ordinary data gets bit for bit the plain mean and variance, while
         # sums and squares of values near the float64 limit no longer overflow on the way.
@@ -493,21 +513,23 @@ class StandardScaler(_Scaler):
         mean[constant], var[constant] = low[constant], 0.0
         return {"mean_": mean, "var_": var}
 
-    def _check(self, stats, label):
+    def _check(self, stats: dict[str, NDArray[Any]], label: _Label) -> None:
         negative = np.flatnonzero(stats["var_"] < 0)
         if len(negative):
             i = negative[0]
             raise ValueError(f"var_ must be >= 0, got {stats['var_'][i]} in {label(i)}")
 
-    def _derived(self, stats):
+    def _derived(self, stats: dict[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
         var = stats["var_"]
         return {"scale_": _safe_scale(np.sqrt(var), var == 0)}
 
-    def _forward(self, x, cols):
-        return (x - self.mean_[cols]) / self.scale_[cols]
+    def _forward(self, x: NDArray[Any], cols: list[int]) -> NDArray[Any]:
+        scaled: NDArray[Any] = (x - self.mean_[cols]) / self.scale_[cols]
+        return scaled
 
-    def _backward(self, x, cols):
-        return x * self.scale_[cols] + self.mean_[cols]
+    def _backward(self, x: NDArray[Any], cols: list[int]) -> NDArray[Any]:
+        restored: NDArray[Any] = x * self.scale_[cols] + self.mean_[cols]
+        return restored
 
 
 _SCALERS = {cls.__name__: cls for cls in (MinMaxScaler, StandardScaler)}

@@ -19,10 +19,10 @@ class Split(NamedTuple):
     test: Any
 
 
-def _check_fraction(name: str, value) -> float:
+def _check_fraction(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-    if not 0.0 <= value < 1.0:
+    if not 0.0 <= float(value) < 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {value}")
     return float(value)
 

@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import NDArray
 
 from ._arrays import as_table, check_size, float_dtype, resolve_columns
 
 
 def make_windows(data: Any, lookback: int, horizon: int = 1, *, features: Any = None, targets: Any = None,
-                 stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+                 stride: int = 1) -> tuple[NDArray[Any], NDArray[Any]]:
     """Cut a series into input windows `X` and the values `y` that follow each window.
 
     Window `k` starts at row `s = k * stride`:
@@ -94,7 +95,7 @@ def make_windows(data: Any, lookback: int, horizon: int = 1, *, features: Any = 
     return X, y
 
 
-def _take_columns(values: np.ndarray, columns: list[int]) -> np.ndarray:
+def _take_columns(values: NDArray[Any], columns: list[int]) -> NDArray[Any]:
     """`values[:, columns]`, as a view (no copy) when the columns are one contiguous run."""
     start = columns[0]
     if columns == list(range(start, start + len(columns))):

@@ -47,7 +47,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
 
@@ -100,7 +100,7 @@ def standardize_text(text: str, mode: str | None = "lower_and_strip_punctuation"
     return text
 
 
-def _as_texts(texts, what="texts") -> tuple[list[str], bool]:
+def _as_texts(texts: Any, what: str = "texts") -> tuple[list[str], bool]:
     """`texts` as a list of str and whether a single string was given."""
     if isinstance(texts, (str, np.str_)):
         return [str(texts)], True
@@ -108,7 +108,7 @@ def _as_texts(texts, what="texts") -> tuple[list[str], bool]:
         raise ValueError(f"{what} must be a string or an iterable of strings, got {type(texts).__name__}")
     if isinstance(texts, np.ndarray) and texts.ndim != 1:
         raise ValueError(f"{what} must be a 1-D array of strings, got shape {texts.shape}")
-    result = []
+    result: list[str] = []
     for index, text in enumerate(texts):
         if not isinstance(text, (str, np.str_)):
             raise ValueError(
@@ -142,7 +142,7 @@ class Vocabulary:
     """
 
     def __init__(self, level: str = "char", *, max_tokens: int | None = None, min_count: int = 1,
-                 standardize: str = "auto", oov_token: str = OOV_TOKEN,
+                 standardize: str | None = "auto", oov_token: str = OOV_TOKEN,
                  vocabulary: Sequence[str] | None = None) -> None:
         if level not in LEVELS:
             raise ValueError(f"level must be 'char' or 'word', got {level!r}")
@@ -172,7 +172,7 @@ class Vocabulary:
 
     # -- learning -----------------------------------------------------------------------
 
-    def _set_tokens(self, tokens) -> None:
+    def _set_tokens(self, tokens: Iterable[str]) -> None:
         tokens, _ = _as_texts(tokens, "vocabulary")
         if len(set(tokens)) != len(tokens):
             duplicates = sorted({token for token in tokens if tokens.count(token) > 1})
@@ -202,7 +202,7 @@ class Vocabulary:
         frequent are kept. Refitting replaces the vocabulary.
         """
         texts, _ = _as_texts(texts)
-        counts: Counter = Counter()
+        counts: Counter[str] = Counter()
         for text in texts:
             counts.update(self.tokenize(text))  # a Counter keeps first-appearance order
         ranked = sorted(counts.items(), key=lambda item: -item[1])  # stable: ties keep that order
@@ -225,12 +225,12 @@ class Vocabulary:
     def get_vocabulary(self) -> list[str]:
         """All tokens in id order, as Keras' `get_vocabulary()`: `["", oov_token, ...]`."""
         self._check_fitted()
-        return [PAD_TOKEN, self.oov_token, *self._tokens]
+        return [PAD_TOKEN, self.oov_token, *cast(list[str], self._tokens)]  # fitted: checked above
 
     def vocabulary_size(self) -> int:
         """The number of ids, the two reserved ones included (an `Embedding`'s `input_dim`)."""
         self._check_fitted()
-        return len(self._tokens) + 2
+        return len(cast(list[str], self._tokens)) + 2  # fitted: checked above
 
     def __len__(self) -> int:
         return self.vocabulary_size()
@@ -282,7 +282,7 @@ class Vocabulary:
         vocabulary = self.get_vocabulary()
         joiner = "" if self.level == "char" else " "
 
-        def one(sequence) -> str:
+        def one(sequence: Any) -> str:
             array = np.asarray(sequence)
             if array.ndim != 1:
                 raise ValueError(f"each id sequence must be 1-D, got shape {array.shape}")
@@ -312,7 +312,7 @@ class Vocabulary:
 
     # -- serialization ------------------------------------------------------------------
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """A JSON-serializable dict that `from_config` turns back into this vocabulary."""
         return {
             "level": self.level,

@@ -10,11 +10,17 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..data._arrays import require_pandas
 
 if TYPE_CHECKING:  # Python 3.10 has it in importlib.abc, 3.11+ in importlib.resources.abc
-    from importlib.resources.abc import Traversable
+    import sys
+
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
 # name -> (file, strptime format of its `date` column, numpy datetime64 unit)
 _DATASETS = {
@@ -44,14 +50,14 @@ class Table:
     """
 
     columns: list[str]
-    dates: np.ndarray
-    values: np.ndarray
-    labels: dict[str, np.ndarray] = field(default_factory=dict)
+    dates: NDArray[Any]
+    values: NDArray[Any]
+    labels: dict[str, NDArray[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.dates)
 
-    def __getitem__(self, name: str) -> np.ndarray:
+    def __getitem__(self, name: str) -> NDArray[Any]:
         if name == "date":
             return self.dates
         if name in self.labels:
@@ -196,12 +202,12 @@ class Names(NamedTuple):
     `labels` gives the languages as int64 indices into `classes`.
     """
 
-    names: list
-    languages: list
-    classes: list
+    names: list[str]
+    languages: list[str]
+    classes: list[str]
 
     @property
-    def labels(self) -> np.ndarray:
+    def labels(self) -> NDArray[Any]:
         """`(N,)` int64: the index of each surname's language in `classes`."""
         index = {language: position for position, language in enumerate(self.classes)}
         return np.array([index[language] for language in self.languages], dtype=np.int64)

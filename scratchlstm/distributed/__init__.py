@@ -14,6 +14,8 @@ first. NumPy only at import; `initialize` imports JAX.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._launch import launch
 
 __all__ = ["initialize", "is_initialized", "launch", "process_count", "process_index"]
@@ -60,7 +62,8 @@ def is_initialized() -> bool:
         >>> distributed.is_initialized()
         False
     """
-    return _jax_distributed().is_initialized()
+    initialized: bool = _jax_distributed().is_initialized()
+    return initialized
 
 
 def process_index() -> int:
@@ -73,7 +76,8 @@ def process_index() -> int:
     """
     import jax
 
-    return jax.process_index()
+    index: int = jax.process_index()
+    return index
 
 
 def process_count() -> int:
@@ -86,10 +90,11 @@ def process_count() -> int:
     """
     import jax
 
-    return jax.process_count()
+    count: int = jax.process_count()
+    return count
 
 
-def _jax_distributed():
+def _jax_distributed() -> Any:
     from ..jax_backend import _distributed
 
     return _distributed

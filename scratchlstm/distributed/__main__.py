@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Sequence
 
 from ._launch import launch
 
@@ -16,7 +17,7 @@ from ._launch import launch
 _WITH_VALUE = {"-n", "--processes", "--devices-per-process", "--port", "--timeout", "--heartbeat-timeout"}
 
 
-def _split(argv: list) -> tuple:
+def _split(argv: list[str]) -> tuple[list[str], list[str]]:
     """``(launcher options, program)``: the program starts at ``-m``/``-c`` or the first word
     that is neither an option nor an option's value (so its own options stay its own)."""
     k = 0
@@ -28,7 +29,7 @@ def _split(argv: list) -> tuple:
     return argv, []
 
 
-def parse_args(argv):
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m scratchlstm.distributed",
         description="Run a training script in N local processes joined by jax.distributed.",
@@ -51,7 +52,7 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     return launch(args.program, args.processes, devices_per_process=args.devices_per_process, port=args.port,
                   timeout=args.timeout, heartbeat_timeout=args.heartbeat_timeout)

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import Any, Mapping
 
 _POLL_SECONDS = 0.1
 _GRACE_SECONDS = 5.0
@@ -26,11 +26,12 @@ def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
-def worker_environment(process_id: int, processes: int, port: int, devices_per_process=None,
-                       heartbeat_timeout=None, base=None) -> dict:
+def worker_environment(process_id: int, processes: int, port: int, devices_per_process: int | None = None,
+                       heartbeat_timeout: float | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of process ``process_id`` of ``processes`` (see the module docstring)."""
     env = dict(os.environ if base is None else base)
     env.update({
@@ -46,7 +47,7 @@ def worker_environment(process_id: int, processes: int, port: int, devices_per_p
     return env
 
 
-def _stop(children: list) -> None:
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
     """SIGTERM the running children, then SIGKILL those still alive after a grace period."""
     for child in children:
         if child.poll() is None:
@@ -60,7 +61,7 @@ def _stop(children: list) -> None:
             child.wait()
 
 
-def launch(program: list, processes: int, *, devices_per_process: int | None = None, port: int | None = None,
+def launch(program: list[str], processes: int, *, devices_per_process: int | None = None, port: int | None = None,
            timeout: float | None = None, heartbeat_timeout: int | None = None, initialize: bool = True,
            log: Any = None) -> int:
     """Run ``program`` in ``processes`` local processes joined by ``jax.distributed``.

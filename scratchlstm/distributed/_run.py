@@ -8,7 +8,7 @@ import runpy
 import sys
 
 
-def main(argv: list) -> None:
+def main(argv: list[str]) -> None:
     if not argv:
         raise SystemExit("usage: python -m scratchlstm.distributed._run (script.py | -m module | -c code) [args...]")
     from . import initialize

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from numpy.typing import NDArray
+
 from ._torch_rnn import _canonical_mode, rnn_params_from_state_dict, rnn_params_from_torch, rnn_state_dict_to_torch
 
 _KERAS_CLASS = {"LSTM": "LSTM", "GRU": "GRU", "RNN_TANH": "SimpleRNN", "RNN_RELU": "SimpleRNN"}
 _TORCH_MODE = {"LSTM": "LSTM", "GRU": "GRU"}
 
 
-def _layer(mode: str, params: dict, features: int, dtype, name: str):
+def _layer(mode: str, params: dict[str, Any], features: int, dtype: Any, name: str) -> Any:
     from .. import layers
 
     units = params["recurrent_kernel"].shape[0]
@@ -30,7 +32,7 @@ def _layer(mode: str, params: dict, features: int, dtype, name: str):
     return layer
 
 
-def layers_from_torch(source: Any, *, mode: str | None = None, dtype: Any = None, name: str | None = "torch") -> list:
+def layers_from_torch(source: Any, *, mode: str | None = None, dtype: Any = None, name: str | None = "torch") -> list[Any]:
     """Recurrent layers equal to a torch ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` (all layers).
 
     Args:
@@ -75,7 +77,7 @@ def layers_from_torch(source: Any, *, mode: str | None = None, dtype: Any = None
     return result
 
 
-def layers_to_torch(layers: Any) -> dict:
+def layers_to_torch(layers: Any) -> dict[str, NDArray[Any]]:
     """The torch state dict (NumPy arrays, torch's key names) of stacked recurrent layers.
 
     Args:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._files import atomic_write
 
@@ -20,7 +22,7 @@ __all__ = ["load_safetensors_state_dict", "save_safetensors_state_dict"]
 _INSTALL_HINT = 'reading and writing .safetensors files needs the safetensors package: pip install "scratchlstm[safetensors]"'
 
 
-def _safetensors_numpy():
+def _safetensors_numpy() -> Any:
     """The ``safetensors.numpy`` module, or an ImportError that names the extra to install."""
     try:
         from safetensors import numpy as safetensors_numpy
@@ -29,7 +31,7 @@ def _safetensors_numpy():
     return safetensors_numpy
 
 
-def load_safetensors_state_dict(path: str | os.PathLike[str]) -> dict:
+def load_safetensors_state_dict(path: str | os.PathLike[str]) -> dict[str, NDArray[Any]]:
     """Load every tensor of a ``.safetensors`` file as a NumPy array.
 
     Args:
@@ -59,7 +61,7 @@ def load_safetensors_state_dict(path: str | os.PathLike[str]) -> dict:
     return dict(safetensors_numpy.load_file(str(path)))
 
 
-def save_safetensors_state_dict(state_dict: dict, path: str | os.PathLike[str], *,
+def save_safetensors_state_dict(state_dict: dict[str, Any], path: str | os.PathLike[str], *,
                                 metadata: dict[str, str] | None = None) -> None:
     """Write a state dict to a ``.safetensors`` file, atomically.
 

@@ -40,9 +40,10 @@ arrived before building anything.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = [
     "gru_params_from_torch",
@@ -64,7 +65,7 @@ _GRU_BLOCK_ORDER = (1, 0, 2)
 # -- arrays -----------------------------------------------------------------------------------
 
 
-def _to_numpy(value, name: str) -> np.ndarray:
+def _to_numpy(value: Any, name: str) -> NDArray[Any]:
     """A NumPy view of ``value``: an array, a list, or a torch tensor (read duck-typed).
 
     Tensors are detached and moved to the CPU; ``bfloat16``, which NumPy lacks, becomes
@@ -73,32 +74,32 @@ def _to_numpy(value, name: str) -> np.ndarray:
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor, without importing torch
         tensor = value.detach().cpu()
         try:
-            return tensor.numpy()
+            return cast(NDArray[Any], tensor.numpy())
         except TypeError:  # bfloat16 and other dtypes NumPy does not have
-            return tensor.float().numpy()
+            return cast(NDArray[Any], tensor.float().numpy())
     array = np.asarray(value)
     if array.dtype.kind != "f":
         raise ValueError(f"{name} must be a floating-point array, got dtype {array.dtype}")
     return array
 
 
-def _check_shape(array: np.ndarray, expected: tuple, name: str, meaning: str) -> None:
+def _check_shape(array: NDArray[Any], expected: tuple[int, ...], name: str, meaning: str) -> None:
     if tuple(array.shape) != tuple(expected):
         raise ValueError(f"{name} must have shape {tuple(expected)} {meaning}, got {tuple(array.shape)}")
 
 
-def _transposed_copy(matrix: np.ndarray) -> np.ndarray:
+def _transposed_copy(matrix: NDArray[Any]) -> NDArray[Any]:
     """``matrix.T`` as a new C-contiguous array (never a view of the argument)."""
     return np.array(matrix.T, order="C", copy=True)
 
 
-def _reorder_blocks(array: np.ndarray, order: tuple, axis: int) -> np.ndarray:
+def _reorder_blocks(array: NDArray[Any], order: tuple[int, ...], axis: int) -> NDArray[Any]:
     """``array`` split into ``len(order)`` equal blocks along ``axis``, reassembled in ``order``."""
     blocks = np.split(array, len(order), axis=axis)
     return np.concatenate([blocks[k] for k in order], axis=axis)
 
 
-def _summed_bias(bias_ih: np.ndarray | None, bias_hh: np.ndarray | None) -> np.ndarray | None:
+def _summed_bias(bias_ih: NDArray[Any] | None, bias_hh: NDArray[Any] | None) -> NDArray[Any] | None:
     """``bias_ih + bias_hh``; an all-zero (or missing) half adds nothing, so copies stay bitwise."""
     if bias_ih is None and bias_hh is None:
         return None
@@ -106,13 +107,15 @@ def _summed_bias(bias_ih: np.ndarray | None, bias_hh: np.ndarray | None) -> np.n
         return np.array(bias_ih if bias_ih is not None else np.zeros_like(bias_hh), copy=True)
     if bias_ih is None or not np.any(bias_ih):
         return np.array(bias_hh, copy=True)
-    return bias_ih + bias_hh
+    return cast(NDArray[Any], bias_ih + bias_hh)
 
 
 # -- one layer and direction -------------------------------------------------------------------
 
 
-def _read_torch_weights(kind: str, gates: int, weight_ih, weight_hh, bias_ih, bias_hh):
+def _read_torch_weights(
+    kind: str, gates: int, weight_ih: Any, weight_hh: Any, bias_ih: Any, bias_hh: Any
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None, NDArray[Any] | None, int, int]:
     """Check torch's four arrays for one layer: ``((gates*H, I), (gates*H, H), (gates*H,) x2)``."""
     weight_ih = _to_numpy(weight_ih, "weight_ih")
     weight_hh = _to_numpy(weight_hh, "weight_hh")
@@ -124,7 +127,7 @@ def _read_torch_weights(kind: str, gates: int, weight_ih, weight_hh, bias_ih, bi
     rows, features = weight_ih.shape
     units = rows // gates
     _check_shape(weight_hh, (rows, units), "weight_hh", f"({gates}H, H) for a torch {kind} with H = {units}")
-    biases = []
+    biases: list[NDArray[Any] | None] = []
     for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
         if bias is not None:
             bias = _to_numpy(bias, name)
@@ -133,7 +136,9 @@ def _read_torch_weights(kind: str, gates: int, weight_ih, weight_hh, bias_ih, bi
     return weight_ih, weight_hh, biases[0], biases[1], units, features
 
 
-def _read_params(kind: str, gates: int, params: dict, bias_shape) -> tuple:
+def _read_params(
+    kind: str, gates: int, params: dict[str, Any], bias_shape: Callable[[int], tuple[tuple[int, ...], str]] | None
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None, int]:
     """Check this library's ``kernel``, ``recurrent_kernel`` and optional ``bias`` for one layer."""
     if not isinstance(params, dict):
         raise ValueError(f"params must be a dict with 'kernel' and 'recurrent_kernel', got {type(params).__name__}")
@@ -165,15 +170,17 @@ def _read_params(kind: str, gates: int, params: dict, bias_shape) -> tuple:
     return kernel, recurrent_kernel, bias, units
 
 
-def _torch_dict(weight_ih, weight_hh, bias_ih, bias_hh) -> dict:
+def _torch_dict(
+    weight_ih: NDArray[Any], weight_hh: NDArray[Any], bias_ih: NDArray[Any] | None, bias_hh: NDArray[Any] | None
+) -> dict[str, NDArray[Any]]:
     weights = {"weight_ih": weight_ih, "weight_hh": weight_hh}
     if bias_ih is not None:
         weights["bias_ih"] = bias_ih
-        weights["bias_hh"] = bias_hh
+        weights["bias_hh"] = bias_hh  # type: ignore[assignment]  # every caller gives both biases or neither
     return weights
 
 
-def lstm_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None) -> dict:
+def lstm_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None) -> dict[str, NDArray[Any]]:
     """Convert one ``torch.nn.LSTM`` layer's weights (one direction) to this library's LSTM params.
 
     Args:
@@ -209,7 +216,7 @@ def lstm_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = None, 
     return params
 
 
-def lstm_params_to_torch(params: dict) -> dict:
+def lstm_params_to_torch(params: dict[str, Any]) -> dict[str, NDArray[Any]]:
     """Convert this library's LSTM params to torch's weights for one layer and direction.
 
     The inverse of `lstm_params_from_torch`: ours -> torch -> ours is bitwise.
@@ -241,7 +248,7 @@ def lstm_params_to_torch(params: dict) -> dict:
     return _torch_dict(_transposed_copy(kernel), _transposed_copy(recurrent_kernel), bias_ih, bias_hh)
 
 
-def gru_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None) -> dict:
+def gru_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None) -> dict[str, NDArray[Any]]:
     """Convert one ``torch.nn.GRU`` layer's weights (one direction) to this library's GRU params.
 
     torch's GRU is Keras' GRU with ``reset_after=True`` (the reset gate multiplies the
@@ -286,7 +293,7 @@ def gru_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = None, b
     return params
 
 
-def gru_params_to_torch(params: dict, *, reset_after: bool = True) -> dict:
+def gru_params_to_torch(params: dict[str, Any], *, reset_after: bool = True) -> dict[str, NDArray[Any]]:
     """Convert this library's GRU params (``reset_after=True``) to torch's weights for one layer.
 
     The inverse of `gru_params_from_torch`, exact both ways.
@@ -343,7 +350,7 @@ def gru_params_to_torch(params: dict, *, reset_after: bool = True) -> dict:
     return weights
 
 
-def simple_rnn_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None) -> dict:
+def simple_rnn_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = None, bias_hh: Any = None) -> dict[str, NDArray[Any]]:
     """Convert one ``torch.nn.RNN`` layer's weights (one direction) to this library's SimpleRNN params.
 
     ``h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`` with torch's
@@ -373,7 +380,7 @@ def simple_rnn_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any = 
     return params
 
 
-def simple_rnn_params_to_torch(params: dict) -> dict:
+def simple_rnn_params_to_torch(params: dict[str, Any]) -> dict[str, NDArray[Any]]:
     """Convert this library's SimpleRNN params to torch's weights for one layer and direction.
 
     The inverse of `simple_rnn_params_from_torch`: ours -> torch -> ours is bitwise.
@@ -413,7 +420,7 @@ _MODE_ALIASES = {"RNN": "RNN_TANH", "SIMPLERNN": "RNN_TANH", "LSTMCELL": "LSTM",
 _GATES_TO_MODE = {4: "LSTM", 3: "GRU", 1: "RNN"}
 
 
-def _canonical_mode(mode) -> str:
+def _canonical_mode(mode: object) -> str:
     name = str(mode).upper()
     name = _MODE_ALIASES.get(name, name)
     if name not in _KINDS:
@@ -434,8 +441,8 @@ def _torch_key(name: str, layer: int, suffix: str) -> str:
     return f"{name}_l{layer}{suffix}"
 
 
-def rnn_params_from_state_dict(state_dict: dict, *, mode: str, num_layers: int | None = None,
-                               bidirectional: bool | None = None, prefix: str | None = None) -> list:
+def rnn_params_from_state_dict(state_dict: dict[str, Any], *, mode: str, num_layers: int | None = None,
+                               bidirectional: bool | None = None, prefix: str | None = None) -> list[dict[str, Any]]:
     """Convert a ``torch.nn.LSTM`` / ``GRU`` / ``RNN`` state dict to per-layer params.
 
     The state dict may come from ``module.state_dict()`` (tensors), from a file
@@ -485,11 +492,11 @@ def rnn_params_from_state_dict(state_dict: dict, *, mode: str, num_layers: int |
     num_layers, suffixes, has_bias = _stack_layout(found, mode, num_layers, bidirectional)
     units = _hidden_size(found, mode, gates)
     directions = len(suffixes)
-    layers = []
+    layers: list[dict[str, Any]] = []
     for layer in range(num_layers):
-        entry = {"forward": None, "backward": None}
+        entry: dict[str, Any] = {"forward": None, "backward": None}
         for direction, suffix in _DIRECTIONS[:directions]:
-            def read(name, layer=layer, suffix=suffix):
+            def read(name: str, layer: int = layer, suffix: str = suffix) -> NDArray[Any]:
                 return _to_numpy(found[(name, layer, suffix)], _torch_key(name, layer, suffix))
 
             weight_ih = read("weight_ih")
@@ -518,7 +525,7 @@ def rnn_params_from_state_dict(state_dict: dict, *, mode: str, num_layers: int |
     return layers
 
 
-def _parse_keys(state_dict, mode: str, prefix) -> dict:
+def _parse_keys(state_dict: Any, mode: str, prefix: str | None) -> dict[tuple[str, int, str], Any]:
     """``{(name, layer, suffix): value}`` for torch's recurrent keys; ValueError for anything else."""
     if not hasattr(state_dict, "keys"):
         raise ValueError(f"state_dict must be a mapping of torch's key names to arrays, got {type(state_dict).__name__}")
@@ -526,8 +533,8 @@ def _parse_keys(state_dict, mode: str, prefix) -> dict:
         state_dict = {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
         if not state_dict:
             raise ValueError(f"no key of the state dict starts with prefix={prefix!r}")
-    found = {}
-    unexpected = []
+    found: dict[tuple[str, int, str], Any] = {}
+    unexpected: list[str] = []
     for key in state_dict.keys():
         match = _KEY.match(str(key))
         if match is None:
@@ -552,7 +559,9 @@ def _parse_keys(state_dict, mode: str, prefix) -> dict:
     return found
 
 
-def _stack_layout(found: dict, mode: str, num_layers, bidirectional) -> tuple:
+def _stack_layout(
+    found: dict[tuple[str, int, str], Any], mode: str, num_layers: int | None, bidirectional: bool | None
+) -> tuple[int, list[str], bool]:
     """``(num_layers, suffixes, has_bias)`` from the keys, checked against the given values."""
     layer_numbers = sorted({layer for _, layer, _ in found})
     inferred_layers = layer_numbers[-1] + 1
@@ -581,7 +590,7 @@ def _stack_layout(found: dict, mode: str, num_layers, bidirectional) -> tuple:
     return num_layers, suffixes, has_bias
 
 
-def _hidden_size(found: dict, mode: str, gates: int) -> int:
+def _hidden_size(found: dict[tuple[str, int, str], Any], mode: str, gates: int) -> int:
     """H of the whole stack, from ``weight_hh_l0`` ``(gates*H, H)``; names the likely mode if it does not fit."""
     shape = np.shape(found[("weight_hh", 0, "")])
     if len(shape) != 2 or shape[1] == 0 or shape[0] != gates * shape[1]:
@@ -590,10 +599,10 @@ def _hidden_size(found: dict, mode: str, gates: int) -> int:
             guess = _GATES_TO_MODE.get(shape[0] // shape[1])
         hint = f" (the shape of a torch {guess}'s; is mode={guess!r} meant?)" if guess else ""
         raise ValueError(f"weight_hh_l0 of a torch {mode} must have shape ({gates}H, H), got {tuple(shape)}{hint}")
-    return shape[1]
+    return cast(int, shape[1])
 
 
-def rnn_state_dict_to_torch(layers: Any, mode: str, *, reset_after: bool = True) -> dict:
+def rnn_state_dict_to_torch(layers: Any, mode: str, *, reset_after: bool = True) -> dict[str, NDArray[Any]]:
     """Convert per-layer params (as `rnn_params_from_state_dict` returns) to a torch state dict.
 
     Args:
@@ -629,7 +638,7 @@ def rnn_state_dict_to_torch(layers: Any, mode: str, *, reset_after: bool = True)
     mode = _canonical_mode(mode)
     gates, _, params_to_torch, _ = _KINDS[mode]
     if mode == "GRU":
-        def params_to_torch(params):
+        def params_to_torch(params: dict[str, Any]) -> dict[str, NDArray[Any]]:
             return gru_params_to_torch(params, reset_after=reset_after)
     if isinstance(layers, dict) or not hasattr(layers, "__len__") or len(layers) == 0:
         raise ValueError(
@@ -648,7 +657,7 @@ def rnn_state_dict_to_torch(layers: Any, mode: str, *, reset_after: bool = True)
         )
     suffixes = ["", "_reverse"] if bidirectional[0] else [""]
 
-    converted = {}  # (layer, suffix) -> torch weights dict
+    converted: dict[tuple[int, str], dict[str, NDArray[Any]]] = {}  # (layer, suffix) -> torch weights dict
     for layer, entry in enumerate(layers):
         for (direction, suffix) in _DIRECTIONS[: len(suffixes)]:
             try:
@@ -675,7 +684,7 @@ def rnn_state_dict_to_torch(layers: Any, mode: str, *, reset_after: bool = True)
                 f"{'has' if has_bias else 'has no'} bias but {where} {'has' if not has_bias else 'has no'} bias"
             )
 
-    state_dict = {}
+    state_dict: dict[str, NDArray[Any]] = {}
     for layer in range(len(layers)):
         for suffix in suffixes:
             for name, value in converted[(layer, suffix)].items():
@@ -686,7 +695,7 @@ def rnn_state_dict_to_torch(layers: Any, mode: str, *, reset_after: bool = True)
 # -- torch modules ---------------------------------------------------------------------------------
 
 
-def rnn_params_from_torch(module: Any) -> tuple[dict, list]:
+def rnn_params_from_torch(module: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Read a ``torch.nn.LSTM`` / ``GRU`` / ``RNN`` (or ``LSTMCell`` / ``GRUCell`` / ``RNNCell``).
 
     The module is read duck-typed (this function imports nothing from torch): its ``mode``
@@ -760,7 +769,7 @@ def rnn_params_from_torch(module: Any) -> tuple[dict, list]:
         expected_keys = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"} if module.bias else {"weight_ih", "weight_hh"}
         if set(state_dict) != expected_keys:
             raise ValueError(f"a torch {class_name} state dict must have the keys {sorted(expected_keys)}, got {sorted(state_dict)}")
-        layers = [{"forward": params_from_torch(**state_dict), "backward": None}]
+        layers: list[dict[str, Any]] = [{"forward": params_from_torch(**state_dict), "backward": None}]
         num_layers, bidirectional, batch_first, dropout = 1, False, None, 0.0
     else:
         num_layers = int(module.num_layers)

@@ -17,9 +17,12 @@ environment variables (``python -m scratchlstm.distributed``), or JAX's own dete
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import Any
 
 import jax
 import numpy as np
+from numpy.typing import NDArray
 
 # Set by ``python -m scratchlstm.distributed`` for each process it starts (JAX itself reads
 # JAX_COORDINATOR_ADDRESS, but not the process count or id).
@@ -36,8 +39,8 @@ def is_initialized() -> bool:
     return distributed.global_state.client is not None
 
 
-def initialize(coordinator_address=None, num_processes=None, process_id=None, *,
-               heartbeat_timeout_seconds=None, initialization_timeout=120) -> None:
+def initialize(coordinator_address: str | None = None, num_processes: int | None = None, process_id: int | None = None,
+               *, heartbeat_timeout_seconds: float | None = None, initialization_timeout: float = 120) -> None:
     """Join this process to a multi-process JAX run (once; later calls do nothing).
 
     Arguments left ``None`` come from the environment: ``JAX_COORDINATOR_ADDRESS``,
@@ -61,7 +64,7 @@ def initialize(coordinator_address=None, num_processes=None, process_id=None, *,
         return
     environ = os.environ
 
-    def setting(value, name):
+    def setting(value: Any, name: str) -> Any:
         if value is not None or not environ.get(name):
             return value
         try:
@@ -82,12 +85,12 @@ def initialize(coordinator_address=None, num_processes=None, process_id=None, *,
     jax.distributed.initialize(coordinator_address, num_processes, process_id, **options)
 
 
-def spans_processes(devices) -> bool:
+def spans_processes(devices: Iterable[Any]) -> bool:
     """Whether ``devices`` belong to more than one process."""
     return len({device.process_index for device in devices}) > 1
 
 
-def local_rows(sharding, rows: int) -> slice:
+def local_rows(sharding: Any, rows: int) -> slice:
     """The rows of a ``(rows, ...)`` array sharded by ``sharding`` (along axis 0) that this
     process's devices hold: one contiguous block, since the mesh lists the devices by process."""
     blocks = [index[0].indices(rows) for index in sharding.addressable_devices_indices_map((rows,)).values()]
@@ -97,12 +100,12 @@ def local_rows(sharding, rows: int) -> slice:
     return slice(start, stop)
 
 
-def put_local_rows(sharding, local, rows: int):
+def put_local_rows(sharding: Any, local: Any, rows: int | None) -> jax.Array:
     """One global ``(rows, ...)`` array from this process's block of rows ``local``."""
     return jax.make_array_from_process_local_data(sharding, local, (rows,) + local.shape[1:])
 
 
-def replicate_leaf(leaf, sharding):
+def replicate_leaf(leaf: Any, sharding: Any) -> Any:
     """``leaf`` copied to every device of ``sharding`` (the same value in every process)."""
     if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
         return leaf  # already global (a previous step's output)
@@ -113,7 +116,7 @@ def replicate_leaf(leaf, sharding):
     return jax.device_put(np.asarray(leaf), sharding)
 
 
-def host_array(array) -> np.ndarray:
+def host_array(array: jax.Array) -> NDArray[Any]:
     """A NumPy copy of ``array``, gathered from every process when it is sharded across them."""
     if array.is_fully_addressable or array.is_fully_replicated:
         return np.asarray(array)

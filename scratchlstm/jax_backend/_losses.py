@@ -18,6 +18,8 @@ of weight 0 contribute exactly 0 even when their loss is not finite.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import jax
 import jax.numpy as jnp
 
@@ -26,77 +28,78 @@ from .._numpy.losses import ALIASES, canonical_name, normalize_options
 EPSILON = 1e-7
 
 
-def _mse(y_true, y_pred, from_logits):
+def _mse(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> jax.Array:
     return jnp.mean((y_pred - y_true) ** 2, axis=-1)
 
 
-def _mae(y_true, y_pred, from_logits):
+def _mae(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> jax.Array:
     return jnp.mean(jnp.abs(y_pred - y_true), axis=-1)
 
 
-def _mape(y_true, y_pred, from_logits):
+def _mape(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> jax.Array:
     return 100.0 * jnp.mean(jnp.abs(y_true - y_pred) / jnp.maximum(jnp.abs(y_true), EPSILON), axis=-1)
 
 
-def _msle(y_true, y_pred, from_logits):
+def _msle(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> jax.Array:
     difference = jnp.log(jnp.maximum(y_pred, EPSILON) + 1) - jnp.log(jnp.maximum(y_true, EPSILON) + 1)
     return jnp.mean(difference**2, axis=-1)
 
 
-def _huber(y_true, y_pred, from_logits, delta=1.0):
+def _huber(y_true: jax.Array, y_pred: jax.Array, from_logits: bool, delta: float = 1.0) -> jax.Array:
     error = y_pred - y_true
     absolute = jnp.abs(error)
     return jnp.mean(jnp.where(absolute <= delta, 0.5 * error**2, delta * absolute - 0.5 * delta**2), axis=-1)
 
 
-def _log_cosh(y_true, y_pred, from_logits):
+def _log_cosh(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> jax.Array:
     error = y_pred - y_true
     return jnp.mean(error + jax.nn.softplus(-2.0 * error) - jnp.log(2.0).astype(error.dtype), axis=-1)
 
 
-def _kl_divergence(y_true, y_pred, from_logits):
+def _kl_divergence(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> jax.Array:
     t, p = jnp.clip(y_true, EPSILON, 1), jnp.clip(y_pred, EPSILON, 1)
     return jnp.sum(t * jnp.log(t / p), axis=-1)
 
 
-def _poisson(y_true, y_pred, from_logits):
+def _poisson(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> jax.Array:
     return jnp.mean(y_pred - y_true * jnp.log(y_pred + EPSILON), axis=-1)
 
 
-def _hinge_labels(y_true):
+def _hinge_labels(y_true: jax.Array) -> jax.Array:
     # Keras: when every label of the batch is 0 or 1, they become -1 / 1.
     return jnp.where(jnp.all((y_true == 0) | (y_true == 1)), 2.0 * y_true - 1.0, y_true)
 
 
-def _hinge(y_true, y_pred, from_logits):
+def _hinge(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> jax.Array:
     return jnp.mean(jax.nn.relu(1 - _hinge_labels(y_true) * y_pred), axis=-1)
 
 
-def _squared_hinge(y_true, y_pred, from_logits):
+def _squared_hinge(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> jax.Array:
     return jnp.mean(jax.nn.relu(1 - _hinge_labels(y_true) * y_pred) ** 2, axis=-1)
 
 
-def _categorical_hinge(y_true, y_pred, from_logits):
+def _categorical_hinge(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> jax.Array:
     positive = jnp.sum(y_true * y_pred, axis=-1)
     negative = jnp.max((1 - y_true) * y_pred, axis=-1)
     return jax.nn.relu(negative - positive + 1)
 
 
-def _unit(v, axis):
+def _unit(v: jax.Array, axis: int) -> jax.Array:
     return v / jnp.sqrt(jnp.maximum(jnp.sum(v * v, axis=axis, keepdims=True), EPSILON**2))
 
 
-def _cosine_similarity(y_true, y_pred, from_logits, axis=-1):
+def _cosine_similarity(y_true: jax.Array, y_pred: jax.Array, from_logits: bool, axis: int = -1) -> jax.Array:
     return -jnp.sum(_unit(y_true, axis) * _unit(y_pred, axis), axis=axis)
 
 
-def _smooth(y_true, label_smoothing, classes=2):
+def _smooth(y_true: jax.Array, label_smoothing: float, classes: int = 2) -> jax.Array:
     return y_true * (1.0 - label_smoothing) + label_smoothing / classes if label_smoothing else y_true
 
 
 def _binary_focal_crossentropy(
-    y_true, y_pred, from_logits, apply_class_balancing=False, alpha=0.25, gamma=2.0, label_smoothing=0.0
-):
+    y_true: jax.Array, y_pred: jax.Array, from_logits: bool, apply_class_balancing: bool = False, alpha: float = 0.25,
+    gamma: float = 2.0, label_smoothing: float = 0.0,
+) -> jax.Array:
     y_true = _smooth(y_true, label_smoothing)
     p = jax.nn.sigmoid(y_pred) if from_logits else y_pred
     clipped = jnp.clip(p, EPSILON, 1 - EPSILON)
@@ -107,7 +110,8 @@ def _binary_focal_crossentropy(
     return jnp.mean(focal, axis=-1)
 
 
-def _binary_crossentropy(y_true, y_pred, from_logits, label_smoothing=0.0):
+def _binary_crossentropy(y_true: jax.Array, y_pred: jax.Array, from_logits: bool,
+                         label_smoothing: float = 0.0) -> jax.Array:
     y_true = _smooth(y_true, label_smoothing)
     if from_logits:
         # -[y log s(z) + (1-y) log(1-s(z))] = max(z, 0) - z*y + log(1 + exp(-|z|))
@@ -119,7 +123,8 @@ def _binary_crossentropy(y_true, y_pred, from_logits, label_smoothing=0.0):
     return jnp.mean(elementwise, axis=-1)
 
 
-def _categorical_crossentropy(y_true, y_pred, from_logits, label_smoothing=0.0):
+def _categorical_crossentropy(y_true: jax.Array, y_pred: jax.Array, from_logits: bool,
+                              label_smoothing: float = 0.0) -> jax.Array:
     y_true = _smooth(y_true, label_smoothing, jnp.shape(y_true)[-1])
     if from_logits:
         return -jnp.sum(y_true * jax.nn.log_softmax(y_pred, axis=-1), axis=-1)
@@ -127,7 +132,7 @@ def _categorical_crossentropy(y_true, y_pred, from_logits, label_smoothing=0.0):
     return -jnp.sum(y_true * jnp.log(jnp.clip(p, EPSILON, 1 - EPSILON)), axis=-1)
 
 
-def sparse_labels(y_true, y_pred):
+def sparse_labels(y_true: Any, y_pred: Any) -> jax.Array:
     """Integer labels of shape ``y_pred.shape[:-1]`` (a trailing axis of 1 is dropped).
 
     Shapes are checked here; the range ``[0, classes)`` cannot be checked inside ``jit``
@@ -145,15 +150,15 @@ def sparse_labels(y_true, y_pred):
     return labels.astype(jnp.int32)
 
 
-def _one_hot(y_true, y_pred):
+def _one_hot(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
     return jax.nn.one_hot(sparse_labels(y_true, y_pred), jnp.shape(y_pred)[-1], dtype=jnp.result_type(y_pred))
 
 
-def _sparse_categorical_crossentropy(y_true, y_pred, from_logits):
+def _sparse_categorical_crossentropy(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> jax.Array:
     return _categorical_crossentropy(_one_hot(y_true, y_pred), y_pred, from_logits)
 
 
-_LOSSES = {
+_LOSSES: dict[str, Callable[..., jax.Array]] = {
     "mean_squared_error": _mse,
     "mean_absolute_error": _mae,
     "mean_absolute_percentage_error": _mape,
@@ -174,25 +179,25 @@ _LOSSES = {
 LOSS_NAMES = tuple(_LOSSES)
 
 
-def _binary_accuracy(y_true, y_pred, threshold=0.5):
+def _binary_accuracy(y_true: jax.Array, y_pred: jax.Array, threshold: float = 0.5) -> jax.Array:
     return jnp.mean((y_pred > threshold) == (y_true > 0.5), axis=-1, dtype=jnp.result_type(y_pred))
 
 
-def _categorical_accuracy(y_true, y_pred):
+def _categorical_accuracy(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
     hit = jnp.argmax(y_true, axis=-1) == jnp.argmax(y_pred, axis=-1)
     return hit.astype(jnp.result_type(y_pred))
 
 
-def _sparse_categorical_accuracy(y_true, y_pred):
+def _sparse_categorical_accuracy(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
     hit = sparse_labels(y_true, y_pred) == jnp.argmax(y_pred, axis=-1)
     return hit.astype(jnp.result_type(y_pred))
 
 
-def _exact_accuracy(y_true, y_pred):
+def _exact_accuracy(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
     return jnp.mean(y_pred == y_true, axis=-1, dtype=jnp.result_type(y_pred))
 
 
-_METRICS = {
+_METRICS: dict[str, Callable[[jax.Array, jax.Array], jax.Array]] = {
     "mean_absolute_error": lambda y_true, y_pred: _mae(y_true, y_pred, False),
     "mean_squared_error": lambda y_true, y_pred: _mse(y_true, y_pred, False),
     # Before finalization (scratchlstm.metrics.finalize takes the square root): the squared error.
@@ -205,7 +210,7 @@ _METRICS = {
 METRIC_NAMES = tuple(_METRICS)
 
 
-def _metric_function(metric):
+def _metric_function(metric: str) -> Callable[[jax.Array, jax.Array], jax.Array]:
     """The per-position function of a canonical name; ``binary_accuracy@t`` has threshold ``t``."""
     base, sep, threshold = str(metric).partition("@")
     if base in _METRICS and not sep:
@@ -220,7 +225,7 @@ def _metric_function(metric):
     raise ValueError(f"metric must be one of {sorted(_METRICS)} or 'binary_accuracy@<float>', got {metric!r}")
 
 
-def _resolve_loss(loss, from_logits, options=None):
+def _resolve_loss(loss: Any, from_logits: bool, options: Any = None) -> tuple[str, bool, tuple[tuple[str, Any], ...]]:
     """``(canonical name, from_logits, options)`` from a name or a reference ``Loss``.
 
     A ``Loss`` brings its ``from_logits`` and ``options``; ``options`` are added to them.
@@ -236,7 +241,7 @@ def _resolve_loss(loss, from_logits, options=None):
     return key, from_logits, normalize_options(key, {**dict(carried), **dict(options or {})})
 
 
-def loss_per_position(loss, y_true, y_pred, from_logits: bool = False, **options):
+def loss_per_position(loss: Any, y_true: Any, y_pred: Any, from_logits: bool = False, **options: Any) -> jax.Array:
     """The loss at each position, shape ``y_pred.shape`` without the reduced (last) axis.
 
     Args:
@@ -250,7 +255,7 @@ def loss_per_position(loss, y_true, y_pred, from_logits: bool = False, **options
         **options: the loss' Keras arguments (``delta=``, ``label_smoothing=``, ``axis=``, ...;
             see ``scratchlstm._numpy.losses.OPTIONS``).
     """
-    name, from_logits, options = _resolve_loss(loss, from_logits, options)
+    name, from_logits, options = _resolve_loss(loss, from_logits, options)  # type: ignore[assignment]  # now (key, value) pairs
     y_pred = jnp.asarray(y_pred)
     if name != "sparse_categorical_crossentropy":
         y_true = jnp.asarray(y_true, jnp.result_type(y_pred))
@@ -265,7 +270,7 @@ def loss_per_position(loss, y_true, y_pred, from_logits: bool = False, **options
     return _LOSSES[name](y_true, y_pred, from_logits, **dict(options))
 
 
-def weighted_mean(values, sample_weight=None):
+def weighted_mean(values: Any, sample_weight: Any = None) -> jax.Array:
     """Mean of ``values (B, ...)``; with ``sample_weight (B,)`` the weighted mean described above."""
     values = jnp.asarray(values)
     if sample_weight is None:
@@ -281,12 +286,13 @@ def weighted_mean(values, sample_weight=None):
     return total / (jnp.sum(weight) * positions_per_sample)
 
 
-def loss_value(loss, y_true, y_pred, from_logits: bool = False, sample_weight=None, **options):
+def loss_value(loss: Any, y_true: Any, y_pred: Any, from_logits: bool = False, sample_weight: Any = None,
+               **options: Any) -> jax.Array:
     """The loss averaged over positions (weighted by ``sample_weight (B,)`` when given); 0-d."""
     return weighted_mean(loss_per_position(loss, y_true, y_pred, from_logits, **options), sample_weight)
 
 
-def metric_per_position(metric: str, y_true, y_pred):
+def metric_per_position(metric: str, y_true: Any, y_pred: Any) -> jax.Array:
     """A metric at each position, before finalization.
 
     Args:
@@ -309,7 +315,7 @@ def metric_per_position(metric: str, y_true, y_pred):
     return fn(y_true, y_pred)
 
 
-def metric_value(metric: str, y_true, y_pred, sample_weight=None):
+def metric_value(metric: str, y_true: Any, y_pred: Any, sample_weight: Any = None) -> jax.Array:
     """The metric averaged over positions (weighted by ``sample_weight (B,)`` when given); 0-d.
 
     For ``"root_mean_squared_error"`` this is the mean squared error, as in

@@ -36,7 +36,7 @@ skipped step inside the jitted update, so neither a new scale nor a skipped step
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, cast
 
 import jax
 import jax.numpy as jnp
@@ -61,14 +61,14 @@ def clip_by_norm(clipnorm: float) -> optax.GradientTransformation:
     rescaled to norm ``clipnorm`` otherwise; a zero gradient stays zero.
     """
 
-    def init(params):
+    def init(params: Any) -> Any:
         del params
         return optax.EmptyState()
 
-    def update(updates, state, params=None):
+    def update(updates: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
         del params
 
-        def clip_one(g):
+        def clip_one(g: jax.Array) -> jax.Array:
             norm = jnp.sqrt(jnp.sum(g * g))
             return (g * clipnorm) / jnp.maximum(norm, clipnorm)
 
@@ -77,7 +77,7 @@ def clip_by_norm(clipnorm: float) -> optax.GradientTransformation:
     return optax.GradientTransformation(init, update)
 
 
-def _clipping(opt):
+def _clipping(opt: Any) -> optax.GradientTransformation | None:
     if opt.clipnorm is not None:
         return clip_by_norm(opt.clipnorm)
     if opt.global_clipnorm is not None:
@@ -87,7 +87,7 @@ def _clipping(opt):
     return None
 
 
-def _cast(value, like):
+def _cast(value: Any, like: Any) -> jax.Array:
     """Keras' ``ops.cast(value, variable.dtype)``."""
     return jnp.asarray(value).astype(like.dtype)
 
@@ -100,20 +100,20 @@ def _cast(value, like):
 
 
 class _Rule(NamedTuple):
-    init: Callable
-    update: Callable
+    init: Callable[..., Any]
+    update: Callable[..., tuple[Any, Any]]
 
 
 def _scaled(before: optax.GradientTransformation | None, after: optax.GradientTransformation | None = None) -> _Rule:
     """``after(-lr * before(g))``: optax's learning-rate-free rules with the rate put in between."""
 
-    def init(params):
+    def init(params: Any) -> Any:
         return (
             before.init(params) if before is not None else optax.EmptyState(),
             after.init(params) if after is not None else optax.EmptyState(),
         )
 
-    def update(grads, slots, params, lr, step):
+    def update(grads: Any, slots: Any, params: Any, lr: jax.Array, step: jax.Array) -> tuple[Any, Any]:
         direction, first = (grads, slots[0]) if before is None else before.update(grads, slots[0], params)
         updates = tree_map(lambda d: -(d * _cast(lr, d)), direction)
         second = slots[1]
@@ -124,17 +124,17 @@ def _scaled(before: optax.GradientTransformation | None, after: optax.GradientTr
     return _Rule(init, update)
 
 
-def _zeros(params):
+def _zeros(params: Any) -> Any:
     return tree_map(jnp.zeros_like, params)
 
 
-def _adam_rule(opt) -> _Rule:
+def _adam_rule(opt: Any) -> _Rule:
     b1, b2, eps = opt.beta_1, opt.beta_2, opt.epsilon
 
-    def init(params):
+    def init(params: Any) -> Any:
         return AdamState(_zeros(params), _zeros(params), _zeros(params) if opt.amsgrad else None)
 
-    def update(grads, slots, params, lr, step):
+    def update(grads: Any, slots: Any, params: Any, lr: jax.Array, step: jax.Array) -> tuple[Any, Any]:
         momentums = tree_map(lambda g, m: m + (g - m) * (1 - b1), grads, slots.momentums)
         velocities = tree_map(lambda g, v: v + (jnp.square(g) - v) * (1 - b2), grads, slots.velocities)
         velocity_hats, denominators = None, velocities
@@ -142,7 +142,7 @@ def _adam_rule(opt) -> _Rule:
             velocity_hats = tree_map(jnp.maximum, slots.velocity_hats, velocities)
             denominators = velocity_hats
 
-        def one(m, v):
+        def one(m: jax.Array, v: jax.Array) -> jax.Array:
             t = _cast(step + 1, m)
             alpha = _cast(lr, m) * jnp.sqrt(1 - _cast(b2, m) ** t) / (1 - _cast(b1, m) ** t)
             return -((m * alpha) / (jnp.sqrt(v) + eps))
@@ -152,17 +152,17 @@ def _adam_rule(opt) -> _Rule:
     return _Rule(init, update)
 
 
-def _adamax_rule(opt) -> _Rule:
+def _adamax_rule(opt: Any) -> _Rule:
     b1, b2, eps = opt.beta_1, opt.beta_2, opt.epsilon
 
-    def init(params):
+    def init(params: Any) -> Any:
         return AdamaxState(_zeros(params), _zeros(params))
 
-    def update(grads, slots, params, lr, step):
+    def update(grads: Any, slots: Any, params: Any, lr: jax.Array, step: jax.Array) -> tuple[Any, Any]:
         momentums = tree_map(lambda g, m: m + (g - m) * (1 - b1), grads, slots.momentums)
         norms = tree_map(lambda g, u: jnp.maximum(b2 * u, jnp.abs(g)), grads, slots.norms)
 
-        def one(m, u):
+        def one(m: jax.Array, u: jax.Array) -> jax.Array:
             beta_1_power = _cast(b1, m) ** _cast(step + 1, m)
             return -((_cast(lr, m) * m) / ((1 - beta_1_power) * (u + eps)))
 
@@ -171,21 +171,21 @@ def _adamax_rule(opt) -> _Rule:
     return _Rule(init, update)
 
 
-def _nadam_rule(opt) -> _Rule:
+def _nadam_rule(opt: Any) -> _Rule:
     b1, b2, eps = opt.beta_1, opt.beta_2, opt.epsilon
 
-    def init(params):
+    def init(params: Any) -> Any:
         leaves = jax.tree_util.tree_leaves(params)
         dtype = leaves[0].dtype if leaves and jnp.issubdtype(leaves[0].dtype, jnp.floating) else jnp.float32
         return NadamState(_zeros(params), _zeros(params), jnp.ones((), dtype))
 
-    def update(grads, slots, params, lr, step):
+    def update(grads: Any, slots: Any, params: Any, lr: jax.Array, step: jax.Array) -> tuple[Any, Any]:
         u_product = slots.u_product
         u_product = u_product * b1 * (1.0 - 0.5 * jnp.power(_cast(0.96, u_product), _cast(step + 1, u_product)))
         momentums = tree_map(lambda g, m: m + (g - m) * (1 - _cast(b1, g)), grads, slots.momentums)
         velocities = tree_map(lambda g, v: v + (jnp.square(g) - v) * (1 - _cast(b2, g)), grads, slots.velocities)
 
-        def one(g, m, v):
+        def one(g: jax.Array, m: jax.Array, v: jax.Array) -> jax.Array:
             local_step, next_step = _cast(step + 1, g), _cast(step + 2, g)
             decay, beta_1, beta_2 = _cast(0.96, g), _cast(b1, g), _cast(b2, g)
             u_t = beta_1 * (1.0 - 0.5 * decay**local_step)
@@ -201,23 +201,23 @@ def _nadam_rule(opt) -> _Rule:
     return _Rule(init, update)
 
 
-def _ftrl_rule(opt) -> _Rule:
+def _ftrl_rule(opt: Any) -> _Rule:
     power = -opt.learning_rate_power
     l1, shrinkage = opt.l1_regularization_strength, 2 * opt.l2_shrinkage_regularization_strength
 
-    def init(params):
+    def init(params: Any) -> Any:
         return FtrlState(tree_map(lambda p: jnp.full_like(p, opt.initial_accumulator_value), params), _zeros(params))
 
-    def update(grads, slots, params, lr, step):
+    def update(grads: Any, slots: Any, params: Any, lr: jax.Array, step: jax.Array) -> tuple[Any, Any]:
         new_accumulators = tree_map(lambda g, n: n + jnp.square(g), grads, slots.accumulators)
 
-        def linear(g, var, n, n_new, z):
+        def linear(g: jax.Array, var: jax.Array, n: jax.Array, n_new: jax.Array, z: jax.Array) -> jax.Array:
             lr_ = _cast(lr, g)
             return z + ((g + shrinkage * var) - ((jnp.power(n_new, power) - jnp.power(n, power)) / lr_) * var)
 
         linears = tree_map(linear, grads, params, slots.accumulators, new_accumulators, slots.linears)
 
-        def one(var, n_new, z):
+        def one(var: jax.Array, n_new: jax.Array, z: jax.Array) -> jax.Array:
             lr_ = _cast(lr, var)
             l2 = opt.l2_regularization_strength + opt.beta / (2.0 * lr_)
             quadratic = jnp.power(n_new, power) / lr_ + 2 * l2
@@ -228,7 +228,7 @@ def _ftrl_rule(opt) -> _Rule:
     return _Rule(init, update)
 
 
-def _rule(opt) -> _Rule:
+def _rule(opt: Any) -> _Rule:
     name = type(opt).__name__
     if name == "SGD":
         return _scaled(None, optax.trace(opt.momentum, nesterov=opt.nesterov) if opt.momentum != 0 else None)
@@ -258,14 +258,14 @@ def _rule(opt) -> _Rule:
 # ---------------------------------------------------------------------------------------------
 
 
-def _keras_apply(opt, rule: _Rule, initial_learning_rate: float) -> optax.GradientTransformation:
+def _keras_apply(opt: Any, rule: _Rule, initial_learning_rate: float) -> optax.GradientTransformation:
     schedule = opt.learning_rate_schedule
     clip = _clipping(opt)
     steps = opt.gradient_accumulation_steps
     wd = opt.weight_decay
     needs_params = opt.weight_decay is not None or opt.use_ema or type(opt).__name__ == "Ftrl"
 
-    def init(params):
+    def init(params: Any) -> Any:
         float_dtype = jnp.asarray(0.0).dtype  # float32, or float64 with jax_enable_x64
         return OptimizerState(
             iterations=jnp.zeros((), jnp.int32),
@@ -275,7 +275,7 @@ def _keras_apply(opt, rule: _Rule, initial_learning_rate: float) -> optax.Gradie
             accumulated=_zeros(params) if steps else None,
         )
 
-    def update(grads, state, params=None):
+    def update(grads: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
         if params is None and needs_params:
             raise ValueError(f"{type(opt).__name__} needs `params` in update(grads, state, params)")
         if params is not None:
@@ -308,7 +308,7 @@ def _keras_apply(opt, rule: _Rule, initial_learning_rate: float) -> optax.Gradie
         if opt.use_ema:
             new_params = optax.apply_updates(params, updates)
 
-            def ema(a, v):
+            def ema(a: jax.Array, v: jax.Array) -> jax.Array:
                 momentum = _cast(step != 0, v) * opt.ema_momentum
                 return momentum * a + (1 - momentum) * v
 
@@ -337,12 +337,12 @@ def loss_scale(inner: optax.GradientTransformation, initial_scale: float,
     otherwise.
     """
 
-    def init(params):
+    def init(params: Any) -> Any:
         state = inner.init(params)
         own = LossScaleState(jnp.asarray(initial_scale, jnp.float32), jnp.zeros((), jnp.int32), state.slots)
         return state._replace(slots=own)
 
-    def update(grads, state, params=None):
+    def update(grads: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
         own = state.slots
         inner_state = state._replace(slots=own.inner_slots)
         leaves = [jnp.all(jnp.isfinite(g)) for g in jax.tree_util.tree_leaves(grads)]
@@ -368,7 +368,7 @@ def _thaw(value: Any) -> Any:
     return value
 
 
-def make_optax(optimizer) -> optax.GradientTransformation:
+def make_optax(optimizer: Any) -> optax.GradientTransformation:
     """The optax transform equal to ``optimizer`` (any optimizer of `scratchlstm.optimizers`).
 
     Accepts the optimizer object, its ``get_config()`` dict (also frozen into tuples of pairs),
@@ -397,4 +397,4 @@ def make_optax(optimizer) -> optax.GradientTransformation:
         opt = _optimizers.deserialize(config)
         if initial is None:
             initial = opt._state_learning_rate(0)
-    return _keras_apply(opt, _rule(opt), initial)
+    return _keras_apply(opt, _rule(opt), cast(float, initial))  # set on every path above; mypy keeps the None

@@ -13,10 +13,14 @@ global arrays are assembled from the processes' blocks (see ``_distributed``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
+from numpy.typing import DTypeLike, NDArray
 
 from . import _distributed
 
@@ -25,7 +29,7 @@ class DataParallel:
     """Shardings for a 1-D ``"data"`` mesh over ``devices`` (default: all of ``jax.devices()``,
     which after ``jax.distributed.initialize()`` are every process's)."""
 
-    def __init__(self, devices=None):
+    def __init__(self, devices: Sequence[Any] | None = None) -> None:
         devices = list(jax.devices() if devices is None else devices)
         # by process, then id: each process's devices hold one contiguous block of a batch
         devices.sort(key=lambda d: (d.process_index, d.id))
@@ -34,7 +38,7 @@ class DataParallel:
         self.mesh = Mesh(np.array(devices), ("data",))
         self.batch = NamedSharding(self.mesh, P("data"))
         self.replicated = NamedSharding(self.mesh, P())
-        self._local_rows: dict = {}
+        self._local_rows: dict[int, slice] = {}
         # jit's C++ argument path moves host arrays to the devices ~20x faster than
         # jax.device_put's Python path (~25 us against ~500 us for a small batch's 4 arrays)
         self._put_batch = jax.jit(lambda tree: tree, out_shardings=self.batch)
@@ -55,12 +59,12 @@ class DataParallel:
             self._local_rows[rows] = block
         return self._local_rows[rows]
 
-    def replicate(self, tree):
+    def replicate(self, tree: Any) -> Any:
         if not self.multiprocess:
             return jax.device_put(tree, self.replicated)
         return jax.tree_util.tree_map(lambda leaf: _distributed.replicate_leaf(leaf, self.replicated), tree)
 
-    def shard(self, tree, rows: int | None = None):
+    def shard(self, tree: Any, rows: int | None = None) -> Any:
         """Place batch arrays along ``"data"``; with several processes, ``tree`` holds this
         process's block (`local_rows`) of a batch of ``rows`` rows."""
         if not self.multiprocess:
@@ -68,7 +72,7 @@ class DataParallel:
         return jax.tree_util.tree_map(lambda leaf: _distributed.put_local_rows(self.batch, leaf, rows), tree)
 
 
-def pad_rows(array: np.ndarray, rows: int) -> np.ndarray:
+def pad_rows(array: NDArray[Any], rows: int) -> NDArray[Any]:
     """Pad ``array`` along axis 0 to ``rows`` by repeating its last row.
 
     Copies of a real row (rather than zeros) keep the padding's loss and gradients finite
@@ -80,7 +84,7 @@ def pad_rows(array: np.ndarray, rows: int) -> np.ndarray:
     return np.concatenate([array, np.repeat(array[-1:], missing, axis=0)], axis=0)
 
 
-def row_weights(real: int, rows: int, dtype) -> np.ndarray:
+def row_weights(real: int, rows: int, dtype: DTypeLike | None) -> NDArray[Any]:
     """``(rows,)`` weights: 1 for the ``real`` leading rows, 0 for the padding."""
     weights = np.zeros(rows, dtype=dtype)
     weights[:real] = 1

@@ -48,12 +48,14 @@ from __future__ import annotations
 import functools
 import warnings
 from collections import Counter
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, cast
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from numpy.typing import DTypeLike, NDArray
 
 from .._tree import flatten_paths, unflatten_paths
 from ..models._numpy_backend import split_trainable
@@ -67,7 +69,7 @@ from ._distributed import host_array
 from ._parallel import DataParallel, row_weights
 
 # How many times each step function has been traced (incremented inside the traced Python).
-TRACE_COUNTS: Counter = Counter()
+TRACE_COUNTS: Counter[str] = Counter()
 
 
 class TrainState(NamedTuple):
@@ -82,16 +84,16 @@ class TrainState(NamedTuple):
     metrics: one state (a dict of arrays) per compiled metric, accumulated since the last reset.
     """
 
-    trainable: dict
-    frozen: dict
-    model_state: dict
+    trainable: dict[str, Any]
+    frozen: dict[str, Any]
+    model_state: dict[str, Any]
     optimizer_state: Any
     finite: Any
     key: Any
-    metrics: tuple = ()
+    metrics: tuple[Any, ...] = ()
 
 
-def _freeze(value):
+def _freeze(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
@@ -99,16 +101,17 @@ def _freeze(value):
     return value
 
 
-def _rows_like(rows, values):
+def _rows_like(rows: jax.Array, values: jax.Array) -> jax.Array:
     """The ``(B,)`` real-row weights shaped to broadcast against ``values (B, ...)``."""
     return rows.reshape(rows.shape + (1,) * (values.ndim - 1))
 
 
 def _x64_enabled() -> bool:
-    return jax.dtypes.canonicalize_dtype(np.float64) == np.float64
+    enabled: bool = jax.dtypes.canonicalize_dtype(np.float64) == np.float64
+    return enabled
 
 
-def _tree_all_finite(tree):
+def _tree_all_finite(tree: Any) -> jax.Array:
     leaves = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(tree)]
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
 
@@ -116,13 +119,13 @@ def _tree_all_finite(tree):
 class _Compiled:
     """The jitted step functions for one model structure (cached by `_compiled`)."""
 
-    def __init__(self, model, optimizer_config, devices):
+    def __init__(self, model: Any, optimizer_config: Any, devices: tuple[Any, ...]) -> None:
         self.model, self.config, self.optimizer = model, model.compiled, model.optimizer
         self.output_shapes = [t.shape for t in model.outputs]
-        self._metric_functions = None
+        self._metric_functions: list[Any] | None = None
         self.parallel = DataParallel(devices)
         self.tx = make_optax(dict(optimizer_config))
-        self._regularization = None
+        self._regularization: tuple[dict[str, Any], dict[str, Any]] | None = None
         replicated, batch = self.parallel.replicated, self.parallel.batch
         self.train_step = jax.jit(
             self._train_step,
@@ -139,7 +142,9 @@ class _Compiled:
         )
         self.init_optimizer = jax.jit(self.tx.init, out_shardings=replicated)
 
-    def _forward(self, params, model_state, xs, training, key=None, activity=None):
+    def _forward(self, params: dict[str, Any], model_state: dict[str, Any], xs: list[Any], training: bool,
+                 key: jax.Array | None = None,
+                 activity: list[Any] | None = None) -> tuple[list[Any], dict[str, Any], list[Any]]:
         """``(predictions (list), new_state, output masks (list, None where none))``; ``activity``
         (a list) receives the activity-regularized outputs (see ``graph.layer_forward``)."""
         model = self.model
@@ -150,14 +155,15 @@ class _Compiled:
         return graph.losses_dtype(outputs if model.returns_list else [outputs]), new_state, masks
 
     @property
-    def regularization(self) -> tuple[dict, dict]:
+    def regularization(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """``({path: regularizer}, {path: constraint})`` of the trainable weights (read when a
         training or evaluation step is traced; ``predict`` needs neither)."""
         if self._regularization is None:
             self._regularization = self.model.weight_regularization()
         return self._regularization
 
-    def _with_penalties(self, total, flat_params, activity, rows):
+    def _with_penalties(self, total: jax.Array, flat_params: dict[str, Any], activity: list[Any],
+                        rows: jax.Array) -> jax.Array:
         """``total`` plus Keras' ``sum(model.losses)``: the regularized weights' penalties and the
         activity penalties, these over the real rows (``rows`` is 0 on padding)."""
         for path, regularizer in self.regularization[0].items():
@@ -168,15 +174,17 @@ class _Compiled:
                 total = total + activity_penalty(regularizer, output * _rows_like(rows, output).astype(output.dtype), real)
         return total
 
-    def _constrain(self, trainable):
+    def _constrain(self, trainable: dict[str, Any]) -> dict[str, Any]:
         """The weights after their constraints (applied after each update, as Keras)."""
         constraints = self.regularization[1]
         return {path: (constraints[path](value) if path in constraints else value) for path, value in trainable.items()}
 
-    def _losses(self, ys, predictions, rows, sample_weight, masks):
+    def _losses(self, ys: list[Any], predictions: list[Any], rows: jax.Array, sample_weight: jax.Array,
+                masks: list[Any]) -> tuple[jax.Array, dict[str, jax.Array]]:
         """Keras' weighted sum of the output losses; ``rows`` (B,) is 0 on padding; an output's
         mask leaves its masked positions out (``mask * total / valid`` over the real rows)."""
-        config, logs, total = self.config, {}, 0.0
+        logs: dict[str, jax.Array] = {}
+        config, total = self.config, 0.0
         loss_names = dict(config.loss_log_names())
         for k, (loss, weight, y, y_pred) in enumerate(zip(config.losses, config.loss_weights, ys, predictions)):
             if loss is None:
@@ -196,7 +204,7 @@ class _Compiled:
         return total, logs
 
     @property
-    def metric_functions(self) -> list:
+    def metric_functions(self) -> list[Any]:
         """Each compiled metric's ``jax.numpy`` ``(init, update, result)`` for its output's shape
         (built on first use: a metric that cannot measure an output fails in fit, not predict)."""
         if self._metric_functions is None:
@@ -206,14 +214,15 @@ class _Compiled:
             ]
         return self._metric_functions
 
-    def init_metrics(self, dtype) -> tuple:
+    def init_metrics(self, dtype: DTypeLike | None) -> tuple[Any, ...]:
         """Zero states of the compiled metrics, in ``dtype`` (unless a metric has its own)."""
         return tuple(
             entry.metric.functions(jax_ops(), self.output_shapes[entry.output], dtype).init()
             for entry in (self.config.metrics if self.config else ())
         )
 
-    def _update_metrics(self, states, ys, predictions, rows, masks) -> tuple:
+    def _update_metrics(self, states: tuple[Any, ...], ys: list[Any], predictions: list[Any], rows: jax.Array,
+                        masks: list[Any]) -> tuple[Any, ...]:
         """The metrics' states after this batch: the row weights (0 on padding) are their
         sample weights; a mean metric also leaves an output's masked positions out."""
         return tuple(
@@ -221,20 +230,23 @@ class _Compiled:
             for fns, state, entry in zip(self.metric_functions, states, self.config.metrics)
         )
 
-    def _metric_results(self, states) -> dict:
+    def _metric_results(self, states: tuple[Any, ...]) -> dict[str, Any]:
         return {entry.log_name: fns.result(state)
                 for fns, state, entry in zip(self.metric_functions, states, self.config.metrics)}
 
-    def _objective(self, trainable, frozen, model_state, key, xs, ys, rows, sample_weight, optimizer_state=None):
+    def _objective(self, trainable: dict[str, Any], frozen: dict[str, Any], model_state: dict[str, Any], key: jax.Array,
+                   xs: list[Any], ys: list[Any], rows: jax.Array, sample_weight: jax.Array,
+                   optimizer_state: Any = None) -> tuple[jax.Array, tuple[Any, ...]]:
         params = unflatten_paths({**trainable, **frozen})
-        activity = []
+        activity: list[Any] = []
         predictions, new_state, masks = self._forward(params, model_state, xs, training=True, key=key, activity=activity)
         total, logs = self._losses(ys, predictions, rows, sample_weight, masks)
         total = self._with_penalties(total, trainable, activity, rows)
         # loss_scale_factor or a LossScaleOptimizer's scale: the optimizer divides the gradients by it again
         return self.optimizer.scale_loss(total, optimizer_state), (predictions, masks, new_state, {"loss": total, **logs})
 
-    def _train_step(self, state: TrainState, xs, ys, rows, sample_weight):
+    def _train_step(self, state: TrainState, xs: list[Any], ys: list[Any], rows: jax.Array,
+                    sample_weight: jax.Array) -> tuple[TrainState, dict[str, Any]]:
         TRACE_COUNTS["train"] += 1
         key, step_key = jax.random.split(state.key)
         (_, (predictions, masks, model_state, loss_logs)), grads = jax.value_and_grad(self._objective, has_aux=True)(
@@ -263,11 +275,12 @@ class _Compiled:
         logs = {"loss": jnp.where(apply, loss, not_applied), **loss_logs, **self._metric_results(metrics)}
         return new_state, logs
 
-    def _eval_step(self, variables, metric_states, xs, ys, rows, sample_weight):
+    def _eval_step(self, variables: dict[str, Any], metric_states: tuple[Any, ...], xs: list[Any], ys: list[Any],
+                   rows: jax.Array, sample_weight: jax.Array) -> tuple[dict[str, Any], tuple[Any, ...], dict[str, Any]]:
         """``(logs, metric states, model state)``: this batch's losses, the metrics' results so
         far, and the layers' state after the batch (a stateful RNN's carried states)."""
         TRACE_COUNTS["evaluate"] += 1
-        activity = []
+        activity: list[Any] = []
         predictions, model_state, masks = self._forward(variables["params"], variables["state"], xs, training=False,
                                                         activity=activity)
         total, logs = self._losses(ys, predictions, rows, sample_weight, masks)
@@ -275,7 +288,7 @@ class _Compiled:
         metric_states = self._update_metrics(metric_states, ys, predictions, rows, masks)
         return {"loss": total, **logs, **self._metric_results(metric_states)}, metric_states, model_state
 
-    def _predict_step(self, variables, xs):
+    def _predict_step(self, variables: dict[str, Any], xs: list[Any]) -> tuple[list[Any], dict[str, Any]]:
         """``(outputs, model state after the batch)``."""
         TRACE_COUNTS["predict"] += 1
         outputs, model_state, _ = self._forward(variables["params"], variables["state"], xs, training=False)
@@ -284,13 +297,14 @@ class _Compiled:
     def trace_count(self, kind: str = "train") -> int:
         """How many times this structure's ``kind`` step was compiled (jit cache size)."""
         step = {"train": self.train_step, "evaluate": self.eval_step, "predict": self.predict_step}[kind]
-        return step._cache_size()
+        size: int = step._cache_size()
+        return size
 
 
-_CACHE: dict = {}
+_CACHE: dict[tuple[Any, ...], _Compiled] = {}
 
 
-def _plain_functions(model) -> tuple:
+def _plain_functions(model: Any) -> tuple[int, ...]:
     """The ids of the regularizers and constraints that are plain functions: a config names them
     only by ``__name__`` (every ``lambda`` is ``"<lambda>"``), so the cache key needs them."""
     from ..constraints import Constraint
@@ -298,7 +312,7 @@ def _plain_functions(model) -> tuple:
 
     layers = {id(layer): layer for layer, _, _ in model.weight_leaves()}
     layers.update({id(layer): layer for layer in model._graph_layers()})
-    found = set()
+    found: set[int] = set()
     for layer in layers.values():
         for obj in (*layer.weight_regularizers.values(), *layer.weight_constraints.values(), layer.activity_regularizer):
             if obj is not None and not isinstance(obj, (Regularizer, Constraint)):
@@ -306,7 +320,7 @@ def _plain_functions(model) -> tuple:
     return tuple(sorted(found))
 
 
-def _compiled(model, optimizer_config, devices) -> _Compiled:
+def _compiled(model: Any, optimizer_config: Any, devices: tuple[Any, ...]) -> _Compiled:
     """One `_Compiled` per model structure: the graph, what is frozen, compile settings, devices."""
     import json
 
@@ -333,14 +347,14 @@ class JaxTrainingBackend:
     name = "jax"
     asynchronous = True  # steps are dispatched; the fit loop reads each step's logs one batch late
 
-    def __init__(self, model, devices=None):
+    def __init__(self, model: Any, devices: Any = None) -> None:
         from .. import optimizers
 
         # Keyed on the static config: a changed float learning rate lives in the optimizer
         # state, so setting it between epochs does not recompile the step.
         self.optimizer = model.optimizer if model.optimizer is not None else optimizers.SGD()
         optimizer_config = _freeze(self.optimizer.static_config())
-        self.pushed_learning_rate = None
+        self.pushed_learning_rate: float | None = None
         devices = tuple(jax.devices() if devices is None else devices)
         self.compiled = _compiled(model, optimizer_config, devices)
         self.parallel = self.compiled.parallel
@@ -354,18 +368,19 @@ class JaxTrainingBackend:
         # 0 unless the devices span several processes (jax.distributed): only process 0 writes
         # files and prints (the fit loop reads it)
         self.process_index = jax.process_index() if self.parallel.multiprocess else 0
-        self.batch_size = None
-        self.host_dtypes = None  # the NumPy dtypes of the params handed in, restored by get_variables
-        self.device_dtype = None  # the dtype the params have on the device, fixed by init_state
+        self.batch_size: int | None = None
+        # the NumPy dtypes of the params handed in, restored by get_variables
+        self.host_dtypes: dict[str, np.dtype[Any]] | None = None
+        self.device_dtype: np.dtype[Any] | None = None  # the dtype the params have on the device, fixed by init_state
 
     # --- host-side preparation ----------------------------------------------------------------
     @staticmethod
-    def _dtype(tree) -> np.dtype:
+    def _dtype(tree: Any) -> np.dtype[Any]:
         leaves = jax.tree_util.tree_leaves(tree)
         dtype = jnp.result_type(*leaves) if leaves else jnp.float32
-        return np.dtype(dtype)
+        return cast("np.dtype[Any]", np.dtype(dtype))
 
-    def _labels(self, ys, dtype) -> list:
+    def _labels(self, ys: list[Any], dtype: DTypeLike | None) -> list[NDArray[Any]]:
         """Targets in the device dtype; sparse labels as int32 (checked on the host first)."""
         labels = []
         for y, loss, shape in zip(ys, self.config.losses if self.config else [None] * len(ys), self.output_shapes):
@@ -380,7 +395,8 @@ class JaxTrainingBackend:
             labels.append(y.astype(np.int32))
         return labels
 
-    def _batch(self, xs, ys, sample_weight, rows: int, dtype, index=None):
+    def _batch(self, xs: list[Any], ys: list[Any] | None, sample_weight: Any, rows: int, dtype: DTypeLike | None,
+               index: Any = None) -> Any:
         """One batch padded to ``rows`` and sharded: ``(xs, ys, row weights, sample weights)``,
         or ``xs`` alone when ``ys`` is None.
 
@@ -391,7 +407,7 @@ class JaxTrainingBackend:
         real = len(xs[0]) if index is None else len(index)
         block = self.parallel.local_rows(rows)
         picked = _picked_samples(real, rows, index, block)
-        gather = (lambda a: a) if picked is None else (lambda a: a[picked])
+        gather: Callable[[Any], Any] = (lambda a: a) if picked is None else (lambda a: a[picked])
         xs = [np.asarray(gather(x), dtype=kind or dtype) for x, kind in zip(xs, self.integer_inputs)]
         if ys is None:
             return self.parallel.shard(xs, rows)
@@ -400,7 +416,7 @@ class JaxTrainingBackend:
         weights = np.ones(local, dtype) if sample_weight is None else np.asarray(gather(sample_weight), dtype)
         return self.parallel.shard((xs, ys, row_weights(real, rows, dtype)[block], weights), rows)
 
-    def prepare_batch(self, xs, ys, sample_weight=None, index=None):
+    def prepare_batch(self, xs: list[Any], ys: list[Any], sample_weight: Any = None, index: Any = None) -> Any:
         """The device arrays of one training batch (``index`` into the arrays, or all of them),
         padded to the epoch's row count, for `train_prepared`. The fit loop prepares batch
         ``k + 1`` right after dispatching step ``k``, so its copy to the devices overlaps step
@@ -410,7 +426,8 @@ class JaxTrainingBackend:
         return self._batch(xs, ys, sample_weight, rows, self.device_dtype, index)
 
     # --- protocol -----------------------------------------------------------------------------
-    def init_state(self, variables, batch_size=None, optimizer_state=None) -> TrainState:
+    def init_state(self, variables: dict[str, Any], batch_size: int | None = None,
+                   optimizer_state: Any = None) -> TrainState:
         """Place the variables (NumPy trees) on the device(s); init the optimizer, or continue
         from ``optimizer_state`` (a previous fit's)."""
         self.batch_size = None if batch_size is None else int(batch_size)
@@ -441,25 +458,26 @@ class JaxTrainingBackend:
         """The metrics' states back to zero (the fit loop calls it at each epoch's start)."""
         return state._replace(metrics=self.parallel.replicate(self.compiled.init_metrics(self.device_dtype)))
 
-    def with_variables(self, state: TrainState, variables) -> TrainState:
+    def with_variables(self, state: TrainState, variables: dict[str, Any]) -> TrainState:
         """Replace the weights (e.g. restored by a callback); keep the optimizer state and flag."""
         trainable, frozen = split_trainable(variables["params"], self.trainable_paths)
         trainable, frozen, model_state = self.parallel.replicate((trainable, frozen, variables["state"]))
         return state._replace(trainable=trainable, frozen=frozen, model_state=model_state)
 
-    def train_step(self, state: TrainState, xs, ys, sample_weight=None):
+    def train_step(self, state: TrainState, xs: list[Any], ys: list[Any],
+                   sample_weight: Any = None) -> tuple[TrainState, dict[str, Any]]:
         """One compiled step on a batch of at most ``batch_size`` samples; returns ``(state, logs)``."""
         return self.train_prepared(state, self.prepare_batch(xs, ys, sample_weight))
 
-    def train_prepared(self, state: TrainState, batch):
+    def train_prepared(self, state: TrainState, batch: Any) -> tuple[TrainState, dict[str, Any]]:
         """One compiled step on a batch from `prepare_batch`; returns ``(state, logs)``."""
         if self.optimizer.learning_rate_schedule is None and self.optimizer.learning_rate != self.pushed_learning_rate:
             # set between steps (a callback): into the state, where the compiled step reads it
             state = state._replace(optimizer_state=self.optimizer.with_learning_rate(state.optimizer_state))
             self.pushed_learning_rate = self.optimizer.learning_rate
-        return self.compiled.train_step(state, *batch)
+        return cast("tuple[TrainState, dict[str, Any]]", self.compiled.train_step(state, *batch))
 
-    def get_variables(self, state: TrainState, final: bool = False) -> dict:
+    def get_variables(self, state: TrainState, final: bool = False) -> dict[str, Any]:
         """Host NumPy copies of the weights and state, in the dtypes handed to ``init_state``;
         with ``final``, the weights to keep after training (the EMA with ``use_ema``)."""
         trainable = self.optimizer.finalize_variable_values(state.trainable, state.optimizer_state) if final else state.trainable
@@ -468,23 +486,24 @@ class JaxTrainingBackend:
         flat = {path: np.array(v, dtype=dtypes.get(path, v.dtype)) for path, v in flat.items()}
         return {"params": unflatten_paths(flat), "state": self._host_state(state.model_state)}
 
-    def _batches(self, samples, batch_size):
+    def _batches(self, samples: int, batch_size: int) -> Iterator[tuple[NDArray[Any], int]]:
         """``(index of the batch's samples, padded rows)`` for each batch, in order."""
         batch_size = int(min(batch_size, samples))
         rows = self.parallel.padded_size(batch_size)
         for start in range(0, samples, batch_size):
             yield np.arange(start, min(start + batch_size, samples)), rows
 
-    def _device_variables(self, variables):
+    def _device_variables(self, variables: dict[str, Any]) -> tuple[dict[str, Any], np.dtype[Any]]:
         variables = self.parallel.replicate({"params": variables["params"], "state": variables["state"]})
         return variables, self._dtype(variables["params"])
 
-    def _host_state(self, model_state) -> dict:
+    def _host_state(self, model_state: dict[str, Any]) -> dict[str, Any]:
         flat = jax.device_get(flatten_paths(model_state))
         dtypes = self.host_dtypes or {}
         return unflatten_paths({path: np.array(v, dtype=dtypes.get(path, v.dtype)) for path, v in flat.items()})
 
-    def predict(self, variables, xs, batch_size) -> tuple:
+    def predict(self, variables: dict[str, Any], xs: list[Any],
+                batch_size: int) -> tuple[list[NDArray[Any]], dict[str, Any]]:
         """``(outputs, final state)`` for ``xs`` in batches of ``batch_size`` (the last padded, not
         recompiled); the layers' state goes from batch to batch (a stateful RNN's)."""
         variables, dtype = self._device_variables(variables)
@@ -497,7 +516,8 @@ class JaxTrainingBackend:
         arrays = [np.concatenate([host_array(out[k])[:real] for out, real in chunks], axis=0) for k in range(len(chunks[0][0]))]
         return arrays, self._host_state(variables["state"])
 
-    def evaluate(self, variables, xs, ys, sample_weight, batch_size) -> dict:
+    def evaluate(self, variables: dict[str, Any], xs: list[Any], ys: list[Any], sample_weight: Any,
+                 batch_size: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """Loss and metrics over all of ``(xs, ys)``: the losses' sample-weighted means of batch
         values, the metrics' results of states accumulated over every batch (read once, at the end)."""
         variables, dtype = self._device_variables(variables)
@@ -509,7 +529,7 @@ class JaxTrainingBackend:
             variables = {**variables, "state": model_state}
             results.append((logs, len(index)))
         metric_names = self.config.metric_log_names()
-        totals: dict = {}
+        totals: dict[str, float] = {}
         for logs, real in results:
             for key, value in logs.items():
                 if key not in metric_names:
@@ -518,7 +538,7 @@ class JaxTrainingBackend:
         return {**{key: total / len(xs[0]) for key, total in totals.items()}, **final}, self._host_state(variables["state"])
 
 
-def _picked_samples(real: int, rows: int, index, block: slice):
+def _picked_samples(real: int, rows: int, index: Any, block: slice) -> NDArray[Any] | None:
     """The samples in rows ``block`` of a batch of ``real`` samples (``index``, or the first
     ``real``) padded to ``rows`` by repeating its last sample; None when that is every sample
     in order (nothing to gather)."""
@@ -530,7 +550,7 @@ def _picked_samples(real: int, rows: int, index, block: slice):
     return samples[block]
 
 
-def make_training_backend(model, devices=None) -> JaxTrainingBackend:
+def make_training_backend(model: Any, devices: Any = None) -> JaxTrainingBackend:
     """The JAX backend for a compiled model.
 
     Args:

@@ -13,6 +13,7 @@ statistics, a stateful RNN's carried ``h``/``c``) is not cast, and keeps its dty
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -20,19 +21,19 @@ import jax.numpy as jnp
 from ..layers._registry import jax_ops
 
 
-def _as_list(value) -> list:
+def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _cast_floats(tree, dtype):
+def _cast_floats(tree: Any, dtype: Any) -> Any:
     """``tree`` with its floating leaves as ``dtype`` (integer token ids stay integers)."""
-    def cast(leaf):
+    def cast(leaf: Any) -> Any:
         return leaf.astype(dtype) if jnp.issubdtype(jnp.result_type(leaf), jnp.floating) else leaf
 
     return jax.tree_util.tree_map(cast, tree)
 
 
-def _compute_dtype(layer, nested: bool):
+def _compute_dtype(layer: Any, nested: bool) -> Any:
     """The dtype to cast a node's inputs and weights to, or ``None`` to leave them: only for a
     mixed policy, the layer's own or, for a wrapper (``Bidirectional``, ``TimeDistributed``),
     its wrapped layer's (whose forward the wrapper runs); a nested model leaves the casting to
@@ -46,22 +47,23 @@ def _compute_dtype(layer, nested: bool):
     return None
 
 
-def losses_dtype(outputs: list) -> list:
+def losses_dtype(outputs: list[Any]) -> list[Any]:
     """The model's outputs with half-precision ones cast to float32: the losses and metrics
     are computed in float32 (as Keras' ``Loss`` casts ``y_pred``), and ``predict`` hands
     back float32 arrays (NumPy has no bfloat16)."""
     return [y.astype(jnp.float32) if jnp.result_type(y) in (jnp.bfloat16, jnp.float16) else y for y in outputs]
 
 
-def _keep_dtypes(new_state: dict, old_state: dict) -> dict:
+def _keep_dtypes(new_state: dict[str, Any], old_state: dict[str, Any]) -> dict[str, Any]:
     """The layer's new state in the dtypes it came in (a jitted carry must keep its dtypes)."""
     return {key: _keep_dtypes(value, old_state[key]) if isinstance(value, dict) else
             (value.astype(jnp.result_type(old_state[key])) if key in old_state else value)
             for key, value in new_state.items()}
 
 
-def layer_forward(model, params, state, inputs, *, training=False, key=None, mask=None, return_masks=False,
-                  activity=None):
+def layer_forward(model: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *, training: bool = False,
+                  key: jax.Array | None = None, mask: Any = None, return_masks: bool = False,
+                  activity: list[Any] | None = None) -> tuple[Any, ...]:
     """Run the graph: ``(outputs, new_state)``; arguments as the NumPy twin's.
 
     ``key`` (a ``jax.random`` key or ``None``) is folded with each node's position, so every

@@ -8,6 +8,8 @@ all driven by the per-layer table in `_mappings`. h5py is imported on first use
 (``pip install "scratchlstm[keras-files]"``).
 """
 
+from __future__ import annotations
+
 from ._archive import (
     is_keras_archive,
     is_keras_weights,

@@ -15,6 +15,8 @@ import os
 import stat
 import time
 import zipfile
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +29,9 @@ from ._compile import compile_from_keras, compile_to_keras
 from ._config import model_from_keras, model_to_keras, refuse_code, zero_initializers
 from ._optimizer import state_from_keras, state_to_keras, write_variables
 
+if TYPE_CHECKING:
+    from ..models import Model
+
 MAX_MEMBER_BYTES = 1 << 32  # 4 GiB: a larger member is refused before it is read
 MAX_CONFIG_BYTES = 64 << 20  # config.json and metadata.json
 MAX_EXPANSION = 100  # a member stored this many times smaller than it unpacks is a bomb
@@ -34,7 +39,7 @@ KERAS_VERSION = "3.15.1"  # the Keras version whose format these files follow
 _MEMBERS = ("metadata.json", "config.json", "model.weights.h5")
 
 
-def _check_member_names(archive, source: str) -> None:
+def _check_member_names(archive: zipfile.ZipFile, source: str) -> None:
     names = archive.namelist()
     for name in names:
         parts = name.replace("\\", "/").split("/")
@@ -51,7 +56,7 @@ def _check_member_names(archive, source: str) -> None:
                          "scratchlstm layer reads")
 
 
-def _read_member(archive, name: str, limit: int, source: str) -> bytes:
+def _read_member(archive: zipfile.ZipFile, name: str, limit: int, source: str) -> bytes:
     try:
         info = archive.getinfo(name)
     except KeyError:
@@ -71,7 +76,7 @@ def _read_member(archive, name: str, limit: int, source: str) -> bytes:
     return data
 
 
-def _json_member(archive, name: str, source: str):
+def _json_member(archive: zipfile.ZipFile, name: str, source: str) -> Any:
     text = _read_member(archive, name, MAX_CONFIG_BYTES, source)
     try:
         return json.loads(text)
@@ -79,7 +84,7 @@ def _json_member(archive, name: str, source: str):
         raise ValueError(f"{source}: {name} is not valid JSON: {error}") from None
 
 
-def _open_zip(path, source: str):
+def _open_zip(path: str | os.PathLike[str], source: str) -> zipfile.ZipFile:
     if not stat.S_ISREG(os.stat(path).st_mode):
         raise ValueError(f"{source} is not a regular file, so not a Keras file")
     try:
@@ -88,7 +93,7 @@ def _open_zip(path, source: str):
         raise ValueError(f"{source} is not a Keras .keras file (not a zip archive: {error})") from None
 
 
-def is_keras_archive(path) -> bool:
+def is_keras_archive(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a Keras 3 model zip, by content (``config.json`` and ``metadata.json``
     members; our own ``.npz`` files hold ``config.json.npy`` instead).
 
@@ -111,12 +116,13 @@ def is_keras_archive(path) -> bool:
     return "config.json" in names and "metadata.json" in names
 
 
-def is_keras_weights(path) -> bool:
+def is_keras_weights(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is an HDF5 file (Keras' ``.weights.h5``), by its signature."""
     return _h5.is_hdf5(path)
 
 
-def save_keras_archive(model, path, metadata=None, include_optimizer=True) -> None:
+def save_keras_archive(model: Model, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None,
+                       include_optimizer: bool = True) -> None:
     """Write ``model`` as a Keras 3 ``.keras`` file that ``keras.models.load_model`` opens.
 
     A compiled model's optimizer variables go in too, as Keras writes them (every optimizer of
@@ -150,7 +156,7 @@ def save_keras_archive(model, path, metadata=None, include_optimizer=True) -> No
     compile_config = model.get_compile_config() if model.compiled is not None else None
     if compile_config:
         document["compile_config"] = compile_to_keras(compile_config)
-    info = {"keras_version": KERAS_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S")}
+    info: dict[str, Any] = {"keras_version": KERAS_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S")}
     if metadata:
         info["scratchlstm_metadata"] = metadata
     try:
@@ -165,7 +171,7 @@ def save_keras_archive(model, path, metadata=None, include_optimizer=True) -> No
         with _h5.h5py_module().File(weights, "r+") as store:
             write_variables(store, model.optimizer, optimizer_variables)
 
-    def write(handle):
+    def write(handle: IO[bytes]) -> None:
         with zipfile.ZipFile(handle, "w") as archive:
             archive.writestr("metadata.json", metadata_text)
             archive.writestr("config.json", config_text)
@@ -174,7 +180,7 @@ def save_keras_archive(model, path, metadata=None, include_optimizer=True) -> No
     atomic_write(path, write)
 
 
-def load_keras_archive(path, compile=True):
+def load_keras_archive(path: str | os.PathLike[str], compile: bool = True) -> Model:
     """Load a Keras 3 ``.keras`` file (written by Keras or by scratchlstm) as our model.
 
     Args:
@@ -229,7 +235,7 @@ def load_keras_archive(path, compile=True):
     return model
 
 
-def _model_policy(document: dict):
+def _model_policy(document: dict[str, Any]) -> Any:
     """The name of the Keras model's own dtype policy (our models keep none: their layers do)."""
     dtype = (document.get("config") or {}).get("dtype") if isinstance(document.get("config"), dict) else None
     return (dtype.get("config") or {}).get("name") if isinstance(dtype, dict) else dtype
@@ -251,7 +257,8 @@ def _declared_elements(weights: bytes, source: str) -> int:
     return total
 
 
-def _build(model_from_config, config, source: str, declared):
+def _build(model_from_config: Callable[[dict[str, Any]], Model], config: dict[str, Any], source: str,
+           declared: int | None) -> Model:
     """Build our model from ``config``; with ``declared`` (the file's number of values), refuse a
     config whose weights hold more values than the file, before any are drawn."""
     try:
@@ -270,7 +277,7 @@ def _build(model_from_config, config, source: str, declared):
     return model
 
 
-def _restore_optimizer(model, weights: bytes, source: str) -> None:
+def _restore_optimizer(model: Model, weights: bytes, source: str) -> None:
     """Continue ``model``'s freshly compiled optimizer from the file's variables (it was compiled
     from the file's config, so it is one of our classes, all of which map); a mismatch is a
     ``ValueError`` naming the variable."""
@@ -287,7 +294,7 @@ def _restore_optimizer(model, weights: bytes, source: str) -> None:
     optimizer.iterations = int(state.iterations)
 
 
-def save_keras_weights(model, path) -> None:
+def save_keras_weights(model: Model, path: str | os.PathLike[str]) -> None:
     """Write ``model``'s weights as a Keras 3 ``.weights.h5`` file (``model.load_weights`` in Keras
     reads it into the same architecture).
 
@@ -310,7 +317,7 @@ def save_keras_weights(model, path) -> None:
     atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
 
 
-def load_keras_weights(model, path) -> None:
+def load_keras_weights(model: Model, path: str | os.PathLike[str]) -> None:
     """Read a Keras 3 ``.weights.h5`` file into ``model`` (the same architecture); every array is
     checked first, so a bad file changes nothing."""
     model._require_built("load_weights")
@@ -322,7 +329,7 @@ def load_keras_weights(model, path) -> None:
     _h5.read_weights(source, model, source)
 
 
-def load_archive_weights(model, path) -> None:
+def load_archive_weights(model: Model, path: str | os.PathLike[str]) -> None:
     """Read the weights of a ``.keras`` archive into ``model`` (as Keras' ``load_weights`` does)."""
     model._require_built("load_weights")
     source = os.fspath(path)

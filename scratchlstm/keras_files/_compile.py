@@ -10,12 +10,14 @@ our ``backend`` is not written (a loaded model compiles for NumPy; pass ``backen
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._config import _plain, refuse_code
 
 _EXECUTION_ONLY = ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss")
 
 
-def _wrap(value, module: str):
+def _wrap(value: Any, module: str) -> Any:
     if isinstance(value, dict) and "class_name" in value:
         return {"module": module, "class_name": value["class_name"], "config": value.get("config", {}),
                 "registered_name": None}
@@ -26,7 +28,7 @@ def _wrap(value, module: str):
     return value
 
 
-def _optimizer_to_keras(config: dict) -> dict:
+def _optimizer_to_keras(config: dict[str, Any]) -> dict[str, Any]:
     """Our flat optimizer config as Keras' serialized object (a `LossScaleOptimizer`'s inner
     optimizer nested the same way, as Keras' ``serialize_keras_object`` writes it)."""
     optimizer = dict(config)
@@ -38,7 +40,7 @@ def _optimizer_to_keras(config: dict) -> dict:
     return {"module": "keras.optimizers", "class_name": class_name, "config": optimizer, "registered_name": None}
 
 
-def compile_to_keras(compile_config: dict) -> dict:
+def compile_to_keras(compile_config: dict[str, Any]) -> dict[str, Any]:
     """Our ``model.get_compile_config()`` as Keras' ``compile_config``."""
     return {
         "optimizer": _optimizer_to_keras(compile_config["optimizer"]),
@@ -49,7 +51,7 @@ def compile_to_keras(compile_config: dict) -> dict:
     }
 
 
-def compile_from_keras(compile_config: dict, source: str) -> dict:
+def compile_from_keras(compile_config: dict[str, Any], source: str) -> dict[str, Any]:
     """Keras' ``compile_config`` as keyword arguments for our ``compile``.
 
     Raises:

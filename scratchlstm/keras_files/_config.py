@@ -14,7 +14,9 @@ other code-bearing object is refused, never run.
 
 from __future__ import annotations
 
-from ._mappings import MAPPINGS, mapping_for_keras, mapping_for_ours
+from typing import Any
+
+from ._mappings import MAPPINGS, LayerMapping, mapping_for_keras, mapping_for_ours
 
 _CODE_CLASSES = ("Lambda", "__lambda__", "function", "__bytes__")
 _FAMILIES = (("_initializer", "keras.initializers"), ("_regularizer", "keras.regularizers"),
@@ -27,11 +29,11 @@ _CALL_KWARGS = {  # the keyword arguments a Keras node may carry, by calling con
 }
 
 
-def _policy(name: str) -> dict:
+def _policy(name: str) -> dict[str, Any]:
     return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name}, "registered_name": None}
 
 
-def _keras_object(value, module: str):
+def _keras_object(value: Any, module: str) -> Any:
     """Ours ``{"class_name", "config"}`` as Keras writes it; strings (``"zeros"``) stay."""
     if isinstance(value, dict) and "class_name" in value:
         return {"module": module, "class_name": value["class_name"], "config": value.get("config", {}),
@@ -40,7 +42,7 @@ def _keras_object(value, module: str):
 
 
 # --- ours -> Keras ------------------------------------------------------------------------------
-def layer_to_keras(entry: dict) -> dict:
+def layer_to_keras(entry: dict[str, Any]) -> dict[str, Any]:
     """One of our ``{"class_name", "config"}`` layer entries in Keras' form.
 
     Raises:
@@ -48,7 +50,7 @@ def layer_to_keras(entry: dict) -> dict:
             not have is set (it would be lost).
     """
     mapping = mapping_for_ours(entry["class_name"])
-    config = {}
+    config: dict[str, Any] = {}
     for key, value in entry["config"].items():
         if key in mapping.initial_only:
             continue
@@ -63,7 +65,7 @@ def layer_to_keras(entry: dict) -> dict:
     return {"module": mapping.module, "class_name": mapping.keras_name, "config": config, "registered_name": None}
 
 
-def _value_to_keras(key: str, value):
+def _value_to_keras(key: str, value: Any) -> Any:
     if key == "dtype" and isinstance(value, str):
         return _policy(value)
     if key in _NESTED_LAYER_KEYS and isinstance(value, dict):
@@ -74,7 +76,7 @@ def _value_to_keras(key: str, value):
     return value
 
 
-def keras_layer_order(model) -> list:
+def keras_layer_order(model: Any) -> list[Any]:
     """The layers of ``model`` in the order Keras lists them (``model.layers``), which names the
     HDF5 groups: a chain's order for ``Sequential``; for a functional model Keras' own order
     (``ops/function.py`` ``map_graph``: deepest first, ties in the depth-first order of a walk
@@ -82,9 +84,12 @@ def keras_layer_order(model) -> list:
     if not hasattr(model, "graph") or type(model).__name__ == "Sequential":
         return list(model.layers)
     graph = model.graph
+    first_seen: dict[int, int]
+    finished: set[int]
+    ordered: list[Any]
     first_seen, finished, ordered = {}, set(), []  # ordered: nodes, inputs first
 
-    def visit(tensor):
+    def visit(tensor: Any) -> None:
         node = tensor.node
         if id(node) in finished:
             return
@@ -97,6 +102,9 @@ def keras_layer_order(model) -> list:
 
     for output in graph.outputs:
         visit(output)
+    node_depth: dict[int, int]
+    layer_depth: dict[int, int]
+    layers: dict[int, Any]
     node_depth, layer_depth, layers = {}, {}, {}
     for node in reversed(ordered):
         depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
@@ -111,19 +119,20 @@ def keras_layer_order(model) -> list:
     return [layers[key] for key in sorted(layer_depth, key=lambda k: (-layer_depth[k], first_seen[k]))]
 
 
-def _tensor_spec(tensor, positions) -> dict:
+def _tensor_spec(tensor: Any, positions: dict[int, int]) -> dict[str, Any]:
     return {"class_name": "__keras_tensor__", "config": {
         "shape": list(tensor.shape), "dtype": str(tensor.dtype),
         "keras_history": [tensor.node.layer.name, positions[id(tensor.node)], tensor.index]}}
 
 
-def _node_to_keras(node, positions) -> dict:
+def _node_to_keras(node: Any, positions: dict[int, int]) -> dict[str, Any]:
     mapping = mapping_for_ours(type(node.layer).__name__)
     specs = [_tensor_spec(t, positions) for t in node.inbound]
-    kwargs = dict(node.options)
+    kwargs: dict[str, Any] = dict(node.options)
     unknown = sorted(set(kwargs) - set(_CALL_KWARGS[mapping.call]))
     if unknown:
         raise ValueError(f"layer {node.layer.name!r} was called with {unknown}, which Keras files cannot hold")
+    args: list[Any]
     if not node.takes_list:
         args = specs[:1]
     elif mapping.call == "rnn":
@@ -136,11 +145,12 @@ def _node_to_keras(node, positions) -> dict:
     return {"args": args, "kwargs": kwargs}
 
 
-def model_to_keras(model) -> dict:
+def model_to_keras(model: Any) -> dict[str, Any]:
     """``model`` (a `Sequential` or a functional `Model`, nested ones included) as Keras'
     serialized model, without the compile settings."""
     kind = type(model).__name__
     mapping = mapping_for_ours(kind)
+    layers: list[dict[str, Any]]
     if kind == "Sequential":
         layers = []
         shape = model._known_input_shape()
@@ -150,11 +160,12 @@ def model_to_keras(model) -> dict:
                 "batch_shape": list(shape), "dtype": source.dtype.name if source is not None else "float32",
                 "name": source.name if source is not None else f"{model.name}_input"}}))
         layers += [_layer_or_model(layer) for layer in model.layers]
-        config = {"name": model.name, "trainable": model.trainable, "dtype": _policy(model.dtype.name),
+        config: dict[str, Any] = {"name": model.name, "trainable": model.trainable, "dtype": _policy(model.dtype.name),
                   "layers": layers}
         if shape is not None:
             config["build_input_shape"] = list(shape)
-        entry = {"module": mapping.module, "class_name": "Sequential", "config": config, "registered_name": None}
+        entry: dict[str, Any] = {"module": mapping.module, "class_name": "Sequential", "config": config,
+                                 "registered_name": None}
         if shape is not None:
             entry["build_config"] = {"input_shape": list(shape)}
         return entry
@@ -168,7 +179,7 @@ def model_to_keras(model) -> dict:
         nodes = [n for n in graph.nodes if n.layer is layer and not layer.is_input_layer]
         layers.append({**entry, "name": layer.name, "inbound_nodes": [_node_to_keras(n, positions) for n in nodes]})
 
-    def structure(kind, keys, tensors):
+    def structure(kind: str, keys: Any, tensors: Any) -> Any:
         refs = [[t.node.layer.name, positions[id(t.node)], t.index] for t in tensors]
         if kind == "dict":
             return dict(zip(keys, refs))
@@ -181,7 +192,7 @@ def model_to_keras(model) -> dict:
             "registered_name": "Functional", "build_config": {"input_shape": None}}
 
 
-def _layer_or_model(layer) -> dict:
+def _layer_or_model(layer: Any) -> dict[str, Any]:
     from ..layers import serialize
 
     if type(layer).__name__ in ("Sequential", "Model"):
@@ -190,7 +201,7 @@ def _layer_or_model(layer) -> dict:
 
 
 # --- Keras -> ours ------------------------------------------------------------------------------
-def refuse_code(value, where: str = "config.json") -> None:
+def refuse_code(value: Any, where: str = "config.json") -> None:
     """Raise ``ValueError`` if a serialized object anywhere in ``value`` carries code."""
     stack = [value]
     while stack:
@@ -206,7 +217,7 @@ def refuse_code(value, where: str = "config.json") -> None:
             stack.extend(item)
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """Keras' ``{"module", "class_name", "config", ...}`` objects as our ``{"class_name", "config"}``."""
     if isinstance(value, dict) and "class_name" in value:
         return {"class_name": value["class_name"], "config": _plain(value.get("config", {}))}
@@ -220,7 +231,7 @@ def _plain(value):
 _DTYPES = ("float32", "float64", "mixed_bfloat16", "mixed_float16", "int32", "int64", None)
 
 
-def _dtype_from_keras(value):
+def _dtype_from_keras(value: Any) -> Any:
     """A Keras dtype or ``DTypePolicy`` as our ``dtype`` argument (the mixed policies run on
     the JAX backend; see `scratchlstm.mixed_precision`)."""
     if isinstance(value, dict):
@@ -232,7 +243,7 @@ def _dtype_from_keras(value):
     return value
 
 
-def layer_from_keras(entry) -> dict:
+def layer_from_keras(entry: Any) -> dict[str, Any]:
     """One Keras layer entry as our ``{"class_name", "config"}`` (nested models included).
 
     Raises:
@@ -243,7 +254,7 @@ def layer_from_keras(entry) -> dict:
     mapping = mapping_for_keras(entry.get("class_name"))
     if mapping.call == "model":
         return model_from_keras(entry)
-    config = {}
+    config: dict[str, Any] = {}
     name = entry["config"].get("name")
     for key, value in entry["config"].items():
         if key in mapping.keras_only:
@@ -262,7 +273,7 @@ def layer_from_keras(entry) -> dict:
     return {"class_name": mapping.class_name, "config": config}
 
 
-def _reference(spec, where: str) -> list:
+def _reference(spec: Any, where: str) -> list[Any]:
     history = spec.get("config", {}).get("keras_history") if isinstance(spec, dict) else None
     if (not isinstance(spec, dict) or spec.get("class_name") != "__keras_tensor__" or not isinstance(history, list)
             or len(history) != 3):
@@ -270,7 +281,7 @@ def _reference(spec, where: str) -> list:
     return list(history)
 
 
-def _node_from_keras(node, mapping, layer_name: str) -> dict:
+def _node_from_keras(node: Any, mapping: LayerMapping, layer_name: str) -> dict[str, Any]:
     where = f"a node of layer {layer_name!r}"
     if not isinstance(node, dict) or not isinstance(node.get("args"), list):
         raise ValueError(f"{where} must be {{'args': [...], 'kwargs': {{...}}}}, got {node!r:.200}")
@@ -297,14 +308,14 @@ def _node_from_keras(node, mapping, layer_name: str) -> dict:
     if states is not None:
         states = states if isinstance(states, list) else [states]
         refs, takes_list = refs + [_reference(s, where) for s in states], True
-    result = {"args": refs, "takes_list": takes_list}
+    result: dict[str, Any] = {"args": refs, "takes_list": takes_list}
     options = {k: v for k, v in kwargs.items() if v not in (None, False)}
     if options:
         result["options"] = options
     return result
 
 
-def _structure(value, where: str):
+def _structure(value: Any, where: str) -> dict[str, Any]:
     if isinstance(value, dict):
         return {"dict": {k: list(v) for k, v in value.items()}}
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
@@ -314,7 +325,7 @@ def _structure(value, where: str):
     raise ValueError(f"the model's {where} must be a reference, a list or a dict of them, got {value!r:.200}")
 
 
-def model_from_keras(entry: dict) -> dict:
+def model_from_keras(entry: dict[str, Any]) -> dict[str, Any]:
     """A Keras ``Sequential``/``Functional`` entry as our model config ``{"class_name", "config"}``."""
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
         raise ValueError(f"config.json must hold a model {{'class_name': ..., 'config': {{...}}}}, got {entry!r:.200}")
@@ -326,7 +337,7 @@ def model_from_keras(entry: dict) -> dict:
         _dtype_from_keras(config["dtype"])
     if mapping.class_name == "Sequential":
         layers = list(config["layers"])
-        ours = {"name": config.get("name"), "trainable": config.get("trainable", True), "layers": []}
+        ours: dict[str, Any] = {"name": config.get("name"), "trainable": config.get("trainable", True), "layers": []}
         shape = config.get("build_input_shape")
         if layers and isinstance(layers[0], dict) and layers[0].get("class_name") == "InputLayer":
             first = layer_from_keras(layers.pop(0))["config"]
@@ -353,7 +364,7 @@ def model_from_keras(entry: dict) -> dict:
         "output_layers": _structure(config.get("output_layers"), "output_layers")}}
 
 
-def zero_initializers(config):
+def zero_initializers(config: Any) -> Any:
     """A copy of our model config with every ``*_initializer`` set to ``"zeros"``: building it
     costs no memory up front (``calloc``), so the weights' shapes can be checked against the
     file before the real model draws its initial weights."""

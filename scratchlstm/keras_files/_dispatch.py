@@ -10,14 +10,18 @@ keep loading.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from . import _archive
+
+if TYPE_CHECKING:
+    from ..models import Model
 
 MODEL_SUFFIXES = {".keras": "a Keras 3 archive", ".npz": "scratchlstm's own archive (scalers, metadata, NumPy-only)"}
 WEIGHTS_SUFFIXES = {".weights.h5": "Keras 3's HDF5 weights layout", ".npz": "scratchlstm's own archive, e.g. .weights.npz"}
 
 
-def _suffix(path, table: dict, what: str) -> str:
+def _suffix(path: str | bytes | os.PathLike[str] | os.PathLike[bytes], table: dict[str, str], what: str) -> str:
     name = os.fspath(path)
     name = name.decode() if isinstance(name, bytes) else name
     for suffix in table:
@@ -32,7 +36,8 @@ def _suffix(path, table: dict, what: str) -> str:
                      f"extensions are {listed}.{hint}")
 
 
-def save_model(model, path, metadata, include_optimizer=True) -> bool:
+def save_model(model: Model, path: str | os.PathLike[str], metadata: dict[str, Any] | None,
+               include_optimizer: bool = True) -> bool:
     """Write a ``.keras`` file and return True, or return False for ``.npz`` (the caller writes it)."""
     if _suffix(path, MODEL_SUFFIXES, "save") != ".keras":
         return False
@@ -42,7 +47,7 @@ def save_model(model, path, metadata, include_optimizer=True) -> bool:
     return True
 
 
-def save_weights(model, path) -> bool:
+def save_weights(model: Model, path: str | os.PathLike[str]) -> bool:
     """Write a ``.weights.h5`` file and return True, or return False for ``.npz``."""
     if _suffix(path, WEIGHTS_SUFFIXES, "save_weights") != ".weights.h5":
         return False
@@ -50,7 +55,7 @@ def save_weights(model, path) -> bool:
     return True
 
 
-def load_model(path, compile):
+def load_model(path: str | os.PathLike[str], compile: bool) -> Model | None:
     """The model from a Keras file, or None when ``path`` is not one (our npz then)."""
     if _archive.is_keras_archive(path):
         return _archive.load_keras_archive(path, compile=compile)
@@ -60,7 +65,7 @@ def load_model(path, compile):
     return None
 
 
-def load_weights(model, path) -> bool:
+def load_weights(model: Model, path: str | os.PathLike[str]) -> bool:
     """Read Keras weights (``.weights.h5``, or a ``.keras`` archive's) and return True, or False."""
     if _archive.is_keras_weights(path):
         _archive.load_keras_weights(model, path)

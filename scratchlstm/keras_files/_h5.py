@@ -17,18 +17,23 @@ from __future__ import annotations
 import os
 import stat
 import warnings
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..layers._base import snake_case
 from ._config import keras_layer_order
 from ._mappings import mapping_for_ours
 
+if TYPE_CHECKING:
+    from ..layers._base import Layer
+
 INSTALL_HINT = 'Keras .keras and .h5 files need h5py: pip install "scratchlstm[keras-files]"'
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
-def h5py_module():
+def h5py_module() -> Any:  # h5py is untyped here (not analysed)
     """The ``h5py`` module, or an ``ImportError`` naming the extra to install."""
     try:
         import h5py
@@ -37,9 +42,11 @@ def h5py_module():
     return h5py
 
 
-def weight_parts(model, prefix: str = "") -> list:
+def weight_parts(model: Layer, prefix: str = "") -> list[tuple[str, Layer, int, int]]:
     """``(group path, owner layer, start, stop)`` for every slice of weights in ``model``: the
     arrays ``owner.get_weights()[start:stop]`` are the datasets ``<group path>/vars/0...``."""
+    parts: list[tuple[str, Layer, int, int]]
+    used: dict[str, int]
     parts, used = [], {}
     for layer in keras_layer_order(model):
         mapping = mapping_for_ours(type(layer).__name__)
@@ -50,10 +57,11 @@ def weight_parts(model, prefix: str = "") -> list:
     return parts
 
 
-def _layer_parts(layer, path: str) -> list:
+def _layer_parts(layer: Layer, path: str) -> list[tuple[str, Layer, int, int]]:
     mapping = mapping_for_ours(type(layer).__name__)
     if mapping.call == "model":
         return weight_parts(layer, f"{path}/")
+    parts: list[tuple[str, Layer, int, int]]
     parts, start = [], 0
     for sub, count in mapping.groups(layer):
         parts.append(("/".join(p for p in (path, sub) if p), layer, start, start + count))
@@ -63,7 +71,7 @@ def _layer_parts(layer, path: str) -> list:
     return parts
 
 
-def write_weights(handle, model) -> None:
+def write_weights(handle: str | os.PathLike[str] | IO[bytes], model: Layer) -> None:
     """Write ``model``'s weights in Keras' layout to ``handle`` (a path or a binary file)."""
     h5py = h5py_module()
     with h5py.File(handle, "w") as store:
@@ -75,8 +83,10 @@ def write_weights(handle, model) -> None:
                 group.create_dataset(str(index), data=np.asarray(array))
 
 
-def _datasets(store, h5py, source: str) -> dict:
+def _datasets(store: Any, h5py: Any, source: str) -> dict[str, Any]:
     """``{path: dataset}`` of every dataset reached through hard links only."""
+    found: dict[str, Any]
+    pending: list[tuple[str, Any]]
     found, pending = {}, [("", store)]
     while pending:
         prefix, group = pending.pop()
@@ -97,7 +107,8 @@ def _datasets(store, h5py, source: str) -> dict:
     return found
 
 
-def read_weights(handle, model, source: str, *, assign: bool = True) -> dict:
+def read_weights(handle: str | os.PathLike[str] | IO[bytes], model: Layer, source: str, *,
+                 assign: bool = True) -> dict[int, tuple[Layer, list[NDArray[Any]]]]:
     """Check every dataset in ``handle`` against ``model`` and, with ``assign``, set the weights.
 
     Returns:
@@ -118,10 +129,12 @@ def read_weights(handle, model, source: str, *, assign: bool = True) -> dict:
         except (OSError, RuntimeError, KeyError) as error:
             raise ValueError(f"{source}: the HDF5 file is damaged: {error}") from None
         optimizer = sorted(p for p in datasets if p.startswith("optimizer/"))
+        expected: dict[str, tuple[Layer, int, NDArray[Any]]]
+        values: dict[int, tuple[Layer, dict[int, NDArray[Any]]]]
         expected, values = {}, {}
         for path, owner, start, stop in weight_parts(model):
-            current = owner.get_weights()[start:stop]
-            for index, array in enumerate(current):
+            weights = owner.get_weights()[start:stop]
+            for index, array in enumerate(weights):
                 expected[f"{path}/vars/{index}"] = (owner, start + index, array)
         unknown = sorted(set(datasets) - set(expected) - set(optimizer))
         if unknown:
@@ -153,7 +166,7 @@ def read_weights(handle, model, source: str, *, assign: bool = True) -> dict:
     return ordered
 
 
-def is_hdf5(path) -> bool:
+def is_hdf5(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` starts with the HDF5 signature (how Keras writes ``.weights.h5``)."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block open()
@@ -164,7 +177,7 @@ def is_hdf5(path) -> bool:
         return False
 
 
-def trained_iterations(datasets: dict) -> int:
+def trained_iterations(datasets: dict[str, Any]) -> int:
     """How many steps the Keras optimizer in the file took (``optimizer/vars/0``), 0 if none."""
     counter = datasets.get("optimizer/vars/0")
     if counter is None or counter.shape != () or counter.dtype.kind not in "iu":

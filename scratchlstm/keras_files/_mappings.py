@@ -25,18 +25,24 @@ A new layer adds one `LayerMapping` line here (and nothing else) to travel in Ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..layers._base import Layer
+    from ..layers.attention.multi_head_attention import MultiHeadAttention
 
 
-def _all_own(layer) -> tuple:
+def _all_own(layer: Layer) -> tuple[tuple[str, int], ...]:
     return (("", len(layer.get_weights())),)
 
 
-def _cell(layer) -> tuple:
+def _cell(layer: Layer) -> tuple[tuple[str, int], ...]:
     return (("cell", len(layer.get_weights())),)
 
 
-def _dense_parts(layer) -> tuple:
+def _dense_parts(layer: MultiHeadAttention) -> tuple[tuple[str, int], ...]:
     per_dense = 2 if layer.use_bias else 1
     return tuple((name, per_dense) for name in ("query_dense", "key_dense", "value_dense", "output_dense"))
 
@@ -48,11 +54,11 @@ class LayerMapping:
     class_name: str
     keras_class: str = ""
     module: str = "keras.layers"
-    keras_only: dict = field(default_factory=dict)
-    ours_only: dict = field(default_factory=dict)
-    initial_only: tuple = ()
-    groups: object = _all_own
-    sublayers: tuple = ()
+    keras_only: dict[str, Any] = field(default_factory=dict)
+    ours_only: dict[str, Any] = field(default_factory=dict)
+    initial_only: tuple[str, ...] = ()
+    groups: Callable[[Any], tuple[tuple[str, int], ...]] = _all_own  # called with the layer
+    sublayers: tuple[tuple[str, str], ...] = ()
     call: str = "single"
 
     @property
@@ -60,7 +66,7 @@ class LayerMapping:
         return self.keras_class or self.class_name
 
 
-_MERGE = dict(call="list")
+_MERGE: dict[str, Any] = dict(call="list")
 _SEED = ("seed",)  # Keras' class has no seed: ours seeds only the initial weights
 
 MAPPINGS = {m.class_name: m for m in (
@@ -124,7 +130,7 @@ def mapping_for_ours(class_name: str) -> LayerMapping:
     return MAPPINGS[class_name]
 
 
-def mapping_for_keras(class_name) -> LayerMapping:
+def mapping_for_keras(class_name: Any) -> LayerMapping:
     """The entry of Keras' class ``class_name`` (``ValueError`` naming it if we have none)."""
     if class_name in ("Lambda", "__lambda__"):
         raise ValueError(

@@ -40,9 +40,10 @@ could not load either) keeps nothing, and the caller warns.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from .. import optimizers as _optimizers
 from .._tree import flatten_paths
@@ -59,6 +60,10 @@ from ..optimizers._sgd import SGDState
 from ..layers._base import snake_case
 from ._config import keras_layer_order
 
+if TYPE_CHECKING:
+    from ..models import Model
+    from ..optimizers._base import Optimizer, OptimizerState
+
 _SLOT_TYPES = {"SGD": SGDState, "Adam": AdamState, "AdamW": AdamState, "RMSprop": RMSpropState,
                "Adagrad": AdagradState, "Adadelta": AdadeltaState, "Adamax": AdamaxState, "Nadam": NadamState,
                "Lion": LionState, "Ftrl": FtrlState}
@@ -73,10 +78,10 @@ class Entry(NamedTuple):
     """One Keras optimizer variable: ``key`` says which leaf of our state it is, ``label`` names
     it in messages, ``shape`` and ``dtype`` are what Keras creates."""
 
-    key: tuple
+    key: tuple[str, ...]
     label: str
-    shape: tuple
-    dtype: np.dtype
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
 
 
 _ONE_GROUP = {"Adagrad": ("accumulators",), "Adadelta": ("accumulated_grads", "accumulated_delta_vars"),
@@ -84,7 +89,7 @@ _ONE_GROUP = {"Adagrad": ("accumulators",), "Adadelta": ("accumulated_grads", "a
               "Ftrl": ("accumulators", "linears")}  # Nadam's scalar u_product follows (see `layout`)
 
 
-def supported(optimizer) -> bool:
+def supported(optimizer: Optimizer) -> bool:
     """Whether ``optimizer``'s variables travel (`SUPPORTED`, or a wrapper around one)."""
     if type(optimizer) is _optimizers.LossScaleOptimizer:
         optimizer = optimizer.inner_optimizer
@@ -92,7 +97,7 @@ def supported(optimizer) -> bool:
     return name in SUPPORTED and type(optimizer) is getattr(_optimizers, name)
 
 
-def keras_trainable_paths(model) -> list:
+def keras_trainable_paths(model: Model) -> list[str]:
     """Our flat weight paths (``"lstm/kernel"``) in the order of Keras' ``model.trainable_variables``.
 
     Examples:
@@ -104,9 +109,9 @@ def keras_trainable_paths(model) -> list:
     """
     by_array = {id(array): path for path, array in flatten_paths(model.params).items()}
     trainable = model.trainable_paths()
-    ordered = []
+    ordered: list[str] = []
 
-    def walk(owner):
+    def walk(owner: Any) -> None:
         for layer in keras_layer_order(owner):
             if hasattr(layer, "_weight_layers"):  # a nested model: its own Keras order
                 walk(layer)
@@ -122,7 +127,7 @@ def keras_trainable_paths(model) -> list:
     return ordered
 
 
-def _slot_groups(optimizer) -> list:
+def _slot_groups(optimizer: Any) -> list[tuple[str, ...]]:
     """The slot fields in the order the Keras optimizer's ``build`` creates them; fields in one
     group are interleaved per variable (Keras' ``add_optimizer_variables`` with a list)."""
     name = type(optimizer).__name__
@@ -132,7 +137,7 @@ def _slot_groups(optimizer) -> list:
         return [("momentums", "velocities")] + ([("velocity_hats",)] if optimizer.amsgrad else [])
     if name in _ONE_GROUP:
         return [_ONE_GROUP[name]]
-    groups = [("velocities",)]
+    groups: list[tuple[str, ...]] = [("velocities",)]
     if optimizer.momentum > 0:
         groups.append(("momentums",))
     if optimizer.centered:
@@ -140,10 +145,10 @@ def _slot_groups(optimizer) -> list:
     return groups
 
 
-def layout(optimizer, trainable: dict) -> list:
+def layout(optimizer: Optimizer, trainable: dict[str, Any]) -> list[Entry]:
     """The `Entry` of every variable Keras' ``optimizer`` holds once built on ``trainable``
     (``{path: array}`` in Keras' order), in Keras' order; for a supported optimizer only."""
-    entries = []
+    entries: list[Entry] = []
     int32, float32 = np.dtype("int32"), np.dtype("float32")
     wrapped = type(optimizer) is _optimizers.LossScaleOptimizer
     if wrapped:
@@ -151,13 +156,13 @@ def layout(optimizer, trainable: dict) -> list:
                     Entry(("wrapper_learning_rate",), "LossScaleOptimizer learning_rate", (), float32),
                     Entry(("step_counter",), "LossScaleOptimizer step_counter", (), int32),
                     Entry(("dynamic_scale",), "LossScaleOptimizer dynamic_scale", (), float32)]
-        optimizer = optimizer.inner_optimizer
+        optimizer = cast(_optimizers.LossScaleOptimizer, optimizer).inner_optimizer  # `wrapped` checked its type
     name = type(optimizer).__name__
     entries.append(Entry(("iterations",), f"{name} iterations", (), int32))
     if optimizer.learning_rate_schedule is None:
         entries.append(Entry(("learning_rate",), f"{name} learning_rate", (), float32))
 
-    def per_variable(field, kind):
+    def per_variable(field: str, kind: str) -> list[Entry]:
         return [Entry((kind, field, path), f"{name} {field} of {path!r}", np.shape(array), np.asarray(array).dtype)
                 for path, array in trainable.items()]
 
@@ -177,7 +182,7 @@ def layout(optimizer, trainable: dict) -> list:
     return entries
 
 
-def _numpy_slots(optimizer, slots):
+def _numpy_slots(optimizer: Any, slots: Any) -> Any:
     """Our NumPy slots NamedTuple from a state's slots. The JAX backend keeps optax containers
     ``(before, after)`` for SGD and RMSprop (``after.trace``; RMSprop's trace is ``-m``, its
     ``before.nu``/``mu`` are ours), Adagrad (``before.sum_of_squares``: the accumulators, which
@@ -205,7 +210,7 @@ def _numpy_slots(optimizer, slots):
                         average_gradients=getattr(before, "mu", None) if optimizer.centered else None)
 
 
-def _leaf(state, key, wrapped: bool):
+def _leaf(state: OptimizerState, key: tuple[str, ...], wrapped: bool) -> Any:
     slots = state.slots.inner_slots if wrapped else state.slots
     kind = key[0]
     if kind == "wrapper_iterations":
@@ -222,7 +227,7 @@ def _leaf(state, key, wrapped: bool):
     return tree[key[2]]
 
 
-def state_to_keras(model) -> list | None:
+def state_to_keras(model: Model) -> list[NDArray[Any]] | None:
     """The arrays of ``optimizer/vars`` for ``model``'s optimizer, or None when its optimizer is
     not supported (or the model is not compiled). A model that has not trained since compile
     (or whose trainable weights changed since) gets the fresh state its next ``fit`` starts from."""
@@ -239,7 +244,7 @@ def state_to_keras(model) -> list | None:
     return [np.asarray(_leaf(state, entry.key, wrapped), dtype=entry.dtype) for entry in layout(optimizer, trainable)]
 
 
-def _trainable(model) -> tuple:
+def _trainable(model: Model) -> tuple[dict[str, Any], dict[str, Any]]:
     """Two ``{path: weight}`` dicts of the trainable weights: in Keras' order, and in ours (the
     key order of the train loop's trees)."""
     flat = flatten_paths(model.params)
@@ -248,7 +253,7 @@ def _trainable(model) -> tuple:
             {path: value for path, value in flat.items() if path in trainable})
 
 
-def write_variables(h5_file, optimizer, arrays: list) -> None:
+def write_variables(h5_file: Any, optimizer: Optimizer, arrays: list[NDArray[Any]]) -> None:
     """Add ``optimizer/vars/<i>`` to an open (writable) h5py file, as Keras writes them; for a
     `LossScaleOptimizer` also ``optimizer/inner_optimizer/vars`` (its inner optimizer's part,
     which Keras saves again there and loads last)."""
@@ -262,14 +267,14 @@ def write_variables(h5_file, optimizer, arrays: list) -> None:
             group.create_dataset(str(index), data=array)
 
 
-def read_variables(datasets: dict) -> list:
+def read_variables(datasets: dict[str, Any]) -> list[Any]:
     """The ``optimizer/vars/<i>`` datasets in index order (named ``0``..``n-1``, checked first)."""
     prefix = "optimizer/vars/"
     found = {path[len(prefix):]: dataset for path, dataset in datasets.items() if path.startswith(prefix)}
     return [found[str(index)] for index in range(len(found))]
 
 
-def state_from_keras(model, datasets: dict, source: str):
+def state_from_keras(model: Model, datasets: dict[str, Any], source: str) -> OptimizerState | None:
     """Our optimizer state from a Keras file's ``optimizer/vars``, checked against ``model``'s
     compiled optimizer (which must be `supported`), or None when the file's optimizer was never
     built (Keras writes only ``iterations`` and ``learning_rate`` then: a fresh start).
@@ -304,7 +309,7 @@ def state_from_keras(model, datasets: dict, source: str):
         listed = ", ".join(f"{i}: {e.label}" for i, e in enumerate(entries[:6])) + (", ..." if len(entries) > 6 else "")
         raise ValueError(f"{source} holds {len(stored)} optimizer variables (optimizer/vars/0..{len(stored) - 1}) but "
                          f"Keras' {_describe(optimizer)} for this model has {len(entries)} ({listed})")
-    values = {}
+    values: dict[tuple[str, ...], Any] = {}
     for index, (entry, dataset) in enumerate(zip(entries, stored)):
         where = f"{source}: optimizer/vars/{index} ({entry.label})"
         if tuple(dataset.shape) != tuple(entry.shape):
@@ -326,7 +331,7 @@ def state_from_keras(model, datasets: dict, source: str):
     return _build_state(optimizer, natural, values)
 
 
-def _counter(dataset, where: str) -> int:
+def _counter(dataset: Any, where: str) -> int:
     if dataset.dtype.kind not in "iuf" or dataset.shape != ():
         raise ValueError(f"{where} must be an integer scalar, got shape {dataset.shape} dtype {dataset.dtype}")
     value = np.asarray(dataset[()])
@@ -335,26 +340,26 @@ def _counter(dataset, where: str) -> int:
     return int(value)
 
 
-def _describe(optimizer) -> str:
+def _describe(optimizer: Optimizer) -> str:
     if type(optimizer) is _optimizers.LossScaleOptimizer:
         return f"LossScaleOptimizer({type(optimizer.inner_optimizer).__name__})"
     return type(optimizer).__name__
 
 
-def _build_state(optimizer, trainable: dict, values: dict):
+def _build_state(optimizer: Any, trainable: dict[str, Any], values: dict[tuple[str, ...], Any]) -> OptimizerState:
     """The NumPy `OptimizerState` for ``trainable`` (ours, in our order) from checked values
     keyed like `layout`'s entries."""
     wrapper = type(optimizer) is _optimizers.LossScaleOptimizer
-    fresh = optimizer.init(trainable)
+    fresh: OptimizerState = optimizer.init(trainable)
     fresh_slots = fresh.slots.inner_slots if wrapper else fresh.slots
 
-    def tree(kind, field, template):
+    def tree(kind: str, field: str, template: dict[str, Any] | None) -> dict[str, NDArray[Any]] | None:
         if template is None:
             return None
         return {path: np.asarray(values[(kind, field, path)], dtype=np.asarray(template[path]).dtype)
                 for path in template}
 
-    def slot(field):
+    def slot(field: str) -> Any:
         template = getattr(fresh_slots, field)
         if field != "u_product":
             return tree("slot", field, template)
@@ -375,7 +380,7 @@ def _build_state(optimizer, trainable: dict, values: dict):
                           accumulated=tree("state", "accumulated", fresh.accumulated))
 
 
-def _nadam_u_product(optimizer, iterations: int, dtype) -> np.ndarray:
+def _nadam_u_product(optimizer: Any, iterations: int, dtype: DTypeLike) -> NDArray[Any]:
     """Nadam's ``u_product`` after ``iterations`` raw steps: ``prod beta_1 * (1 - 0.5 * 0.96**s)``
     over the applied steps ``s = 1..n`` (``n = iterations // gradient_accumulation_steps``), in
     ``dtype``, multiplied in the order the update does.
@@ -387,7 +392,7 @@ def _nadam_u_product(optimizer, iterations: int, dtype) -> np.ndarray:
         >>> float(_nadam_u_product(Nadam(beta_1=0.9), 2**31 - 1, np.float32))   # long runs stay cheap
         0.0
     """
-    kind = np.dtype(dtype).type
+    kind = cast("type[np.floating[Any]]", np.dtype(dtype).type)  # a float dtype: u_product is a float
     applied = int(iterations) // (optimizer.gradient_accumulation_steps or 1)
     u_product, step = np.ones((), dtype), 0
     while step < applied:

@@ -1,6 +1,10 @@
 """Keras-style layers: thin objects holding configuration and weights; the math is in ``_numpy``
 and ``jax_backend``, found through the registry (`register`)."""
 
+from __future__ import annotations
+
+from typing import Any, cast
+
 from ._base import Layer
 from ._registry import LAYER_CLASSES, register
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
@@ -48,17 +52,18 @@ from .rnn.simple_rnn import SimpleRNN
 from .rnn.time_distributed import TimeDistributed
 
 
-def deserialize(config: dict) -> Layer:
+def deserialize(config: dict[str, Any]) -> Layer:
     """Rebuild an (unbuilt) layer from ``{"class_name": ..., "config": {...}}`` or a flat config."""
     from ._registry import layer_class
 
     if not isinstance(config, dict):
         raise ValueError(f"a layer config must be a dict, got {type(config).__name__}")
     inner = config.get("config", {k: v for k, v in config.items() if k != "class_name"})
-    return layer_class(config.get("class_name")).from_config(inner)
+    # a missing class_name reaches layer_class, whose error names it
+    return layer_class(cast(str, config.get("class_name"))).from_config(inner)
 
 
-def serialize(layer: Layer) -> dict:
+def serialize(layer: Layer) -> dict[str, Any]:
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import re
 from itertools import count
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 from types import MappingProxyType
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .. import constraints, regularizers
 from ..mixed_precision import _policy as dtype_policies
@@ -32,11 +34,11 @@ from .._graph import Node, SymbolicTensor, flatten_structure, is_symbolic
 from .._random import check_seed, make_rng
 from ._registry import numpy_ops
 
-_NAME_COUNTERS: dict[str, count] = {}
+_NAME_COUNTERS: dict[str, count[int]] = {}
 _NO_ARGUMENT = object()  # set_regularization: the layer takes no activity_regularizer
 
 
-def resolve_dtype(dtype) -> np.dtype:
+def resolve_dtype(dtype: Any) -> np.dtype[Any]:
     """The weights' NumPy dtype for a ``dtype`` argument: float32 (default) or float64, or a
     dtype policy's variable dtype (``"mixed_bfloat16"`` keeps float32 weights)."""
     if dtype is None:
@@ -52,7 +54,7 @@ def resolve_dtype(dtype) -> np.dtype:
         resolved = None
     if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
-    return resolved
+    return cast("np.dtype[Any]", resolved)  # not None: checked just above
 
 
 def snake_case(name: str) -> str:
@@ -66,19 +68,19 @@ def unique_name(base: str) -> str:
     return base if number == 0 else f"{base}_{number}"
 
 
-def check_name(name) -> str:
+def check_name(name: Any) -> str:
     if not isinstance(name, str) or not name or "/" in name:
         raise ValueError(f"a layer name must be a non-empty string without '/', got {name!r}")
     return name
 
 
-def check_units(units) -> None:
+def check_units(units: Any) -> None:
     """``units`` must be a positive integer (``bool`` is refused although it is an ``int``)."""
     if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
         raise ValueError(f"units must be a positive integer, got {units!r}")
 
 
-def check_single_input(layer, input_shape, *, min_ndim: int = 1, ndim: int | None = None) -> None:
+def check_single_input(layer: Layer, input_shape: Any, *, min_ndim: int = 1, ndim: int | None = None) -> None:
     """One input (a shape tuple, batch axis first) of exactly ``ndim`` or at least ``min_ndim`` axes.
 
     Args:
@@ -105,7 +107,7 @@ def check_single_input(layer, input_shape, *, min_ndim: int = 1, ndim: int | Non
         )
 
 
-def reject_unsupported(layer: str, **options) -> None:
+def reject_unsupported(layer: str, **options: tuple[Any, Any]) -> None:
     """Raise for Keras arguments that are accepted by name but not implemented yet."""
     for name, (value, default) in options.items():
         if value != default:
@@ -114,7 +116,7 @@ def reject_unsupported(layer: str, **options) -> None:
             )
 
 
-def shape_of(value):
+def shape_of(value: Any) -> Any:
     """Shapes with the batch axis as ``None``, in the structure of ``value`` (one or a list)."""
     if isinstance(value, (list, tuple)):
         return [shape_of(v) for v in value]
@@ -136,32 +138,32 @@ class Layer:
         input_shape: the input shape without the batch axis, to build at construction.
     """
 
-    weight_names: tuple = ()
-    state_names: tuple = ()
+    weight_names: tuple[str, ...] = ()
+    state_names: tuple[str, ...] = ()
     is_input_layer = False
     supports_masking = False
     # Keras' <weight>_regularizer / <weight>_constraint arguments, by weight name (set_regularization)
-    weight_regularizers = MappingProxyType({})
-    weight_constraints = MappingProxyType({})
-    _activity_regularizer = None
+    weight_regularizers: Mapping[str, Any] = MappingProxyType({})
+    weight_constraints: Mapping[str, Any] = MappingProxyType({})
+    _activity_regularizer: Any = None
     _has_activity_argument = False  # whether the constructor takes activity_regularizer
-    _call_losses: tuple = ()  # the activity penalties of the last call on data
+    _call_losses: tuple[float, ...] = ()  # the activity penalties of the last call on data
 
     def __init__(self, name: str | None = None, dtype: Any = None, seed: int | None = None, trainable: bool = True,
                  input_shape: tuple[int | None, ...] | None = None) -> None:
         check_seed(seed)
         self.name = check_name(name) if name is not None else unique_name(snake_case(type(self).__name__))
         policy = dtype_policies.get(dtype)
-        self.dtype = resolve_dtype(policy.variable_dtype)  # the weights' dtype, Keras' layer.dtype
+        self.dtype: np.dtype[Any] = resolve_dtype(policy.variable_dtype)  # the weights' dtype, Keras' layer.dtype
         self._mixed_compute = policy.compute_dtype if policy.is_mixed else None
         # float32 unless the first input is float64 (not under a mixed policy, which fixes it)
         self._dtype_from_input = dtype is None and not policy.is_mixed
         self.seed = seed
         self._rng = make_rng(seed)
         self.trainable = bool(trainable)
-        self.params: dict | None = None
-        self.state: dict = {}
-        self.input_shape = None
+        self.params: dict[str, Any] | None = None
+        self.state: dict[str, Any] = {}
+        self.input_shape: Any = None
         self._inbound_nodes: list[Node] = []
         if input_shape is not None:
             self._build_input_shape = (None, *tuple(input_shape))
@@ -178,7 +180,7 @@ class Layer:
         return dtype_policies.DTypePolicy(self.dtype.name if self.dtype.kind == "f" else "float32")
 
     @dtype_policy.setter
-    def dtype_policy(self, value) -> None:
+    def dtype_policy(self, value: Any) -> None:
         policy = dtype_policies.get(value)
         variable = np.dtype(policy.variable_dtype)
         if self.built and variable != self.dtype:
@@ -192,12 +194,14 @@ class Layer:
     @property
     def compute_dtype(self) -> str:
         """The dtype of the layer's math and outputs (its inputs and weights are cast to it)."""
-        return getattr(self, "_mixed_compute", None) or self.dtype.name
+        name: str = getattr(self, "_mixed_compute", None) or self.dtype.name
+        return name
 
     @property
     def variable_dtype(self) -> str:
         """The dtype the layer's weights are kept in (``layer.dtype`` as a name)."""
-        return self.dtype.name
+        name: str = self.dtype.name
+        return name
 
     def reseed(self, rng: np.random.Generator) -> None:
         """Use ``rng`` for the initial weights (a model with a seed gives each layer a stream)."""
@@ -210,7 +214,7 @@ class Layer:
     def built(self) -> bool:
         return self.params is not None
 
-    def build(self, input_shape: tuple, dtype: Any = None) -> None:
+    def build(self, input_shape: tuple[Any, ...], dtype: Any = None) -> None:
         """Create the weights for inputs shaped ``input_shape`` (batch axis included, may be None).
 
         ``dtype`` is the input's dtype: a float64 input makes a layer built without an explicit
@@ -226,14 +230,15 @@ class Layer:
         self.params, self.state = params, state
         self.input_shape = _batchless(input_shape)
 
-    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize(self, input_shape: tuple[Any, ...],
+                   rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
         """``(params, state)`` for ``input_shape``; a layer without weights has neither."""
         return {}, {}
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         """Raise ``ValueError`` if the layer cannot take inputs of this shape."""
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         return input_shape
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
@@ -248,25 +253,26 @@ class Layer:
                 "or pass input_shape=(time_steps, features)"
             )
 
-    def _weight_slots(self) -> list:
+    def _weight_slots(self) -> list[tuple[str, str]]:
         """``(tree, key)`` for every weight, in Keras' order (trainable first, then state)."""
-        slots = [("params", k) for k in self.weight_names if k in self.params]
+        params = cast("dict[str, Any]", self.params)  # built: every caller checks
+        slots = [("params", k) for k in self.weight_names if k in params]
         return slots + [("state", k) for k in self.state_names if k in self.state]
 
-    def weight_leaves(self) -> list:
+    def weight_leaves(self) -> list[tuple[Layer, str, str]]:
         """``(layer, "params" | "state", key)`` for every weight, in `get_weights` order."""
         return [(self, tree, key) for tree, key in self._weight_slots()] if self.built else []
 
-    def trainable_paths(self, prefix: str = "") -> set:
+    def trainable_paths(self, prefix: str = "") -> set[str]:
         """The ``prefix + weight`` paths that training may change (none when frozen)."""
         return {f"{prefix}{k}" for k in self.params} if self.trainable and self.params else set()
 
-    def get_weights(self) -> list:
+    def get_weights(self) -> list[NDArray[Any]]:
         """The weights as a list of NumPy arrays, in Keras' order (copies)."""
         self._require_built("get_weights")
         return [getattr(self, tree)[k].copy() for tree, k in self._weight_slots()]
 
-    def set_weights(self, weights: list) -> None:
+    def set_weights(self, weights: Sequence[ArrayLike]) -> None:
         """Set the weights from a list in the order of `get_weights`; all are checked first."""
         self._require_built("set_weights")
         slots = self._weight_slots()
@@ -275,37 +281,39 @@ class Layer:
             raise ValueError(
                 f"layer {self.name!r} expects {len(slots)} weight arrays {[k for _, k in slots]}, got {len(weights)}"
             )
-        new = {"params": dict(self.params), "state": dict(self.state)}
+        new = {"params": dict(cast("dict[str, Any]", self.params)), "state": dict(self.state)}  # built: checked above
         for (tree, key), value in zip(slots, weights):
             new[tree][key] = self.checked_weight(key, getattr(self, tree)[key].shape, value)
         self.params, self.state = new["params"], new["state"]
 
-    def checked_weight(self, key: str, shape: tuple, value: Any) -> np.ndarray:
+    def checked_weight(self, key: str, shape: tuple[Any, ...], value: Any) -> NDArray[Any]:
         """``value`` as this layer's dtype, after checking its shape, kind and finiteness."""
         value = np.asarray(value)
         if value.dtype.kind not in "fiu":
             raise ValueError(f"weight {key!r} of layer {self.name!r} must be a real number array, got dtype {value.dtype}")
         check_shape(value, shape, f"weight {key!r} of layer {self.name!r}")
-        cast = value.astype(self.dtype, copy=True)
+        cast: NDArray[Any] = value.astype(self.dtype, copy=True)
         if not np.isfinite(cast).all():
             raise ValueError(f"weight {key!r} of layer {self.name!r} must be finite (as {self.dtype.name})")
         return cast
 
     @property
-    def weights(self) -> list:
+    def weights(self) -> list[NDArray[Any]]:
         return self.get_weights() if self.built else []
 
     @property
-    def trainable_weights(self) -> list:
+    def trainable_weights(self) -> list[NDArray[Any]]:
         if not self.built or not self.trainable:
             return []
-        return [self.params[k].copy() for k in self.weight_names if k in self.params]
+        params = cast("dict[str, Any]", self.params)  # built: checked above
+        return [params[k].copy() for k in self.weight_names if k in params]
 
     @property
-    def non_trainable_weights(self) -> list:
+    def non_trainable_weights(self) -> list[NDArray[Any]]:
         if not self.built:
             return []
-        frozen = [] if self.trainable else [self.params[k].copy() for k in self.weight_names if k in self.params]
+        params = cast("dict[str, Any]", self.params)  # built: checked above
+        frozen = [] if self.trainable else [params[k].copy() for k in self.weight_names if k in params]
         return frozen + [self.state[k].copy() for k in self.state_names if k in self.state]
 
     def count_params(self) -> int:
@@ -313,7 +321,8 @@ class Layer:
         return int(sum(np.size(w) for w in self.get_weights()))
 
     # --- regularizers and constraints ---------------------------------------------------------
-    def set_regularization(self, arguments: dict, activity_regularizer: Any = _NO_ARGUMENT) -> None:
+    def set_regularization(self, arguments: dict[str, tuple[Any, tuple[str, ...]]],
+                           activity_regularizer: Any = _NO_ARGUMENT) -> None:
         """Take Keras' regularizer and constraint arguments (called by a layer's ``__init__``).
 
         Args:
@@ -331,7 +340,8 @@ class Layer:
         Raises:
             ValueError: for an identifier the modules do not know, naming the argument.
         """
-        penalties, projections = {}, {}
+        penalties: dict[str, Any] = {}
+        projections: dict[str, Any] = {}
         for argument, (value, weights) in arguments.items():
             module, target = (regularizers, penalties) if argument.endswith("_regularizer") else (constraints, projections)
             try:
@@ -347,9 +357,9 @@ class Layer:
         if self._has_activity_argument:
             self.activity_regularizer = activity_regularizer
 
-    def regularization_config(self) -> dict:
+    def regularization_config(self) -> dict[str, Any]:
         """The regularizer and constraint arguments, serialized as Keras writes them."""
-        config = {}
+        config: dict[str, Any] = {}
         for argument in getattr(self, "_regularization_arguments", ()):
             module = regularizers if argument.endswith("_regularizer") else constraints
             config[argument] = module.serialize(getattr(self, argument))
@@ -365,7 +375,7 @@ class Layer:
         return self._activity_regularizer
 
     @activity_regularizer.setter
-    def activity_regularizer(self, value) -> None:
+    def activity_regularizer(self, value: Any) -> None:
         value = regularizers.get(value)
         if value is not None and not self._has_activity_argument:
             raise NotImplementedError(
@@ -374,7 +384,7 @@ class Layer:
             )
         self._activity_regularizer = value
 
-    def regularized_weights(self) -> list:
+    def regularized_weights(self) -> list[tuple[Layer, str, Any]]:
         """``(layer, weight name, regularizer)`` for each regularized trainable weight (a wrapper's
         and a model's inner layers included), in `get_weights` order."""
         if not self.trainable:
@@ -385,7 +395,7 @@ class Layer:
             if tree == "params" and layer.trainable and key in layer.weight_regularizers
         ]
 
-    def activity_losses(self, outputs: Any, cache: Any) -> list:
+    def activity_losses(self, outputs: Any, cache: Any) -> list[float]:
         """The activity penalties of one call on data that returned ``outputs`` (floats)."""
         regularizer = self.activity_regularizer
         if regularizer is None:
@@ -393,13 +403,15 @@ class Layer:
         return [float(regularizers.activity_penalty(regularizer, y)) for y in (outputs if isinstance(outputs, list) else [outputs])]
 
     @property
-    def losses(self) -> list:
+    def losses(self) -> list[float]:
         """Keras' ``layer.losses``: the activity penalties of the last call on data, then the
         current penalty of each regularized trainable weight, as floats."""
-        return list(self._call_losses) + [float(reg(layer.params[key])) for layer, key, reg in self.regularized_weights()]
+        # regularized_weights lists built layers only
+        return list(self._call_losses) + [
+            float(reg(cast("dict[str, Any]", layer.params)[key])) for layer, key, reg in self.regularized_weights()]
 
     # --- calling ------------------------------------------------------------------------------
-    def gather_inputs(self, inputs: Any, *args, **kwargs) -> tuple:
+    def gather_inputs(self, inputs: Any, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         """``(inputs, options)`` from a call's arguments.
 
         Tensors among the arguments join ``inputs`` (an RNN's ``initial_state``: ``[x, h0, c0]``);
@@ -423,7 +435,7 @@ class Layer:
             return self._call_symbolic(inputs, options)
         return self._call_eager(inputs, training=bool(training), mask=mask, options=options)
 
-    def _call_symbolic(self, inputs, options=None):
+    def _call_symbolic(self, inputs: Any, options: dict[str, Any] | None = None) -> Any:
         leaves = flatten_structure(inputs)
         for position, leaf in enumerate(leaves):
             if not isinstance(leaf, SymbolicTensor):
@@ -432,7 +444,7 @@ class Layer:
                     f"{type(leaf).__name__}. Wrap constants in a layer or pass them as a model Input"
                 )
         takes_list = isinstance(inputs, (list, tuple))
-        shapes = [t.shape for t in leaves] if takes_list else leaves[0].shape
+        shapes: Any = [t.shape for t in leaves] if takes_list else leaves[0].shape
         self.build(shapes, leaves[0].dtype)
         options = dict(options or {})
         output_shapes = self.compute_output_shape(shapes, **options)
@@ -443,15 +455,17 @@ class Layer:
         self._inbound_nodes.append(node)
         return list(node.outputs) if several else node.outputs[0]
 
-    def prepare_input(self, value: Any, position: int | None = None) -> np.ndarray:
+    def prepare_input(self, value: Any, position: int | None = None) -> NDArray[Any]:
         """One eager input as a finite float array (integer data becomes float32)."""
         what = f"input to {type(self).__name__} {self.name!r}" + ("" if position is None else f" (input {position})")
         array = as_float_array(value, what)
         check_finite(array, what)
         return array
 
-    def _call_eager(self, inputs, *, training, mask, options=None):
+    def _call_eager(self, inputs: Any, *, training: bool, mask: Any, options: dict[str, Any] | None = None) -> Any:
         refuse_half_precision(self, "a call on arrays")
+        arrays: list[NDArray[Any]] | NDArray[Any]
+        shapes: Any
         if isinstance(inputs, (list, tuple)):
             arrays = [self.prepare_input(v, k) for k, v in enumerate(inputs)]
             shapes, first = [a.shape for a in arrays], arrays[0]
@@ -473,15 +487,15 @@ class Layer:
         return owned if isinstance(outputs, list) else owned[0]
 
     # --- configuration ------------------------------------------------------------------------
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """The arguments that rebuild this layer (unbuilt) with `from_config`."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
         if isinstance(self.seed, (int, np.integer)):
             config["seed"] = int(self.seed)
         return config
 
     @classmethod
-    def from_config(cls, config: dict) -> Layer:
+    def from_config(cls, config: dict[str, Any]) -> Layer:
         config = dict(config)
         config.pop("class_name", None)
         return cls(**config)
@@ -490,10 +504,12 @@ class Layer:
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
 
 
-def half_precision_layers(layer) -> list:
+def half_precision_layers(layer: Layer) -> list[Layer]:
     """``layer`` and the layers inside it (a model's, a wrapper's) whose dtype policy computes
     in bfloat16 or float16, in the order found."""
-    found, stack, seen = [], [layer], set()
+    found: list[Layer] = []
+    stack: list[Any] = [layer]
+    seen: set[int] = set()
     while stack:
         current = stack.pop(0)
         if id(current) in seen:
@@ -506,7 +522,7 @@ def half_precision_layers(layer) -> list:
     return found
 
 
-def refuse_half_precision(layer, what: str) -> None:
+def refuse_half_precision(layer: Layer, what: str) -> None:
     """Raise ``ValueError`` if ``layer`` (or a layer inside it) computes in half precision:
     NumPy has no bfloat16 and the NumPy backend computes in float32 or float64 only."""
     found = half_precision_layers(layer)
@@ -520,13 +536,13 @@ def refuse_half_precision(layer, what: str) -> None:
         )
 
 
-def _normalize_shape(shape):
+def _normalize_shape(shape: Any) -> Any:
     if isinstance(shape, list):
         return [_normalize_shape(s) for s in shape]
     return tuple(None if d is None else int(d) for d in shape)
 
 
-def _batchless(shape):
+def _batchless(shape: Any) -> Any:
     if isinstance(shape, list):
         return [_batchless(s) for s in shape]
     return (None, *shape[1:])

@@ -21,15 +21,18 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-LAYER_CLASSES: dict[str, type] = {}
+if TYPE_CHECKING:
+    from ._base import Layer
+
+LAYER_CLASSES: dict[str, type[Layer]] = {}
 
 
 def register(numpy: Any, jax: Any = None) -> Callable[[type], type]:
     """Class decorator: record the layer class under its name with its NumPy and JAX ops."""
 
-    def decorate(cls):
+    def decorate(cls: Any) -> Any:
         known = LAYER_CLASSES.get(cls.__name__)
         if known is not None and (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
             raise ValueError(
@@ -43,11 +46,11 @@ def register(numpy: Any, jax: Any = None) -> Callable[[type], type]:
     return decorate
 
 
-def _module(reference) -> ModuleType:
+def _module(reference: Any) -> ModuleType:
     return reference if isinstance(reference, ModuleType) else importlib.import_module(reference)
 
 
-def numpy_ops(layer) -> ModuleType:
+def numpy_ops(layer: object) -> ModuleType:
     """The module holding ``layer_forward``/``layer_backward`` for ``layer``'s kind."""
     reference = getattr(type(layer), "_numpy_ops", None)
     if reference is None:
@@ -55,7 +58,7 @@ def numpy_ops(layer) -> ModuleType:
     return _module(reference)
 
 
-def jax_ops(layer) -> ModuleType:
+def jax_ops(layer: object) -> ModuleType:
     """The module holding the JAX ``layer_forward`` for ``layer``'s kind."""
     reference = getattr(type(layer), "_jax_ops", None)
     if reference is None:
@@ -63,7 +66,7 @@ def jax_ops(layer) -> ModuleType:
     return _module(reference)
 
 
-def layer_class(name: str) -> type:
+def layer_class(name: str) -> type[Layer]:
     if name not in LAYER_CLASSES:
         raise ValueError(f"unknown layer class_name {name!r}; known: {sorted(LAYER_CLASSES)}")
     return LAYER_CLASSES[name]

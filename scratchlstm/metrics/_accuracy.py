@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._base import MeanMetric
 from ._ops import NUMPY
@@ -37,25 +37,25 @@ __all__ = [
 
 
 # --- per-position functions on ops.xp (NumPy or jax.numpy) --------------------------------------
-def _binary(ops, y_true, y_pred, threshold=0.5):
+def _binary(ops: Any, y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
     # Keras: a hit where y_true equals (y_pred > threshold) as a number (a soft label never hits)
     return ops.xp.mean((y_true == (y_pred > threshold).astype(y_true.dtype)).astype(y_pred.dtype), axis=-1)
 
 
-def _categorical(ops, y_true, y_pred):
+def _categorical(ops: Any, y_true: Any, y_pred: Any) -> Any:
     xp = ops.xp
     return (xp.argmax(y_true, axis=-1) == xp.argmax(y_pred, axis=-1)).astype(y_pred.dtype)
 
 
-def _sparse_categorical(ops, y_true, y_pred):
+def _sparse_categorical(ops: Any, y_true: Any, y_pred: Any) -> Any:
     return (ops.sparse_labels(y_true, y_pred) == ops.xp.argmax(y_pred, axis=-1)).astype(y_pred.dtype)
 
 
-def _exact(ops, y_true, y_pred):
+def _exact(ops: Any, y_true: Any, y_pred: Any) -> Any:
     return ops.xp.mean((y_pred == y_true).astype(y_pred.dtype), axis=-1)
 
 
-def _in_top_k(ops, labels, y_pred, k):
+def _in_top_k(ops: Any, labels: Any, y_pred: Any, k: int) -> Any:
     """1 where the label's score is among the ``k`` largest: its rank ``1 + #(scores > it)`` is
     at most ``k`` (Keras' JAX ``in_top_k``: ties count in the label's favour, NaN never does)."""
     xp = ops.xp
@@ -65,11 +65,11 @@ def _in_top_k(ops, labels, y_pred, k):
     return (rank <= k).astype(y_pred.dtype)
 
 
-def _top_k(ops, y_true, y_pred, k=5):
+def _top_k(ops: Any, y_true: Any, y_pred: Any, k: int = 5) -> Any:
     return _in_top_k(ops, ops.xp.argmax(y_true, axis=-1), y_pred, k)
 
 
-def _sparse_top_k(ops, y_true, y_pred, k=5, from_sorted_ids=False):
+def _sparse_top_k(ops: Any, y_true: Any, y_pred: Any, k: int = 5, from_sorted_ids: bool = False) -> Any:
     xp = ops.xp
     if not from_sorted_ids:
         return _in_top_k(ops, ops.sparse_labels(y_true, y_pred), y_pred, k)
@@ -81,37 +81,43 @@ def _sparse_top_k(ops, y_true, y_pred, k=5, from_sorted_ids=False):
 
 
 # --- Keras' module-level functions (NumPy) ------------------------------------------------------
-def binary_accuracy(y_true: ArrayLike, y_pred: ArrayLike, threshold: float = 0.5) -> np.ndarray:
+def binary_accuracy(y_true: ArrayLike, y_pred: ArrayLike, threshold: float = 0.5) -> NDArray[Any]:
     """Fraction of ``y_true == (y_pred > threshold)`` (as 0/1), mean over the last axis."""
     y_true = np.asarray(y_true)
-    return np.mean(y_true == (np.asarray(y_pred) > threshold).astype(y_true.dtype), axis=-1)
+    accuracy: NDArray[Any] = np.mean(y_true == (np.asarray(y_pred) > threshold).astype(y_true.dtype), axis=-1)
+    return accuracy
 
 
-def categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
+def categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> NDArray[Any]:
     """1 where ``argmax(y_true) == argmax(y_pred)`` over the last axis, else 0."""
-    return _categorical(NUMPY, np.asarray(y_true), np.asarray(y_pred))
+    hits: NDArray[Any] = _categorical(NUMPY, np.asarray(y_true), np.asarray(y_pred))
+    return hits
 
 
-def sparse_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
+def sparse_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> NDArray[Any]:
     """1 where the integer label equals ``argmax(y_pred)``, else 0."""
-    return _sparse_categorical(NUMPY, y_true, np.asarray(y_pred))
+    hits: NDArray[Any] = _sparse_categorical(NUMPY, y_true, np.asarray(y_pred))
+    return hits
 
 
-def exact_accuracy(y_true, y_pred):
+def exact_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> NDArray[Any]:
     """Keras' `Accuracy`: fraction of elements with ``y_pred == y_true``, mean over the last axis."""
-    return np.mean(np.asarray(y_pred) == np.asarray(y_true), axis=-1)
+    accuracy: NDArray[Any] = np.mean(np.asarray(y_pred) == np.asarray(y_true), axis=-1)
+    return accuracy
 
 
-def top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike, k: int = 5) -> np.ndarray:
+def top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike, k: int = 5) -> NDArray[Any]:
     """1 where the one-hot target's class is among the ``k`` highest scores, else 0."""
-    return _top_k(NUMPY, np.asarray(y_true), np.asarray(y_pred, dtype=float), k)
+    hits: NDArray[Any] = _top_k(NUMPY, np.asarray(y_true), np.asarray(y_pred, dtype=float), k)
+    return hits
 
 
 def sparse_top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike, k: int = 5,
-                                      from_sorted_ids: bool = False) -> np.ndarray:
+                                      from_sorted_ids: bool = False) -> NDArray[Any]:
     """1 where the integer label is among the ``k`` highest scores (or, with
     ``from_sorted_ids``, among the first ``k`` ids of ``y_pred``), else 0."""
-    return _sparse_top_k(NUMPY, y_true, np.asarray(y_pred, dtype=float), k, from_sorted_ids)
+    hits: NDArray[Any] = _sparse_top_k(NUMPY, y_true, np.asarray(y_pred, dtype=float), k, from_sorted_ids)
+    return hits
 
 
 # --- classes ---------------------------------------------------------------------------------
@@ -130,7 +136,7 @@ class CategoricalAccuracy(MeanMetric):
     def __init__(self, name: str | None = "categorical_accuracy", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return _categorical(ops, y_true, y_pred)
 
 
@@ -148,7 +154,7 @@ class SparseCategoricalAccuracy(MeanMetric):
     def __init__(self, name: str | None = "sparse_categorical_accuracy", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return _sparse_categorical(ops, y_true, y_pred)
 
 
@@ -168,11 +174,11 @@ class Accuracy(MeanMetric):
     def __init__(self, name: str | None = "accuracy", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return _exact(ops, y_true, y_pred)
 
 
-def _check_threshold(threshold) -> float:
+def _check_threshold(threshold: Any) -> float:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) or not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
     return float(threshold)
@@ -205,14 +211,14 @@ class BinaryAccuracy(MeanMetric):
         """``"binary_accuracy"``, or ``"binary_accuracy@<threshold>"`` for another threshold."""
         return self.kind if self.threshold == 0.5 else f"{self.kind}@{self.threshold!r}"
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"threshold": self.threshold}
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return _binary(ops, y_true, y_pred, self.threshold)
 
 
-def _check_k(k) -> int:
+def _check_k(k: Any) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     return int(k)
@@ -239,10 +245,10 @@ class TopKCategoricalAccuracy(MeanMetric):
         self.k = _check_k(k)
         super().__init__(name, dtype)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"k": self.k}
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return _top_k(ops, y_true, y_pred, self.k)
 
 
@@ -272,8 +278,8 @@ class SparseTopKCategoricalAccuracy(MeanMetric):
         self.from_sorted_ids = bool(from_sorted_ids)
         super().__init__(name, dtype)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"k": self.k, "from_sorted_ids": self.from_sorted_ids}
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return _sparse_top_k(ops, y_true, y_pred, self.k, self.from_sorted_ids)

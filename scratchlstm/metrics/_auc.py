@@ -25,7 +25,7 @@ _CURVES = {"roc": "ROC", "pr": "PR", "prgain": "PRGAIN"}
 _SUMMATIONS = {"interpolation": "interpolation", "majoring": "majoring", "minoring": "minoring"}
 
 
-def _choice(value, choices: dict, what: str) -> str:
+def _choice(value: Any, choices: dict[str, str], what: str) -> str:
     if isinstance(value, str) and value in (value.lower(), value.upper(), value.capitalize()) and value.lower() in choices:
         return choices[value.lower()]
     raise ValueError(f"Invalid AUC {what} value: {value!r}. Expected values are {sorted(set(choices.values()))}")
@@ -68,7 +68,7 @@ class AUC(Metric):
     kind = "auc"
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC", summation_method: str = "interpolation",
-                 name: str | None = None, dtype: Any = None, thresholds: float | list[float] | None = None,
+                 name: str | None = None, dtype: Any = None, thresholds: list[float] | None = None,
                  multi_label: bool = False, num_labels: int | None = None, label_weights: ArrayLike | None = None,
                  from_logits: bool = False) -> None:
         self.curve = _choice(curve, _CURVES, "curve")
@@ -104,11 +104,11 @@ class AUC(Metric):
         super().__init__(name, dtype)
 
     @property
-    def thresholds(self) -> list:
+    def thresholds(self) -> list[float]:
         """Every threshold, the end ones included."""
         return list(self._thresholds)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         arguments = {
             "num_thresholds": self.num_thresholds,
             "curve": self.curve,
@@ -122,21 +122,22 @@ class AUC(Metric):
             arguments["thresholds"] = [float(t) for t in self._thresholds[1:-1]]
         return arguments
 
-    def check_shape(self, y_pred_shape: tuple) -> None:
+    def check_shape(self, y_pred_shape: tuple[int | None, ...]) -> None:
         if self.multi_label and (len(y_pred_shape) != 2 or y_pred_shape[-1] is None):
             raise ValueError(
                 f"`y_pred` must have rank 2 when `multi_label=True`. Found rank {len(y_pred_shape)}. "
                 f"Full shape received for `y_pred`: {y_pred_shape}"
             )
 
-    def _init(self, ops, dtype, y_pred_shape) -> dict:
-        shape = (self.num_thresholds,)
+    def _init(self, ops: Any, dtype: Any, y_pred_shape: Any) -> dict[str, Any]:
+        shape: tuple[int, ...] = (self.num_thresholds,)
         if self.multi_label:
             shape += (self.num_labels if self.num_labels is not None else y_pred_shape[-1],)
         zeros = ops.xp.zeros(shape, dtype=dtype)
         return {"true_positives": zeros, "false_positives": zeros, "true_negatives": zeros, "false_negatives": zeros}
 
-    def _update(self, ops, state, y_true, y_pred, sample_weight, mask) -> dict:
+    def _update(self, ops: Any, state: dict[str, Any], y_true: Any, y_pred: Any, sample_weight: Any,
+                mask: Any) -> dict[str, Any]:
         dtype = state["true_positives"].dtype
         y_pred = ops.xp.asarray(y_pred, dtype=dtype)
         if self.multi_label and (y_pred.ndim != 2 or y_pred.shape[-1] != state["true_positives"].shape[-1]):
@@ -154,7 +155,7 @@ class AUC(Metric):
         names = {"tp": "true_positives", "fp": "false_positives", "tn": "true_negatives", "fn": "false_negatives"}
         return {names[key]: state[names[key]] + counts[key] for key in names}
 
-    def _average(self, xp, by_label):
+    def _average(self, xp: Any, by_label: Any) -> Any:
         if not self.multi_label:
             return by_label
         if self.label_weights is None:
@@ -162,7 +163,7 @@ class AUC(Metric):
         weights = xp.asarray(self.label_weights, dtype=by_label.dtype)
         return divide_no_nan(xp, xp.sum(by_label * weights), xp.sum(weights))
 
-    def _interpolated_pr_auc(self, xp, state):
+    def _interpolated_pr_auc(self, xp: Any, state: dict[str, Any]) -> Any:
         """Keras' ``interpolate_pr_auc``: precision interpolated linearly in the true positives."""
         tp, fp, fn = state["true_positives"], state["false_positives"], state["false_negatives"]
         d_tp = tp[:-1] - tp[1:]
@@ -175,7 +176,7 @@ class AUC(Metric):
         increments = divide_no_nan(xp, slope * (d_tp + intercept * xp.log(ratio)), xp.maximum(tp[1:] + fn[1:], 0))
         return self._average(xp, xp.sum(increments, axis=0))
 
-    def _result(self, ops, state):
+    def _result(self, ops: Any, state: dict[str, Any]) -> Any:
         xp = ops.xp
         if self.curve == "PR" and self.summation_method == "interpolation":
             return self._interpolated_pr_auc(xp, state)

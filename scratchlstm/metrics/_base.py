@@ -26,7 +26,7 @@ import json
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._ops import NUMPY, divide_no_nan
 
@@ -34,12 +34,12 @@ from ._ops import NUMPY, divide_no_nan
 class MetricFunctions(NamedTuple):
     """The pure functions of one metric (see the module docstring)."""
 
-    init: Callable[[], dict]
-    update: Callable[..., dict]
-    result: Callable[[dict], Any]
+    init: Callable[[], dict[str, Any]]
+    update: Callable[..., dict[str, Any]]
+    result: Callable[[dict[str, Any]], Any]
 
 
-def auto_name(cls) -> str:
+def auto_name(cls: type) -> str:
     """Keras' ``auto_name``: the snake-case class name, numbered from the second object on
     (``precision``, ``precision_1``, ...), one counter shared with the layers as in Keras."""
     from ..layers._base import snake_case, unique_name
@@ -47,11 +47,11 @@ def auto_name(cls) -> str:
     return unique_name(snake_case(cls.__name__))
 
 
-def check_float_dtype(dtype):
+def check_float_dtype(dtype: Any) -> np.dtype[Any] | None:
     if dtype is None:
         return None
     try:
-        resolved = np.dtype(dtype)
+        resolved: np.dtype[Any] | None = np.dtype(dtype)
     except TypeError:
         resolved = None
     if resolved is None or resolved.kind != "f":
@@ -59,11 +59,11 @@ def check_float_dtype(dtype):
     return resolved
 
 
-def _json(value) -> str:
+def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def host_value(value):
+def host_value(value: Any) -> float | NDArray[Any]:
     """A result on the host: a Python float for a scalar, else a float NumPy array."""
     array = np.asarray(value)
     return float(array) if array.ndim == 0 else array.astype(np.float64)
@@ -106,30 +106,32 @@ class Metric:
             raise ValueError(f"name must be a non-empty string, got {name!r}")
         self.name = name
         self.dtype = check_float_dtype(dtype)
-        self._functions = None
-        self._state = None
+        self._functions: MetricFunctions | None = None
+        self._state: dict[str, Any] | None = None
         if not self.builds_from_shape:
             self.reset_state()
 
     # --- what subclasses implement ------------------------------------------------------------
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         """Constructor arguments other than ``name`` and ``dtype`` (JSON-able)."""
         return {}
 
-    def _init(self, ops, dtype, y_pred_shape) -> dict:
+    def _init(self, ops: Any, dtype: Any, y_pred_shape: Any) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _update(self, ops, state, y_true, y_pred, sample_weight, mask) -> dict:
+    def _update(self, ops: Any, state: dict[str, Any], y_true: Any, y_pred: Any, sample_weight: Any,
+                mask: Any) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _result(self, ops, state):
+    def _result(self, ops: Any, state: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def check_shape(self, y_pred_shape: tuple) -> None:
+    def check_shape(self, y_pred_shape: tuple[int | None, ...]) -> None:
         """Raise ``ValueError`` if outputs of this shape cannot be measured (at compile/fit)."""
 
     # --- the pure functions -------------------------------------------------------------------
-    def functions(self, ops: Any = None, y_pred_shape: tuple | None = None, dtype: Any = None) -> MetricFunctions:
+    def functions(self, ops: Any = None, y_pred_shape: tuple[int | None, ...] | None = None,
+                  dtype: Any = None) -> MetricFunctions:
         """The metric's ``(init, update, result)`` pure functions.
 
         Args:
@@ -147,19 +149,20 @@ class Metric:
         state_dtype = self.dtype or np.dtype(dtype or ops.default_float)
         shape = None if y_pred_shape is None else tuple(y_pred_shape)
 
-        def init():
+        def init() -> dict[str, Any]:
             return self._init(ops, state_dtype, shape)
 
-        def update(state, y_true, y_pred, sample_weight=None, mask=None):
+        def update(state: dict[str, Any], y_true: Any, y_pred: Any, sample_weight: Any = None,
+                   mask: Any = None) -> dict[str, Any]:
             return self._update(ops, state, y_true, y_pred, sample_weight, mask)
 
-        def result(state):
+        def result(state: dict[str, Any]) -> Any:
             return self._result(ops, state)
 
         return MetricFunctions(init, update, result)
 
     # --- Keras' stateful interface (NumPy) ----------------------------------------------------
-    def _standalone_shape(self, y_true, y_pred):
+    def _standalone_shape(self, y_true: NDArray[Any], y_pred: NDArray[Any]) -> tuple[int, ...]:
         return y_pred.shape
 
     def reset_state(self) -> None:
@@ -191,15 +194,15 @@ class Metric:
                 f"{type(self).__name__} {self.name!r}: result() needs a first update_state(), "
                 "which fixes the number of classes of its state"
             )
-        return host_value(self._functions.result(self._state))
+        return host_value(self._functions.result(self._state))  # type: ignore[arg-type]  # set with _functions
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
+    def __call__(self, y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None) -> Any:
         """Update with one batch and return the result, like Keras' ``metric(y_true, y_pred)``."""
         self.update_state(y_true, y_pred, sample_weight)
         return self.result()
 
     @property
-    def variables(self) -> list:
+    def variables(self) -> list[NDArray[Any]]:
         """The state's arrays (Keras' metric variables), in the state's key order."""
         return [] if self._state is None else [np.asarray(v) for v in self._state.values()]
 
@@ -217,20 +220,20 @@ class Metric:
         }
         return self.kind if not changed else f"{self.kind}@{_json(changed)}"
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-able (Keras' keys)."""
         return {"name": self.name, "dtype": None if self.dtype is None else self.dtype.name, **self._arguments()}
 
     @classmethod
-    def from_config(cls, config: dict) -> Metric:
+    def from_config(cls, config: dict[str, Any]) -> Metric:
         """The metric `get_config` describes."""
         return cls(**config)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}>"
 
 
-def weight_like(xp, sample_weight, values, what: str = "sample_weight"):
+def weight_like(xp: Any, sample_weight: Any, values: Any, what: str = "sample_weight") -> Any:
     """``sample_weight`` of shape ``values.shape[:k]`` (or a scalar) broadcast to ``values``
     (``(B,)`` -> ``(B, 1, ...)``)."""
     weight = xp.asarray(sample_weight, dtype=values.dtype)
@@ -263,17 +266,17 @@ class MeanMetric(Metric):
 
     sparse_targets = False  # True: y_true holds integer labels (no shape match with y_pred)
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         raise NotImplementedError
 
-    def _finish(self, xp, mean):
+    def _finish(self, xp: Any, mean: Any) -> Any:
         return mean
 
-    def _init(self, ops, dtype, y_pred_shape) -> dict:
+    def _init(self, ops: Any, dtype: Any, y_pred_shape: Any) -> dict[str, Any]:
         zero = ops.xp.zeros((), dtype=dtype)
         return {"total": zero, "count": zero}
 
-    def values(self, ops: Any, y_true: ArrayLike, y_pred: ArrayLike, dtype: Any) -> Any:
+    def values(self, ops: Any, y_true: Any, y_pred: Any, dtype: Any) -> Any:
         """Per-position values in ``dtype``, after the shape check."""
         xp = ops.xp
         y_pred = xp.asarray(y_pred, dtype=dtype)
@@ -286,7 +289,8 @@ class MeanMetric(Metric):
                 )
         return xp.asarray(self._values(ops, y_true, y_pred), dtype=dtype)
 
-    def _update(self, ops, state, y_true, y_pred, sample_weight, mask) -> dict:
+    def _update(self, ops: Any, state: dict[str, Any], y_true: Any, y_pred: Any, sample_weight: Any,
+                mask: Any) -> dict[str, Any]:
         xp = ops.xp
         values = self.values(ops, y_true, y_pred, state["total"].dtype)  # (B, ...)
         weight = xp.ones((), values.dtype) if sample_weight is None else weight_like(xp, sample_weight, values)
@@ -297,5 +301,5 @@ class MeanMetric(Metric):
         total = xp.sum(xp.where(weight != 0, values * weight, 0))
         return {"total": state["total"] + total, "count": state["count"] + xp.sum(weight)}
 
-    def _result(self, ops, state):
+    def _result(self, ops: Any, state: dict[str, Any]) -> Any:
         return self._finish(ops.xp, divide_no_nan(ops.xp, state["total"], state["count"]))

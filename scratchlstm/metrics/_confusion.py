@@ -20,9 +20,10 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._base import Metric
 from ._ops import EPSILON, divide_no_nan, squeeze_or_expand_to_same_rank
@@ -41,7 +42,7 @@ NEG_INF = -1e10  # Keras' default threshold with top_k: every kept prediction is
 CONDITIONS = ("tp", "fp", "tn", "fn")
 
 
-def parse_thresholds(thresholds, default) -> list:
+def parse_thresholds(thresholds: Any, default: float) -> list[float]:
     """Keras' ``parse_init_thresholds``: a list of floats in ``[0, 1]`` (``default`` for None)."""
     if thresholds is None:
         return [float(default)]
@@ -52,7 +53,7 @@ def parse_thresholds(thresholds, default) -> list:
     return [float(t) for t in values]
 
 
-def thresholds_config(thresholds):
+def thresholds_config(thresholds: Any) -> float | list[float] | None:
     """The ``thresholds`` argument as given, JSON-able (None, a float or a list of floats)."""
     if thresholds is None:
         return None
@@ -61,7 +62,7 @@ def thresholds_config(thresholds):
     return float(thresholds)
 
 
-def is_evenly_distributed(thresholds) -> bool:
+def is_evenly_distributed(thresholds: Sequence[float] | NDArray[Any]) -> bool:
     """Keras' ``is_evenly_distributed_thresholds``: 3 or more, equal to ``i / (n - 1)``."""
     count = len(thresholds)
     if count < 3:
@@ -70,7 +71,7 @@ def is_evenly_distributed(thresholds) -> bool:
     return bool(np.allclose(thresholds, even, atol=EPSILON))
 
 
-def _weights_like(xp, sample_weight, y_true, dtype):
+def _weights_like(xp: Any, sample_weight: Any, y_true: Any, dtype: Any) -> Any:
     """Keras' handling of ``sample_weight`` against the labels, broadcast to their shape.
 
     ``(B,)`` weights against ``(B, ...)`` labels are one weight per sample (Keras fails on
@@ -83,8 +84,10 @@ def _weights_like(xp, sample_weight, y_true, dtype):
     return xp.broadcast_to(weight, y_true.shape)
 
 
-def confusion_counts(ops, wanted, y_true, y_pred, thresholds, *, evenly=False, top_k=None, class_id=None,
-                     sample_weight=None, multi_label=False, label_weights=None, dtype=np.float64) -> dict:
+def confusion_counts(ops: Any, wanted: Sequence[str], y_true: Any, y_pred: Any, thresholds: ArrayLike, *,
+                     evenly: bool = False, top_k: int | None = None, class_id: int | None = None,
+                     sample_weight: Any = None, multi_label: bool = False, label_weights: ArrayLike | None = None,
+                     dtype: Any = np.float64) -> dict[str, Any]:
     """This batch's (weighted) confusion counts per threshold.
 
     Args:
@@ -135,7 +138,8 @@ def confusion_counts(ops, wanted, y_true, y_pred, thresholds, *, evenly=False, t
     return {key: counts[key] for key in wanted}
 
 
-def _compared_counts(ops, wanted, y_true, y_pred, weight, thresholds, multi_label):
+def _compared_counts(ops: Any, wanted: Sequence[str], y_true: Any, y_pred: Any, weight: Any, thresholds: NDArray[Any],
+                     multi_label: bool) -> dict[str, Any]:
     """Every prediction against every threshold: ``(n, N)`` (or ``(n, B, labels)``) booleans."""
     xp = ops.xp
     if multi_label:
@@ -147,7 +151,7 @@ def _compared_counts(ops, wanted, y_true, y_pred, weight, thresholds, multi_labe
     predicted = y_pred[None] > threshold  # (n, N) or (n, B, labels)
     positive = (y_true != 0)[None]
 
-    def count(label, prediction):
+    def count(label: Any, prediction: Any) -> Any:
         hit = label & prediction
         values = hit.astype(y_pred.dtype) if weight is None else xp.where(hit, weight[None], 0)
         return xp.sum(values, axis=1)
@@ -157,7 +161,8 @@ def _compared_counts(ops, wanted, y_true, y_pred, weight, thresholds, multi_labe
     return {key: count(*pairs[key]) for key in wanted}
 
 
-def _bucketed_counts(ops, y_true, y_pred, weight, thresholds, multi_label):
+def _bucketed_counts(ops: Any, y_true: Any, y_pred: Any, weight: Any, thresholds: NDArray[Any],
+                     multi_label: bool) -> dict[str, Any]:
     """Keras' optimized path for evenly spaced thresholds (segment sums over buckets)."""
     xp = ops.xp
     n = len(thresholds)
@@ -179,14 +184,14 @@ def _bucketed_counts(ops, y_true, y_pred, weight, thresholds, multi_label):
         # one run of n buckets per label: ids bucket + label * n (a bucket of -1 stays dropped)
         ids = xp.where(bucket >= 0, bucket + n * xp.arange(labels, dtype=np.int32), -1)
 
-        def above(values):
+        def above(values: Any) -> Any:
             sums = ops.segment_sum(values, ids, n * labels).reshape(labels, n)
             return xp.flip(xp.cumsum(xp.flip(sums, axis=1), axis=1), axis=1).T  # (n, labels)
 
         totals_true, totals_false = xp.sum(true_labels, axis=0), xp.sum(false_labels, axis=0)
     else:
 
-        def above(values):
+        def above(values: Any) -> Any:
             return xp.flip(xp.cumsum(xp.flip(ops.segment_sum(values, bucket, n))))
 
         totals_true, totals_false = xp.sum(true_labels), xp.sum(false_labels)
@@ -197,28 +202,30 @@ def _bucketed_counts(ops, y_true, y_pred, weight, thresholds, multi_label):
 class _ConfusionMetric(Metric):
     """State: one count per threshold for each condition in ``conditions``."""
 
-    conditions: tuple = ()
+    conditions: tuple[str, ...] = ()
     _state_names = {"tp": "true_positives", "fp": "false_positives", "tn": "true_negatives", "fn": "false_negatives"}
 
-    def _setup_thresholds(self, thresholds, default) -> None:
+    def _setup_thresholds(self, thresholds: Any, default: float) -> None:
         self.init_thresholds = thresholds_config(thresholds)
         self.thresholds = parse_thresholds(thresholds, default)
         self._evenly = is_evenly_distributed(self.thresholds)
 
-    def _init(self, ops, dtype, y_pred_shape) -> dict:
+    def _init(self, ops: Any, dtype: Any, y_pred_shape: Any) -> dict[str, Any]:
         zeros = ops.xp.zeros((len(self.thresholds),), dtype=dtype)
         return {self._state_names[key]: zeros for key in self.conditions}
 
-    def _counts(self, ops, state, y_true, y_pred, sample_weight, top_k=None, class_id=None) -> dict:
+    def _counts(self, ops: Any, state: dict[str, Any], y_true: Any, y_pred: Any, sample_weight: Any,
+                top_k: int | None = None, class_id: int | None = None) -> dict[str, Any]:
         dtype = next(iter(state.values())).dtype
         counts = confusion_counts(ops, self.conditions, y_true, y_pred, self.thresholds, evenly=self._evenly,
                                   top_k=top_k, class_id=class_id, sample_weight=sample_weight, dtype=dtype)
         return {self._state_names[key]: state[self._state_names[key]] + counts[key] for key in self.conditions}
 
-    def _update(self, ops, state, y_true, y_pred, sample_weight, mask) -> dict:
+    def _update(self, ops: Any, state: dict[str, Any], y_true: Any, y_pred: Any, sample_weight: Any,
+                mask: Any) -> dict[str, Any]:
         return self._counts(ops, state, y_true, y_pred, sample_weight)
 
-    def _one_or_all(self, values):
+    def _one_or_all(self, values: Any) -> Any:
         return values[0] if len(self.thresholds) == 1 else values
 
 
@@ -244,42 +251,44 @@ class _ConditionCount(_ConfusionMetric):
         self._setup_thresholds(thresholds, 0.5)
         super().__init__(name, dtype)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"thresholds": self.init_thresholds}
 
-    def _init(self, ops, dtype, y_pred_shape) -> dict:
+    def _init(self, ops: Any, dtype: Any, y_pred_shape: Any) -> dict[str, Any]:
         return {"accumulator": ops.xp.zeros((len(self.thresholds),), dtype=dtype)}
 
-    def _update(self, ops, state, y_true, y_pred, sample_weight, mask) -> dict:
+    def _update(self, ops: Any, state: dict[str, Any], y_true: Any, y_pred: Any, sample_weight: Any,
+                mask: Any) -> dict[str, Any]:
         (key,) = self.conditions
         counts = confusion_counts(ops, self.conditions, y_true, y_pred, self.thresholds, evenly=self._evenly,
                                   sample_weight=sample_weight, dtype=state["accumulator"].dtype)
         return {"accumulator": state["accumulator"] + counts[key]}
 
-    def _result(self, ops, state):
+    def _result(self, ops: Any, state: dict[str, Any]) -> Any:
         return self._one_or_all(state["accumulator"])
 
 
 class TruePositives(_ConditionCount):
-    __doc__ = _ConditionCount.__doc__.replace("one confusion condition", "true positives")
+    # `or ""`: `python -OO` strips docstrings (None), and the import failed
+    __doc__ = (_ConditionCount.__doc__ or "").replace("one confusion condition", "true positives")
     kind = "true_positives"
     conditions = ("tp",)
 
 
 class FalsePositives(_ConditionCount):
-    __doc__ = _ConditionCount.__doc__.replace("one confusion condition", "false positives")
+    __doc__ = (_ConditionCount.__doc__ or "").replace("one confusion condition", "false positives")
     kind = "false_positives"
     conditions = ("fp",)
 
 
 class TrueNegatives(_ConditionCount):
-    __doc__ = _ConditionCount.__doc__.replace("one confusion condition", "true negatives")
+    __doc__ = (_ConditionCount.__doc__ or "").replace("one confusion condition", "true negatives")
     kind = "true_negatives"
     conditions = ("tn",)
 
 
 class FalseNegatives(_ConditionCount):
-    __doc__ = _ConditionCount.__doc__.replace("one confusion condition", "false negatives")
+    __doc__ = (_ConditionCount.__doc__ or "").replace("one confusion condition", "false negatives")
     kind = "false_negatives"
     conditions = ("fn",)
 
@@ -295,10 +304,11 @@ class _PrecisionRecall(_ConfusionMetric):
         self._setup_thresholds(thresholds, 0.5 if top_k is None else NEG_INF)
         super().__init__(name, dtype)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"thresholds": self.init_thresholds, "top_k": self.top_k, "class_id": self.class_id}
 
-    def _update(self, ops, state, y_true, y_pred, sample_weight, mask) -> dict:
+    def _update(self, ops: Any, state: dict[str, Any], y_true: Any, y_pred: Any, sample_weight: Any,
+                mask: Any) -> dict[str, Any]:
         return self._counts(ops, state, y_true, y_pred, sample_weight, self.top_k, self.class_id)
 
 
@@ -323,7 +333,7 @@ class Precision(_PrecisionRecall):
     kind = "precision"
     conditions = ("tp", "fp")
 
-    def _result(self, ops, state):
+    def _result(self, ops: Any, state: dict[str, Any]) -> Any:
         tp = state["true_positives"]
         return self._one_or_all(divide_no_nan(ops.xp, tp, tp + state["false_positives"]))
 
@@ -349,6 +359,6 @@ class Recall(_PrecisionRecall):
     kind = "recall"
     conditions = ("tp", "fn")
 
-    def _result(self, ops, state):
+    def _result(self, ops: Any, state: dict[str, Any]) -> Any:
         tp = state["true_positives"]
         return self._one_or_all(divide_no_nan(ops.xp, tp, tp + state["false_negatives"]))

@@ -75,21 +75,22 @@ class FBetaScore(Metric):
         self.average, self.beta, self.threshold = average, beta, threshold
         super().__init__(name, dtype)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"average": self.average, "beta": self.beta, "threshold": self.threshold}
 
-    def check_shape(self, y_pred_shape: tuple) -> None:
+    def check_shape(self, y_pred_shape: tuple[int | None, ...]) -> None:
         if len(y_pred_shape) != 2 or y_pred_shape[-1] is None:
             raise ValueError(
                 f"{type(self).__name__} expects 2D inputs with shape (batch_size, output_dim), got y_pred of shape {y_pred_shape}"
             )
 
-    def _init(self, ops, dtype, y_pred_shape) -> dict:
+    def _init(self, ops: Any, dtype: Any, y_pred_shape: Any) -> dict[str, Any]:
         shape = () if self.average == "micro" else (y_pred_shape[-1],)
         zeros = ops.xp.zeros(shape, dtype=dtype)
         return {"true_positives": zeros, "false_positives": zeros, "false_negatives": zeros, "intermediate_weights": zeros}
 
-    def _update(self, ops, state, y_true, y_pred, sample_weight, mask) -> dict:
+    def _update(self, ops: Any, state: dict[str, Any], y_true: Any, y_pred: Any, sample_weight: Any,
+                mask: Any) -> dict[str, Any]:
         xp = ops.xp
         dtype = state["true_positives"].dtype
         y_true, y_pred = xp.asarray(y_true, dtype=dtype), xp.asarray(y_pred, dtype=dtype)
@@ -111,7 +112,7 @@ class FBetaScore(Metric):
             weight = xp.asarray(sample_weight, dtype=dtype)
             weight = weight.reshape(tuple(weight.shape) + (1,) * (y_true.ndim - weight.ndim))
 
-        def weighted_sum(values):
+        def weighted_sum(values: Any) -> Any:
             return xp.sum(values if weight is None else values * weight, axis=axis)
 
         return {
@@ -121,7 +122,7 @@ class FBetaScore(Metric):
             "intermediate_weights": state["intermediate_weights"] + weighted_sum(y_true),
         }
 
-    def _result(self, ops, state):
+    def _result(self, ops: Any, state: dict[str, Any]) -> Any:
         xp = ops.xp
         tp = state["true_positives"]
         precision = tp / (tp + state["false_positives"] + EPSILON)
@@ -160,5 +161,5 @@ class F1Score(FBetaScore):
                  dtype: Any = None) -> None:
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"average": self.average, "threshold": self.threshold}

@@ -40,9 +40,10 @@ __all__ = [
 ]
 
 
-def loss_display_name(loss) -> str:
+def loss_display_name(loss: Any) -> str:
     """Keras' ``get_object_name`` of a loss: its Keras ``name`` (``"huber_loss"``), else its kind."""
-    return getattr(loss, "display_name", None) or loss.name
+    name: str = getattr(loss, "display_name", None) or loss.name
+    return name
 
 
 class MeanMetricWrapper(MeanMetric):
@@ -90,7 +91,7 @@ class MeanMetricWrapper(MeanMetric):
         super().__init__(name, dtype)
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> str:  # type: ignore[override]  # a class attribute in Metric, the loss' here
         return f"{self.loss.name}_loss"
 
     @property
@@ -102,15 +103,16 @@ class MeanMetricWrapper(MeanMetric):
         arguments = {"fn": config, **({"per_sample": True} if self.per_sample else {})}
         return f"{self.kind}@{json.dumps(arguments, sort_keys=True, separators=(',', ':'))}"
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         from .. import losses as losses_module
 
         return {"fn": losses_module.serialize(self.loss), "per_sample": self.per_sample}
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return ops.loss_values(self.loss, y_true, y_pred)
 
-    def _update(self, ops, state, y_true, y_pred, sample_weight, mask) -> dict:
+    def _update(self, ops: Any, state: dict[str, Any], y_true: Any, y_pred: Any, sample_weight: Any,
+                mask: Any) -> dict[str, Any]:
         if self.per_sample:
             return super()._update(ops, state, y_true, y_pred, sample_weight, mask)
         xp = ops.xp
@@ -127,23 +129,23 @@ class _LossMetric(MeanMetric):
     def _loss(self) -> Loss:
         return Loss(self.loss_kind)
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return ops.loss_values(self._loss(), y_true, y_pred)
 
 
-def _check_logits(from_logits) -> bool:
+def _check_logits(from_logits: Any) -> bool:
     if not isinstance(from_logits, (bool, np.bool_)):
         raise ValueError(f"from_logits must be True or False, got {from_logits!r}")
     return bool(from_logits)
 
 
-def _check_smoothing(label_smoothing) -> float:
+def _check_smoothing(label_smoothing: Any) -> float:
     if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float, np.number)) or not 0 <= label_smoothing <= 1:
         raise ValueError(f"label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     return float(label_smoothing)
 
 
-def _check_last_axis(axis) -> int:
+def _check_last_axis(axis: Any) -> int:
     if axis != -1 or isinstance(axis, bool):
         raise NotImplementedError(f"axis={axis!r} is not supported; only axis=-1 is")
     return -1
@@ -165,7 +167,7 @@ class BinaryCrossentropy(_LossMetric):
         self.label_smoothing = _check_smoothing(label_smoothing)
         super().__init__(name, dtype)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
 
     def _loss(self) -> Loss:
@@ -189,7 +191,7 @@ class CategoricalCrossentropy(_LossMetric):
         self.axis = _check_last_axis(axis)
         super().__init__(name, dtype)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing, "axis": self.axis}
 
     def _loss(self) -> Loss:
@@ -215,7 +217,7 @@ class SparseCategoricalCrossentropy(_LossMetric):
         self.axis = _check_last_axis(axis)
         super().__init__(name, dtype)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits, "ignore_class": None, "axis": self.axis}
 
     def _loss(self) -> Loss:

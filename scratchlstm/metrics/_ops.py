@@ -15,20 +15,23 @@ Examples:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._numpy.losses import sparse_labels as _numpy_sparse_labels
 
 EPSILON = 1e-7  # Keras' backend.epsilon()
 
 
-def divide_no_nan(xp, numerator, denominator):
+def divide_no_nan(xp: Any, numerator: Any, denominator: Any) -> Any:
     """``numerator / denominator``, 0 where the denominator is 0 (Keras' ``ops.divide_no_nan``)."""
     zero = denominator == 0
     return xp.where(zero, 0, numerator / xp.where(zero, 1, denominator))
 
 
-def squeeze_or_expand_to_same_rank(xp, x1, x2, expand_rank_1=True):
+def squeeze_or_expand_to_same_rank(xp: Any, x1: Any, x2: Any, expand_rank_1: bool = True) -> tuple[Any, Any]:
     """Keras' rule: when the ranks differ by one and the longer has a last axis of 1, drop it
     (or, for a rank-1 partner and ``expand_rank_1``, add one to the partner)."""
     if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
@@ -52,7 +55,7 @@ class _NumpyOps:
     default_float = np.dtype(np.float64)
 
     @staticmethod
-    def segment_sum(data, segment_ids, num_segments: int):
+    def segment_sum(data: ArrayLike, segment_ids: ArrayLike, num_segments: int) -> NDArray[Any]:
         """Sums of ``data`` per id in ``[0, num_segments)``; other ids are dropped (as JAX)."""
         data, segment_ids = np.ravel(data), np.ravel(segment_ids)
         kept = (segment_ids >= 0) & (segment_ids < num_segments)
@@ -60,7 +63,7 @@ class _NumpyOps:
         return sums.astype(data.dtype, copy=False)
 
     @staticmethod
-    def top_k_mask(x, k: int):
+    def top_k_mask(x: NDArray[Any], k: int) -> NDArray[Any]:
         """1.0 at the ``k`` largest entries of the last axis (the lower index first on ties)."""
         index = np.argsort(-x, axis=-1, kind="stable")[..., :k]
         mask = np.zeros(x.shape, dtype=x.dtype)
@@ -68,25 +71,25 @@ class _NumpyOps:
         return mask
 
     @staticmethod
-    def sparse_labels(y_true, y_pred):
+    def sparse_labels(y_true: Any, y_pred: Any) -> Any:
         """Integer labels shaped ``y_pred.shape[:-1]`` (shape and range checked)."""
         return _numpy_sparse_labels(y_true, y_pred)
 
     @staticmethod
-    def loss_values(loss, y_true, y_pred):
+    def loss_values(loss: Any, y_true: Any, y_pred: Any) -> Any:
         """A `Loss` at each position."""
         return loss.per_position(y_true, y_pred)
 
     @staticmethod
-    def sigmoid(x):
+    def sigmoid(x: NDArray[Any]) -> NDArray[Any]:
         return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 NUMPY = _NumpyOps()
-_JAX = None
+_JAX: Any = None  # the `jax_ops()` namespace, built on first use
 
 
-def jax_ops():
+def jax_ops() -> Any:
     """The same operations on ``jax.numpy`` (JAX is imported here, on first use)."""
     global _JAX
     if _JAX is None:
@@ -101,23 +104,24 @@ def jax_ops():
             name = "jax"
             xp = jnp
             @property
-            def default_float(self):
+            def default_float(self) -> np.dtype[Any]:
                 """float32 unless 64-bit JAX is on (read now: the flag can change)."""
-                return np.dtype(jax.dtypes.canonicalize_dtype(np.float64))
+                default: np.dtype[Any] = np.dtype(jax.dtypes.canonicalize_dtype(np.float64))
+                return default
 
             @staticmethod
-            def segment_sum(data, segment_ids, num_segments: int):
+            def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
                 return jax.ops.segment_sum(jnp.ravel(data), jnp.ravel(segment_ids), num_segments=num_segments)
 
             @staticmethod
-            def top_k_mask(x, k: int):
+            def top_k_mask(x: Any, k: int) -> Any:
                 _, index = jax.lax.top_k(x, k)
                 return jnp.sum(jax.nn.one_hot(index, x.shape[-1], dtype=x.dtype), axis=-2)
 
             sparse_labels = staticmethod(_losses.sparse_labels)
 
             @staticmethod
-            def loss_values(loss, y_true, y_pred):
+            def loss_values(loss: Any, y_true: Any, y_pred: Any) -> Any:
                 return _losses.loss_per_position(loss, y_true, y_pred)
 
             sigmoid = staticmethod(jax.nn.sigmoid)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 from .._numpy.losses import Loss, mae_per_position, mse_per_position
 from . import _accuracy, _auc, _confusion, _f_score, _loss_metrics, _regression
@@ -26,7 +26,7 @@ def snake_case(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-CLASSES = {
+CLASSES: dict[str, type[Metric]] = {
     cls.__name__: cls
     for module in (_accuracy, _regression, _loss_metrics, _confusion, _auc, _f_score)
     for cls in vars(module).values()
@@ -34,8 +34,8 @@ CLASSES = {
 }
 # Keras' metrics.get() names: class names, their snake case, Keras' aliases; plus the default
 # names where they differ ("fbeta_score", "logcosh").
-_FROM_STRING = {name: cls for name, cls in CLASSES.items() if cls is not MeanMetricWrapper}
-GET_NAMES = {
+_FROM_STRING: dict[str, type[Metric]] = {name: cls for name, cls in CLASSES.items() if cls is not MeanMetricWrapper}
+GET_NAMES: dict[str, type[Metric]] = {
     **_FROM_STRING,
     **{snake_case(name): cls for name, cls in _FROM_STRING.items()},
     **{cls.default_name: cls for cls in _FROM_STRING.values() if cls.default_name},
@@ -46,10 +46,10 @@ GET_NAMES = {
     "bce": _loss_metrics.BinaryCrossentropy, "BCE": _loss_metrics.BinaryCrossentropy,
 }
 # The canonical kinds (``Metric.kind``) -> class, for canonical names given back as strings.
-_KINDS = {cls.kind: cls for cls in _FROM_STRING.values() if isinstance(cls.kind, str) and cls.kind}
+_KINDS: dict[str, type[Metric]] = {cls.kind: cls for cls in _FROM_STRING.values() if isinstance(cls.kind, str) and cls.kind}
 
 # Functions accepted in metrics=[...]: this package's metric functions (-> their class).
-METRIC_FUNCTIONS = {
+METRIC_FUNCTIONS: dict[Callable[..., Any], type[Metric]] = {
     mse_per_position: _regression.MeanSquaredError,
     mae_per_position: _regression.MeanAbsoluteError,
     _accuracy.binary_accuracy: _accuracy.BinaryAccuracy,
@@ -62,14 +62,14 @@ _FUNCTION_NAMES = {
     fn: {mse_per_position: "mean_squared_error", mae_per_position: "mean_absolute_error"}.get(fn, fn.__name__)
     for fn in METRIC_FUNCTIONS
 }
-_ACCURACY_FOR_LOSS = {
+_ACCURACY_FOR_LOSS: dict[str, type[Metric]] = {
     "binary_crossentropy": _accuracy.BinaryAccuracy,
     "sparse_categorical_crossentropy": _accuracy.SparseCategoricalAccuracy,
 }
 _SEPARATOR = "@"
 
 
-def _loss_function(identifier):
+def _loss_function(identifier: Any) -> Loss | None:
     """A `Loss` for a `scratchlstm.losses` function or Loss class, else None."""
     from .. import losses as losses_module
 
@@ -80,11 +80,11 @@ def _loss_function(identifier):
     return None
 
 
-def _known() -> list:
+def _known() -> list[str]:
     return sorted(set(GET_NAMES) | {"accuracy", "acc"})
 
 
-def from_canonical(canonical: str, name=None) -> Metric:
+def from_canonical(canonical: str, name: str | None = None) -> Metric:
     """The metric a canonical name (``Metric.canonical``) stands for, named ``name``."""
     base, separator, rest = str(canonical).partition(_SEPARATOR)
     name = canonical if name is None else name
@@ -145,8 +145,9 @@ def get(identifier: Any) -> Metric:
     raise ValueError(f"metric must be one of {sorted(GET_NAMES)}, a Metric or a config dict, got {identifier!r}")
 
 
-def _accuracy_for(identifier: str, loss_name: str, output_units):
+def _accuracy_for(identifier: str, loss_name: str, output_units: int | None) -> Metric:
     """Keras' ``"accuracy"`` rule (``is_binary_or_sparse_categorical``)."""
+    cls: type[Metric]
     if output_units == 1:
         cls = _accuracy.BinaryAccuracy
     elif output_units is not None and loss_name != "sparse_categorical_crossentropy":

@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._numpy.losses import Loss
 from ._base import MeanMetric, Metric
@@ -43,7 +44,7 @@ class MeanSquaredError(MeanMetric):
     def __init__(self, name: str | None = "mean_squared_error", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return ops.xp.mean((y_pred - y_true) ** 2, axis=-1)
 
 
@@ -60,7 +61,7 @@ class MeanAbsoluteError(MeanMetric):
     def __init__(self, name: str | None = "mean_absolute_error", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return ops.xp.mean(ops.xp.abs(y_pred - y_true), axis=-1)
 
 
@@ -80,10 +81,10 @@ class RootMeanSquaredError(MeanMetric):
     def __init__(self, name: str | None = "root_mean_squared_error", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return ops.xp.mean((y_pred - y_true) ** 2, axis=-1)
 
-    def _finish(self, xp, mean):
+    def _finish(self, xp: Any, mean: Any) -> Any:
         return xp.sqrt(mean)
 
 
@@ -96,7 +97,7 @@ class _LossMean(MeanMetric):
     def _loss(self) -> Loss:
         return Loss(self.loss_kind)
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return self.sign * ops.loss_values(self._loss(), y_true, y_pred)
 
 
@@ -163,17 +164,17 @@ class CosineSimilarity(MeanMetric):
         self.axis = int(axis)
         super().__init__(name, dtype)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"axis": self.axis}
 
-    def _values(self, ops, y_true, y_pred):
+    def _values(self, ops: Any, y_true: Any, y_pred: Any) -> Any:
         return -ops.loss_values(Loss("cosine_similarity", options={"axis": self.axis}), y_true, y_pred)
 
 
 _AGGREGATIONS = (None, "uniform_average", "variance_weighted_average")
 
 
-def _divide(xp, numerator, denominator):
+def _divide(xp: Any, numerator: Any, denominator: Any) -> Any:
     """IEEE ``numerator / denominator`` (inf, or NaN for 0/0) without NumPy's warnings."""
     zero = denominator == 0
     by_zero = xp.where(numerator == 0, np.nan, xp.sign(numerator) * np.inf)
@@ -221,24 +222,26 @@ class R2Score(Metric):
         self.num_regressors = int(num_regressors)
         super().__init__(name, dtype)
 
-    def _arguments(self) -> dict:
+    def _arguments(self) -> dict[str, Any]:
         return {"class_aggregation": self.class_aggregation, "num_regressors": self.num_regressors}
 
-    def check_shape(self, y_pred_shape: tuple) -> None:
+    def check_shape(self, y_pred_shape: tuple[int | None, ...]) -> None:
         if len(y_pred_shape) != 2 or y_pred_shape[-1] is None:
             raise ValueError(
                 f"R2Score expects 2D inputs with shape (batch_size, output_dim), got y_pred of shape {y_pred_shape}"
             )
 
-    def _standalone_shape(self, y_true, y_pred):
-        return squeeze_or_expand_to_same_rank(np, y_true, y_pred)[1].shape
+    def _standalone_shape(self, y_true: NDArray[Any], y_pred: NDArray[Any]) -> tuple[int, ...]:
+        shape: tuple[int, ...] = squeeze_or_expand_to_same_rank(np, y_true, y_pred)[1].shape
+        return shape
 
-    def _init(self, ops, dtype, y_pred_shape) -> dict:
+    def _init(self, ops: Any, dtype: Any, y_pred_shape: Any) -> dict[str, Any]:
         columns = ops.xp.zeros((y_pred_shape[-1],), dtype=dtype)
         return {"sum": columns, "squared_sum": columns, "residual": columns, "count": columns,
                 "num_samples": ops.xp.zeros((), dtype=dtype)}
 
-    def _update(self, ops, state, y_true, y_pred, sample_weight, mask) -> dict:
+    def _update(self, ops: Any, state: dict[str, Any], y_true: Any, y_pred: Any, sample_weight: Any,
+                mask: Any) -> dict[str, Any]:
         xp = ops.xp
         dtype = state["sum"].dtype
         y_true, y_pred = xp.asarray(y_true, dtype=dtype), xp.asarray(y_pred, dtype=dtype)
@@ -263,7 +266,7 @@ class R2Score(Metric):
             "num_samples": state["num_samples"] + samples,
         }
 
-    def _result(self, ops, state):
+    def _result(self, ops: Any, state: dict[str, Any]) -> Any:
         xp = ops.xp
         mean = _divide(xp, state["sum"], state["count"])
         total = state["squared_sum"] - state["sum"] * mean

@@ -89,14 +89,14 @@ class DTypePolicy:
         """Keras' attribute; quantized policies are not implemented, so always ``None``."""
         return None
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"name": self._name}
 
     @classmethod
-    def from_config(cls, config: dict) -> "DTypePolicy":
+    def from_config(cls, config: dict[str, Any]) -> "DTypePolicy":
         return cls(**config)
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, DTypePolicy) and other.name == self.name
 
     def __hash__(self) -> int:
@@ -154,7 +154,7 @@ def get(identifier: Any) -> DTypePolicy:
         ) from None
 
 
-def serialize(policy: DTypePolicy) -> dict:
+def serialize(policy: DTypePolicy) -> dict[str, Any]:
     """Keras' serialized form of a policy (``deserialize``/`get` read it back).
 
     Examples:
@@ -165,7 +165,7 @@ def serialize(policy: DTypePolicy) -> dict:
     return {"module": "keras", "class_name": "DTypePolicy", "config": policy.get_config(), "registered_name": None}
 
 
-def deserialize(config: dict) -> DTypePolicy:
+def deserialize(config: dict[str, Any]) -> DTypePolicy:
     """The policy `serialize` wrote (a Keras 3 layer config's ``"dtype"`` entry too)."""
     return get(config)
 

@@ -3,13 +3,20 @@ or output, accepted as Keras accepts them (one array, a list, or a dict keyed by
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
+from numpy.typing import NDArray
 
 from .._checks import as_float_array, check_finite
 from .._numpy.losses import check_sparse_labels
 
+if TYPE_CHECKING:
+    from ._compile import CompileConfig
+    from ._trainer import Trainer
 
-def _structured(value, names: list, what: str) -> list:
+
+def _structured(value: Any, names: list[str], what: str) -> list[Any]:
     """``value`` as one entry per name (a single value, a list/tuple, or a dict keyed by name)."""
     if isinstance(value, dict):
         unknown = sorted(set(value) - set(names))
@@ -30,10 +37,10 @@ def _structured(value, names: list, what: str) -> list:
     return [value]
 
 
-def _check_count(arrays: list, names: list, what: str, count=None) -> int:
-    counts = [len(a) if a.ndim else None for a in arrays]
+def _check_count(arrays: list[NDArray[Any]], names: list[str], what: str, count: int | None = None) -> int:
+    counts: list[int | None] = [len(a) if a.ndim else None for a in arrays]
     if count is not None:
-        counts = [count] + counts
+        counts = [count, *counts]
     known = [c for c in counts if c is not None]
     if len(set(known)) > 1:
         raise ValueError(
@@ -43,7 +50,7 @@ def _check_count(arrays: list, names: list, what: str, count=None) -> int:
     return known[0] if known else 0
 
 
-def input_arrays(model, x, what: str = "x") -> list:
+def input_arrays(model: Trainer, x: Any, what: str = "x") -> list[NDArray[Any]]:
     """Model inputs as finite float arrays, checked against the ``Input`` shapes."""
     if x is None:
         raise ValueError(f"{what} is required, got None")
@@ -54,7 +61,7 @@ def input_arrays(model, x, what: str = "x") -> list:
             f"got {type(x).__name__}"
         )
     names = model.input_names if model.built else ["input"]
-    arrays = []
+    arrays: list[NDArray[Any]] = []
     for name, value in zip(names, _structured(x, names, what)):
         label = what if len(names) == 1 else f"{what}[{name!r}]"
         array = as_float_array(value, label)
@@ -79,19 +86,19 @@ def input_arrays(model, x, what: str = "x") -> list:
     return arrays
 
 
-def _feature_hint(expected, got) -> str:
+def _feature_hint(expected: tuple[int | None, ...], got: tuple[int, ...]) -> str:
     if len(expected) == len(got) and expected[-1] != got[-1]:
         return f": the model was built for {expected[-1]} features, got {got[-1]}"
     return ""
 
 
-def target_arrays(model, y, samples: int, what: str = "y") -> list:
+def target_arrays(model: Trainer, y: Any, samples: int, what: str = "y") -> list[NDArray[Any]]:
     """Targets as arrays, one per output, checked against the output shapes and the losses."""
     if y is None:
         raise ValueError(f"{what} is required for training and evaluation, got None")
-    config = model.compiled
+    config = cast("CompileConfig", model.compiled)  # fit/evaluate call this after _require_compiled
     names = list(config.output_names)
-    arrays = []
+    arrays: list[NDArray[Any]] = []
     for k, (name, value, tensor, loss) in enumerate(zip(names, _structured(y, names, what), model.outputs, config.losses)):
         label = what if len(names) == 1 else f"{what}[{name!r}]"
         array = np.asarray(value)
@@ -108,7 +115,8 @@ def target_arrays(model, y, samples: int, what: str = "y") -> list:
             )
         expected = (samples, *tensor.shape[1:])
         if loss is not None and loss.name == "sparse_categorical_crossentropy":
-            check_sparse_labels(array, expected)  # the whole set, before any batch runs
+            # the whole set, before any batch runs (a None axis, a variable length, fails its shape check)
+            check_sparse_labels(array, cast("tuple[int, ...]", expected))
         else:
             if array.shape == expected[:-1] and expected[-1] == 1:
                 array = array[..., None]  # (N,) targets for a (N, 1) output
@@ -118,9 +126,10 @@ def target_arrays(model, y, samples: int, what: str = "y") -> list:
     return arrays
 
 
-def sample_weights(sample_weight, class_weight, targets: list, samples: int, config):
+def sample_weights(sample_weight: Any, class_weight: Any, targets: list[NDArray[Any]], samples: int,
+                   config: CompileConfig | None) -> NDArray[Any] | None:
     """One ``(N,)`` weight array (or ``None``) from ``sample_weight`` and ``class_weight``."""
-    weights = None
+    weights: NDArray[Any] | None = None
     if sample_weight is not None:
         weights = as_float_array(sample_weight, "sample_weight")
         check_finite(weights, "sample_weight")
@@ -144,5 +153,5 @@ def sample_weights(sample_weight, class_weight, targets: list, samples: int, con
     return weights
 
 
-def take(arrays: list, index) -> list:
+def take(arrays: list[NDArray[Any]], index: Any) -> list[NDArray[Any]]:
     return [a[index] for a in arrays]

@@ -29,8 +29,10 @@ import re
 import stat
 import zipfile
 import zlib
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 MAX_METADATA_DEPTH = 100  # nesting of the user's metadata (lists and dicts), on save and on load
 MAX_DOCUMENT_DEPTH = 200  # nesting of config.json as a whole: metadata + a model config (~3 per nested model)
@@ -56,7 +58,7 @@ def json_depth(text: str) -> int:
     return int(np.cumsum(steps).max(initial=0))
 
 
-def parse_json(text: str, source: str, limit: int = MAX_DOCUMENT_DEPTH):
+def parse_json(text: str, source: str, limit: int = MAX_DOCUMENT_DEPTH) -> Any:
     """``json.loads(text)`` when ``text`` nests at most ``limit`` deep; else a ``ValueError``.
 
     Examples:
@@ -76,7 +78,7 @@ def parse_json(text: str, source: str, limit: int = MAX_DOCUMENT_DEPTH):
         raise ValueError(f"{source} is not valid JSON: {error}") from None
 
 
-def nesting_depth(value, limit: int = MAX_METADATA_DEPTH) -> int:
+def nesting_depth(value: Any, limit: int = MAX_METADATA_DEPTH) -> int:
     """How deeply the lists, tuples and dicts of ``value`` nest (``0`` for a scalar), without
     recursion; the count stops a level past ``limit`` (so a structure holding itself ends).
 
@@ -88,7 +90,8 @@ def nesting_depth(value, limit: int = MAX_METADATA_DEPTH) -> int:
         >>> nesting_depth(loop, limit=10)
         11
     """
-    deepest, pending = 0, [(value, 0)]
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 0)]
     while pending:
         item, depth = pending.pop()
         if isinstance(item, dict):
@@ -102,7 +105,7 @@ def nesting_depth(value, limit: int = MAX_METADATA_DEPTH) -> int:
     return deepest
 
 
-def check_metadata(metadata, source: str = "metadata") -> None:
+def check_metadata(metadata: Any, source: str = "metadata") -> None:
     """Raise ``ValueError`` if ``metadata`` nests deeper than `MAX_METADATA_DEPTH`.
 
     Examples:
@@ -134,9 +137,10 @@ class NpzArchive:
         files: the array names (members without their ``.npy``), as ``np.load(...).files``.
     """
 
-    def __init__(self, path, kind: str):
+    def __init__(self, path: str | os.PathLike[str], kind: str) -> None:
         self.path, self.kind = os.fspath(path), kind
-        self._zip, self._headers = None, {}
+        self._zip: zipfile.ZipFile | None = None
+        self._headers: dict[str, tuple[tuple[int, ...], np.dtype[Any]]] = {}
         st = os.stat(self.path)
         if not stat.S_ISREG(st.st_mode):  # a FIFO would block open(), a directory fail late
             raise ValueError(f"{self.path} is not a regular file, so not a scratchlstm {kind} file")
@@ -167,7 +171,7 @@ class NpzArchive:
         return ValueError(f"{self.path} is not a scratchlstm {self.kind} file: {what}")
 
     def _check_members(self, archive_size: int) -> None:
-        infos = self._zip.infolist()
+        infos = cast(zipfile.ZipFile, self._zip).infolist()  # opened just before
         names = [info.filename for info in infos]
         if "model.weights.h5" in names:  # by content, not by the file's name
             raise ValueError(
@@ -191,9 +195,9 @@ class NpzArchive:
                            f"{info.file_size} bytes, more than compression can")
             self._headers[name] = self._read_header(info)
 
-    def _read_header(self, info) -> tuple:
+    def _read_header(self, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype[Any]]:
         """``(shape, dtype)`` from a member's ``.npy`` header, checked against the member's size."""
-        with self._zip.open(info) as member:
+        with cast(zipfile.ZipFile, self._zip).open(info) as member:  # opened in __init__
             try:
                 version = np.lib.format.read_magic(member)
                 if version == (1, 0):
@@ -215,17 +219,18 @@ class NpzArchive:
                        f"({declared} bytes) but holds {held} bytes")
         return tuple(shape), dtype
 
-    def declared(self, name: str) -> tuple:
+    def declared(self, name: str) -> tuple[tuple[int, ...], np.dtype[Any]]:
         """``(shape, dtype)`` of array ``name`` from its header, without reading its data."""
         return self._headers[name]
 
-    def __getitem__(self, name: str) -> np.ndarray:
+    def __getitem__(self, name: str) -> NDArray[Any]:
         """The array ``name`` (its size was checked against the archive on opening)."""
         if name not in self._headers:
             raise KeyError(f"{name} is not a file in the archive")
         try:
-            with self._zip.open(f"{name}.npy") as member:
-                return np.lib.format.read_array(member, allow_pickle=False)
+            with cast(zipfile.ZipFile, self._zip).open(f"{name}.npy") as member:  # opened in __init__
+                array: NDArray[Any] = np.lib.format.read_array(member, allow_pickle=False)
+                return array
         except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
             raise ValueError(f"{self.path}: the array {name!r} cannot be read (the file is damaged): {error}") from None
 
@@ -240,8 +245,8 @@ class NpzArchive:
         if self._zip is not None:
             self._zip.close()
 
-    def __enter__(self):
+    def __enter__(self) -> NpzArchive:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -26,12 +26,19 @@ from __future__ import annotations
 import math
 import warnings
 from collections import deque
+from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..callbacks import BackupAndRestore, Callback, CallbackList, CSVLogger, ModelCheckpoint, ProgbarLogger
 from .._tree import flatten_paths
 from ._data import take
+
+if TYPE_CHECKING:
+    from ..callbacks import History
+    from ._compile import CompileConfig
+    from ._trainer import Trainer
 
 
 def validation_split_at(num_samples: int, validation_split: float) -> int:
@@ -43,13 +50,13 @@ class _EpochLogs:
     """The logs of one epoch so far: running, sample-weighted means of the batch losses, and the
     latest value of each key in ``results`` (the metrics, already results over the epoch)."""
 
-    def __init__(self, results=frozenset()):
-        self.totals: dict = {}
-        self.latest: dict = {}
+    def __init__(self, results: set[str] | frozenset[str] = frozenset()) -> None:
+        self.totals: dict[str, Any] = {}
+        self.latest: dict[str, Any] = {}
         self.results = results
         self.seen = 0
 
-    def add(self, logs: dict, count: int) -> dict:
+    def add(self, logs: dict[str, Any], count: int) -> dict[str, Any]:
         for key, value in logs.items():
             if key in self.results:
                 self.latest[key] = value
@@ -58,13 +65,13 @@ class _EpochLogs:
         self.seen += count
         return self.means()
 
-    def means(self) -> dict:
+    def means(self) -> dict[str, Any]:
         return {**{key: total / self.seen for key, total in self.totals.items()}, **self.latest}
 
 
-def read_logs(logs: dict) -> dict:
+def read_logs(logs: dict[str, Any]) -> dict[str, Any]:
     """Logs on the host: floats, or float arrays for vector results (``F1Score()`` per class)."""
-    read = {}
+    read: dict[str, Any] = {}
     for key, value in logs.items():
         array = np.asarray(value)
         read[key] = float(array) if array.ndim == 0 else array.astype(np.float64)
@@ -79,30 +86,30 @@ _PROCESS_ZERO_WRITERS = {ProgbarLogger: (), ModelCheckpoint: (), CSVLogger: (), 
 class _ReadOnlyHooks(Callback):
     """``callback`` on a process other than 0: only its ``hooks`` run (see above)."""
 
-    def __init__(self, callback, hooks) -> None:
+    def __init__(self, callback: Callback, hooks: tuple[str, ...]) -> None:
         super().__init__()
         self.callback, self.hooks = callback, hooks
 
-    def set_model(self, model) -> None:
+    def set_model(self, model: Any) -> None:
         super().set_model(model)
         self.callback.set_model(model)
 
-    def set_params(self, params) -> None:
+    def set_params(self, params: dict[str, Any] | None) -> None:
         super().set_params(params)
         self.callback.set_params(params)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if "on_train_begin" in self.hooks:
             self.callback.on_train_begin(logs)
 
 
-def process_callbacks(callbacks, process_index: int) -> list:
+def process_callbacks(callbacks: Sequence[Callback] | None, process_index: int) -> list[Callback]:
     """``callbacks`` as process ``process_index`` runs them: all of them on process 0; on the
     others, the file writers reduced to their reading hooks (and `ProgbarLogger` dropped)."""
     callbacks = list(callbacks or [])
     if process_index == 0:
         return callbacks
-    kept = []
+    kept: list[Callback] = []
     for callback in callbacks:
         kind = next((k for k in _PROCESS_ZERO_WRITERS if isinstance(callback, k)), None)
         if kind is None:
@@ -112,7 +119,8 @@ def process_callbacks(callbacks, process_index: int) -> list:
     return kept
 
 
-def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validation, shuffle, callbacks, verbose, rng):
+def run_fit(model: Trainer, backend: Any, train: tuple[Any, Any, Any], *, epochs: int, initial_epoch: int, batch_size: int,
+            validation: Any, shuffle: bool, callbacks: Any, verbose: int, rng: np.random.Generator) -> History:
     """Train ``model`` in place and return its `History`.
 
     Args:
@@ -126,7 +134,7 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
     xs, ys, weights = train
     num_samples = len(xs[0])
     steps = int(math.ceil(num_samples / batch_size))
-    finalize = model.compiled.finalize
+    finalize = cast("CompileConfig", model.compiled).finalize  # fit checks it is compiled first
     lag = 1 if getattr(backend, "asynchronous", False) else 0
     prepare = getattr(backend, "prepare_batch", None)  # double-buffered host-to-device copies
     process_index = getattr(backend, "process_index", 0)
@@ -148,10 +156,10 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
         callback_list.on_epoch_begin(epoch)
         order = rng.permutation(num_samples) if shuffle else np.arange(num_samples)
         state = backend.reset_metrics(state)
-        epoch_logs = _EpochLogs(model.compiled.metric_log_names())
-        dispatched: deque = deque()  # (step, device logs, batch size), not yet read back
+        epoch_logs = _EpochLogs(cast("CompileConfig", model.compiled).metric_log_names())
+        dispatched: deque[tuple[int, Any, int]] = deque()  # (step, device logs, batch size), not yet read back
         failed = None  # (step, logs) of the first step whose update was skipped
-        batch_rows = lambda k: order[k * batch_size : (k + 1) * batch_size]  # noqa: E731
+        batch_rows: Callable[[int], NDArray[Any]] = lambda k: order[k * batch_size : (k + 1) * batch_size]  # noqa: E731
         ahead = prepare(xs, ys, weights, batch_rows(0)) if prepare else None  # batch 0 on the device
         for step in range(steps + lag):
             if step < steps:
@@ -204,4 +212,4 @@ def run_fit(model, backend, train, *, epochs, initial_epoch, batch_size, validat
         model.set_variables(backend.get_variables(state, final=True))
     model._remember_optimizer_state(backend, state.optimizer_state)
     callback_list.on_train_end()
-    return callback_list.history
+    return cast("History", callback_list.history)

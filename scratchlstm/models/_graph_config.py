@@ -7,10 +7,18 @@ inbound tensors as ``[layer_name, node_index, tensor_index]`` (Keras' convention
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
 
-def _node_index(graph) -> dict:
+if TYPE_CHECKING:
+    from .._graph import Graph, SymbolicTensor
+    from ..layers import InputLayer, Layer
+    from ._model import Model
+
+
+def _node_index(graph: Graph) -> dict[int, int]:
     """``id(node) -> its position among its layer's nodes in this graph``."""
-    positions, counters = {}, {}
+    positions: dict[int, int] = {}
+    counters: dict[int, int] = {}
     for node in graph.nodes:
         key = id(node.layer)
         positions[id(node)] = counters.get(key, 0)
@@ -18,16 +26,16 @@ def _node_index(graph) -> dict:
     return positions
 
 
-def graph_config(model) -> dict:
+def graph_config(model: Model) -> dict[str, Any]:
     from ..layers import serialize
 
     graph = model.graph
     positions = _node_index(graph)
 
-    def reference(tensor) -> list:
+    def reference(tensor: SymbolicTensor) -> list[Any]:
         return [tensor.node.layer.name, positions[id(tensor.node)], tensor.index]
 
-    layers = []
+    layers: list[dict[str, Any]] = []
     for layer in graph.layers:
         nodes = [n for n in graph.nodes if n.layer is layer and not layer.is_input_layer]
         layers.append({
@@ -39,10 +47,10 @@ def graph_config(model) -> dict:
             ],
         })
 
-    def structure(kind, keys, tensors):
+    def structure(kind: str, keys: list[str] | None, tensors: list[SymbolicTensor]) -> dict[str, Any]:
         refs = [reference(t) for t in tensors]
         if kind == "dict":
-            return {"dict": dict(zip(keys, refs))}
+            return {"dict": dict(zip(cast("list[str]", keys), refs))}  # a dict structure has its keys
         return {"list": refs} if kind == "list" else {"single": refs[0]}
 
     return {
@@ -52,20 +60,21 @@ def graph_config(model) -> dict:
     }
 
 
-def _check_reference(ref, what: str) -> tuple:
+def _check_reference(ref: Any, what: str) -> tuple[Any, ...]:
     if (not isinstance(ref, list) or len(ref) != 3 or not isinstance(ref[0], str)
             or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ref[1:])):
         raise ValueError(f"{what} must be [layer_name, node_index, tensor_index], got {ref!r}")
     return tuple(ref)
 
 
-def graph_from_config(config: dict):
+def graph_from_config(config: dict[str, Any]) -> tuple[Any, Any]:
     """``(inputs, outputs)`` structures of symbolic tensors, the layers created and called anew."""
     from ..layers import deserialize
 
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ValueError("a model config must be a dict with a list of 'layers'")
-    layers, pending = {}, []
+    layers: dict[str, Layer] = {}
+    pending: list[tuple[Layer, list[tuple[Any, ...]], bool, dict[str, Any]]] = []
     for entry in config["layers"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise ValueError(f"each layer entry needs a 'name', got {entry!r}")
@@ -86,12 +95,12 @@ def graph_from_config(config: dict):
             if not isinstance(options, dict):
                 raise ValueError(f"the options of a node of layer {entry['name']!r} must be a dict, got {options!r}")
             pending.append((layer, refs, bool(node.get("takes_list", len(refs) > 1)), options))
-    made: dict = {}  # (layer name, node index) -> list of output tensors
+    made: dict[tuple[str, int], list[Any]] = {}  # (layer name, node index) -> list of output tensors
     for layer in layers.values():
         if layer.is_input_layer:
-            made[(layer.name, 0)] = [layer.output]
+            made[(layer.name, 0)] = [cast("InputLayer", layer).output]
 
-    def tensor(ref):
+    def tensor(ref: tuple[Any, ...]) -> Any:
         name, node_index, tensor_index = ref
         outputs = made.get((name, node_index))
         if outputs is None:
@@ -100,7 +109,7 @@ def graph_from_config(config: dict):
             raise ValueError(f"layer {name!r} node {node_index} has no output {tensor_index}")
         return outputs[tensor_index]
 
-    calls = {}
+    calls: dict[str, int] = {}
     while pending:
         progressed = False
         for item in list(pending):
@@ -122,7 +131,7 @@ def graph_from_config(config: dict):
         if not progressed:
             raise ValueError(f"the graph's nodes cannot be connected (a cycle or a missing node): {[p[0].name for p in pending]}")
 
-    def rebuild(section: str):
+    def rebuild(section: str) -> Any:
         spec = config.get(section)
         if not isinstance(spec, dict) or len(spec) != 1:
             raise ValueError(f"model config {section!r} must be {{'single'|'list'|'dict': ...}}, got {spec!r}")
@@ -138,7 +147,7 @@ def graph_from_config(config: dict):
     return rebuild("input_layers"), rebuild("output_layers")
 
 
-def _resolved(tensor, ref):
+def _resolved(tensor: Any, ref: Any) -> Any:
     if tensor is None:
         raise ValueError(f"the model config refers to a missing tensor {ref!r}")
     return tensor

@@ -9,10 +9,10 @@ model, or on arrays. Its weights are its layers' weights: ``model.params`` is
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from .._graph import Graph, flatten_structure
 from .._random import make_rng
@@ -21,8 +21,11 @@ from ..layers._base import Layer, unique_name
 from ..layers._registry import register
 from ._trainer import Trainer
 
+if TYPE_CHECKING:
+    from .._graph import SymbolicTensor
 
-def _structure_kind(value) -> str:
+
+def _structure_kind(value: Any) -> str:
     if isinstance(value, dict):
         return "dict"
     if isinstance(value, (list, tuple)):
@@ -62,21 +65,22 @@ class Model(Trainer, Layer):
         self._init_model(name if name is not None else unique_name("functional"), trainable, seed)
         self._set_graph(inputs, outputs)
 
-    def _init_model(self, name, trainable, seed) -> None:
+    def _init_model(self, name: str | None, trainable: bool, seed: int | None) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
-        self._graph = None
+        # no graph until _set_graph (an unbuilt Sequential: until built); every reader runs after it
+        self._graph: Graph = None  # type: ignore[assignment]  # None until _set_graph
         self._trainable = bool(trainable)
         Layer.__init__(self, name=name, seed=seed, trainable=trainable)
         # Shuffling draws from its own stream, so it does not shift the layers' initial weights.
         self._shuffle_rng = make_rng(None) if seed is None else np.random.default_rng([int(seed), 0])
         Trainer.__init__(self)
 
-    def _set_graph(self, inputs, outputs) -> None:
+    def _set_graph(self, inputs: Any, outputs: Any) -> None:
         graph = Graph(flatten_structure(inputs), flatten_structure(outputs))
         self._input_kind, self._output_kind = _structure_kind(inputs), _structure_kind(outputs)
-        self._input_keys = list(inputs) if isinstance(inputs, dict) else None
-        self._output_keys = list(outputs) if isinstance(outputs, dict) else None
+        self._input_keys: list[str] | None = list(inputs) if isinstance(inputs, dict) else None
+        self._output_keys: list[str] | None = list(outputs) if isinstance(outputs, dict) else None
         self._graph = graph
         float64 = any(t.dtype == np.float64 for t in graph.inputs)
         self.dtype = np.dtype(np.float64 if float64 else np.float32)
@@ -90,11 +94,11 @@ class Model(Trainer, Layer):
         return self._graph
 
     @property
-    def layers(self) -> list:
+    def layers(self) -> list[Layer]:
         """The layers in execution order (a functional model lists its ``InputLayer`` s, as Keras)."""
         return list(self._graph.layers) if self._graph else []
 
-    def _weight_layers(self) -> list:
+    def _weight_layers(self) -> list[Layer]:
         return [layer for layer in (self._graph.layers if self._graph else []) if not layer.is_input_layer]
 
     @property
@@ -106,11 +110,11 @@ class Model(Trainer, Layer):
         return self._output_kind != "single"
 
     @property
-    def inputs(self) -> list:
+    def inputs(self) -> list[SymbolicTensor]:
         return list(self._graph.inputs)
 
     @property
-    def outputs(self) -> list:
+    def outputs(self) -> list[SymbolicTensor]:
         return list(self._graph.outputs)
 
     @property
@@ -122,11 +126,11 @@ class Model(Trainer, Layer):
         return self.outputs if self.returns_list else self.outputs[0]
 
     @property
-    def input_names(self) -> list:
+    def input_names(self) -> list[str]:
         return self._input_keys or [t.node.layer.name for t in self._graph.inputs]
 
     @property
-    def output_names(self) -> list:
+    def output_names(self) -> list[str]:
         return self._output_keys or [t.name for t in self._graph.outputs]
 
     @property
@@ -136,7 +140,7 @@ class Model(Trainer, Layer):
         return shapes if self.takes_list else shapes[0]
 
     @input_shape.setter
-    def input_shape(self, value) -> None:  # set by Layer.__init__; derived from the graph here
+    def input_shape(self, value: Any) -> None:  # set by Layer.__init__; derived from the graph here
         pass
 
     @property
@@ -184,48 +188,49 @@ class Model(Trainer, Layer):
         return self._trainable
 
     @trainable.setter
-    def trainable(self, value) -> None:
+    def trainable(self, value: Any) -> None:
         """Setting it sets every layer's, as Keras does."""
         self._trainable = bool(value)
         for layer in self._weight_layers():
             layer.trainable = bool(value)
 
     @property
-    def params(self) -> dict:
+    def params(self) -> dict[str, Any]:
         """``{layer_name: params}`` of the layers with weights (not copies)."""
         return {layer.name: layer.params for layer in self._weight_layers() if layer.params}
 
     @params.setter
-    def params(self, value) -> None:
+    def params(self, value: Any) -> None:
         if value is None:
             return
         for layer in self._weight_layers():
             if layer.name in value:
                 new = value[layer.name]
-                order = list(layer.params) if set(layer.params) == set(new) else list(new)
+                current = cast("dict[str, Any]", layer.params)  # built: `value` holds built layers' params
+                order = list(current) if set(current) == set(new) else list(new)
                 layer.params = {key: new[key] for key in order}  # keep Keras' weight order
 
     @property
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return {layer.name: layer.state for layer in self._weight_layers() if layer.state}
 
     @state.setter
-    def state(self, value) -> None:
+    def state(self, value: Any) -> None:
         for layer in self._weight_layers():
             if layer.name in (value or {}):
                 layer.state = value[layer.name]
 
-    def trainable_paths(self, prefix: str = "") -> set:
+    def trainable_paths(self, prefix: str = "") -> set[str]:
         """The ``"layer/weight"`` paths (as in `flatten_paths`) that training may change."""
         if not self.trainable:
             return set()
         return set().union(*(layer.trainable_paths(f"{prefix}{layer.name}/") for layer in self._weight_layers()))
 
-    def weight_leaves(self) -> list:
+    def weight_leaves(self) -> list[tuple[Layer, str, str]]:
         return [leaf for layer in self._weight_layers() for leaf in layer.weight_leaves()]
 
     # --- regularizers and constraints -------------------------------------------------------------
-    def weight_regularization(self) -> tuple[dict, dict]:
+    def weight_regularization(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """``({path: regularizer}, {path: constraint})`` of the trainable weights, what the
         backends add to the loss and apply after each update.
 
@@ -240,10 +245,10 @@ class Model(Trainer, Layer):
         """
         self._check_activity_regularizers()
         trainable = self.trainable_paths()
-        paths_of: dict = {}
+        paths_of: dict[int, list[str]] = {}
         for path, value in flatten_paths(self.params).items():
             paths_of.setdefault(id(value), []).append(path)
-        found: tuple[dict, dict] = ({}, {})
+        found: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
         for layer, tree, key in self.weight_leaves():
             if tree != "params":
                 continue
@@ -251,7 +256,7 @@ class Model(Trainer, Layer):
                 if objects.get(key) is None:
                     continue
                 # the leaf's path: the params tree holds the layer's own arrays, not copies
-                paths = paths_of.get(id(layer.params[key]), [])
+                paths = paths_of.get(id(cast("dict[str, Any]", layer.params)[key]), [])  # a leaf: built
                 if len(paths) != 1:
                     raise ValueError(
                         f"weight {key!r} of layer {layer.name!r} appears {len(paths)} times in model {self.name!r}'s "
@@ -261,13 +266,13 @@ class Model(Trainer, Layer):
                     target[paths[0]] = objects[key]
         return found
 
-    def _graph_layers(self) -> list:
+    def _graph_layers(self) -> list[Layer]:
         """The layers that run as nodes of this graph or of a nested model's graph."""
-        found = []
+        found: list[Layer] = []
         for layer in self._weight_layers():
             found.append(layer)
             if getattr(layer, "graph", None) is not None:
-                found += layer._graph_layers()
+                found += cast(Model, layer)._graph_layers()  # a nested model
         return found
 
     def _check_activity_regularizers(self) -> None:
@@ -280,25 +285,25 @@ class Model(Trainer, Layer):
                     "layer of the model itself"
                 )
 
-    def activity_losses(self, outputs: Any, cache: Any) -> list:
+    def activity_losses(self, outputs: Any, cache: Any) -> list[float]:
         """The activity penalties of every node of the last call on data (the graph walk's)."""
         return list(cache["activity_losses"])
 
     # --- weights ------------------------------------------------------------------------------
-    def get_params(self) -> dict:
+    def get_params(self) -> dict[str, Any]:
         return self.params
 
-    def set_params(self, params: dict) -> None:
+    def set_params(self, params: dict[str, Any]) -> None:
         self.params = params
 
-    def get_variables(self) -> dict:
+    def get_variables(self) -> dict[str, Any]:
         """``{"params": ..., "state": ...}``: what the backends read and write."""
         return {"params": self.params, "state": self.state}
 
     def set_variables(self, variables: Any) -> None:
         self.params, self.state = variables["params"], variables["state"]
 
-    def get_weights(self) -> list:
+    def get_weights(self) -> list[NDArray[Any]]:
         """All weights, layer by layer in `layers` order, each layer in Keras' order."""
         self._require_built("get_weights")
         return [w for layer in self._weight_layers() for w in layer.get_weights()]
@@ -318,11 +323,11 @@ class Model(Trainer, Layer):
             setattr(layer, tree, updated)
 
     @property
-    def trainable_weights(self) -> list:
+    def trainable_weights(self) -> list[NDArray[Any]]:
         return [w for layer in self._weight_layers() for w in layer.trainable_weights]
 
     @property
-    def non_trainable_weights(self) -> list:
+    def non_trainable_weights(self) -> list[NDArray[Any]]:
         return [w for layer in self._weight_layers() for w in layer.non_trainable_weights]
 
     def count_params(self) -> int:
@@ -338,7 +343,7 @@ class Model(Trainer, Layer):
             )
 
     # --- configuration ------------------------------------------------------------------------
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         from ._graph_config import graph_config
 
         return {"name": self.name, "trainable": self.trainable, **graph_config(self)}
@@ -376,7 +381,7 @@ class Model(Trainer, Layer):
         """Set the carried states of every stateful layer to zeros (Keras' ``model.reset_states()``)."""
         for layer in self._weight_layers():
             if getattr(layer, "stateful", False):
-                layer.reset_states()
+                layer.reset_states()  # type: ignore[attr-defined]  # stateful layers (recurrent, nested models) have it
 
     reset_state = reset_states
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._graph import SymbolicTensor
 from ..layers._base import Layer, unique_name
@@ -56,11 +57,11 @@ class Sequential(Model):
 
     # --- structure ----------------------------------------------------------------------------
     @property
-    def layers(self) -> list:
+    def layers(self) -> list[Layer]:
         """The layers, without the input layer (as Keras)."""
         return list(self._chain)
 
-    def _weight_layers(self) -> list:
+    def _weight_layers(self) -> list[Layer]:
         return list(self._chain)
 
     def add(self, layer: Layer | SymbolicTensor) -> None:
@@ -101,25 +102,25 @@ class Sequential(Model):
         if not self._chain:
             raise ValueError("Sequential.pop: the model has no layers")
         layer = self._chain.pop()
-        self._graph = None
+        self._graph = None  # type: ignore[assignment]  # unbuilt again (Model._graph: None until a graph is set)
         shape = self._known_input_shape()
         if shape is not None and self._chain:
             self._connect(shape, self.dtype)
         return layer
 
-    def _known_input_shape(self):
+    def _known_input_shape(self) -> Any:
         if self._input_layer is not None:
             return self._input_layer.batch_shape
         first = self._chain[0] if self._chain else None
         if first is not None and getattr(first, "batch_input_shape", None) is not None:
-            return first.batch_input_shape
+            return first.batch_input_shape  # type: ignore[attr-defined]  # the getattr above found it
         if first is not None and first.built and not isinstance(first.input_shape, list):
             return first.input_shape
         if self._graph is not None:
             return self._graph.inputs[0].shape
         return None
 
-    def _connect(self, input_shape, dtype=None) -> None:
+    def _connect(self, input_shape: Any, dtype: Any = None) -> None:
         """(Re)build the chain as a graph on an input of ``input_shape`` (batch axis included)."""
         if not self._chain:
             return
@@ -154,7 +155,7 @@ class Sequential(Model):
     def built(self) -> bool:
         return self._graph is not None and bool(self._chain) and all(layer.built for layer in self._chain)
 
-    def _build_for_data(self, xs):
+    def _build_for_data(self, xs: list[NDArray[Any]]) -> Callable[[], None]:
         if self.built:
             return lambda: None
         if not self._chain:
@@ -163,15 +164,15 @@ class Sequential(Model):
         saved = [(layer.params, layer.state, layer.input_shape, layer.dtype) for layer in self._chain]
         self.build((None, *xs[0].shape[1:]), xs[0].dtype)
 
-        def undo():
+        def undo() -> None:
             for layer, built, (params, state, input_shape, dtype) in zip(self._chain, was_built, saved):
                 if not built:
                     layer.params, layer.state, layer.input_shape, layer.dtype = params, state, input_shape, dtype
-            self._graph = None
+            self._graph = None  # type: ignore[assignment]  # unbuilt again (Model._graph: None until a graph is set)
 
         return undo
 
-    def _output_names_for_compile(self) -> list:
+    def _output_names_for_compile(self) -> list[str]:
         if self._graph is not None:
             return self.output_names
         if not self._chain:
@@ -179,10 +180,11 @@ class Sequential(Model):
         return [self._chain[-1].name]
 
     # --- configuration ------------------------------------------------------------------------
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         from ..layers import serialize
 
-        config = {"name": self.name, "trainable": self.trainable, "layers": [serialize(layer) for layer in self._chain]}
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable,
+                                  "layers": [serialize(layer) for layer in self._chain]}
         if isinstance(self.seed, (int, np.integer)):
             config["seed"] = int(self.seed)
         shape = self._known_input_shape()

@@ -31,9 +31,10 @@ import importlib.util
 import json
 import os
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import initializers
 from .._files import atomic_write
@@ -49,22 +50,22 @@ WEIGHTS_FORMAT = "scratchlstm.weights"
 OPTIMIZER_PREFIX = "optimizer"
 
 
-def _atomic_savez(path, arrays: dict) -> None:
+def _atomic_savez(path: str | os.PathLike[str], arrays: dict[str, Any]) -> None:
     """Write ``arrays`` to ``path`` atomically (see ``scratchlstm/_files.py``): a failure leaves
     the old file intact, the mode is a plain write's, a symlink is written through."""
     atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
 
-def _weight_arrays(model) -> dict:
+def _weight_arrays(model: Any) -> dict[str, Any]:
     return {**flatten_paths(model.params), **flatten_paths(model.state)}
 
 
-def compile_arguments_config(arguments: dict) -> dict:
+def compile_arguments_config(arguments: dict[str, Any]) -> dict[str, Any]:
     """JSON-able ``loss``, ``loss_weights`` and ``metrics`` as given to ``compile`` (Keras' forms)."""
     from .. import losses as losses_module
     from .. import metrics as metrics_module
 
-    def each(value, leaf):
+    def each(value: Any, leaf: Callable[[Any], Any]) -> Any:
         if isinstance(value, dict) and "class_name" not in value:
             return {k: each(v, leaf) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
@@ -78,22 +79,22 @@ def compile_arguments_config(arguments: dict) -> dict:
     }
 
 
-def model_config(model) -> dict:
+def model_config(model: Any) -> dict[str, Any]:
     return {"class_name": type(model).__name__, "config": model.get_config()}
 
 
-def model_to_json(model, **kwargs) -> str:
+def model_to_json(model: Any, **kwargs: Any) -> str:
     return json.dumps(model_config(model), **kwargs)
 
 
-def model_from_config(config: dict) -> Model:
+def model_from_config(config: dict[str, Any]) -> Model:
     from ..layers import deserialize
 
     if not isinstance(config, dict) or config.get("class_name") not in ("Model", "Sequential", "Functional"):
         raise ValueError(f"a model config must be {{'class_name': 'Model' | 'Sequential', 'config': {{...}}}}, got {type(config).__name__}")
     if config["class_name"] == "Functional":
         config = {**config, "class_name": "Model"}
-    return deserialize(config)
+    return cast("Model", deserialize(config))  # the class_name checked above names a model
 
 
 def model_from_json(text: str) -> Model:
@@ -105,7 +106,7 @@ def model_from_json(text: str) -> Model:
     return model_from_config(config)
 
 
-def save_model(model, path, metadata=None, include_optimizer=True) -> None:
+def save_model(model: Any, path: str | os.PathLike[str], metadata: Any = None, include_optimizer: bool = True) -> None:
     model._require_built("save")
     from ..keras_files import _dispatch  # .keras: Keras 3's format; .npz: ours; else refused
 
@@ -115,7 +116,7 @@ def save_model(model, path, metadata=None, include_optimizer=True) -> None:
         return
     metadata = model.metadata if metadata is None else metadata
     check_metadata(metadata)  # json.dumps would recurse without bound, and load_model refuses it
-    document = {
+    document: dict[str, Any] = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "model": model_config(model),
@@ -155,7 +156,7 @@ def save_model(model, path, metadata=None, include_optimizer=True) -> None:
     model.metadata = metadata
 
 
-def _optimizer_state_to_save(model):
+def _optimizer_state_to_save(model: Any) -> tuple[str, Any] | None:
     """``(backend name, OptimizerState)`` that the next ``fit`` would continue from, or None
     (never trained since compile, or what is trainable has changed since)."""
     memory = getattr(model, "_optimizer_memory", None)
@@ -164,7 +165,7 @@ def _optimizer_state_to_save(model):
     return memory[0], memory[2]
 
 
-def named_state_leaves(tree, prefix: str = OPTIMIZER_PREFIX) -> list:
+def named_state_leaves(tree: Any, prefix: str = OPTIMIZER_PREFIX) -> list[tuple[str, Any]]:
     """``(name, leaf)`` for each leaf of an optimizer state, in the order `_state_fill` reads.
 
     Names are paths: NamedTuple fields by name, tuple items by index, dict keys (weight paths)
@@ -187,19 +188,19 @@ def named_state_leaves(tree, prefix: str = OPTIMIZER_PREFIX) -> list:
     return [(prefix, tree)]
 
 
-def _leaf_dtype(leaf) -> np.dtype:
+def _leaf_dtype(leaf: Any) -> np.dtype[Any]:
     """The dtype a state leaf has: a Python int or float as NumPy stores it, an array's own."""
     return np.dtype(leaf.dtype) if hasattr(leaf, "dtype") else np.asarray(leaf).dtype
 
 
-def _optimizer_template(model, backend):
+def _optimizer_template(model: Any, backend: Any) -> Any:
     """A fresh optimizer state for ``model`` on ``backend``: the tree a saved one must match."""
     with warnings.catch_warnings():  # fit warns about float64 without jax_enable_x64, not loading
         warnings.filterwarnings("ignore", message="the model is float64 but jax_enable_x64 is off")
         return backend.init_state(model.get_variables(), None).optimizer_state
 
 
-def _checked_optimizer_state(model, template, arrays: dict, iterations, source: str):
+def _checked_optimizer_state(model: Any, template: Any, arrays: dict[str, Any], iterations: Any, source: str) -> Any:
     """The optimizer state built from ``arrays`` (name -> stored array), after checking every
     array against ``template``, a fresh state of the model's optimizer: the names, shapes,
     dtypes (integer counters hold integers) and finiteness, and ``iterations`` against the
@@ -210,7 +211,7 @@ def _checked_optimizer_state(model, template, arrays: dict, iterations, source: 
     unknown = sorted(set(arrays) - set(names))
     if unknown:
         raise ValueError(f"{source} holds optimizer arrays {unknown} that {what} has no place for; it has {names}")
-    values = []
+    values: list[NDArray[Any]] = []
     for name, leaf in expected:
         if name not in arrays:
             raise ValueError(f"{source} has no array {name!r} for {what} (it has {sorted(arrays)})")
@@ -234,7 +235,7 @@ def _checked_optimizer_state(model, template, arrays: dict, iterations, source: 
     return state
 
 
-def _restore_optimizer_state(model, saved: dict, arrays: dict, source: str) -> None:
+def _restore_optimizer_state(model: Any, saved: dict[str, Any], arrays: dict[str, Any], source: str) -> None:
     """Continue ``model``'s (freshly compiled) optimizer from a saved state, or warn why not."""
     if not isinstance(saved, dict):
         raise ValueError(f"{source}: optimizer_state must be a JSON object, got {type(saved).__name__}")
@@ -254,7 +255,7 @@ def _restore_optimizer_state(model, saved: dict, arrays: dict, source: str) -> N
     model.optimizer.iterations = int(state.iterations)
 
 
-def _state_fill(template, leaves):
+def _state_fill(template: Any, leaves: list[Any]) -> Any:
     if template is None:
         return None
     if isinstance(template, dict):
@@ -277,14 +278,14 @@ def _state_fill(template, leaves):
     return jnp.asarray(value, dtype=template.dtype)
 
 
-def save_weights(model, path) -> None:
+def save_weights(model: Any, path: str | os.PathLike[str]) -> None:
     model._require_built("save_weights")
     from ..keras_files import _dispatch  # .weights.h5: Keras 3's layout; .npz: ours; else refused
 
     if _dispatch.save_weights(model, path):
         return
     arrays = _weight_arrays(model)
-    document = {"format": WEIGHTS_FORMAT, "version": 1, "order": list(arrays)}
+    document: dict[str, Any] = {"format": WEIGHTS_FORMAT, "version": 1, "order": list(arrays)}
     memory = getattr(model, "_optimizer_memory", None)
     if memory:
         leaves = [leaf for leaf in tree_leaves(memory[2]) if leaf is not None]  # the order _state_fill reads
@@ -293,7 +294,7 @@ def save_weights(model, path) -> None:
     _atomic_savez(path, {"weights.json": np.array(json.dumps(document)), **arrays})
 
 
-def _assign_checked(model, archive, names: dict, source: str) -> None:
+def _assign_checked(model: Any, archive: NpzArchive | _Without, names: dict[str, str], source: str) -> None:
     """Check every expected array in ``archive`` (``names``: path in model -> name in file), then set."""
     expected = _weight_arrays(model)
     stored = set(archive.files) - {"config.json", "weights.json"}
@@ -310,7 +311,7 @@ def _assign_checked(model, archive, names: dict, source: str) -> None:
             raise ValueError(f"{source}: array {name!r} must be real numbers, got dtype {dtype}")
         if shape != current.shape:
             raise ValueError(f"{source}: array {name!r} must have shape {current.shape} for the model, got {shape}")
-    checked = {}
+    checked: dict[str, Any] = {}
     for path, current in expected.items():
         name = names[path]
         with np.errstate(over="ignore", invalid="ignore"):  # beyond float32 becomes inf: refused next
@@ -324,18 +325,19 @@ def _assign_checked(model, archive, names: dict, source: str) -> None:
         raise RuntimeError(f"{source}: the weights {left} were not loaded")
 
 
-def _declared(archive, name: str) -> tuple:
+def _declared(archive: Any, name: str) -> tuple[Any, Any]:
     """``(shape, dtype)`` of a stored array, from its header when the archive can tell."""
     if hasattr(archive, "declared"):
-        return archive.declared(name)
+        declared: tuple[Any, Any] = archive.declared(name)
+        return declared
     value = archive[name]
     return value.shape, value.dtype
 
 
-def _set_by_path(model, flat: dict) -> None:
+def _set_by_path(model: Any, flat: dict[str, Any]) -> None:
     from .._tree import unflatten_paths
 
-    def assign(owner, values):
+    def assign(owner: Any, values: dict[str, Any]) -> None:
         for layer in owner._weight_layers():
             if layer.name not in values:
                 continue
@@ -349,7 +351,7 @@ def _set_by_path(model, flat: dict) -> None:
     assign(model, unflatten_paths(flat))
 
 
-def load_weights(model, path) -> None:
+def load_weights(model: Any, path: str | os.PathLike[str]) -> None:
     """Weights matched by position (layer order, then Keras' weight order), as Keras does, so a
     model built anew (with other automatic layer names) takes them; shapes are checked. The
     optimizer state in the file (by position too) is checked as well, before anything is set."""
@@ -392,7 +394,7 @@ def load_weights(model, path) -> None:
             model.optimizer.iterations = int(state.iterations)
 
 
-def _read_weights_document(archive, path) -> dict:
+def _read_weights_document(archive: NpzArchive, path: str | os.PathLike[str]) -> dict[str, Any]:
     """``weights.json``, checked: the format, an ``order`` of distinct array names and, when the
     optimizer's state is stored, a ``count`` of its arrays that the archive can hold."""
     source = f"{path}: weights.json"
@@ -421,13 +423,13 @@ def _read_weights_document(archive, path) -> dict:
 class _Without:
     """An archive seen without the arrays in ``names``."""
 
-    def __init__(self, archive, names):
+    def __init__(self, archive: NpzArchive, names: set[str]) -> None:
         self.archive, self.files = archive, [f for f in archive.files if f not in names]
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> NDArray[Any]:
         return self.archive[name]
 
-    def declared(self, name):
+    def declared(self, name: str) -> tuple[Any, Any]:
         return _declared(self.archive, name)
 
 
@@ -435,21 +437,21 @@ class _open_archive:
     """The archive at ``path`` read without pickle, every way the file can be wrong (not a zip,
     truncated, forged sizes, object arrays, ...) a ``ValueError`` (see `_file_checks`)."""
 
-    def __init__(self, path, header: str, kind: str):
+    def __init__(self, path: str | os.PathLike[str], header: str, kind: str) -> None:
         self.path, self.header, self.kind = os.fspath(path), header, kind
 
-    def __enter__(self):
+    def __enter__(self) -> NpzArchive:
         self.archive = NpzArchive(self.path, self.kind)
         if self.header not in self.archive.files:
             self.archive.close()
             raise ValueError(f"{self.path} is not a scratchlstm {self.kind} file (no {self.header} entry)")
         return self.archive
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.archive.close()
 
 
-def _read_document(archive, path) -> dict:
+def _read_document(archive: NpzArchive, path: str | os.PathLike[str]) -> dict[str, Any]:
     document = parse_json(archive.text("config.json", f"{path}: config.json"), f"{path}: config.json")
     if not isinstance(document, dict):
         raise ValueError(f"{path}: config.json must hold a JSON object, got {type(document).__name__}")
@@ -511,7 +513,7 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
         model, names = _build_without_initializers(document, path)
         saved_state = document.get("optimizer_state") if document["version"] >= 3 else None
         compile_config = document.get("compile")
-        state_names = set()
+        state_names: set[str] = set()
         if saved_state is not None:  # the optimizer's arrays: the rest under optimizer/
             weight_names = set(names.values())
             state_names = {
@@ -532,12 +534,12 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
     return model
 
 
-def _output_shapes(model) -> list:
+def _output_shapes(model: Any) -> list[list[int | None]]:
     """Each output's shape as JSON (``None`` for the batch and other free axes)."""
     return [list(tensor.shape) for tensor in model._graph.outputs]
 
 
-def _check_output_shapes(model, document: dict, path) -> None:
+def _check_output_shapes(model: Any, document: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """The built model's outputs against the ``output_shapes`` the file recorded (files written
     before they were recorded have none)."""
     if "output_shapes" not in document:
@@ -550,7 +552,7 @@ def _check_output_shapes(model, document: dict, path) -> None:
         )
 
 
-def _build_without_initializers(document: dict, path):
+def _build_without_initializers(document: dict[str, Any], path: str | os.PathLike[str]) -> tuple[Model, dict[str, str]]:
     """``(model, names)``: the model that ``document`` describes, its weights zero-stride
     placeholders (no initializer runs, nothing the size of a weight is allocated), and the
     name in the file of each weight path. `_assign_checked` then replaces every placeholder
@@ -559,7 +561,7 @@ def _build_without_initializers(document: dict, path):
         with initializers.placeholder_weights():
             if document["version"] == 1:
                 return _version_1_model(document)
-            model = model_from_config(document.get("model"))
+            model = model_from_config(cast("dict[str, Any]", document.get("model")))  # a non-dict is refused there
     except (ValueError, NotImplementedError) as error:
         raise ValueError(f"{path}: the model config is invalid: {error}") from None
     except (TypeError, KeyError, AttributeError, IndexError) as error:
@@ -569,7 +571,7 @@ def _build_without_initializers(document: dict, path):
     return model, {p: p for p in _weight_arrays(model)}
 
 
-def _version_1_model(document):
+def _version_1_model(document: dict[str, Any]) -> tuple[Model, dict[str, str]]:
     from ..layers import deserialize
     from ._sequential import Sequential
 
@@ -577,14 +579,14 @@ def _version_1_model(document):
     model = Sequential([deserialize(c) for c in config["layers"]], name=config.get("name", "sequential"))
     model.seed = config.get("seed")
     model.build((None, *document["input_shape"]))
-    names = {}
+    names: dict[str, str] = {}
     for k, layer in enumerate(model.layers):
-        for weight in layer.params:
+        for weight in cast("dict[str, Any]", layer.params):  # built above
             names[f"{layer.name}/{weight}"] = f"layer{k}/{weight}"
     return model, names
 
 
-def _compile_from_config(model, compile_config: dict, path) -> None:
+def _compile_from_config(model: Any, compile_config: dict[str, Any], path: str | os.PathLike[str]) -> None:
     backend = compile_config.get("backend", "numpy")
     loss = compile_config["loss"]
     if isinstance(loss, dict) and "name" in loss and "from_logits" in loss:  # version 1 files

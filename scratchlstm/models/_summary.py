@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from .._graph.tensor import SymbolicTensor
+    from ._model import Model
 
-def _shape_text(shape) -> str:
+
+def _shape_text(shape: Any) -> str:
     if isinstance(shape, list):
         return ", ".join(_shape_text(s) for s in shape)
     return str(tuple(shape))
 
 
-def _weights_count(arrays) -> int:
+def _weights_count(arrays: Any) -> int:
     return int(sum(np.size(a) for a in arrays))
 
 
-def summary_text(model) -> str:
+def summary_text(model: Model) -> str:
     """The summary as text: one row per layer (per call of a shared layer for graphs)."""
     model._require_built("summary")
     graph_view = model.summary_shows_connections
     headers = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if graph_view else [])
-    rows, counted = [], set()
+    rows: list[list[str]] = []
+    counted: set[int] = set()
     for node in model.graph.nodes:
         layer = node.layer
         if layer.is_input_layer and not graph_view:
@@ -43,7 +50,7 @@ def summary_text(model) -> str:
     return "\n".join(out)
 
 
-def _tensor_reference(model, tensor) -> str:
+def _tensor_reference(model: Model, tensor: SymbolicTensor) -> str:
     """Keras' ``layer_name[node_index][tensor_index]``."""
     layer = tensor.node.layer
     nodes = [n for n in model.graph.nodes if n.layer is layer]

@@ -36,11 +36,24 @@ evaluated on whole sequences, those layers not stateful.
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, cast, overload
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from ..layers.rnn._recurrent import Recurrent
+    from ._compile import CompileConfig
+    from ._trainer import Trainer
 
 
-def check_tbptt_steps(tbptt_steps):
+@overload
+def check_tbptt_steps(tbptt_steps: None) -> None: ...
+@overload
+def check_tbptt_steps(tbptt_steps: int) -> int: ...
+
+
+def check_tbptt_steps(tbptt_steps: int | None) -> int | None:
     """``None`` or a positive int; ValueError otherwise."""
     if tbptt_steps is None:
         return None
@@ -49,12 +62,12 @@ def check_tbptt_steps(tbptt_steps):
     return int(tbptt_steps)
 
 
-def _recurrent_layers(model) -> list:
+def _recurrent_layers(model: Trainer) -> list[Recurrent]:
     """The model's top-level recurrent layers, after refusing what truncation cannot split."""
     from ..layers.rnn._recurrent import Recurrent
     from ..layers.rnn.bidirectional import Bidirectional
 
-    found = []
+    found: list[Recurrent] = []
     for layer in model._weight_layers():
         if isinstance(layer, Bidirectional):
             raise ValueError(
@@ -77,7 +90,7 @@ def _recurrent_layers(model) -> list:
     return found
 
 
-def check_tbptt_data(model, xs, ys) -> int:
+def check_tbptt_data(model: Trainer, xs: list[NDArray[Any]], ys: Any) -> int:
     """The sequence length ``T`` shared by every input and target; ValueError otherwise."""
     lengths = {np.shape(x)[1] if np.ndim(x) >= 2 else None for x in xs}
     if len(lengths) != 1 or None in lengths:
@@ -95,14 +108,14 @@ def check_tbptt_data(model, xs, ys) -> int:
                 "A many-to-one model's loss sits on the last window only and no gradient would reach the "
                 "earlier ones: for long sequences use the recurrent layers' remat=k instead"
             )
-    return steps
+    return cast(int, steps)  # None refused above
 
 
 @contextlib.contextmanager
-def carried_states(model, batch_size: int):
+def carried_states(model: Trainer, batch_size: int) -> Iterator[list[Recurrent]]:
     """Make the model's recurrent layers stateful (batch ``batch_size``) while the block runs;
     yields the layers it changed."""
-    changed = []
+    changed: list[Recurrent] = []
     for layer in _recurrent_layers(model):
         if not layer.stateful:
             changed.append(layer)
@@ -125,22 +138,22 @@ class TruncatedBPTT:
             them as they were (whole sequences from zeros).
     """
 
-    def __init__(self, backend, model, steps: int, made_stateful=()):
+    def __init__(self, backend: Any, model: Trainer, steps: int, made_stateful: Iterable[Recurrent] = ()) -> None:
         self.backend = backend
         self.made_stateful = list(made_stateful)
         self.steps = check_tbptt_steps(steps)
         self.names = [layer.name for layer in _recurrent_layers(model)]
-        self.metric_names = model.compiled.metric_log_names()  # running results, not batch means
+        self.metric_names = cast("CompileConfig", model.compiled).metric_log_names()  # running results, not batch means
         self.padded = hasattr(backend, "prepare_batch")  # JAX pads batches to a fixed row count
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name in ("prepare_batch", "train_prepared"):  # every batch goes through train_step
             raise AttributeError(name)
         return getattr(self.backend, name)
 
-    def _zero_states(self, model_state: dict, rows: int) -> dict:
+    def _zero_states(self, model_state: dict[str, Any], rows: int) -> dict[str, Any]:
         """``model_state`` with the recurrent layers' carried states at zeros for ``rows`` rows."""
-        def zeros(value):
+        def zeros(value: Any) -> Any:
             if self.padded:  # same shape and placement as the padded device arrays
                 import jax.numpy as jnp
 
@@ -152,7 +165,8 @@ class TruncatedBPTT:
             fresh[name] = {key: zeros(value) for key, value in model_state[name].items()}
         return fresh
 
-    def evaluate(self, variables, xs, ys, sample_weight, batch_size):
+    def evaluate(self, variables: dict[str, Any], xs: list[Any], ys: list[Any], sample_weight: Any,
+                 batch_size: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """Validation on whole sequences, the temporarily stateful layers as they were built."""
         names = {layer.name for layer in self.made_stateful}
         plain = {key: value for key, value in variables["state"].items() if key not in names}
@@ -166,12 +180,13 @@ class TruncatedBPTT:
                 layer.stateful = True
         return logs, {**variables["state"], **{k: v for k, v in state.items() if k not in names}}
 
-    def train_step(self, state, xs, ys, sample_weight=None):
+    def train_step(self, state: Any, xs: list[Any], ys: list[Any], sample_weight: Any = None) -> tuple[Any, dict[str, Any]]:
         """Every window of the batch in order, states from zeros: ``(state, logs)`` with the
         step-weighted mean of the windows' losses and the metrics' results after the last."""
         steps = np.shape(xs[0])[1]
         state = state._replace(model_state=self._zero_states(state.model_state, len(xs[0])))
-        totals, logs = {}, {}
+        totals: dict[str, Any] = {}
+        logs: dict[str, Any] = {}
         for start in range(0, steps, self.steps):
             window = slice(start, min(start + self.steps, steps))
             length = window.stop - window.start

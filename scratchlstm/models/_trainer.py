@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import optimizers as optimizers_module
 from .._tree import flatten_paths
@@ -22,13 +23,25 @@ from ._numpy_backend import NumpyBackend
 from ._tbptt import TruncatedBPTT, carried_states, check_tbptt_data, check_tbptt_steps
 
 if TYPE_CHECKING:
+    from .._graph.tensor import SymbolicTensor
     from ..callbacks import Callback, History
+    from ..layers import Layer
+    from ..layers.rnn._recurrent import Recurrent
     from ..losses import Loss
+    from ._compile import CompileConfig
+
+    # Trainer is only ever mixed into Model (a Layer): the checker sees it as a Layer subclass.
+    _TrainerBase = Layer
+else:
+    _TrainerBase = object
+
+# checked arrays of x, of y (None without targets) and the sample weights (None without any)
+_Prepared = tuple[list[NDArray[Any]], list[NDArray[Any]] | None, NDArray[Any] | None]
 
 BACKENDS = ("numpy", "jax")
 
 
-def _positive_int(name: str, value, default=None) -> int:
+def _positive_int(name: str, value: Any, default: int | None = None) -> int:
     if value is None and default is not None:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -36,7 +49,7 @@ def _positive_int(name: str, value, default=None) -> int:
     return int(value)
 
 
-def _verbosity(verbose) -> int:
+def _verbosity(verbose: Any) -> int:
     verbose = 1 if verbose == "auto" else verbose
     if isinstance(verbose, bool) or verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
@@ -53,7 +66,7 @@ _COMPILE_OPTIONS = {
 }
 
 
-def _check_compile_options(options: dict) -> None:
+def _check_compile_options(options: dict[str, Any]) -> None:
     for name, value in options.items():
         if name not in _COMPILE_OPTIONS:
             raise TypeError(f"compile() got an unexpected keyword argument {name!r}")
@@ -64,7 +77,7 @@ def _check_compile_options(options: dict) -> None:
             )
 
 
-def _instantiate_metric_classes(metrics):
+def _instantiate_metric_classes(metrics: Any) -> Any:
     """Metric classes in ``metrics`` made objects once, at compile, so their automatic names
     (``auc``, ``auc_1``) do not change when the settings are resolved again after a build."""
     from ..metrics import Metric
@@ -80,9 +93,9 @@ def _instantiate_metric_classes(metrics):
     return metrics
 
 
-def _all_layers(model) -> list:
+def _all_layers(model: Any) -> list[Layer]:
     """Every layer of ``model``, nested models' layers included."""
-    found = []
+    found: list[Layer] = []
     for layer in model.layers:
         found.append(layer)
         if hasattr(layer, "graph"):
@@ -90,30 +103,57 @@ def _all_layers(model) -> list:
     return found
 
 
-class Trainer:
+class Trainer(_TrainerBase):
     """Mixed into `Model`: holds the compile settings and runs training and inference."""
 
-    _initial_epoch = None
+    _initial_epoch: int | None = None
+    _compile_arguments: dict[str, Any]  # set by compile
 
-    def __init__(self):
-        self.optimizer = None
-        self.compiled = None
-        self.backend_name = None
+    if TYPE_CHECKING:  # what `Model` supplies
+        _shuffle_rng: np.random.Generator
+        _output_kind: str
+
+        @property
+        def inputs(self) -> list[SymbolicTensor]: ...
+        @property
+        def outputs(self) -> list[SymbolicTensor]: ...
+        @property
+        def input_names(self) -> list[str]: ...
+        @property
+        def output_names(self) -> list[str]: ...
+        @property
+        def takes_list(self) -> bool: ...
+        @property
+        def returns_list(self) -> bool: ...
+        @property
+        def stateful(self) -> bool: ...
+        @property
+        def output_shape(self) -> Any: ...
+        def check_stateful_batches(self, batch_size: int, samples: int) -> None: ...
+        def _weight_layers(self) -> list[Layer]: ...
+        def weight_regularization(self) -> tuple[dict[str, Any], dict[str, Any]]: ...
+        def get_variables(self) -> dict[str, Any]: ...
+        def set_variables(self, variables: Any) -> None: ...
+
+    def __init__(self) -> None:
+        self.optimizer: Any = None  # an `Optimizer` once compiled
+        self.compiled: CompileConfig | None = None
+        self.backend_name: str | None = None
         self.stop_training = False
-        self.metadata: dict = {}
-        self.history = None
-        self._optimizer_memory = None
+        self.metadata: dict[str, Any] = {}
+        self.history: History | None = None
+        self._optimizer_memory: tuple[str, frozenset[str], Any] | None = None
 
     # --- compile ------------------------------------------------------------------------------
     @property
-    def loss(self) -> Loss | list[Loss] | None:
+    def loss(self) -> Loss | list[Loss | None] | None:
         """The loss (one per output, as a list, for several outputs); ``None`` before compile."""
         if self.compiled is None:
             return None
         return self.compiled.losses[0] if len(self.compiled.losses) == 1 else list(self.compiled.losses)
 
     @property
-    def metric_names(self) -> list:
+    def metric_names(self) -> list[str]:
         return [] if self.compiled is None else [entry.canonical for entry in self.compiled.metrics]
 
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None, metrics: Any = None,
@@ -156,7 +196,7 @@ class Trainer:
         self._optimizer_memory = None  # the optimizer state fit and train_on_batch continue from
         self._compile_arguments = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
 
-    def _resumed_optimizer_state(self, backend):
+    def _resumed_optimizer_state(self, backend: Any) -> Any:
         """The optimizer state of the last fit or train_on_batch, as Keras' optimizer keeps its
         variables; None (a fresh start) after compile, on another backend, or if what is
         trainable has changed since."""
@@ -165,13 +205,13 @@ class Trainer:
             return memory[2]
         return None
 
-    def _remember_optimizer_state(self, backend, optimizer_state) -> None:
+    def _remember_optimizer_state(self, backend: Any, optimizer_state: Any) -> None:
         self._optimizer_memory = (backend.name, frozenset(self.trainable_paths()), optimizer_state)
 
-    def _output_names_for_compile(self) -> list:
+    def _output_names_for_compile(self) -> list[str]:
         return self.output_names
 
-    def _output_units(self):
+    def _output_units(self) -> list[int | None] | None:
         """Each output's last-axis size once the model is built (``None`` before)."""
         return [t.shape[-1] for t in self.outputs] if self.built else None
 
@@ -186,14 +226,14 @@ class Trainer:
         if self.compiled is None:
             raise ValueError(f"{what} needs a compiled model; call model.compile(optimizer, loss) first")
 
-    def _backend(self):
+    def _backend(self) -> Any:
         if self.backend_name == "jax":
             from .. import jax_backend
 
             return jax_backend.make_training_backend(self)
         return NumpyBackend(self)
 
-    def get_compile_config(self) -> dict | None:
+    def get_compile_config(self) -> dict[str, Any] | None:
         if self.compiled is None:
             return None
         from ._serialization import compile_arguments_config
@@ -205,7 +245,8 @@ class Trainer:
         }
 
     # --- data ---------------------------------------------------------------------------------
-    def _prepare(self, x, y=None, sample_weight=None, class_weight=None, what=""):
+    def _prepare(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: Any = None,
+                 what: str = "") -> _Prepared:
         """Checked ``(xs, ys, weights)``; builds an unbuilt model, undone if a check fails."""
         xs = input_arrays(self, x, f"x{what}")
         was_built = self.built
@@ -214,7 +255,8 @@ class Trainer:
             if self.built and not was_built:
                 xs = input_arrays(self, x, f"x{what}")  # now against the built shapes
                 self._resolve_compile_after_build()
-            ys = weights = None
+            ys: list[NDArray[Any]] | None = None
+            weights: NDArray[Any] | None = None
             if y is not None:
                 self._require_compiled("training or evaluation")
                 ys = target_arrays(self, y, len(xs[0]), f"y{what}")
@@ -224,11 +266,11 @@ class Trainer:
             raise
         return self._cast_inputs(xs), ys, weights
 
-    def _cast_inputs(self, xs: list) -> list:
+    def _cast_inputs(self, xs: list[NDArray[Any]]) -> list[NDArray[Any]]:
         """Float inputs in the compute dtype; inputs declared integer (token ids) as integers."""
         dtype = self._compute_dtype()
-        declared = [t.dtype for t in self.inputs] if self.built else [None] * len(xs)
-        cast = []
+        declared: list[np.dtype[Any] | None] = [t.dtype for t in self.inputs] if self.built else [None] * len(xs)
+        cast: list[NDArray[Any]] = []
         for x, kind in zip(xs, declared):
             if kind is not None and kind.kind == "i":
                 if not np.array_equal(x, np.round(x)):
@@ -244,18 +286,18 @@ class Trainer:
                 cast.append(value)
         return cast
 
-    def _compute_dtype(self) -> np.dtype:
+    def _compute_dtype(self) -> np.dtype[Any]:
         """float64 if any weight is float64 (the NumPy math promotes to it), else float32."""
-        weights = flatten_paths(self.params).values()
+        weights = flatten_paths(cast("dict[str, Any]", self.params)).values()  # Model.params: always a dict
         if self.dtype == np.float64 or any(w.dtype == np.float64 for w in weights):
             return np.dtype(np.float64)
         return np.dtype(np.float32)
 
-    def _build_for_data(self, xs):
+    def _build_for_data(self, xs: list[NDArray[Any]]) -> Callable[[], None]:
         """Build from the data's shapes if needed; return a function that undoes it."""
         return lambda: None
 
-    def _validation(self, validation_data):
+    def _validation(self, validation_data: Any) -> _Prepared:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError(
                 f"validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val), got {type(validation_data).__name__}"
@@ -325,7 +367,7 @@ class Trainer:
             raise ValueError(f"callbacks must be a list of callbacks, got {type(callbacks).__name__}")
         verbose = _verbosity(verbose)
         xs, ys, weights = self._prepare(x, y, sample_weight, class_weight)
-        validation = None
+        validation: Any = None  # a _Prepared triple
         if validation_data is not None:
             validation = self._validation(validation_data)
         elif validation_split:
@@ -333,7 +375,7 @@ class Trainer:
             split_at = validation_split_at(samples, validation_split)
             if split_at == samples or split_at == 0:
                 raise ValueError(f"validation_split={validation_split} leaves no samples on one side of {samples}")
-            cut = lambda arrays, part: None if arrays is None else [a[part] for a in arrays]  # noqa: E731
+            cut: Callable[[Any, slice], Any] = lambda arrays, part: None if arrays is None else [a[part] for a in arrays]  # noqa: E731
             head, tail = slice(None, split_at), slice(split_at, None)
             validation = (cut(xs, tail), cut(ys, tail), None if weights is None else weights[tail])
             xs, ys, weights = cut(xs, head), cut(ys, head), None if weights is None else weights[head]
@@ -344,7 +386,7 @@ class Trainer:
         with carried_states(self, min(batch_size, len(xs[0]))) if tbptt_steps else contextlib.nullcontext() as changed:
             backend = self._backend()
             if tbptt_steps is not None:
-                backend = TruncatedBPTT(backend, self, tbptt_steps, changed)
+                backend = TruncatedBPTT(backend, self, tbptt_steps, cast("list[Recurrent]", changed))  # carried_states ran
             self.history = run_fit(
                 self, backend, (xs, ys, weights),
                 epochs=epochs, initial_epoch=int(initial_epoch), batch_size=batch_size, validation=validation,
@@ -352,10 +394,10 @@ class Trainer:
             )
         return self.history
 
-    def _inference_backend(self):
+    def _inference_backend(self) -> Any:
         return self._backend() if self.compiled is not None else NumpyBackend(self)
 
-    def _outputs(self, arrays: list):
+    def _outputs(self, arrays: list[Any]) -> Any:
         if self._output_kind == "dict":
             return dict(zip(self.output_names, arrays))
         return arrays if self.returns_list else arrays[0]
@@ -371,7 +413,7 @@ class Trainer:
         self._keep_carried_state(state)
         return self._outputs([np.asarray(a) for a in arrays])
 
-    def _keep_carried_state(self, state) -> None:
+    def _keep_carried_state(self, state: Any) -> None:
         """After predict/evaluate, a stateful RNN keeps its final states (as Keras' layer does)."""
         if self.stateful:
             self.state = state
@@ -387,7 +429,7 @@ class Trainer:
         self.check_stateful_batches(batch_size, len(xs[0]))
         logs, state = self._backend().evaluate(self.get_variables(), xs, ys, weights, batch_size)
         self._keep_carried_state(state)
-        logs = read_logs(self.compiled.finalize(logs))
+        logs = read_logs(cast("CompileConfig", self.compiled).finalize(logs))  # compiled: checked above
         if return_dict:
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())
@@ -404,7 +446,7 @@ class Trainer:
         self.set_variables(backend.get_variables(state))
         self.optimizer.iterations = int(state.optimizer_state.iterations)
         self._remember_optimizer_state(backend, state.optimizer_state)
-        logs = self.compiled.finalize(read_logs(logs))
+        logs = cast("CompileConfig", self.compiled).finalize(read_logs(logs))  # compiled: checked above
         if return_dict:
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())

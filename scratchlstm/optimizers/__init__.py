@@ -96,7 +96,7 @@ _BY_NAME = {
 }
 
 
-def _class_for(name: Any) -> type:
+def _class_for(name: Any) -> type[Optimizer]:
     key = name.lower() if isinstance(name, str) else name
     if key not in _BY_NAME:
         raise ValueError(
@@ -105,12 +105,12 @@ def _class_for(name: Any) -> type:
     return _BY_NAME[key]
 
 
-def serialize(optimizer: Optimizer) -> dict:
+def serialize(optimizer: Optimizer) -> dict[str, Any]:
     """Same as ``optimizer.get_config()``."""
     return optimizer.get_config()
 
 
-def deserialize(config: dict) -> Optimizer:
+def deserialize(config: dict[str, Any]) -> Optimizer:
     """Rebuild an optimizer from ``get_config()`` output.
 
     Accepts the flat form ``{"class_name": "Adam", "learning_rate": ...}`` and Keras' nested form
@@ -140,7 +140,7 @@ def get(identifier: Any) -> Optimizer:
     if isinstance(identifier, str):
         if _class_for(identifier) is LossScaleOptimizer:
             raise ValueError("LossScaleOptimizer wraps another optimizer: build it with LossScaleOptimizer(inner_optimizer)")
-        return _class_for(identifier)()
+        return _class_for(identifier)()  # type: ignore[call-arg]  # each registered class has defaults for all arguments
     if isinstance(identifier, dict):
         return deserialize(identifier)
     raise ValueError(

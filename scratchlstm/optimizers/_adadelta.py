@@ -47,6 +47,9 @@ class Adadelta(Optimizer):
     """
 
     _slot_trees = ("accumulated_grads",)
+    # hyperparameters, set by `Optimizer.__init__`
+    rho: float
+    epsilon: float
 
     def __init__(self, learning_rate: float | Callable[[int], float] = 0.001, rho: float = 0.95, epsilon: float = 1e-7,
                  weight_decay: float | None = None, clipnorm: float | None = None, clipvalue: float | None = None,
@@ -62,7 +65,7 @@ class Adadelta(Optimizer):
     def _init_slots(self, params: Any) -> AdadeltaState:
         return AdadeltaState(zeros_like_tree(params), zeros_like_tree(params))
 
-    def _update_slots(self, grads, slots, params, lr, iterations):
+    def _update_slots(self, grads: Any, slots: Any, params: Any, lr: Any, iterations: int) -> tuple[Any, AdadeltaState]:
         rho, eps = self.rho, self.epsilon
         accumulated_grads = tree_map(lambda g, a: rho * a + (1 - rho) * np.square(g), grads, slots.accumulated_grads)
         delta_vars = tree_map(

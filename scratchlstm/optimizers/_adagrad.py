@@ -42,6 +42,9 @@ class Adagrad(Optimizer):
     """
 
     _slot_trees = ("accumulators",)
+    # hyperparameters, set by `Optimizer.__init__`
+    initial_accumulator_value: float
+    epsilon: float
 
     def __init__(self, learning_rate: float | Callable[[int], float] = 0.001, initial_accumulator_value: float = 0.1,
                  epsilon: float = 1e-7, weight_decay: float | None = None, clipnorm: float | None = None,
@@ -58,7 +61,7 @@ class Adagrad(Optimizer):
     def _init_slots(self, params: Any) -> AdagradState:
         return AdagradState(accumulators=full_like_tree(params, self.initial_accumulator_value))
 
-    def _update_slots(self, grads, slots, params, lr, iterations):
+    def _update_slots(self, grads: Any, slots: Any, params: Any, lr: Any, iterations: int) -> tuple[Any, AdagradState]:
         accumulators = tree_map(lambda g, a: a + np.square(g), grads, slots.accumulators)
         updates = tree_map(
             lambda g, a: -((scalar(lr, g) * g) / np.sqrt(a + self.epsilon)), grads, accumulators

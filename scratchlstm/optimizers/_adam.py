@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._tree import tree_map
 from ._base import (
@@ -30,7 +31,7 @@ class AdamState(NamedTuple):
     velocity_hats: Any = None
 
 
-def adam_hyperparameters(beta_1, beta_2, epsilon, amsgrad) -> dict:
+def adam_hyperparameters(beta_1: Any, beta_2: Any, epsilon: Any, amsgrad: Any) -> dict[str, Any]:
     return {
         "beta_1": check_number("beta_1", beta_1, low=0, high=1, high_open=True),
         "beta_2": check_number("beta_2", beta_2, low=0, high=1, high_open=True),
@@ -74,6 +75,11 @@ class Adam(Optimizer):
     """
 
     _slot_trees = ("momentums",)
+    # hyperparameters, set by `Optimizer.__init__`
+    beta_1: float
+    beta_2: float
+    epsilon: float
+    amsgrad: bool
 
     def __init__(self, learning_rate: float | Callable[[int], float] = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False, weight_decay: float | None = None,
@@ -91,7 +97,7 @@ class Adam(Optimizer):
             velocity_hats=zeros_like_tree(params) if self.amsgrad else None,
         )
 
-    def _update_slots(self, grads, slots, params, lr, iterations):
+    def _update_slots(self, grads: Any, slots: Any, params: Any, lr: Any, iterations: int) -> tuple[Any, AdamState]:
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
         momentums = tree_map(lambda g, m: m + (g - m) * (1 - b1), grads, slots.momentums)
         velocities = tree_map(lambda g, v: v + (np.square(g) - v) * (1 - b2), grads, slots.velocities)
@@ -101,10 +107,11 @@ class Adam(Optimizer):
             velocity_hats = tree_map(np.maximum, slots.velocity_hats, velocities)
             denominators = velocity_hats
 
-        def step(m, v):
+        def step(m: NDArray[Any], v: NDArray[Any]) -> NDArray[Any]:
             t = scalar(iterations + 1, m)
             alpha = scalar(lr, m) * np.sqrt(1 - scalar(b2, m) ** t) / (1 - scalar(b1, m) ** t)
-            return -((m * alpha) / (np.sqrt(v) + eps))
+            update: NDArray[Any] = -((m * alpha) / (np.sqrt(v) + eps))
+            return update
 
         updates = tree_map(step, momentums, denominators)
         return updates, AdamState(momentums, velocities, velocity_hats)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._tree import tree_map
 from ._adam import adam_hyperparameters
@@ -48,6 +49,10 @@ class Adamax(Optimizer):
     """
 
     _slot_trees = ("momentums",)
+    # hyperparameters, set by `Optimizer.__init__`
+    beta_1: float
+    beta_2: float
+    epsilon: float
 
     def __init__(self, learning_rate: float | Callable[[int], float] = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, weight_decay: float | None = None,
@@ -62,13 +67,14 @@ class Adamax(Optimizer):
     def _init_slots(self, params: Any) -> AdamaxState:
         return AdamaxState(zeros_like_tree(params), zeros_like_tree(params))
 
-    def _update_slots(self, grads, slots, params, lr, iterations):
+    def _update_slots(self, grads: Any, slots: Any, params: Any, lr: Any, iterations: int) -> tuple[Any, AdamaxState]:
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
         momentums = tree_map(lambda g, m: m + (g - m) * (1 - b1), grads, slots.momentums)
         norms = tree_map(lambda g, u: np.maximum(b2 * u, np.abs(g)), grads, slots.norms)
 
-        def step(m, u):
+        def step(m: NDArray[Any], u: NDArray[Any]) -> NDArray[Any]:
             beta_1_power = scalar(b1, m) ** scalar(iterations + 1, m)
-            return -((scalar(lr, m) * m) / ((1 - beta_1_power) * (u + eps)))
+            update: NDArray[Any] = -((scalar(lr, m) * m) / ((1 - beta_1_power) * (u + eps)))
+            return update
 
         return tree_map(step, momentums, norms), AdamaxState(momentums, norms)

@@ -36,26 +36,33 @@ from numbers import Integral, Real
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._tree import tree_leaves, tree_map
-from ._checks import (  # noqa: F401  (re-exported for the optimizer modules)
-    check_bool,
-    check_learning_rate,
-    check_number,
-    check_optional_int,
-    check_optional_positive,
-    check_positive,
+# `name as name`: explicit re-exports (for the optimizer modules), as mypy --strict wants them
+from ._checks import (
+    check_bool as check_bool,
+    check_learning_rate as check_learning_rate,
+    check_number as check_number,
+    check_optional_int as check_optional_int,
+    check_optional_positive as check_optional_positive,
+    check_positive as check_positive,
 )
-from ._clipping import clip_by_global_norm, clip_by_norm, clip_by_value, global_norm  # noqa: F401
-from ._trees import (  # noqa: F401
-    apply_updates,
-    as_arrays,
-    cast_like,
-    check_like,
-    check_state_field,
-    full_like_tree,
-    scalar,
-    zeros_like_tree,
+from ._clipping import (
+    clip_by_global_norm as clip_by_global_norm,
+    clip_by_norm as clip_by_norm,
+    clip_by_value as clip_by_value,
+    global_norm as global_norm,
+)
+from ._trees import (
+    apply_updates as apply_updates,
+    as_arrays as as_arrays,
+    cast_like as cast_like,
+    check_like as check_like,
+    check_state_field as check_state_field,
+    full_like_tree as full_like_tree,
+    scalar as scalar,
+    zeros_like_tree as zeros_like_tree,
 )
 from .schedules import LearningRateSchedule
 from .schedules import evaluate as evaluate_schedule
@@ -106,7 +113,7 @@ COMMON_ARGUMENTS = (
 )
 
 
-def common_arguments(local_variables: dict) -> dict:
+def common_arguments(local_variables: dict[str, Any]) -> dict[str, Any]:
     """The common Keras arguments out of a subclass ``__init__``'s ``locals()``."""
     return {name: local_variables[name] for name in COMMON_ARGUMENTS}
 
@@ -147,12 +154,12 @@ class Optimizer:
         (array([ 0.94, -1.92]), 1)
     """
 
-    _slot_trees: tuple = ()  # names of the slots that are shaped like the params (for checks)
+    _slot_trees: tuple[str, ...] = ()  # names of the slots that are shaped like the params (for checks)
     # True where `update` itself deals with NaN/inf gradients (`LossScaleOptimizer` skips the
     # step and halves its scale): the train loops then hand them over instead of stopping.
     handles_non_finite_gradients: bool = False
 
-    def __init__(self, learning_rate: float | Callable[[int], float], hyperparameters: dict, **common) -> None:
+    def __init__(self, learning_rate: float | Callable[[int], float], hyperparameters: dict[str, Any], **common: Any) -> None:
         object.__setattr__(self, "_locked", False)
         self._learning_rate = check_learning_rate(learning_rate)
         self._iterations = 0
@@ -240,7 +247,7 @@ class Optimizer:
         object.__setattr__(self, "_iterations", value)
 
     # --- config -------------------------------------------------------------------------------
-    def _learning_rate_config(self):
+    def _learning_rate_config(self) -> Any:
         lr = self._learning_rate
         if isinstance(lr, float):
             return lr
@@ -248,7 +255,7 @@ class Optimizer:
             return serialize_schedule(lr)
         return lr  # a plain callable: kept as is (not JSON-serialisable)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """``{"class_name": ..., "learning_rate": ..., <hyperparameters>, <common arguments>}``.
 
         As in Keras, ``learning_rate`` is the current float rate (or the schedule's config), so
@@ -260,7 +267,7 @@ class Optimizer:
         config.update({key: getattr(self, key) for key in COMMON_ARGUMENTS})
         return config
 
-    def static_config(self) -> dict:
+    def static_config(self) -> dict[str, Any]:
         """`get_config` with a float ``learning_rate`` replaced by None.
 
         Everything a compiled train step depends on: two optimizers with the same static config
@@ -274,7 +281,7 @@ class Optimizer:
         return config
 
     @classmethod
-    def from_config(cls, config: dict) -> "Optimizer":
+    def from_config(cls, config: dict[str, Any]) -> "Optimizer":
         config = {key: value for key, value in config.items() if key != "class_name"}
         known = list(inspect.signature(cls.__init__).parameters)[1:]
         unknown = sorted(set(config) - set(known))
@@ -285,7 +292,8 @@ class Optimizer:
     def __eq__(self, other: Any) -> bool:
         return type(self) is type(other) and self.get_config() == other.get_config()
 
-    __hash__ = None  # the learning rate is settable: optimizers are not hashable (key on static_config())
+    # the learning rate is settable: optimizers are not hashable (key on static_config())
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose; typeshed types it as a method
 
     def __repr__(self) -> str:
         config = self.get_config()
@@ -355,7 +363,7 @@ class Optimizer:
         """The weights to keep at the end of training: the EMA with ``use_ema=True``, else ``params``."""
         return state.average if self.use_ema else params
 
-    def update(self, grads: Any, state: OptimizerState, params: Any = None) -> tuple:
+    def update(self, grads: Any, state: OptimizerState, params: Any = None) -> tuple[Any, OptimizerState]:
         """Return ``(updates, new_state)``; add ``updates`` to the params. Pure.
 
         ``params`` is required with ``weight_decay``, ``use_ema`` and by `Ftrl`.
@@ -415,9 +423,10 @@ class Optimizer:
             new_params = apply_updates(params, updates)
             first = step_count == 0
 
-            def ema(a, v):
+            def ema(a: NDArray[Any], v: NDArray[Any]) -> NDArray[Any]:
                 momentum = scalar(0.0 if first else self.ema_momentum, v)
-                return momentum * a + (1 - momentum) * v
+                averaged: NDArray[Any] = momentum * a + (1 - momentum) * v
+                return averaged
 
             average = tree_map(ema, average, new_params)
             frequency = self.ema_overwrite_frequency
@@ -427,7 +436,7 @@ class Optimizer:
         next_lr = state.learning_rate if isinstance(self._learning_rate, float) else self._state_learning_rate(iterations + 1)
         return updates, OptimizerState(iterations + 1, next_lr, slots, average, accumulated)
 
-    def _reference_tree(self, state: OptimizerState):
+    def _reference_tree(self, state: OptimizerState) -> Any:
         for tree in (state.average, state.accumulated):
             if tree is not None:
                 return tree
@@ -438,10 +447,10 @@ class Optimizer:
         return None
 
     # --- per optimizer ------------------------------------------------------------------------
-    def _init_slots(self, params: Any):
+    def _init_slots(self, params: Any) -> Any:
         raise NotImplementedError
 
-    def _update_slots(self, grads: Any, slots: Any, params: Any, lr, iterations: int):
+    def _update_slots(self, grads: Any, slots: Any, params: Any, lr: Any, iterations: int) -> tuple[Any, Any]:
         """``(updates, new_slots)`` of the update rule; ``params`` are the weight-decayed
         weights (None when not given), ``lr`` the learning rate (Python float), ``iterations``
         Keras' ``optimizer.iterations`` (its ``local_step`` is ``iterations + 1``)."""

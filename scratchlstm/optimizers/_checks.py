@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import math
 from numbers import Integral, Real
-from typing import Any, Optional
+from typing import Any, Callable, Optional, cast
 
 import numpy as np
 
@@ -62,7 +62,7 @@ def check_optional_int(name: str, value: Any, minimum: int) -> Optional[int]:
     return int(value)
 
 
-def check_learning_rate(value: Any):
+def check_learning_rate(value: Any) -> float | Callable[..., Any]:
     """A float learning rate (> 0), a `LearningRateSchedule`, a schedule config or a callable of the step."""
     if isinstance(value, LearningRateSchedule):
         return value
@@ -82,5 +82,5 @@ def check_learning_rate(value: Any):
             ) from None
         except ValueError:  # no signature (some builtins): trust it
             pass
-        return value
+        return cast("Callable[..., Any]", value)
     return check_positive("learning_rate", value)

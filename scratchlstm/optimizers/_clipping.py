@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._tree import tree_leaves, tree_map
 
@@ -23,9 +24,10 @@ def clip_by_norm(grads: Any, clipnorm: float) -> Any:
     stateless ``GradientTransformation``. A zero gradient stays zero.
     """
 
-    def clip_one(g):
+    def clip_one(g: NDArray[Any]) -> NDArray[Any]:
         norm = np.sqrt(np.sum(g * g))
-        return (g * clipnorm) / np.maximum(norm, clipnorm)
+        clipped: NDArray[Any] = (g * clipnorm) / np.maximum(norm, clipnorm)
+        return clipped
 
     return tree_map(clip_one, grads)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._tree import tree_map
 from ._base import Optimizer, check_number, common_arguments, full_like_tree, scalar, zeros_like_tree
@@ -53,6 +54,13 @@ class Ftrl(Optimizer):
     """
 
     _slot_trees = ("accumulators",)
+    # hyperparameters, set by `Optimizer.__init__`
+    learning_rate_power: float
+    initial_accumulator_value: float
+    l1_regularization_strength: float
+    l2_regularization_strength: float
+    l2_shrinkage_regularization_strength: float
+    beta: float
 
     def __init__(self, learning_rate: float | Callable[[int], float] = 0.001, learning_rate_power: float = -0.5,
                  initial_accumulator_value: float = 0.1, l1_regularization_strength: float = 0.0,
@@ -80,24 +88,28 @@ class Ftrl(Optimizer):
     def _init_slots(self, params: Any) -> FtrlState:
         return FtrlState(full_like_tree(params, self.initial_accumulator_value), zeros_like_tree(params))
 
-    def _update_slots(self, grads, slots, params, lr, iterations):
+    def _update_slots(self, grads: Any, slots: Any, params: Any, lr: Any, iterations: int) -> tuple[Any, FtrlState]:
         power = -self.learning_rate_power
         l1 = self.l1_regularization_strength
         shrinkage = 2 * self.l2_shrinkage_regularization_strength
         new_accumulators = tree_map(lambda g, n: n + np.square(g), grads, slots.accumulators)
 
-        def linear(g, var, n, n_new, z):
+        def linear(
+            g: NDArray[Any], var: NDArray[Any], n: NDArray[Any], n_new: NDArray[Any], z: NDArray[Any]
+        ) -> NDArray[Any]:
             lr_ = scalar(lr, g)
             g_shrunk = g + shrinkage * var
-            return z + (g_shrunk - ((np.power(n_new, power) - np.power(n, power)) / lr_) * var)
+            new_linear: NDArray[Any] = z + (g_shrunk - ((np.power(n_new, power) - np.power(n, power)) / lr_) * var)
+            return new_linear
 
         linears = tree_map(linear, grads, params, slots.accumulators, new_accumulators, slots.linears)
 
-        def step(var, n_new, z):
+        def step(var: NDArray[Any], n_new: NDArray[Any], z: NDArray[Any]) -> NDArray[Any]:
             lr_ = scalar(lr, var)
             l2 = self.l2_regularization_strength + self.beta / (2.0 * lr_)
             quadratic = np.power(n_new, power) / lr_ + 2 * l2
-            return (np.clip(z, -l1, l1) - z) / quadratic - var
+            update: NDArray[Any] = (np.clip(z, -l1, l1) - z) / quadratic - var
+            return update
 
         updates = tree_map(step, params, new_accumulators, linears)
         return updates, FtrlState(new_accumulators, linears)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._tree import tree_map
 from ._base import Optimizer, check_number, common_arguments, scalar, zeros_like_tree
@@ -42,6 +43,9 @@ class Lion(Optimizer):
     """
 
     _slot_trees = ("momentums",)
+    # hyperparameters, set by `Optimizer.__init__`
+    beta_1: float
+    beta_2: float
 
     def __init__(self, learning_rate: float | Callable[[int], float] = 0.001, beta_1: float = 0.9, beta_2: float = 0.99,
                  weight_decay: float | None = None, clipnorm: float | None = None, clipvalue: float | None = None,
@@ -57,10 +61,11 @@ class Lion(Optimizer):
     def _init_slots(self, params: Any) -> LionState:
         return LionState(zeros_like_tree(params))
 
-    def _update_slots(self, grads, slots, params, lr, iterations):
-        def step(g, m):
+    def _update_slots(self, grads: Any, slots: Any, params: Any, lr: Any, iterations: int) -> tuple[Any, LionState]:
+        def step(g: NDArray[Any], m: NDArray[Any]) -> NDArray[Any]:
             beta_1 = scalar(self.beta_1, g)
-            return -(scalar(lr, g) * np.sign(m * beta_1 + g * (1.0 - beta_1)))
+            update: NDArray[Any] = -(scalar(lr, g) * np.sign(m * beta_1 + g * (1.0 - beta_1)))
+            return update
 
         updates = tree_map(step, grads, slots.momentums)
         momentums = tree_map(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class LossScaleState(NamedTuple):
     inner_slots: Any
 
 
-def _all_finite(tree) -> bool:
+def _all_finite(tree: Any) -> bool:
     return all(np.isfinite(leaf).all() for leaf in tree_leaves(tree))
 
 
@@ -113,9 +113,12 @@ class LossScaleOptimizer(Optimizer):
     """
 
     handles_non_finite_gradients = True  # a NaN/inf gradient skips the step, it is not an error
+    inner_optimizer: Optimizer
+    initial_scale: float
+    dynamic_growth_steps: int
 
     def __init__(self, inner_optimizer: Optimizer, initial_scale: float = 2.0**15, dynamic_growth_steps: int = 2000,
-                 name: str | None = None, **kwargs):
+                 name: str | None = None, **kwargs: Any) -> None:
         object.__setattr__(self, "_locked", False)
         if not kwargs.pop("dynamic", True):
             raise ValueError(
@@ -177,7 +180,7 @@ class LossScaleOptimizer(Optimizer):
         return self.inner_optimizer.learning_rate_schedule
 
     @property
-    def _learning_rate(self):
+    def _learning_rate(self) -> float | Callable[..., Any]:  # type: ignore[override]  # the inner optimizer's, read-only here (a base attribute)
         return self.inner_optimizer._learning_rate
 
     @property
@@ -190,7 +193,7 @@ class LossScaleOptimizer(Optimizer):
         self.inner_optimizer.iterations = value
 
     @property
-    def use_ema(self) -> bool:
+    def use_ema(self) -> bool:  # type: ignore[override]  # the inner optimizer's, read-only here (a base attribute)
         return self.inner_optimizer.use_ema
 
     def with_learning_rate(self, state: OptimizerState, learning_rate: Any = None) -> OptimizerState:
@@ -204,7 +207,7 @@ class LossScaleOptimizer(Optimizer):
         return self.inner_optimizer._state_learning_rate(iterations)
 
     # --- config --------------------------------------------------------------------------------
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """``{"class_name", "name", "inner_optimizer": inner.get_config(), "initial_scale",
         "dynamic_growth_steps"}`` (Keras' keys; the inner config in this library's flat form)."""
         return {
@@ -215,12 +218,12 @@ class LossScaleOptimizer(Optimizer):
             "dynamic_growth_steps": self.dynamic_growth_steps,
         }
 
-    def static_config(self) -> dict:
+    def static_config(self) -> dict[str, Any]:
         """`get_config` with the inner optimizer's `Optimizer.static_config`."""
         return {**self.get_config(), "inner_optimizer": self.inner_optimizer.static_config()}
 
     @classmethod
-    def from_config(cls, config: dict) -> "LossScaleOptimizer":
+    def from_config(cls, config: dict[str, Any]) -> "LossScaleOptimizer":
         """Rebuild from `get_config` (or Keras' config, whose inner optimizer is nested)."""
         from . import deserialize
 
@@ -240,7 +243,7 @@ class LossScaleOptimizer(Optimizer):
         state = self.inner_optimizer.init(params)
         return state._replace(slots=LossScaleState(self.initial_scale, 0, state.slots))
 
-    def _own(self, state) -> LossScaleState:
+    def _own(self, state: Any) -> LossScaleState:
         if not isinstance(state, OptimizerState) or not isinstance(state.slots, LossScaleState):
             raise ValueError(
                 "`state` must be the OptimizerState made by LossScaleOptimizer.init(params) (its "
@@ -249,7 +252,7 @@ class LossScaleOptimizer(Optimizer):
             )
         return state.slots
 
-    def update(self, grads: Any, state: OptimizerState, params: Any = None) -> tuple:
+    def update(self, grads: Any, state: OptimizerState, params: Any = None) -> tuple[Any, OptimizerState]:
         """Return ``(updates, new_state)`` for the *scaled* gradients ``grads``. Pure."""
         own = self._own(state)
         grads = as_arrays(grads)

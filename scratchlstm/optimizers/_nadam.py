@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._tree import tree_leaves, tree_map
 from ._adam import adam_hyperparameters
@@ -53,6 +54,10 @@ class Nadam(Optimizer):
     """
 
     _slot_trees = ("momentums",)
+    # hyperparameters, set by `Optimizer.__init__`
+    beta_1: float
+    beta_2: float
+    epsilon: float
 
     def __init__(self, learning_rate: float | Callable[[int], float] = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, weight_decay: float | None = None,
@@ -69,14 +74,14 @@ class Nadam(Optimizer):
         dtype = np.asarray(leaves[0]).dtype if leaves and np.asarray(leaves[0]).dtype.kind == "f" else np.float32
         return NadamState(zeros_like_tree(params), zeros_like_tree(params), np.ones((), dtype))
 
-    def _update_slots(self, grads, slots, params, lr, iterations):
+    def _update_slots(self, grads: Any, slots: Any, params: Any, lr: Any, iterations: int) -> tuple[Any, NadamState]:
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
         u_product = np.asarray(slots.u_product)
         u_product = u_product * b1 * (1.0 - 0.5 * np.power(scalar(0.96, u_product), scalar(iterations + 1, u_product)))
         momentums = tree_map(lambda g, m: m + (g - m) * (1 - scalar(b1, g)), grads, slots.momentums)
         velocities = tree_map(lambda g, v: v + (np.square(g) - v) * (1 - scalar(b2, g)), grads, slots.velocities)
 
-        def step(g, m, v):
+        def step(g: NDArray[Any], m: NDArray[Any], v: NDArray[Any]) -> NDArray[Any]:
             local_step, next_step = scalar(iterations + 1, g), scalar(iterations + 2, g)
             decay, beta_1, beta_2 = scalar(0.96, g), scalar(b1, g), scalar(b2, g)
             u_t = beta_1 * (1.0 - 0.5 * decay**local_step)
@@ -85,7 +90,8 @@ class Nadam(Optimizer):
             u_product_t_1 = u_product_t * u_t_1
             m_hat = (u_t_1 * m) / (1 - u_product_t_1) + ((1 - u_t) * g) / (1 - u_product_t)
             v_hat = v / (1 - beta_2**local_step)
-            return -((m_hat * scalar(lr, g)) / (np.sqrt(v_hat) + eps))
+            update: NDArray[Any] = -((m_hat * scalar(lr, g)) / (np.sqrt(v_hat) + eps))
+            return update
 
         updates = tree_map(step, grads, momentums, velocities)
         return updates, NadamState(momentums, velocities, u_product)

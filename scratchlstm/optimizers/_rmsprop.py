@@ -64,6 +64,11 @@ class RMSprop(Optimizer):
     """
 
     _slot_trees = ("velocities",)
+    # hyperparameters, set by `Optimizer.__init__`
+    rho: float
+    momentum: float
+    epsilon: float
+    centered: bool
 
     def __init__(self, learning_rate: float | Callable[[int], float] = 0.001, rho: float = 0.9, momentum: float = 0.0,
                  epsilon: float = 1e-7, centered: bool = False, weight_decay: float | None = None,
@@ -86,7 +91,7 @@ class RMSprop(Optimizer):
             average_gradients=zeros_like_tree(params) if self.centered else None,
         )
 
-    def _update_slots(self, grads, slots, params, lr, iterations):
+    def _update_slots(self, grads: Any, slots: Any, params: Any, lr: Any, iterations: int) -> tuple[Any, RMSpropState]:
         rho, eps = self.rho, self.epsilon
         velocities = tree_map(lambda g, v: rho * v + (1 - rho) * np.square(g), grads, slots.velocities)
         average_gradients = None

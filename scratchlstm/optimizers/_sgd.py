@@ -43,6 +43,9 @@ class SGD(Optimizer):
     """
 
     _slot_trees = ("momentums",)
+    # hyperparameters, set by `Optimizer.__init__`
+    momentum: float
+    nesterov: bool
 
     def __init__(self, learning_rate: float | Callable[[int], float] = 0.01, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float | None = None, clipnorm: float | None = None,
@@ -59,7 +62,7 @@ class SGD(Optimizer):
     def _init_slots(self, params: Any) -> SGDState:
         return SGDState(momentums=zeros_like_tree(params) if self.momentum != 0 else None)
 
-    def _update_slots(self, grads, slots, params, lr, iterations):
+    def _update_slots(self, grads: Any, slots: Any, params: Any, lr: Any, iterations: int) -> tuple[Any, SGDState]:
         if self.momentum == 0:
             return tree_map(lambda g: -(g * scalar(lr, g)), grads), slots
         check_state_field("SGD", "momentums", slots.momentums)

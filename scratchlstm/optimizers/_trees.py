@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._tree import tree_map
 
@@ -16,14 +17,14 @@ def apply_updates(params: Any, updates: Any) -> Any:
     Like ``optax.apply_updates``: new arrays are returned, ``params`` is not modified.
     """
 
-    def add(p, u):
+    def add(p: ArrayLike, u: ArrayLike) -> NDArray[Any]:
         p = np.asarray(p)
         return np.asarray(p + u).astype(p.dtype, copy=False)
 
     return tree_map(add, params, updates)
 
 
-def _float_dtype(p) -> np.dtype:
+def _float_dtype(p: ArrayLike) -> np.dtype[Any]:
     p = np.asarray(p)
     return p.dtype if p.dtype.kind == "f" else np.dtype(np.float32)
 
@@ -74,6 +75,6 @@ def cast_like(grads: Any, reference: Any) -> Any:
     return tree_map(lambda g, r: g.astype(_float_dtype(r), copy=False), grads, reference)
 
 
-def scalar(value: Any, like: np.ndarray) -> np.ndarray:
+def scalar(value: Any, like: NDArray[Any]) -> NDArray[Any]:
     """``value`` as a 0-d array of ``like``'s dtype (Keras' ``ops.cast(value, variable.dtype)``)."""
     return np.asarray(value, dtype=like.dtype)

@@ -31,9 +31,10 @@ from __future__ import annotations
 import math
 import sys
 from numbers import Real
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = [
     "CosineDecay",
@@ -54,7 +55,7 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 
 
-def _namespace(step: Any, dtype: Any = None):
+def _namespace(step: Any, dtype: Any = None) -> tuple[Any, Any, bool]:
     """``(xp, float dtype, is_numpy)`` for this step."""
     jax = sys.modules.get("jax")
     if jax is not None and isinstance(step, jax.Array):
@@ -64,7 +65,7 @@ def _namespace(step: Any, dtype: Any = None):
     return np, np.dtype(np.float64 if dtype is None else dtype), True
 
 
-def _numpy_step(step: Any) -> np.ndarray:
+def _numpy_step(step: Any) -> NDArray[Any]:
     value = np.asarray(step)
     if value.shape != () or value.dtype.kind not in "iuf" or not np.isfinite(value):
         raise ValueError(f"A schedule's `step` must be a finite number >= 0. Received: step={step!r}")
@@ -73,7 +74,7 @@ def _numpy_step(step: Any) -> np.ndarray:
     return value
 
 
-def _result(value, is_numpy: bool):
+def _result(value: Any, is_numpy: bool) -> Any:
     return np.asarray(value)[()] if is_numpy else value
 
 
@@ -82,7 +83,8 @@ def _result(value, is_numpy: bool):
 # ---------------------------------------------------------------------------------------------
 
 
-def _number(name: str, value: Any, *, low=None, low_open=False, high=None) -> float:
+def _number(name: str, value: Any, *, low: float | None = None, low_open: bool = False,
+            high: float | None = None) -> float:
     ok = isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
     ok = ok and math.isfinite(float(value))
     if ok and low is not None:
@@ -96,7 +98,7 @@ def _number(name: str, value: Any, *, low=None, low_open=False, high=None) -> fl
         if high is not None:
             rule += f" and <= {high:g}"
         raise ValueError(f"Argument `{name}` must be {rule}. Received: {name}={value!r}")
-    return value
+    return cast(float, value)  # returned as given (an int stays an int), checked to be a real number
 
 
 def _steps(name: str, value: Any, *, allow_zero: bool = False) -> Any:
@@ -135,16 +137,16 @@ class LearningRateSchedule:
         ([0.1, 0.05, 0.025], True)
     """
 
-    def __call__(self, step, dtype=None):
+    def __call__(self, step: Any, dtype: Any = None) -> Any:
         raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must override `__call__(self, step)`.")
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         raise NotImplementedError(
             f"Learning rate schedule '{type(self).__name__}' must override `get_config()` in order to be serializable."
         )
 
     @classmethod
-    def from_config(cls, config: dict) -> "LearningRateSchedule":
+    def from_config(cls, config: dict[str, Any]) -> "LearningRateSchedule":
         return cls(**config)
 
     def __eq__(self, other: Any) -> bool:
@@ -178,7 +180,7 @@ class ExponentialDecay(LearningRateSchedule):
         self.staircase = _boolean("staircase", staircase)
         self.name = name
 
-    def __call__(self, step, dtype=None):
+    def __call__(self, step: Any, dtype: Any = None) -> Any:
         xp, dtype, is_numpy = _namespace(step, dtype)
         if is_numpy:
             step = _numpy_step(step)
@@ -188,7 +190,7 @@ class ExponentialDecay(LearningRateSchedule):
             p = xp.floor(p)
         return _result(initial_learning_rate * xp.power(xp.asarray(self.decay_rate, dtype), p), is_numpy)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "decay_steps": self.decay_steps,
@@ -232,7 +234,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.values = list(values)
         self.name = name
 
-    def __call__(self, step, dtype=None):
+    def __call__(self, step: Any, dtype: Any = None) -> Any:
         xp, dtype, is_numpy = _namespace(step, dtype)
         step = _numpy_step(step) if is_numpy else step
         step = xp.asarray(step)
@@ -244,7 +246,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             result = result + ((step > low) & (step <= high)).astype(dtype) * value
         return _result(result, is_numpy)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
@@ -275,7 +277,7 @@ class PolynomialDecay(LearningRateSchedule):
         self.cycle = _boolean("cycle", cycle)
         self.name = name
 
-    def __call__(self, step, dtype=None):
+    def __call__(self, step: Any, dtype: Any = None) -> Any:
         xp, dtype, is_numpy = _namespace(step, dtype)
         if is_numpy:
             step = _numpy_step(step)
@@ -297,7 +299,7 @@ class PolynomialDecay(LearningRateSchedule):
         lr = (initial_learning_rate - end_learning_rate) * xp.power(remaining, power) + end_learning_rate
         return _result(lr, is_numpy)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "decay_steps": self.decay_steps,
@@ -326,7 +328,7 @@ class InverseTimeDecay(LearningRateSchedule):
         self.staircase = _boolean("staircase", staircase)
         self.name = name
 
-    def __call__(self, step, dtype=None):
+    def __call__(self, step: Any, dtype: Any = None) -> Any:
         xp, dtype, is_numpy = _namespace(step, dtype)
         if is_numpy:
             step = _numpy_step(step)
@@ -337,7 +339,7 @@ class InverseTimeDecay(LearningRateSchedule):
         denominator = xp.asarray(1, dtype) + xp.asarray(self.decay_rate, dtype) * p
         return _result(initial_learning_rate / denominator, is_numpy)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "decay_steps": self.decay_steps,
@@ -376,14 +378,14 @@ class CosineDecay(LearningRateSchedule):
         self.warmup_steps = _steps("warmup_steps", warmup_steps, allow_zero=True)
         self.warmup_target = None if warmup_target is None else _number("warmup_target", warmup_target, low=0)
 
-    def _decay(self, xp, dtype, step, decay_steps, decay_from_lr):
+    def _decay(self, xp: Any, dtype: Any, step: Any, decay_steps: Any, decay_from_lr: Any) -> Any:
         completed_fraction = step / decay_steps
         pi = xp.asarray(math.pi, dtype)
         cosine_decayed = 0.5 * (1.0 + xp.cos(pi * completed_fraction))
         decayed = (1 - self.alpha) * cosine_decayed + self.alpha
         return decay_from_lr * decayed
 
-    def __call__(self, step, dtype=None):
+    def __call__(self, step: Any, dtype: Any = None) -> Any:
         xp, dtype, is_numpy = _namespace(step, dtype)
         if is_numpy:
             step = _numpy_step(step)
@@ -397,19 +399,19 @@ class CosineDecay(LearningRateSchedule):
         warmup_steps = xp.asarray(self.warmup_steps, dtype)
         global_step = xp.minimum(global_step, decay_steps + warmup_steps)
 
-        def warmup():
+        def warmup() -> Any:
             # max(.., 1) only keeps the unused branch finite when warmup_steps == 0.
             fraction = global_step / xp.maximum(warmup_steps, xp.asarray(1, dtype))
             return (warmup_target - initial_learning_rate) * fraction + initial_learning_rate
 
-        def decay():
+        def decay() -> Any:
             return self._decay(xp, dtype, global_step - warmup_steps, decay_steps, warmup_target)
 
         if is_numpy:
             return _result(warmup() if global_step < warmup_steps else decay(), is_numpy)
         return xp.where(global_step < warmup_steps, warmup(), decay())
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "decay_steps": self.decay_steps,
@@ -454,7 +456,7 @@ class CosineDecayRestarts(LearningRateSchedule):
     def m_mul(self) -> float:
         return self._m_mul
 
-    def __call__(self, step, dtype=None):
+    def __call__(self, step: Any, dtype: Any = None) -> Any:
         xp, dtype, is_numpy = _namespace(step, dtype)
         if is_numpy:
             step = _numpy_step(step)
@@ -476,7 +478,7 @@ class CosineDecayRestarts(LearningRateSchedule):
         decayed = (1 - alpha) * cosine_decayed + alpha
         return _result(initial_learning_rate * decayed, is_numpy)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "first_decay_steps": self.first_decay_steps,
@@ -504,14 +506,14 @@ _BY_NAME = {
 }
 
 
-def serialize(schedule: LearningRateSchedule) -> dict:
+def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
     """``{"class_name": ..., "config": schedule.get_config()}`` (JSON-compatible)."""
     if not isinstance(schedule, LearningRateSchedule):
         raise ValueError(f"Expected a LearningRateSchedule. Received: {schedule!r}")
     return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
 
 
-def deserialize(config: dict) -> LearningRateSchedule:
+def deserialize(config: dict[str, Any]) -> LearningRateSchedule:
     """Rebuild a schedule from `serialize` output (or Keras' serialized form)."""
     if not isinstance(config, dict) or "class_name" not in config or not isinstance(config.get("config"), dict):
         raise ValueError(
@@ -531,7 +533,7 @@ def get(identifier: Any) -> LearningRateSchedule:
 
 
 
-def evaluate(schedule: Any, step: Any, dtype: Any = None):
+def evaluate(schedule: Any, step: Any, dtype: Any = None) -> Any:
     """``schedule(step)``, computed in ``dtype`` where the schedule supports it (the built-in
     schedules do; a user's schedule or callable is called with the step only)."""
     if type(schedule).__module__ == __name__:

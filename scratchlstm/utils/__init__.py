@@ -19,7 +19,7 @@ import random
 from typing import Any, Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from .._random import set_global_seed
 
@@ -46,7 +46,7 @@ def set_random_seed(seed: int | None) -> None:
     np.random.seed(seed)
 
 
-def to_categorical(x: ArrayLike, num_classes: int | None = None) -> np.ndarray:
+def to_categorical(x: ArrayLike, num_classes: int | None = None) -> NDArray[Any]:
     """One-hot encode integer class labels, as ``keras.utils.to_categorical``.
 
     A trailing axis of length 1 is dropped first (``(N, 1)`` labels give ``(N, C)``), and the
@@ -90,7 +90,7 @@ def to_categorical(x: ArrayLike, num_classes: int | None = None) -> np.ndarray:
 
 
 def pad_sequences(sequences: Sequence[ArrayLike], maxlen: int | None = None, dtype: Any = "int32", padding: str = "pre",
-                  truncating: str = "pre", value: Any = 0.0) -> np.ndarray:
+                  truncating: str = "pre", value: Any = 0.0) -> NDArray[Any]:
     """Pad (and truncate) sequences to one length, as ``keras.utils.pad_sequences``.
 
     Args:
@@ -117,7 +117,9 @@ def pad_sequences(sequences: Sequence[ArrayLike], maxlen: int | None = None, dty
         raise ValueError(f"truncating must be 'pre' or 'post', got {truncating!r}")
     if not hasattr(sequences, "__len__"):
         raise ValueError(f"sequences must be a list of sequences, got {type(sequences).__name__}")
-    lengths, item_shape = [], None
+    lengths: list[int] = []
+    item_shape: tuple[int, ...] | None = None
+    sequence: Any  # ArrayLike admits scalars; a scalar fails len() below with a clear error
     for index, sequence in enumerate(sequences):
         try:
             lengths.append(len(sequence))
@@ -154,7 +156,7 @@ def pad_sequences(sequences: Sequence[ArrayLike], maxlen: int | None = None, dty
     return padded
 
 
-def normalize(x: ArrayLike, axis: int = -1, order: int = 2) -> np.ndarray:
+def normalize(x: ArrayLike, axis: int = -1, order: int = 2) -> NDArray[Any]:
     """``x`` divided by its ``order``-norm along ``axis`` (zero norms left as 1), as Keras.
 
     Args:
@@ -168,4 +170,5 @@ def normalize(x: ArrayLike, axis: int = -1, order: int = 2) -> np.ndarray:
     x = np.asarray(x)
     norm = np.atleast_1d(np.linalg.norm(x, order, axis))
     norm[norm == 0] = 1
-    return x / np.expand_dims(norm, -1 if axis is None else axis)
+    normalized: NDArray[Any] = x / np.expand_dims(norm, -1 if axis is None else axis)
+    return normalized

@@ -25,8 +25,10 @@ The second half of `Attention`, shapes ``scores (B, Tq, Tv)``, ``value (B, Tv, D
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import compute_dtype
 from ..regularization.dropout import draw_dropout_mask
@@ -35,12 +37,18 @@ from ...layers.attention._common import check_padding_mask, kind, split_masks
 LARGE = 1e9  # Keras' masking constant for float32/float64 scores
 
 
-def causal_mask(query_steps: int, key_steps: int) -> np.ndarray:
+def causal_mask(query_steps: int, key_steps: int) -> NDArray[np.bool_]:
     """``(Tq, Tv)`` bool: query step ``i`` may attend to key step ``j`` iff ``i >= j`` (Keras)."""
     return np.tril(np.ones((query_steps, key_steps), dtype=bool))
 
 
-def as_bool_mask(mask):
+@overload
+def as_bool_mask(mask: None) -> None: ...
+@overload
+def as_bool_mask(mask: ArrayLike) -> NDArray[np.bool_]: ...
+@overload
+def as_bool_mask(mask: ArrayLike | None) -> NDArray[np.bool_] | None: ...
+def as_bool_mask(mask: ArrayLike | None) -> NDArray[np.bool_] | None:
     """``None``, or the mask as bool (a number counts as ``True`` when it is not 0, as Keras casts)."""
     if mask is None:
         return None
@@ -48,7 +56,9 @@ def as_bool_mask(mask):
     return mask if mask.dtype == bool else mask != 0
 
 
-def masked_softmax_forward(scores, mask=None, *, fill="subtract", zero_masked=False):
+def masked_softmax_forward(
+    scores: NDArray[Any], mask: NDArray[np.bool_] | None = None, *, fill: str = "subtract", zero_masked: bool = False,
+) -> NDArray[Any]:
     """Softmax over the last axis with masked entries pushed to ``-1e9`` first.
 
     Args:
@@ -65,7 +75,7 @@ def masked_softmax_forward(scores, mask=None, *, fill="subtract", zero_masked=Fa
     z = scores
     if mask is not None:
         z = np.where(mask, scores, scores - LARGE if fill == "subtract" else -LARGE)
-    p = z - z.max(axis=-1, keepdims=True)  # one new array, then in place: exp, normalise
+    p: NDArray[Any] = z - z.max(axis=-1, keepdims=True)  # one new array, then in place: exp, normalise
     np.exp(p, out=p)
     p *= 1.0 / p.sum(axis=-1, keepdims=True)
     if zero_masked and mask is not None:
@@ -73,7 +83,9 @@ def masked_softmax_forward(scores, mask=None, *, fill="subtract", zero_masked=Fa
     return p.astype(scores.dtype, copy=False)
 
 
-def masked_softmax_backward(weights, d_weights, mask=None, *, fill="subtract"):
+def masked_softmax_backward(
+    weights: NDArray[Any], d_weights: NDArray[Any], mask: NDArray[np.bool_] | None = None, *, fill: str = "subtract",
+) -> NDArray[Any]:
     """Gradient of `masked_softmax_forward` with respect to ``scores``.
 
     Args:
@@ -85,14 +97,16 @@ def masked_softmax_backward(weights, d_weights, mask=None, *, fill="subtract"):
     Returns:
         ``d scores = p * (d p - sum_j p_j d p_j)`` (zero where masked for ``"replace"``).
     """
-    d_scores = weights * d_weights
+    d_scores: NDArray[Any] = weights * d_weights
     d_scores -= weights * d_scores.sum(axis=-1, keepdims=True)
     if mask is not None and fill == "replace":
         d_scores = np.where(mask, d_scores, 0)
     return d_scores
 
 
-def luong_score_mask(value_mask, use_causal_mask: bool, query_steps: int, key_steps: int):
+def luong_score_mask(
+    value_mask: ArrayLike | None, use_causal_mask: bool, query_steps: int, key_steps: int,
+) -> NDArray[np.bool_] | None:
     """Keras ``Attention``'s score mask: ``None``, or ``(B or 1, Tq or 1, Tv)`` bool.
 
     Args:
@@ -114,16 +128,19 @@ def luong_score_mask(value_mask, use_causal_mask: bool, query_steps: int, key_st
 class ApplyScoresCache:
     """The second half of `Attention`: ``p``, the dropped-out ``w``, the masks, ``value``."""
 
-    probabilities: np.ndarray
-    weights: np.ndarray
-    keep: np.ndarray | None
+    probabilities: NDArray[Any]
+    weights: NDArray[Any]
+    keep: NDArray[np.bool_] | None
     rate: float
-    score_mask: np.ndarray | None
-    query_mask: np.ndarray | None
-    value: np.ndarray
+    score_mask: NDArray[np.bool_] | None
+    query_mask: NDArray[np.bool_] | None
+    value: NDArray[Any]
 
 
-def apply_scores_forward(scores, value, *, score_mask=None, query_mask=None, keep=None, rate=0.0):
+def apply_scores_forward(
+    scores: NDArray[Any], value: NDArray[Any], *, score_mask: NDArray[np.bool_] | None = None,
+    query_mask: ArrayLike | None = None, keep: NDArray[np.bool_] | None = None, rate: float = 0.0,
+) -> tuple[NDArray[Any], NDArray[Any], ApplyScoresCache]:
     """``y = dropout(softmax(scores masked)) @ value``, zero on masked query steps (Keras).
 
     Args:
@@ -147,7 +164,9 @@ def apply_scores_forward(scores, value, *, score_mask=None, query_mask=None, kee
     return y, w, ApplyScoresCache(p, w, keep, rate, score_mask, query_mask, value)
 
 
-def apply_scores_backward(cache: ApplyScoresCache, d_y, d_weights=None):
+def apply_scores_backward(
+    cache: ApplyScoresCache, d_y: NDArray[Any], d_weights: NDArray[Any] | None = None,
+) -> tuple[NDArray[Any], NDArray[Any]]:
     """Gradients of `apply_scores_forward`: ``(d_scores (B, Tq, Tv), d_value (B, Tv, Dv))``.
 
     Args:
@@ -165,7 +184,7 @@ def apply_scores_backward(cache: ApplyScoresCache, d_y, d_weights=None):
     return masked_softmax_backward(cache.probabilities, d_p, cache.score_mask, fill="subtract"), d_value
 
 
-def _drop(values, keep, rate):
+def _drop(values: NDArray[Any], keep: NDArray[np.bool_], rate: float) -> NDArray[Any]:
     """``keep * values / (1 - rate)`` (zeros when ``rate = 1``)."""
     if rate >= 1.0:
         return np.zeros_like(values)
@@ -173,7 +192,9 @@ def _drop(values, keep, rate):
 
 
 # --- the layer protocol, shared by Attention and AdditiveAttention --------------------------------
-def luong_inputs(layer, params, inputs, mask):
+def luong_inputs(
+    layer: Any, params: dict[str, NDArray[Any]], inputs: Any, mask: Any,
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None, Any, Any, np.dtype[Any]]:
     """``(query, value, key or None, query_mask, value_mask, dtype)`` from a call's inputs and mask.
 
     Raises:
@@ -195,7 +216,9 @@ def luong_inputs(layer, params, inputs, mask):
     return arrays[0], arrays[1], key, query_mask, value_mask, dtype
 
 
-def attention_keep_mask(layer, shape, *, training, rng):
+def attention_keep_mask(
+    layer: Any, shape: tuple[int, ...], *, training: bool, rng: np.random.Generator | None,
+) -> NDArray[np.bool_] | None:
     """The dropout keep-mask for the attention weights (``None`` outside training or at rate 0)."""
     if not training or layer.dropout == 0:
         return None

@@ -16,8 +16,10 @@ Then `apply_scores_forward` (masked softmax, dropout, ``@ value``, query mask), 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._common import (
     ApplyScoresCache,
@@ -29,7 +31,9 @@ from ._common import (
 )
 
 
-def additive_scores_forward(params: dict, query, key):
+def additive_scores_forward(
+    params: dict[str, NDArray[Any]], query: NDArray[Any], key: NDArray[Any],
+) -> tuple[NDArray[Any], NDArray[Any]]:
     """``s[b, i, j] = sum_d scale_d tanh(query[b, i, d] + key[b, j, d])``.
 
     Args:
@@ -46,10 +50,12 @@ def additive_scores_forward(params: dict, query, key):
     return scores, t
 
 
-def additive_scores_backward(params: dict, t, d_scores):
+def additive_scores_backward(
+    params: dict[str, NDArray[Any]], t: NDArray[Any], d_scores: NDArray[Any],
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any], NDArray[Any]]:
     """Gradients of `additive_scores_forward`: ``(grads, d_query, d_key)``."""
     scale = params.get("scale")
-    grads = {}
+    grads: dict[str, NDArray[Any]] = {}
     if scale is None:
         d_t = np.broadcast_to(d_scores[..., None], t.shape)
     else:
@@ -64,13 +70,16 @@ def additive_scores_backward(params: dict, t, d_scores):
 class AdditiveAttentionCache:
     """``t = tanh(query_i + key_j)``, the `ApplyScoresCache`, and whether a key was given."""
 
-    t: np.ndarray
+    t: NDArray[Any]
     apply: ApplyScoresCache
     has_key: bool
 
 
-def additive_attention_forward(params: dict, query, value, key=None, *, query_mask=None, value_mask=None,
-                               use_causal_mask=False, keep=None, rate=0.0):
+def additive_attention_forward(
+    params: dict[str, NDArray[Any]], query: NDArray[Any], value: NDArray[Any], key: NDArray[Any] | None = None, *,
+    query_mask: ArrayLike | None = None, value_mask: ArrayLike | None = None, use_causal_mask: bool = False,
+    keep: NDArray[np.bool_] | None = None, rate: float = 0.0,
+) -> tuple[NDArray[Any], NDArray[Any], AdditiveAttentionCache]:
     """Bahdanau attention: additive scores, masked softmax, dropout, weighted sum of values.
 
     Args:
@@ -95,7 +104,10 @@ def additive_attention_forward(params: dict, query, value, key=None, *, query_ma
     return y, weights, AdditiveAttentionCache(t, apply_cache, key is not None)
 
 
-def additive_attention_backward(params: dict, cache: AdditiveAttentionCache, d_output, d_weights=None):
+def additive_attention_backward(
+    params: dict[str, NDArray[Any]], cache: AdditiveAttentionCache, d_output: NDArray[Any],
+    d_weights: NDArray[Any] | None = None,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any], NDArray[Any], NDArray[Any] | None]:
     """Gradients of `additive_attention_forward`.
 
     Args:
@@ -115,8 +127,11 @@ def additive_attention_backward(params: dict, cache: AdditiveAttentionCache, d_o
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None,
-                  return_attention_scores=False, use_causal_mask=False):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *, training: bool = False,
+    rng: np.random.Generator | None = None, mask: Any = None, return_attention_scores: bool = False,
+    use_causal_mask: bool = False,
+) -> tuple[NDArray[Any] | list[NDArray[Any]], dict[str, NDArray[Any]], tuple[AdditiveAttentionCache, bool]]:
     """`additive_attention_forward` for an ``AdditiveAttention`` layer: ``(output(s), state, cache)``."""
     query, value, key, query_mask, value_mask, _ = luong_inputs(layer, params, inputs, mask)
     keep = attention_keep_mask(layer, (query.shape[0], query.shape[1], value.shape[1]), training=training, rng=rng)
@@ -127,7 +142,9 @@ def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mas
     return ([y, weights] if return_attention_scores else y), state, (cache, return_attention_scores)
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: Any, d_outputs: Any, *, input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], list[NDArray[Any]] | None]:
     """`additive_attention_backward` for an ``AdditiveAttention`` layer: ``(grads, d_inputs)``."""
     cache, returned_scores = cache
     d_output, d_weights = d_outputs if returned_scores else (d_outputs, None)

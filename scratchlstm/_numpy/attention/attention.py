@@ -23,8 +23,10 @@ Then `apply_scores_forward` (masked softmax, dropout, ``@ value``, query mask); 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._common import (
     ApplyScoresCache,
@@ -37,7 +39,9 @@ from ._common import (
 
 
 # --- scores ---------------------------------------------------------------------------------------
-def dot_scores_forward(params: dict, query, key):
+def dot_scores_forward(
+    params: dict[str, NDArray[Any]], query: NDArray[Any], key: NDArray[Any],
+) -> tuple[NDArray[Any], tuple[NDArray[Any], ...]]:
     """``s = scale * query @ key^T`` (no ``scale`` in ``params``: ``s = query @ key^T``).
 
     Args:
@@ -54,11 +58,13 @@ def dot_scores_forward(params: dict, query, key):
     return scores, (query, key, raw)
 
 
-def dot_scores_backward(params: dict, cache, d_scores):
+def dot_scores_backward(
+    params: dict[str, NDArray[Any]], cache: tuple[NDArray[Any], ...], d_scores: NDArray[Any],
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any], NDArray[Any]]:
     """Gradients of `dot_scores_forward`: ``(grads, d_query, d_key)``; ``grads`` may hold ``scale``."""
     query, key, raw = cache
     scale = params.get("scale")
-    grads = {}
+    grads: dict[str, NDArray[Any]] = {}
     d_raw = d_scores
     if scale is not None:
         grads["scale"] = np.asarray(np.sum(d_scores * raw), dtype=raw.dtype)
@@ -66,7 +72,9 @@ def dot_scores_backward(params: dict, cache, d_scores):
     return grads, d_raw @ key, np.swapaxes(d_raw, -1, -2) @ query
 
 
-def concat_scores_forward(params: dict, query, key):
+def concat_scores_forward(
+    params: dict[str, NDArray[Any]], query: NDArray[Any], key: NDArray[Any],
+) -> tuple[NDArray[Any], tuple[NDArray[Any], ...]]:
     """``s = c * sum_d tanh(a * (query_i + key_j))`` with ``c = concat_score_weight``, ``a = scale`` or 1.
 
     Args:
@@ -84,7 +92,9 @@ def concat_scores_forward(params: dict, query, key):
     return params["concat_score_weight"] * summed, (u, t, summed)
 
 
-def concat_scores_backward(params: dict, cache, d_scores):
+def concat_scores_backward(
+    params: dict[str, NDArray[Any]], cache: tuple[NDArray[Any], ...], d_scores: NDArray[Any],
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any], NDArray[Any]]:
     """Gradients of `concat_scores_forward`: ``(grads, d_query, d_key)``."""
     u, t, summed = cache
     weight, scale = params["concat_score_weight"], params.get("scale")
@@ -105,13 +115,16 @@ class AttentionCache:
     """The score mode and cache, the `ApplyScoresCache`, and whether a key was given."""
 
     score_mode: str
-    scores: tuple
+    scores: tuple[NDArray[Any], ...]
     apply: ApplyScoresCache
     has_key: bool
 
 
-def attention_forward(params: dict, query, value, key=None, *, score_mode="dot", query_mask=None,
-                      value_mask=None, use_causal_mask=False, keep=None, rate=0.0):
+def attention_forward(
+    params: dict[str, NDArray[Any]], query: NDArray[Any], value: NDArray[Any], key: NDArray[Any] | None = None, *,
+    score_mode: str = "dot", query_mask: ArrayLike | None = None, value_mask: ArrayLike | None = None,
+    use_causal_mask: bool = False, keep: NDArray[np.bool_] | None = None, rate: float = 0.0,
+) -> tuple[NDArray[Any], NDArray[Any], AttentionCache]:
     """Luong attention: scores, masked softmax, dropout, weighted sum of values.
 
     Args:
@@ -146,7 +159,10 @@ def attention_forward(params: dict, query, value, key=None, *, score_mode="dot",
     return y, weights, AttentionCache(score_mode, score_cache, apply_cache, key is not None)
 
 
-def attention_backward(params: dict, cache: AttentionCache, d_output, d_weights=None):
+def attention_backward(
+    params: dict[str, NDArray[Any]], cache: AttentionCache, d_output: NDArray[Any],
+    d_weights: NDArray[Any] | None = None,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any], NDArray[Any], NDArray[Any] | None]:
     """Gradients of `attention_forward`.
 
     Args:
@@ -168,8 +184,11 @@ def attention_backward(params: dict, cache: AttentionCache, d_output, d_weights=
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None,
-                  return_attention_scores=False, use_causal_mask=False):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *, training: bool = False,
+    rng: np.random.Generator | None = None, mask: Any = None, return_attention_scores: bool = False,
+    use_causal_mask: bool = False,
+) -> tuple[NDArray[Any] | list[NDArray[Any]], dict[str, NDArray[Any]], tuple[AttentionCache, bool]]:
     """`attention_forward` for an ``Attention`` layer: ``(output or [output, weights], state, cache)``."""
     query, value, key, query_mask, value_mask, _ = luong_inputs(layer, params, inputs, mask)
     shape = (query.shape[0], query.shape[1], value.shape[1])
@@ -181,7 +200,9 @@ def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mas
     return ([y, weights] if return_attention_scores else y), state, (cache, return_attention_scores)
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: Any, d_outputs: Any, *, input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], list[NDArray[Any]] | None]:
     """`attention_backward` for an ``Attention`` layer: ``(grads, [d_query, d_value(, d_key)])``."""
     cache, returned_scores = cache
     d_output, d_weights = d_outputs if returned_scores else (d_outputs, None)

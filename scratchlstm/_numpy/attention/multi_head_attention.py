@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import compute_dtype
 from ..regularization.dropout import draw_dropout_mask
@@ -38,7 +40,7 @@ from ._common import as_bool_mask, causal_mask, masked_softmax_backward, masked_
 
 
 # --- projections ------------------------------------------------------------------------------------
-def project_forward(x, kernel, bias=None):
+def project_forward(x: NDArray[Any], kernel: NDArray[Any], bias: NDArray[Any] | None = None) -> NDArray[Any]:
     """``x @ kernel + bias`` split into heads.
 
     Args:
@@ -51,13 +53,17 @@ def project_forward(x, kernel, bias=None):
     """
     batch, steps, features = x.shape
     _, heads, size = kernel.shape
-    projected = x.reshape(-1, features) @ kernel.reshape(features, heads * size)  # (B*T, N*H)
+    projected: NDArray[Any] = x.reshape(-1, features) @ kernel.reshape(features, heads * size)  # (B*T, N*H)
     if bias is not None:
         projected += bias.reshape(-1)
-    return projected.reshape(batch, steps, heads, size).transpose(0, 2, 1, 3)
+    split: NDArray[Any] = projected.reshape(batch, steps, heads, size).transpose(0, 2, 1, 3)  # (B, N, T, H)
+    return split
 
 
-def project_backward(x, kernel, d_projected, *, with_bias=True, input_gradient=True):
+def project_backward(
+    x: NDArray[Any], kernel: NDArray[Any], d_projected: NDArray[Any], *, with_bias: bool = True,
+    input_gradient: bool = True,
+) -> tuple[NDArray[Any], NDArray[Any] | None, NDArray[Any] | None]:
     """Gradients of `project_forward`.
 
     Args:
@@ -79,8 +85,10 @@ def project_backward(x, kernel, d_projected, *, with_bias=True, input_gradient=T
 
 
 # --- masks ------------------------------------------------------------------------------------------
-def combined_mask(query_steps: int, key_steps: int, *, attention_mask=None, query_mask=None, value_mask=None,
-                  key_mask=None, use_causal_mask=False):
+def combined_mask(
+    query_steps: int, key_steps: int, *, attention_mask: ArrayLike | None = None, query_mask: ArrayLike | None = None,
+    value_mask: ArrayLike | None = None, key_mask: ArrayLike | None = None, use_causal_mask: bool = False,
+) -> NDArray[np.bool_] | None:
     """Keras' attention mask: the AND of every mask given, or ``None``.
 
     Args:
@@ -95,7 +103,7 @@ def combined_mask(query_steps: int, key_steps: int, *, attention_mask=None, quer
     """
     mask = None
 
-    def both(a, b):
+    def both(a: NDArray[np.bool_] | None, b: NDArray[np.bool_]) -> NDArray[np.bool_]:
         return b if a is None else a & b
 
     if query_mask is not None:
@@ -116,23 +124,26 @@ def combined_mask(query_steps: int, key_steps: int, *, attention_mask=None, quer
 class MultiHeadAttentionCache:
     """Inputs, projections, softmax output ``p``, dropped-out ``w``, context ``C`` and masks."""
 
-    query: np.ndarray
-    value: np.ndarray
-    key: np.ndarray
+    query: NDArray[Any]
+    value: NDArray[Any]
+    key: NDArray[Any]
     has_key: bool
-    scaled_query: np.ndarray
-    projected_key: np.ndarray
-    projected_value: np.ndarray
-    probabilities: np.ndarray
-    weights: np.ndarray
-    keep: np.ndarray | None
+    scaled_query: NDArray[Any]
+    projected_key: NDArray[Any]
+    projected_value: NDArray[Any]
+    probabilities: NDArray[Any]
+    weights: NDArray[Any]
+    keep: NDArray[np.bool_] | None
     rate: float
-    mask: np.ndarray | None
-    context: np.ndarray
+    mask: NDArray[np.bool_] | None
+    context: NDArray[Any]
 
 
-def multi_head_attention_forward(params: dict, query, value, key=None, *, mask=None, zero_masked_rows=False,
-                                 keep=None, rate=0.0):
+def multi_head_attention_forward(
+    params: dict[str, NDArray[Any]], query: ArrayLike, value: ArrayLike, key: ArrayLike | None = None, *,
+    mask: NDArray[np.bool_] | None = None, zero_masked_rows: bool = False, keep: NDArray[np.bool_] | None = None,
+    rate: float = 0.0,
+) -> tuple[NDArray[Any], NDArray[Any], MultiHeadAttentionCache]:
     """Multi-head scaled dot-product attention with Keras' weights.
 
     Args:
@@ -179,8 +190,10 @@ def multi_head_attention_forward(params: dict, query, value, key=None, *, mask=N
     return y, p, cache
 
 
-def multi_head_attention_backward(params: dict, cache: MultiHeadAttentionCache, d_output, d_scores=None, *,
-                                  input_gradient=True):
+def multi_head_attention_backward(
+    params: dict[str, NDArray[Any]], cache: MultiHeadAttentionCache, d_output: ArrayLike,
+    d_scores: NDArray[Any] | None = None, *, input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None, NDArray[Any] | None, NDArray[Any] | None]:
     """Gradients of `multi_head_attention_forward`.
 
     Args:
@@ -216,7 +229,7 @@ def multi_head_attention_backward(params: dict, cache: MultiHeadAttentionCache, 
     key_dim = params["query_kernel"].shape[-1]
     d_q = (d_s @ cache.projected_key) * dtype.type(1.0 / math.sqrt(float(key_dim)))  # (B, N, T, K)
     d_k = np.swapaxes(d_s, -1, -2) @ cache.scaled_query  # (B, N, S, K)
-    d_inputs = {}
+    d_inputs: dict[str, Any] = {}  # arrays, or None without input_gradient
     for name, x, d_projected in (("query", cache.query, d_q), ("key", cache.key, d_k), ("value", cache.value, d_v)):
         d_kernel, d_bias, d_inputs[name] = project_backward(
             x, params[f"{name}_kernel"], d_projected, with_bias=params.get(f"{name}_bias") is not None,
@@ -233,7 +246,7 @@ def multi_head_attention_backward(params: dict, cache: MultiHeadAttentionCache, 
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_masks(layer, inputs, mask, use_causal_mask):
+def layer_masks(layer: Any, inputs: Any, mask: Any, use_causal_mask: bool) -> NDArray[np.bool_] | None:
     """The combined mask of a call on ``[query, value(, key(, attention_mask))]`` with ``mask``
     (one padding mask per input, ``[query_mask, value_mask, key_mask]``), checked against the shapes."""
     query_mask, value_mask, key_mask, _ = split_masks(layer, mask, 4)  # an attention mask's own mask is unused
@@ -247,7 +260,7 @@ def layer_masks(layer, inputs, mask, use_causal_mask):
     )
 
 
-def check_inputs(layer, inputs):
+def check_inputs(layer: Any, inputs: Any) -> None:
     """``inputs`` must be the list ``[query, value(, key(, attention_mask))]`` of a valid shape."""
     if not isinstance(inputs, (list, tuple)) or not 2 <= len(inputs) <= 4:
         got = f"{len(inputs)} inputs" if isinstance(inputs, (list, tuple)) else type(inputs).__name__
@@ -255,8 +268,11 @@ def check_inputs(layer, inputs):
     layer.validate_input_shape([tuple(np.shape(x)) for x in inputs])
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None,
-                  return_attention_scores=False, use_causal_mask=False):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *, training: bool = False,
+    rng: np.random.Generator | None = None, mask: Any = None, return_attention_scores: bool = False,
+    use_causal_mask: bool = False,
+) -> tuple[NDArray[Any] | list[NDArray[Any]], dict[str, NDArray[Any]], Any]:
     """`multi_head_attention_forward` for a ``MultiHeadAttention`` layer: ``(output(s), state, cache)``."""
     check_inputs(layer, inputs)
     combined = layer_masks(layer, inputs, mask, use_causal_mask)
@@ -266,6 +282,7 @@ def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mas
     if training and layer.dropout > 0:
         shape = (np.shape(query)[0], layer.num_heads, np.shape(query)[1], np.shape(value)[1])
         keep = draw_dropout_mask(rng if rng is not None else layer._rng, layer.dropout, shape)
+    cache: Any  # the forward's cache, then wrapped with the call's options
     y, scores, cache = multi_head_attention_forward(
         params, query, value, key, mask=combined, zero_masked_rows=layer.dropout > 0 or return_attention_scores,
         keep=keep, rate=layer.dropout,
@@ -275,7 +292,9 @@ def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mas
     return ([y, scores] if return_attention_scores else y), state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: Any, d_outputs: Any, *, input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], list[NDArray[Any] | None] | None]:
     """`multi_head_attention_backward` for a ``MultiHeadAttention`` layer: ``(grads, d_inputs)``.
 
     ``d_inputs`` has one entry per input; the attention mask's is zeros.

@@ -14,9 +14,11 @@ The windows ``cols[b, t] = x_pad[b, t * s + j * d, c]`` for ``j < K``, ``c < C``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import as_float_array, check_ndim, compute_dtype
 from ...layers.convolutional.conv1d import PADDINGS, conv_padding
@@ -27,17 +29,17 @@ from ..activations import get_activation
 class Conv1DCache:
     """``cols (B * T', K * C)``, the pre-activation and output ``(B, T', F)`` and the geometry."""
 
-    cols: np.ndarray
-    preactivation: np.ndarray
-    outputs: np.ndarray
+    cols: NDArray[Any]
+    preactivation: NDArray[Any]
+    outputs: NDArray[Any]
     activation: str | None
-    input_shape: tuple
+    input_shape: tuple[int, ...]
     left: int
     strides: int
     dilation_rate: int
 
 
-def im2col(x_pad, kernel_size: int, strides: int, dilation_rate: int, out_steps: int):
+def im2col(x_pad: NDArray[Any], kernel_size: int, strides: int, dilation_rate: int, out_steps: int) -> NDArray[Any]:
     """The windows of ``x_pad (B, T_pad, C)`` as a ``(B, T', K, C)`` array (one copy).
 
     ``windows[b, t, j] = x_pad[b, t * strides + j * dilation_rate]``.
@@ -48,7 +50,7 @@ def im2col(x_pad, kernel_size: int, strides: int, dilation_rate: int, out_steps:
     return np.ascontiguousarray(view.transpose(0, 1, 3, 2))  # (B, T', K, C)
 
 
-def col2im(d_windows, padded_steps: int, strides: int, dilation_rate: int):
+def col2im(d_windows: NDArray[Any], padded_steps: int, strides: int, dilation_rate: int) -> NDArray[Any]:
     """The adjoint of `im2col`: scatter-add ``d_windows (B, T', K, C)`` into ``(B, T_pad, C)``.
 
     For a fixed tap ``j`` the rows ``t * strides + j * dilation_rate`` are distinct, so one
@@ -63,7 +65,10 @@ def col2im(d_windows, padded_steps: int, strides: int, dilation_rate: int):
     return d_pad
 
 
-def conv1d_forward(params: dict, x, *, strides=1, padding="valid", dilation_rate=1, activation=None):
+def conv1d_forward(
+    params: dict[str, NDArray[Any]], x: ArrayLike, *, strides: int = 1, padding: str = "valid", dilation_rate: int = 1,
+    activation: str | None = None,
+) -> tuple[NDArray[Any], Conv1DCache]:
     """``y = activation(conv1d(x, kernel) + bias)`` over the steps axis (channels last).
 
     Args:
@@ -111,7 +116,9 @@ def conv1d_forward(params: dict, x, *, strides=1, padding="valid", dilation_rate
     return y, Conv1DCache(cols, z, y, activation, x.shape, left, strides, dilation_rate)
 
 
-def conv1d_backward(params: dict, cache: Conv1DCache, d_y, *, input_gradient=True):
+def conv1d_backward(
+    params: dict[str, NDArray[Any]], cache: Conv1DCache, d_y: ArrayLike, *, input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """Gradients of `conv1d_forward`.
 
     Args:
@@ -151,7 +158,10 @@ def conv1d_backward(params: dict, cache: Conv1DCache, d_y, *, input_gradient=Tru
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], Conv1DCache]:
     """`conv1d_forward` for a ``Conv1D`` layer: ``(y, state, cache)``."""
     y, cache = conv1d_forward(
         params, inputs, strides=layer.strides[0], padding=layer.padding,
@@ -160,6 +170,9 @@ def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mas
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: Conv1DCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`conv1d_backward` for a ``Conv1D`` layer: ``(grads, d_x)``."""
     return conv1d_backward(params, cache, d_outputs, input_gradient=input_gradient)

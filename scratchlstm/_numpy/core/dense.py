@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import as_float_array, check_ndim, compute_dtype
 from ..activations import get_activation
@@ -17,13 +19,15 @@ from ..activations import get_activation
 class DenseCache:
     """``inputs (..., F)``, ``preactivation (..., U)``, ``outputs (..., U)`` and the activation name."""
 
-    inputs: np.ndarray
-    preactivation: np.ndarray
-    outputs: np.ndarray
+    inputs: NDArray[Any]
+    preactivation: NDArray[Any]
+    outputs: NDArray[Any]
     activation: str | None
 
 
-def dense_forward(params: dict, x, activation=None):
+def dense_forward(
+    params: dict[str, NDArray[Any]], x: ArrayLike, activation: str | None = None,
+) -> tuple[NDArray[Any], DenseCache]:
     """``y = activation(x @ kernel + bias)`` on the last axis.
 
     Args:
@@ -58,7 +62,9 @@ def dense_forward(params: dict, x, activation=None):
     return outputs, DenseCache(x, preactivation, outputs, activation)
 
 
-def dense_backward(params: dict, cache: DenseCache, d_y, *, input_gradient=True):
+def dense_backward(
+    params: dict[str, NDArray[Any]], cache: DenseCache, d_y: ArrayLike, *, input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """Gradients of `dense_forward`.
 
     Args:
@@ -87,12 +93,18 @@ def dense_backward(params: dict, cache: DenseCache, d_y, *, input_gradient=True)
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], DenseCache]:
     """`dense_forward` for a ``Dense`` layer: ``(y, state, cache)``."""
     y, cache = dense_forward(params, inputs, layer.activation)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: DenseCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`dense_backward` for a ``Dense`` layer: ``(grads, d_x)``."""
     return dense_backward(params, cache, d_outputs, input_gradient=input_gradient)

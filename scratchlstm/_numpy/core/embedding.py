@@ -13,11 +13,13 @@ and the ids, being integers, get none (their gradient is zero wherever it is def
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
-def check_indices(ids, input_dim: int, what: str = "Embedding inputs") -> np.ndarray:
+def check_indices(ids: ArrayLike, input_dim: int, what: str = "Embedding inputs") -> NDArray[np.intp]:
     """``ids`` as an integer array after checking they are token ids below ``input_dim``.
 
     Args:
@@ -55,7 +57,7 @@ def check_indices(ids, input_dim: int, what: str = "Embedding inputs") -> np.nda
     return array.astype(np.intp)
 
 
-def scatter_rows(ids, rows, vocab: int) -> np.ndarray:
+def scatter_rows(ids: ArrayLike, rows: ArrayLike, vocab: int) -> NDArray[Any]:
     """``out[v] = sum of rows[n] where ids[n] == v``, an exact scatter-add without a token loop.
 
     Args:
@@ -86,7 +88,7 @@ def scatter_rows(ids, rows, vocab: int) -> np.ndarray:
     return _sort_and_reduce(ids, rows, vocab)
 
 
-def _sort_and_reduce(ids, rows, vocab: int) -> np.ndarray:
+def _sort_and_reduce(ids: NDArray[Any], rows: NDArray[Any], vocab: int) -> NDArray[Any]:
     """`scatter_rows` by sorting: singletons copied, runs of repeated ids summed by ``reduceat``."""
     out = np.zeros((vocab, rows.shape[-1]), rows.dtype)
     order = np.argsort(ids)
@@ -107,13 +109,15 @@ def _sort_and_reduce(ids, rows, vocab: int) -> np.ndarray:
 class EmbeddingCache:
     """``ids`` flattened ``(N,)``, the inputs' shape and dtype, and the vocabulary size ``V``."""
 
-    ids: np.ndarray
-    input_shape: tuple
-    input_dtype: np.dtype
+    ids: NDArray[np.intp]
+    input_shape: tuple[int, ...]
+    input_dtype: np.dtype[Any]
     vocab: int
 
 
-def embedding_forward(params: dict, ids, *, what: str = "Embedding inputs"):
+def embedding_forward(
+    params: dict[str, NDArray[Any]], ids: ArrayLike, *, what: str = "Embedding inputs",
+) -> tuple[NDArray[Any], EmbeddingCache]:
     """``outputs = embeddings[ids]``: one row of the table per id.
 
     Args:
@@ -141,7 +145,9 @@ def embedding_forward(params: dict, ids, *, what: str = "Embedding inputs"):
     return outputs, EmbeddingCache(index.reshape(-1), raw.shape, raw.dtype, table.shape[0])
 
 
-def embedding_backward(params: dict, cache: EmbeddingCache, d_outputs, *, input_gradient=True):
+def embedding_backward(
+    params: dict[str, NDArray[Any]], cache: EmbeddingCache, d_outputs: ArrayLike, *, input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """Gradients of `embedding_forward`.
 
     Args:
@@ -168,7 +174,10 @@ def embedding_backward(params: dict, cache: EmbeddingCache, d_outputs, *, input_
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], EmbeddingCache]:
     """`embedding_forward` for an ``Embedding`` layer: ``(outputs, state, cache)``.
 
     An incoming mask is not read (Keras' Embedding ignores it); the layer's own mask (ids != 0
@@ -180,6 +189,9 @@ def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mas
     return outputs, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: EmbeddingCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`embedding_backward` for an ``Embedding`` layer: ``(grads, d_ids)``."""
     return embedding_backward(params, cache, d_outputs, input_gradient=input_gradient)

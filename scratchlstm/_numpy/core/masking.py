@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import as_float_array
 
@@ -18,10 +20,10 @@ from ..._checks import as_float_array
 class MaskingCache:
     """``keep (..., 1)``: the broadcastable bool mask of the kept steps."""
 
-    keep: np.ndarray
+    keep: NDArray[np.bool_]
 
 
-def masking_mask(x, mask_value=0.0):
+def masking_mask(x: ArrayLike, mask_value: float = 0.0) -> NDArray[np.bool_]:
     """The kept steps: ``any(x != mask_value, axis=-1)``.
 
     Args:
@@ -36,10 +38,11 @@ def masking_mask(x, mask_value=0.0):
         >>> masking_mask(np.array([[[0.0, 1.0], [0.0, 0.0]]])).tolist()
         [[True, False]]
     """
-    return np.any(np.asarray(x) != mask_value, axis=-1)
+    kept: NDArray[np.bool_] = np.any(np.asarray(x) != mask_value, axis=-1)
+    return kept
 
 
-def masking_forward(x, mask_value=0.0):
+def masking_forward(x: ArrayLike, mask_value: float = 0.0) -> tuple[NDArray[Any], NDArray[np.bool_], MaskingCache]:
     """Zero the steps whose features all equal ``mask_value``.
 
     Args:
@@ -58,7 +61,7 @@ def masking_forward(x, mask_value=0.0):
     return y, keep[..., 0], MaskingCache(keep)
 
 
-def masking_backward(cache: MaskingCache, d_y):
+def masking_backward(cache: MaskingCache, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `masking_forward` with respect to ``x``.
 
     The mask is piecewise constant in ``x``, so the gradient passes unchanged at the kept steps
@@ -78,12 +81,18 @@ def masking_backward(cache: MaskingCache, d_y):
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], MaskingCache]:
     """`masking_forward` for a ``Masking`` layer: ``(y, state, cache)`` (the incoming mask is ignored)."""
     y, _, cache = masking_forward(inputs, layer.mask_value)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: MaskingCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`masking_backward` for a ``Masking`` layer: ``({}, d_x)``."""
     return {}, (masking_backward(cache, d_outputs) if input_gradient else None)

@@ -12,14 +12,17 @@ along, reshaped back to the input's own shape (`unbroadcast`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import compute_dtype
 
 
-def as_arrays(inputs, what: str, *, at_least: int = 1, exactly: int | None = None) -> list[np.ndarray]:
+def as_arrays(inputs: Any, what: str, *, at_least: int = 1, exactly: int | None = None) -> list[NDArray[Any]]:
     """``inputs`` as float arrays of one dtype (float64 if any is, else float32).
 
     Args:
@@ -47,12 +50,12 @@ def as_arrays(inputs, what: str, *, at_least: int = 1, exactly: int | None = Non
     return [a.astype(dtype, copy=False) for a in arrays]
 
 
-def aligned_shape(shape: tuple, ndim: int) -> tuple:
+def aligned_shape(shape: tuple[int, ...], ndim: int) -> tuple[int, ...]:
     """``shape`` with axes of size 1 inserted after the batch axis up to ``ndim`` axes (Keras)."""
     return (*shape[:1], *(1,) * (ndim - len(shape)), *shape[1:])
 
 
-def align(arrays: list[np.ndarray], what: str) -> tuple[list[np.ndarray], tuple]:
+def align(arrays: list[NDArray[Any]], what: str) -> tuple[list[NDArray[Any]], tuple[int, ...]]:
     """The arrays at their common rank (views) and the broadcast output shape.
 
     Args:
@@ -78,7 +81,7 @@ def align(arrays: list[np.ndarray], what: str) -> tuple[list[np.ndarray], tuple]
     return aligned, shape
 
 
-def unbroadcast(d: np.ndarray, shape: tuple) -> np.ndarray:
+def unbroadcast(d: NDArray[Any], shape: tuple[int, ...]) -> NDArray[Any]:
     """Sum a gradient of the broadcast output shape back to an input's ``shape``.
 
     ``d`` is summed (keeping dimensions) over every axis where the aligned input has size 1 and
@@ -91,7 +94,7 @@ def unbroadcast(d: np.ndarray, shape: tuple) -> np.ndarray:
     return d.reshape(shape)
 
 
-def per_input_masks(mask, count: int, what: str) -> list:
+def per_input_masks(mask: Any, count: int, what: str) -> list[Any]:
     """The protocol's ``mask`` (``None``, or one entry per input) as a list of ``count`` entries."""
     if mask is None:
         return [None] * count
@@ -101,7 +104,7 @@ def per_input_masks(mask, count: int, what: str) -> list:
     return list(mask)
 
 
-def full_mask(mask, input_shape: tuple, shape: tuple):
+def full_mask(mask: ArrayLike | None, input_shape: tuple[int, ...], shape: tuple[int, ...]) -> NDArray[np.bool_] | None:
     """A ``(B, T)`` mask of an input ``(B, T, ...)`` stretched to the output ``shape`` (bool).
 
     Keras stretches a mask over the input's trailing axes (``mask[..., None]``); here it is then
@@ -126,14 +129,16 @@ class SelectCache:
     ``out_masks`` hold ``None`` where a step had no mask.
     """
 
-    shapes: list
-    lefts: list
-    rights: list
-    masks: list
-    out_masks: list
+    shapes: list[tuple[int, ...]]
+    lefts: list[NDArray[Any]]
+    rights: list[NDArray[Any]]
+    masks: list[NDArray[np.bool_] | None]
+    out_masks: list[NDArray[np.bool_] | None]
 
 
-def select_forward(inputs, mask, op, what: str):
+def select_forward(
+    inputs: Any, mask: Any, op: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]], what: str,
+) -> tuple[NDArray[Any], SelectCache]:
     """Keras' masked left fold ``op(... op(op(x_1, x_2), x_3) ..., x_n)`` (``np.maximum``/``np.minimum``).
 
     Where an input is masked its value is replaced by the running result, and where the running
@@ -155,7 +160,10 @@ def select_forward(inputs, mask, op, what: str):
     xs = [np.broadcast_to(a, shape) for a in aligned]
     ms = [full_mask(m, a.shape, shape) for m, a in zip(masks, arrays)]
     out, out_mask = xs[0], ms[0]
-    lefts, rights, step_masks, out_masks = [], [], [], []
+    lefts: list[NDArray[Any]] = []
+    rights: list[NDArray[Any]] = []
+    step_masks: list[NDArray[np.bool_] | None] = []
+    out_masks: list[NDArray[np.bool_] | None] = []
     for x, m in zip(xs[1:], ms[1:]):
         right = x if m is None else np.where(m, x, out)
         left = out if out_mask is None else np.where(out_mask, out, right)
@@ -168,7 +176,9 @@ def select_forward(inputs, mask, op, what: str):
     return np.array(out), SelectCache([a.shape for a in arrays], lefts, rights, step_masks, out_masks)
 
 
-def select_backward(cache: SelectCache, d_y, left_wins) -> list[np.ndarray]:
+def select_backward(
+    cache: SelectCache, d_y: ArrayLike, left_wins: Callable[[NDArray[Any], NDArray[Any]], NDArray[np.bool_]],
+) -> list[NDArray[Any]]:
     """Gradients of `select_forward`, one per input, each of its input's shape.
 
     Walking the fold backwards, step ``k`` sends the gradient ``g`` of ``out_k`` to its operands
@@ -188,7 +198,7 @@ def select_backward(cache: SelectCache, d_y, left_wins) -> list[np.ndarray]:
         the list of input gradients.
     """
     g = np.asarray(d_y, dtype=cache.lefts[0].dtype)
-    grads = [None] * len(cache.shapes)
+    grads: list[NDArray[Any] | None] = [None] * len(cache.shapes)
     for k in range(len(cache.lefts) - 1, -1, -1):
         left, right, m, out_mask = cache.lefts[k], cache.rights[k], cache.masks[k], cache.out_masks[k]
         w = np.where(left == right, 0.5, left_wins(left, right)).astype(g.dtype)
@@ -204,4 +214,5 @@ def select_backward(cache: SelectCache, d_y, left_wins) -> list[np.ndarray]:
         grads[k + 1] = g_x
         g = g_out
     grads[0] = g
-    return [unbroadcast(d, shape) for d, shape in zip(grads, cache.shapes)]
+    filled = cast("list[NDArray[Any]]", grads)  # the loop and grads[0] set every slot
+    return [unbroadcast(d, shape) for d, shape in zip(filled, cache.shapes)]

@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._merge import as_arrays
 
@@ -18,10 +21,10 @@ class ConcatenateCache:
     """The axis (non-negative) and each input's size along it."""
 
     axis: int
-    sizes: list
+    sizes: list[int]
 
 
-def _check(arrays: list, axis: int, what: str) -> int:
+def _check(arrays: list[NDArray[Any]], axis: int, what: str) -> int:
     """``axis`` made non-negative, after checking the arrays can be joined along it."""
     shapes = [a.shape for a in arrays]
     ndim = arrays[0].ndim
@@ -38,7 +41,7 @@ def _check(arrays: list, axis: int, what: str) -> int:
     return axis
 
 
-def concatenate_forward(inputs, axis=-1):
+def concatenate_forward(inputs: Sequence[ArrayLike], axis: int = -1) -> tuple[NDArray[Any], ConcatenateCache]:
     """Join the inputs along ``axis``.
 
     Args:
@@ -60,13 +63,15 @@ def concatenate_forward(inputs, axis=-1):
     return y, ConcatenateCache(axis, [a.shape[axis] for a in arrays])
 
 
-def concatenate_backward(cache: ConcatenateCache, d_y) -> list:
+def concatenate_backward(cache: ConcatenateCache, d_y: ArrayLike) -> list[NDArray[Any]]:
     """Gradients of `concatenate_forward`: ``d y`` cut back into the inputs' slices along the axis."""
     cuts = np.cumsum(cache.sizes)[:-1]
     return [np.array(part) for part in np.split(np.asarray(d_y), cuts, axis=cache.axis)]
 
 
-def concatenate_mask(inputs, masks, axis=-1):
+def concatenate_mask(
+    inputs: Sequence[ArrayLike], masks: Sequence[ArrayLike | None], axis: int = -1,
+) -> NDArray[np.bool_] | None:
     """Keras' output mask of a concatenation.
 
     Each input's mask is stretched over the input's trailing axes (``(B, T) -> (B, T, F)``), a
@@ -84,7 +89,7 @@ def concatenate_mask(inputs, masks, axis=-1):
     """
     if all(m is None for m in masks):
         return None
-    full = []
+    full: list[NDArray[np.bool_]] = []
     for x, m in zip(inputs, masks):
         shape = tuple(np.shape(x))
         if m is None:
@@ -93,16 +98,23 @@ def concatenate_mask(inputs, masks, axis=-1):
         m = np.asarray(m, dtype=bool)
         m = m.reshape(m.shape + (1,) * (len(shape) - m.ndim))
         full.append(np.broadcast_to(m, shape))
-    return np.concatenate(full, axis=axis).any(axis=-1)
+    # with an axis, .any returns an array (the stubs also allow a scalar)
+    return cast("NDArray[np.bool_]", np.concatenate(full, axis=axis).any(axis=-1))
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], ConcatenateCache]:
     """`concatenate_forward` for a ``Concatenate`` layer (masks do not change the values)."""
     y, cache = concatenate_forward(inputs, layer.axis)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: ConcatenateCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], list[NDArray[Any]] | None]:
     """`concatenate_backward` for a ``Concatenate`` layer: ``({}, [d_x_1, ..., d_x_n])``."""
     return {}, concatenate_backward(cache, d_outputs) if input_gradient else None

@@ -18,16 +18,19 @@ L2 normalization along an axis, with Keras' epsilon ``e = 1e-7``::
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._merge import as_arrays
 
 EPSILON = 1e-7  # keras.config.epsilon()'s default, which Keras' normalize uses
 
 
-def resolve_axes(axes, ndims) -> tuple[int, int]:
+def resolve_axes(axes: int | Sequence[int], ndims: Sequence[int]) -> tuple[int, int]:
     """Keras' ``Dot`` axes as a non-negative pair, checked against the inputs' ranks.
 
     Args:
@@ -58,13 +61,13 @@ def resolve_axes(axes, ndims) -> tuple[int, int]:
 class NormalizeCache:
     """``x``, ``r = 1 / sqrt(max(s, e^2))`` (keepdims), whether ``s > e^2``, and the axis."""
 
-    x: np.ndarray
-    inv_norm: np.ndarray
-    unclamped: np.ndarray
+    x: NDArray[Any]
+    inv_norm: NDArray[Any]
+    unclamped: NDArray[np.bool_]
     axis: int
 
 
-def l2_normalize_forward(x, axis, epsilon=EPSILON):
+def l2_normalize_forward(x: ArrayLike, axis: int, epsilon: float = EPSILON) -> tuple[NDArray[Any], NormalizeCache]:
     """``x / ||x||`` along ``axis``, with the norm clamped below at ``epsilon`` (Keras).
 
     Args:
@@ -82,7 +85,7 @@ def l2_normalize_forward(x, axis, epsilon=EPSILON):
     return x * inv_norm, NormalizeCache(x, inv_norm, square_sum > clamp, axis)
 
 
-def l2_normalize_backward(cache: NormalizeCache, d_x_hat) -> np.ndarray:
+def l2_normalize_backward(cache: NormalizeCache, d_x_hat: NDArray[Any]) -> NDArray[Any]:
     """Gradient of `l2_normalize_forward`.
 
     With ``r = s^(-1/2)``, ``dr/ds = -r^3 / 2`` and ``ds/dx = 2 x``, so
@@ -93,7 +96,8 @@ def l2_normalize_backward(cache: NormalizeCache, d_x_hat) -> np.ndarray:
     """
     x, r = cache.x, cache.inv_norm
     projection = np.sum(x * d_x_hat, axis=cache.axis, keepdims=True)  # (..., 1, ...)
-    return r * d_x_hat - np.where(cache.unclamped, x * r**3 * projection, 0)
+    d_x: NDArray[Any] = r * d_x_hat - np.where(cache.unclamped, x * r**3 * projection, 0)
+    return d_x
 
 
 # --- batch dot ----------------------------------------------------------------------------------
@@ -101,14 +105,14 @@ def l2_normalize_backward(cache: NormalizeCache, d_x_hat) -> np.ndarray:
 class BatchDotCache:
     """The operands as ``(B, P, K)`` and ``(B, K, Q)``, their moved shapes and the two axes."""
 
-    x3: np.ndarray
-    y3: np.ndarray
-    x_moved_shape: tuple
-    y_moved_shape: tuple
-    axes: tuple
+    x3: NDArray[Any]
+    y3: NDArray[Any]
+    x_moved_shape: tuple[int, ...]
+    y_moved_shape: tuple[int, ...]
+    axes: tuple[int, int]
 
 
-def batch_dot_forward(x, y, axes):
+def batch_dot_forward(x: NDArray[Any], y: NDArray[Any], axes: tuple[int, int]) -> tuple[NDArray[Any], BatchDotCache]:
     """Per-sample contraction of ``x``'s axis ``axes[0]`` with ``y``'s axis ``axes[1]`` (Keras' ``batch_dot``).
 
     Args:
@@ -130,7 +134,7 @@ def batch_dot_forward(x, y, axes):
     return z, BatchDotCache(x3, y3, xm.shape, ym.shape, (a, c))
 
 
-def batch_dot_backward(cache: BatchDotCache, d_z):
+def batch_dot_backward(cache: BatchDotCache, d_z: ArrayLike) -> tuple[NDArray[Any], NDArray[Any]]:
     """Gradients of `batch_dot_forward`: ``(d_x, d_y)``.
 
         d x3 = d z3 @ y3^T    (B, P, K);     d y3 = x3^T @ d z3    (B, K, Q)
@@ -151,10 +155,12 @@ class DotCache:
     """The batch-dot cache and, with ``normalize``, the two normalization caches."""
 
     batch_dot: BatchDotCache
-    normalized: tuple | None
+    normalized: tuple[NormalizeCache, NormalizeCache] | None
 
 
-def dot_forward(inputs, axes, normalize=False):
+def dot_forward(
+    inputs: Sequence[ArrayLike], axes: int | Sequence[int], normalize: bool = False,
+) -> tuple[NDArray[Any], DotCache]:
     """Keras' ``Dot``: the batch dot of two inputs, of their L2-normalized versions if ``normalize``.
 
     Args:
@@ -188,7 +194,7 @@ def dot_forward(inputs, axes, normalize=False):
     return z, DotCache(cache, normalized)
 
 
-def dot_backward(cache: DotCache, d_z) -> list:
+def dot_backward(cache: DotCache, d_z: ArrayLike) -> list[NDArray[Any]]:
     """Gradients of `dot_forward`: ``[d_x, d_y]``, through the normalizations if any."""
     d_x, d_y = batch_dot_backward(cache.batch_dot, d_z)
     if cache.normalized is not None:
@@ -198,12 +204,18 @@ def dot_backward(cache: DotCache, d_z) -> list:
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], DotCache]:
     """`dot_forward` for a ``Dot`` layer (masks are ignored, as in Keras): ``(z, state, cache)``."""
     z, cache = dot_forward(inputs, layer.axes, layer.normalize)
     return z, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: DotCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], list[NDArray[Any]] | None]:
     """`dot_backward` for a ``Dot`` layer: ``({}, [d_x, d_y])``."""
     return {}, dot_backward(cache, d_outputs) if input_gradient else None

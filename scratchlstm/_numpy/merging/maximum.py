@@ -8,12 +8,18 @@ The gradient of each pairwise step goes to the operand that won; at a tie it is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._merge import SelectCache, select_backward, select_forward
 
 
-def maximum_forward(inputs, mask=None):
+def maximum_forward(
+    inputs: Sequence[ArrayLike], mask: Sequence[ArrayLike | None] | None = None,
+) -> tuple[NDArray[Any], SelectCache]:
     """The elementwise maximum of the inputs, with Keras' masking.
 
     Args:
@@ -33,7 +39,7 @@ def maximum_forward(inputs, mask=None):
     return select_forward(inputs, mask, np.maximum, "maximum_forward")
 
 
-def maximum_backward(cache: SelectCache, d_y) -> list:
+def maximum_backward(cache: SelectCache, d_y: ArrayLike) -> list[NDArray[Any]]:
     """Gradients of `maximum_forward`, one per input, each shaped like its input.
 
     Each pairwise step passes ``d out`` to its left operand where it is greater (all of it),
@@ -43,12 +49,18 @@ def maximum_backward(cache: SelectCache, d_y) -> list:
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], SelectCache]:
     """`maximum_forward` for a ``Maximum`` layer: ``(y, state, cache)``."""
     y, cache = maximum_forward(inputs, mask)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: SelectCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], list[NDArray[Any]] | None]:
     """`maximum_backward` for a ``Maximum`` layer: ``({}, [d_x_1, ..., d_x_n])``."""
     return {}, maximum_backward(cache, d_outputs) if input_gradient else None

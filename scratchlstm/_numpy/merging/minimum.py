@@ -8,12 +8,18 @@ The gradient of each pairwise step goes to the operand that won; at a tie it is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._merge import SelectCache, select_backward, select_forward
 
 
-def minimum_forward(inputs, mask=None):
+def minimum_forward(
+    inputs: Sequence[ArrayLike], mask: Sequence[ArrayLike | None] | None = None,
+) -> tuple[NDArray[Any], SelectCache]:
     """The elementwise minimum of the inputs, with Keras' masking.
 
     Args:
@@ -33,7 +39,7 @@ def minimum_forward(inputs, mask=None):
     return select_forward(inputs, mask, np.minimum, "minimum_forward")
 
 
-def minimum_backward(cache: SelectCache, d_y) -> list:
+def minimum_backward(cache: SelectCache, d_y: ArrayLike) -> list[NDArray[Any]]:
     """Gradients of `minimum_forward`, one per input, each shaped like its input.
 
     Each pairwise step passes ``d out`` to its left operand where it is less (all of it),
@@ -43,12 +49,18 @@ def minimum_backward(cache: SelectCache, d_y) -> list:
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], SelectCache]:
     """`minimum_forward` for a ``Minimum`` layer: ``(y, state, cache)``."""
     y, cache = minimum_forward(inputs, mask)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: SelectCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], list[NDArray[Any]] | None]:
     """`minimum_backward` for a ``Minimum`` layer: ``({}, [d_x_1, ..., d_x_n])``."""
     return {}, minimum_backward(cache, d_outputs) if input_gradient else None

@@ -8,9 +8,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._merge import align, as_arrays, full_mask, per_input_masks, unbroadcast
 
@@ -19,13 +22,15 @@ from ._merge import align, as_arrays, full_mask, per_input_masks, unbroadcast
 class MultiplyCache:
     """The factors ``f_i`` and masks (``None`` where absent), in the output shape, and the input shapes."""
 
-    shapes: list
-    factors: list
-    masks: list
-    out_mask: np.ndarray | None
+    shapes: list[tuple[int, ...]]
+    factors: list[NDArray[Any]]
+    masks: list[NDArray[np.bool_] | None]
+    out_mask: NDArray[np.bool_] | None
 
 
-def multiply_forward(inputs, mask=None):
+def multiply_forward(
+    inputs: Sequence[ArrayLike], mask: Sequence[ArrayLike | None] | None = None,
+) -> tuple[NDArray[Any], MultiplyCache]:
     """The elementwise product of the inputs, broadcast and masked as Keras does.
 
     Args:
@@ -52,12 +57,12 @@ def multiply_forward(inputs, mask=None):
         y = y * f
     out_mask = None
     if all(m is not None for m in ms):
-        out_mask = np.logical_or.reduce(ms)
+        out_mask = np.logical_or.reduce(cast("list[NDArray[np.bool_]]", ms))  # no None left, as checked
         y = np.where(out_mask, y, 0)
     return y, MultiplyCache([a.shape for a in arrays], factors, ms, out_mask)
 
 
-def multiply_backward(cache: MultiplyCache, d_y) -> list:
+def multiply_backward(cache: MultiplyCache, d_y: ArrayLike) -> list[NDArray[Any]]:
     """Gradients of `multiply_forward`, each shaped like its input.
 
     ``prod_{j != i} f_j`` is ``prefix_i * suffix_i`` with ``prefix_i = f_1 ... f_{i-1}`` and
@@ -70,24 +75,31 @@ def multiply_backward(cache: MultiplyCache, d_y) -> list:
     prefix = [np.ones_like(g)]
     for f in cache.factors[:-1]:
         prefix.append(prefix[-1] * f)
-    grads = [None] * n
+    grads: list[NDArray[Any] | None] = [None] * n
     suffix = np.ones_like(g)
     for i in range(n - 1, -1, -1):
         d_f = g * prefix[i] * suffix
-        if cache.masks[i] is not None:
-            d_f = np.where(cache.masks[i], d_f, 0)
+        mask_i = cache.masks[i]
+        if mask_i is not None:
+            d_f = np.where(mask_i, d_f, 0)
         grads[i] = unbroadcast(d_f, cache.shapes[i])
         suffix = suffix * cache.factors[i]
-    return grads
+    return cast("list[NDArray[Any]]", grads)  # the loop set every slot
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], MultiplyCache]:
     """`multiply_forward` for a ``Multiply`` layer: ``(y, state, cache)``."""
     y, cache = multiply_forward(inputs, mask)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: MultiplyCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], list[NDArray[Any]] | None]:
     """`multiply_backward` for a ``Multiply`` layer: ``({}, [d_x_1, ..., d_x_n])``."""
     return {}, multiply_backward(cache, d_outputs) if input_gradient else None

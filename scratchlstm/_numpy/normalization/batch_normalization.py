@@ -16,8 +16,10 @@ The variance is the biased one (divided by ``N``), in the output and in the movi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..._checks import as_float_array, compute_dtype
 
@@ -30,22 +32,24 @@ class BatchNormalizationCache:
     """``x_hat`` and ``inv`` (broadcastable), the channel ``axis``, and for training mode the
     weights ``w`` (``None`` without a mask) and their sum ``count``."""
 
-    x_hat: np.ndarray
-    inv: np.ndarray
+    x_hat: NDArray[Any]
+    inv: NDArray[Any]
     axis: int
     training: bool
-    weights: np.ndarray | None = None
-    count: np.ndarray | float | None = None
+    weights: NDArray[Any] | None = None
+    count: NDArray[Any] | float | None = None
 
 
-def _per_channel(value, ndim: int, axis: int, dtype):
+def _per_channel(value: ArrayLike, ndim: int, axis: int, dtype: DTypeLike) -> NDArray[Any]:
     """A ``(C,)`` vector reshaped to broadcast along every axis but ``axis``."""
     shape = [1] * ndim
     shape[axis] = -1
     return np.asarray(value, dtype=dtype).reshape(shape)
 
 
-def batch_moments(x, axis: int, mask=None):
+def batch_moments(
+    x: NDArray[Any], axis: int, mask: ArrayLike | None = None,
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None, NDArray[Any] | float]:
     """``(mean, var, w, count)``: the biased moments of ``x`` over every axis but ``axis``.
 
     Args:
@@ -74,8 +78,9 @@ def batch_moments(x, axis: int, mask=None):
 
 
 def batch_normalization_forward(
-    params: dict, state: dict, x, *, axis=-1, momentum=0.99, epsilon=1e-3, training=False, mask=None
-):
+    params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], x: ArrayLike, *, axis: int = -1,
+    momentum: float = 0.99, epsilon: float = 1e-3, training: bool = False, mask: ArrayLike | None = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], BatchNormalizationCache]:
     """Normalize ``x`` per channel on ``axis`` with batch (training) or moving (inference) statistics.
 
     Args:
@@ -133,7 +138,9 @@ def batch_normalization_forward(
     return y, new_state, BatchNormalizationCache(x_hat, inv, axis, bool(training), weights, count)
 
 
-def batch_normalization_backward(params: dict, cache: BatchNormalizationCache, d_y, *, input_gradient=True):
+def batch_normalization_backward(
+    params: dict[str, NDArray[Any]], cache: BatchNormalizationCache, d_y: ArrayLike, *, input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """Gradients of `batch_normalization_forward`, through the batch statistics in training.
 
     Args:
@@ -182,7 +189,7 @@ def batch_normalization_backward(params: dict, cache: BatchNormalizationCache, d
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def _check_state(layer, state) -> None:
+def _check_state(layer: Any, state: dict[str, NDArray[Any]]) -> None:
     missing = [k for k in layer.state_names if k not in state]
     if missing:
         raise ValueError(
@@ -191,7 +198,10 @@ def _check_state(layer, state) -> None:
         )
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], BatchNormalizationCache]:
     """`batch_normalization_forward` for a ``BatchNormalization`` layer: ``(y, new_state, cache)``.
 
     A frozen layer (``trainable=False``) runs in inference mode even in training, as in Keras.
@@ -205,6 +215,9 @@ def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mas
     return y, new_state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: BatchNormalizationCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`batch_normalization_backward` for a ``BatchNormalization`` layer: ``(grads, d_x)``."""
     return batch_normalization_backward(params, cache, d_outputs, input_gradient=input_gradient)

@@ -10,9 +10,12 @@ With ``N`` the number of values in one normalization group (the product of the s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import as_float_array, compute_dtype
 
@@ -21,12 +24,12 @@ from ..._checks import as_float_array, compute_dtype
 class LayerNormalizationCache:
     """``x_hat`` and ``inv`` (broadcastable, ``1`` on ``axes``) and the normalized ``axes``."""
 
-    x_hat: np.ndarray
-    inv: np.ndarray
-    axes: tuple
+    x_hat: NDArray[Any]
+    inv: NDArray[Any]
+    axes: tuple[int, ...]
 
 
-def _broadcast(weight, ndim: int, axes: tuple):
+def _broadcast(weight: NDArray[Any], ndim: int, axes: tuple[int, ...]) -> NDArray[Any]:
     """``weight`` (shaped as the input on ``axes``) reshaped to broadcast against the input."""
     shape = [1] * ndim
     for a, size in zip(axes, np.shape(weight)):
@@ -34,7 +37,9 @@ def _broadcast(weight, ndim: int, axes: tuple):
     return np.reshape(weight, shape)
 
 
-def layer_normalization_forward(params: dict, x, *, axes=(-1,), epsilon=1e-3):
+def layer_normalization_forward(
+    params: dict[str, NDArray[Any]], x: ArrayLike, *, axes: Sequence[int] = (-1,), epsilon: float = 1e-3,
+) -> tuple[NDArray[Any], LayerNormalizationCache]:
     """``y = (x - mean) / sqrt(var + epsilon) * gamma + beta``, the moments over ``axes``.
 
     Args:
@@ -75,7 +80,9 @@ def layer_normalization_forward(params: dict, x, *, axes=(-1,), epsilon=1e-3):
     return y, LayerNormalizationCache(x_hat, inv, axes)
 
 
-def layer_normalization_backward(params: dict, cache: LayerNormalizationCache, d_y, *, input_gradient=True):
+def layer_normalization_backward(
+    params: dict[str, NDArray[Any]], cache: LayerNormalizationCache, d_y: ArrayLike, *, input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """Gradients of `layer_normalization_forward`.
 
     Args:
@@ -112,13 +119,19 @@ def layer_normalization_backward(params: dict, cache: LayerNormalizationCache, d
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], LayerNormalizationCache]:
     """`layer_normalization_forward` for a ``LayerNormalization`` layer: ``(y, state, cache)``."""
     axes = layer.axes_for(np.ndim(inputs))
     y, cache = layer_normalization_forward(params, inputs, axes=axes, epsilon=layer.epsilon)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: LayerNormalizationCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`layer_normalization_backward` for a ``LayerNormalization`` layer: ``(grads, d_x)``."""
     return layer_normalization_backward(params, cache, d_outputs, input_gradient=input_gradient)

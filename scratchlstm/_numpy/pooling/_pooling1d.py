@@ -13,7 +13,11 @@ one real step. The math works channels-last, ``(B, T, C)``; channels-first data 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -31,12 +35,14 @@ def same_padding(length: int, pool_size: int, strides: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def channels_last(x: np.ndarray, data_format: str) -> np.ndarray:
+def channels_last(x: NDArray[Any], data_format: str) -> NDArray[Any]:
     """``(B, T, C)`` view of ``x`` (``(B, C, T)`` when ``data_format="channels_first"``)."""
     return x if data_format == "channels_last" else np.swapaxes(x, 1, 2)
 
 
-def check_pool_input(x, pool_size: int, strides: int, padding: str, data_format: str, what: str) -> np.ndarray:
+def check_pool_input(
+    x: ArrayLike, pool_size: int, strides: int, padding: str, data_format: str, what: str,
+) -> NDArray[Any]:
     """``x`` as a 3-D float array, channels-last, long enough for one "valid" window."""
     array = np.asarray(x)
     if array.ndim != 3 or array.dtype.kind != "f":
@@ -54,7 +60,9 @@ def check_pool_input(x, pool_size: int, strides: int, padding: str, data_format:
     return x
 
 
-def padded_windows(x: np.ndarray, pool_size: int, strides: int, padding: str, fill: float):
+def padded_windows(
+    x: NDArray[Any], pool_size: int, strides: int, padding: str, fill: float,
+) -> tuple[NDArray[Any], int, int]:
     """The pooling windows of ``x (B, T, C)`` as a read-only view.
 
     Args:
@@ -74,8 +82,8 @@ def padded_windows(x: np.ndarray, pool_size: int, strides: int, padding: str, fi
     return windows, before, x.shape[1]
 
 
-def scatter_windows(offset_gradient, pool_size: int, strides: int, out_length: int, padded_shape: tuple,
-                    before: int, steps: int, dtype) -> np.ndarray:
+def scatter_windows(offset_gradient: Callable[[int], NDArray[Any]], pool_size: int, strides: int, out_length: int,
+                    padded_shape: tuple[int, ...], before: int, steps: int, dtype: DTypeLike) -> NDArray[Any]:
     """Add window gradients back onto the steps they cover; crop the padding.
 
     Args:

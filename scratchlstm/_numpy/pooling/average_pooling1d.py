@@ -10,8 +10,10 @@ The backward spreads ``d_y[b, o, c] / n_o`` over the real steps of window ``o``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._pooling1d import channels_last, check_pool_input, padded_windows, scatter_windows
 
@@ -20,22 +22,25 @@ from ._pooling1d import channels_last, check_pool_input, padded_windows, scatter
 class AveragePooling1DCache:
     """The real-step count of each window ``(T_out,)`` and the geometry."""
 
-    counts: np.ndarray
+    counts: NDArray[Any]
     pool_size: int
     strides: int
     before: int
-    padded_shape: tuple
+    padded_shape: tuple[int, ...]
     steps: int
     data_format: str
 
 
-def window_counts(steps: int, pool_size: int, strides: int, before: int, out_length: int) -> np.ndarray:
+def window_counts(steps: int, pool_size: int, strides: int, before: int, out_length: int) -> NDArray[Any]:
     """``n_o``: how many of window ``o``'s padded steps ``o*s .. o*s + k - 1`` are real."""
     starts = np.arange(out_length) * strides
     return np.minimum(starts + pool_size, before + steps) - np.maximum(starts, before)
 
 
-def average_pooling1d_forward(x, pool_size, strides=None, padding="valid", data_format="channels_last"):
+def average_pooling1d_forward(
+    x: ArrayLike, pool_size: int, strides: int | None = None, padding: str = "valid",
+    data_format: str = "channels_last",
+) -> tuple[NDArray[Any], AveragePooling1DCache]:
     """Mean over windows of ``pool_size`` steps, every ``strides`` steps.
 
     Args:
@@ -65,7 +70,7 @@ def average_pooling1d_forward(x, pool_size, strides=None, padding="valid", data_
     return channels_last(y, data_format), cache
 
 
-def average_pooling1d_backward(cache: AveragePooling1DCache, d_y) -> np.ndarray:
+def average_pooling1d_backward(cache: AveragePooling1DCache, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `average_pooling1d_forward` with respect to ``x``.
 
     Args:
@@ -86,13 +91,19 @@ def average_pooling1d_backward(cache: AveragePooling1DCache, d_y) -> np.ndarray:
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], AveragePooling1DCache]:
     """`average_pooling1d_forward` for an ``AveragePooling1D`` layer (a mask is not read, as Keras)."""
     y, cache = average_pooling1d_forward(inputs, layer.pool_size[0], layer.strides[0], layer.padding,
                                          layer.data_format)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: AveragePooling1DCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`average_pooling1d_backward` for an ``AveragePooling1D`` layer: ``({}, d_x)``."""
     return {}, (average_pooling1d_backward(cache, d_outputs) if input_gradient else None)

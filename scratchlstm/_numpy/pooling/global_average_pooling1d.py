@@ -10,8 +10,10 @@ Keras does. The backward spreads ``d_y[b, c] / sum_t m[b, t]`` over the unmasked
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._pooling1d import DATA_FORMATS, channels_last
 
@@ -21,13 +23,13 @@ class GlobalAveragePooling1DCache:
     """``weights (B, T, 1)``: ``m / sum_t m`` (or ``1 / T``), the channels-last input shape
     ``(B, T, C)`` and the layout."""
 
-    weights: np.ndarray
-    shape: tuple
+    weights: NDArray[Any]
+    shape: tuple[int, ...]
     data_format: str
     keepdims: bool
 
 
-def check_global_input(x, data_format: str, what: str) -> np.ndarray:
+def check_global_input(x: ArrayLike, data_format: str, what: str) -> NDArray[Any]:
     """``x`` as a 3-D float array viewed channels-last ``(B, T, C)``."""
     array = np.asarray(x)
     if data_format not in DATA_FORMATS:
@@ -38,14 +40,14 @@ def check_global_input(x, data_format: str, what: str) -> np.ndarray:
     return channels_last(array, data_format)
 
 
-def squeeze_time(y: np.ndarray, data_format: str, keepdims: bool) -> np.ndarray:
+def squeeze_time(y: NDArray[Any], data_format: str, keepdims: bool) -> NDArray[Any]:
     """``y (B, 1, C)`` as the layer returns it: ``(B, C)``, or ``(B, 1, C)`` / ``(B, C, 1)``."""
     if not keepdims:
         return y[:, 0]
     return channels_last(y, data_format)
 
 
-def unsqueeze_time(d_y, data_format: str, keepdims: bool, batch: int, channels: int) -> np.ndarray:
+def unsqueeze_time(d_y: ArrayLike, data_format: str, keepdims: bool, batch: int, channels: int) -> NDArray[Any]:
     """The inverse of `squeeze_time` for an upstream gradient: ``(B, 1, C)``."""
     d_y = np.asarray(d_y)
     expected = (batch, channels) if not keepdims else (
@@ -55,7 +57,9 @@ def unsqueeze_time(d_y, data_format: str, keepdims: bool, batch: int, channels: 
     return d_y[:, None] if not keepdims else channels_last(d_y, data_format)
 
 
-def global_average_pooling1d_forward(x, mask=None, data_format="channels_last", keepdims=False):
+def global_average_pooling1d_forward(
+    x: ArrayLike, mask: ArrayLike | None = None, data_format: str = "channels_last", keepdims: bool = False,
+) -> tuple[NDArray[Any], GlobalAveragePooling1DCache]:
     """Mean over the time axis, leaving masked steps out.
 
     Args:
@@ -92,7 +96,7 @@ def global_average_pooling1d_forward(x, mask=None, data_format="channels_last", 
     return squeeze_time(y, data_format, keepdims), cache
 
 
-def global_average_pooling1d_backward(cache: GlobalAveragePooling1DCache, d_y) -> np.ndarray:
+def global_average_pooling1d_backward(cache: GlobalAveragePooling1DCache, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `global_average_pooling1d_forward` with respect to ``x``.
 
     Args:
@@ -109,12 +113,18 @@ def global_average_pooling1d_backward(cache: GlobalAveragePooling1DCache, d_y) -
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], GlobalAveragePooling1DCache]:
     """`global_average_pooling1d_forward` for a ``GlobalAveragePooling1D`` layer (mask-aware)."""
     y, cache = global_average_pooling1d_forward(inputs, mask, layer.data_format, layer.keepdims)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: GlobalAveragePooling1DCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`global_average_pooling1d_backward` for a ``GlobalAveragePooling1D`` layer: ``({}, d_x)``."""
     return {}, (global_average_pooling1d_backward(cache, d_outputs) if input_gradient else None)

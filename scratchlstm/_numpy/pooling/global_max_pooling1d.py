@@ -11,8 +11,10 @@ Keras' ``GlobalMaxPooling1D`` does not support masks: masked steps take part in 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._pooling1d import channels_last
 from .global_average_pooling1d import check_global_input, squeeze_time, unsqueeze_time
@@ -22,13 +24,15 @@ from .global_average_pooling1d import check_global_input, squeeze_time, unsqueez
 class GlobalMaxPooling1DCache:
     """The channels-last inputs ``(B, T, C)``, their maxima ``(B, 1, C)`` and the layout."""
 
-    inputs: np.ndarray
-    maxima: np.ndarray
+    inputs: NDArray[Any]
+    maxima: NDArray[Any]
     data_format: str
     keepdims: bool
 
 
-def global_max_pooling1d_forward(x, data_format="channels_last", keepdims=False):
+def global_max_pooling1d_forward(
+    x: ArrayLike, data_format: str = "channels_last", keepdims: bool = False,
+) -> tuple[NDArray[Any], GlobalMaxPooling1DCache]:
     """Max over the time axis.
 
     Args:
@@ -50,7 +54,7 @@ def global_max_pooling1d_forward(x, data_format="channels_last", keepdims=False)
     return squeeze_time(y, data_format, keepdims), GlobalMaxPooling1DCache(x, y, data_format, keepdims)
 
 
-def global_max_pooling1d_backward(cache: GlobalMaxPooling1DCache, d_y) -> np.ndarray:
+def global_max_pooling1d_backward(cache: GlobalMaxPooling1DCache, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `global_max_pooling1d_forward` with respect to ``x``.
 
     Args:
@@ -68,12 +72,18 @@ def global_max_pooling1d_backward(cache: GlobalMaxPooling1DCache, d_y) -> np.nda
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], GlobalMaxPooling1DCache]:
     """`global_max_pooling1d_forward` for a ``GlobalMaxPooling1D`` layer (a mask is not read, as Keras)."""
     y, cache = global_max_pooling1d_forward(inputs, layer.data_format, layer.keepdims)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: GlobalMaxPooling1DCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`global_max_pooling1d_backward` for a ``GlobalMaxPooling1D`` layer: ``({}, d_x)``."""
     return {}, (global_max_pooling1d_backward(cache, d_outputs) if input_gradient else None)

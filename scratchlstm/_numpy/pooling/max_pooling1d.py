@@ -11,8 +11,10 @@ uses; a step that is the maximum of several overlapping windows receives each on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._pooling1d import channels_last, check_pool_input, padded_windows, scatter_windows
 
@@ -21,16 +23,19 @@ from ._pooling1d import channels_last, check_pool_input, padded_windows, scatter
 class MaxPooling1DCache:
     """The first maximum's offset in each window ``(B, T_out, C)`` and the geometry."""
 
-    argmax: np.ndarray
+    argmax: NDArray[np.int32]
     pool_size: int
     strides: int
     before: int
-    padded_shape: tuple
+    padded_shape: tuple[int, ...]
     steps: int
     data_format: str
 
 
-def max_pooling1d_forward(x, pool_size=2, strides=None, padding="valid", data_format="channels_last"):
+def max_pooling1d_forward(
+    x: ArrayLike, pool_size: int = 2, strides: int | None = None, padding: str = "valid",
+    data_format: str = "channels_last",
+) -> tuple[NDArray[Any], MaxPooling1DCache]:
     """Max over windows of ``pool_size`` steps, every ``strides`` steps.
 
     Args:
@@ -66,7 +71,7 @@ def max_pooling1d_forward(x, pool_size=2, strides=None, padding="valid", data_fo
     return channels_last(y, data_format), cache
 
 
-def max_pooling1d_backward(cache: MaxPooling1DCache, d_y) -> np.ndarray:
+def max_pooling1d_backward(cache: MaxPooling1DCache, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `max_pooling1d_forward` with respect to ``x``.
 
     Args:
@@ -87,12 +92,18 @@ def max_pooling1d_backward(cache: MaxPooling1DCache, d_y) -> np.ndarray:
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], MaxPooling1DCache]:
     """`max_pooling1d_forward` for a ``MaxPooling1D`` layer (a mask is not read, as Keras)."""
     y, cache = max_pooling1d_forward(inputs, layer.pool_size[0], layer.strides[0], layer.padding, layer.data_format)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: MaxPooling1DCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`max_pooling1d_backward` for a ``MaxPooling1D`` layer: ``({}, d_x)``."""
     return {}, (max_pooling1d_backward(cache, d_outputs) if input_gradient else None)

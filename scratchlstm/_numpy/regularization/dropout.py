@@ -9,12 +9,17 @@ Only in training; at inference ``y = x``. ``rate = 1`` drops everything (``y = 0
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
-def concrete_noise_shape(noise_shape, input_shape) -> tuple:
+def concrete_noise_shape(
+    noise_shape: Sequence[int | None] | None, input_shape: Sequence[int | None],
+) -> tuple[int | None, ...]:
     """The shape of the keep-mask for inputs shaped ``input_shape``, as Keras resolves it.
 
     Keras fills a ``None`` entry ``i`` of ``noise_shape`` with ``input_shape[i]`` and then
@@ -50,7 +55,7 @@ def concrete_noise_shape(noise_shape, input_shape) -> tuple:
     return concrete
 
 
-def draw_dropout_mask(rng: np.random.Generator, rate: float, shape) -> np.ndarray:
+def draw_dropout_mask(rng: np.random.Generator, rate: float, shape: Sequence[int]) -> NDArray[np.bool_]:
     """A boolean keep-mask: each entry ``True`` with probability ``1 - rate``.
 
     Args:
@@ -68,11 +73,11 @@ def draw_dropout_mask(rng: np.random.Generator, rate: float, shape) -> np.ndarra
 class DropoutCache:
     """``keep`` (the bool mask in the noise shape, or ``None`` for the identity) and ``rate``."""
 
-    keep: np.ndarray | None
+    keep: NDArray[np.bool_] | None
     rate: float
 
 
-def dropout_forward(x, rate: float, keep=None):
+def dropout_forward(x: ArrayLike, rate: float, keep: ArrayLike | None = None) -> tuple[NDArray[Any], DropoutCache]:
     """``y = keep * x / (1 - rate)``, or ``y = x`` without a mask.
 
     Args:
@@ -102,7 +107,7 @@ def dropout_forward(x, rate: float, keep=None):
     return y, DropoutCache(keep, float(rate))
 
 
-def dropout_backward(cache: DropoutCache, d_y):
+def dropout_backward(cache: DropoutCache, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `dropout_forward`: ``d x = keep * d y / (1 - rate)`` with the cached mask.
 
     Args:
@@ -118,14 +123,14 @@ def dropout_backward(cache: DropoutCache, d_y):
     return _scale(d_y, cache.keep, cache.rate)
 
 
-def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
     try:
         return np.broadcast_shapes(shape, target) == tuple(target)
     except ValueError:
         return False
 
 
-def _scale(values: np.ndarray, keep: np.ndarray, rate: float) -> np.ndarray:
+def _scale(values: NDArray[Any], keep: NDArray[np.bool_], rate: float) -> NDArray[Any]:
     """``keep * values / (1 - rate)`` (zeros when ``rate = 1``), in ``values``' dtype."""
     zero = values.dtype.type(0)
     if rate >= 1.0:
@@ -134,7 +139,10 @@ def _scale(values: np.ndarray, keep: np.ndarray, rate: float) -> np.ndarray:
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def keep_mask_for(layer, x, noise_shape, *, training, rng):
+def keep_mask_for(
+    layer: Any, x: ArrayLike, noise_shape: Sequence[int | None] | None, *, training: bool,
+    rng: np.random.Generator | None,
+) -> NDArray[np.bool_] | None:
     """The keep-mask a dropout layer uses on ``x`` (``None`` outside training or with rate 0).
 
     Args:
@@ -150,16 +158,23 @@ def keep_mask_for(layer, x, noise_shape, *, training, rng):
     if not training or layer.rate == 0:
         return None
     shape = concrete_noise_shape(noise_shape, np.shape(x))
-    return draw_dropout_mask(rng if rng is not None else layer._rng, layer.rate, shape)
+    concrete = cast("tuple[int, ...]", shape)  # an array's shape has no None entries to keep
+    return draw_dropout_mask(rng if rng is not None else layer._rng, layer.rate, concrete)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], DropoutCache]:
     """`dropout_forward` for a ``Dropout`` layer, drawing its mask in training: ``(y, state, cache)``."""
     keep = keep_mask_for(layer, inputs, layer.noise_shape, training=training, rng=rng)
     y, cache = dropout_forward(inputs, layer.rate, keep)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: DropoutCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`dropout_backward` for a ``Dropout`` layer: ``({}, d_x)``."""
     return {}, dropout_backward(cache, d_outputs) if input_gradient else None

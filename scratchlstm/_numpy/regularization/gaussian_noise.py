@@ -6,12 +6,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
-def draw_gaussian_noise(rng: np.random.Generator, stddev: float, shape, dtype=np.float64) -> np.ndarray:
+def draw_gaussian_noise(
+    rng: np.random.Generator, stddev: float, shape: Sequence[int],
+    dtype: np.dtype[np.floating[Any]] | type[np.floating[Any]] = np.float64,
+) -> NDArray[Any]:
     """``stddev * N(0, 1)`` of ``shape`` and ``dtype`` (float32 is drawn in float32, as Keras).
 
     Args:
@@ -23,17 +29,18 @@ def draw_gaussian_noise(rng: np.random.Generator, stddev: float, shape, dtype=np
     Returns:
         the noise array.
     """
-    return rng.standard_normal(shape, dtype=np.dtype(dtype)) * np.dtype(dtype).type(stddev)
+    noise: NDArray[Any] = rng.standard_normal(shape, dtype=np.dtype(dtype)) * np.dtype(dtype).type(stddev)
+    return noise
 
 
 @dataclass(frozen=True)
 class GaussianNoiseCache:
     """``noise`` (what the forward added, or ``None``): the backward needs nothing else."""
 
-    noise: np.ndarray | None
+    noise: NDArray[Any] | None
 
 
-def gaussian_noise_forward(x, noise=None):
+def gaussian_noise_forward(x: ArrayLike, noise: ArrayLike | None = None) -> tuple[NDArray[Any], GaussianNoiseCache]:
     """``y = x + noise``, or ``y = x`` without noise (inference).
 
     Args:
@@ -58,7 +65,7 @@ def gaussian_noise_forward(x, noise=None):
     return y, GaussianNoiseCache(noise)
 
 
-def gaussian_noise_backward(cache: GaussianNoiseCache, d_y):
+def gaussian_noise_backward(cache: GaussianNoiseCache, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `gaussian_noise_forward`: ``d x = d y`` (the noise does not depend on ``x``).
 
     Args:
@@ -72,7 +79,10 @@ def gaussian_noise_backward(cache: GaussianNoiseCache, d_y):
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], GaussianNoiseCache]:
     """`gaussian_noise_forward`, with noise drawn in training: ``(y, state, cache)``."""
     noise = None
     if training and layer.stddev > 0:
@@ -82,6 +92,9 @@ def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mas
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: GaussianNoiseCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`gaussian_noise_backward`: ``({}, d_x)``."""
     return {}, gaussian_noise_backward(cache, d_outputs) if input_gradient else None

@@ -6,12 +6,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from .dropout import dropout_backward, dropout_forward, keep_mask_for
+from .dropout import DropoutCache, dropout_backward, dropout_forward, keep_mask_for
 
 
-def spatial_dropout1d_forward(x, rate: float, keep=None):
+def spatial_dropout1d_forward(
+    x: ArrayLike, rate: float, keep: ArrayLike | None = None,
+) -> tuple[NDArray[Any], DropoutCache]:
     """``y = keep * x / (1 - rate)`` with a ``(B, 1, C)`` mask (`dropout_forward`).
 
     Args:
@@ -25,7 +30,7 @@ def spatial_dropout1d_forward(x, rate: float, keep=None):
     return dropout_forward(x, rate, keep)
 
 
-def spatial_dropout1d_backward(cache, d_y):
+def spatial_dropout1d_backward(cache: DropoutCache, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `spatial_dropout1d_forward`: ``d x = keep * d y / (1 - rate)``.
 
     Args:
@@ -39,7 +44,10 @@ def spatial_dropout1d_backward(cache, d_y):
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], DropoutCache]:
     """`spatial_dropout1d_forward` with a mask drawn in training: ``(y, state, cache)``."""
     noise_shape = layer.spatial_noise_shape(np.shape(inputs))  # (B, 1, C)
     keep = keep_mask_for(layer, inputs, noise_shape, training=training, rng=rng)
@@ -47,6 +55,9 @@ def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mas
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: DropoutCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`spatial_dropout1d_backward`: ``({}, d_x)``."""
     return {}, spatial_dropout1d_backward(cache, d_outputs) if input_gradient else None

@@ -8,19 +8,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
 @dataclass(frozen=True)
 class FlattenCache:
     """The input shape and whether the channel axis was moved last."""
 
-    input_shape: tuple
+    input_shape: tuple[int, ...]
     channels_first: bool
 
 
-def flatten_forward(x, data_format="channels_last"):
+def flatten_forward(x: ArrayLike, data_format: str = "channels_last") -> tuple[NDArray[Any], FlattenCache]:
     """``(B, d1, ..., dk) -> (B, d1 * ... * dk)``; ``(B,) -> (B, 1)``.
 
     Args:
@@ -47,7 +49,7 @@ def flatten_forward(x, data_format="channels_last"):
     return y, FlattenCache(tuple(x.shape), channels_first)
 
 
-def flatten_backward(cache: FlattenCache, d_y):
+def flatten_backward(cache: FlattenCache, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `flatten_forward`: ``d_y`` reshaped (and its axis moved back) to the input shape.
 
     Args:
@@ -66,12 +68,18 @@ def flatten_backward(cache: FlattenCache, d_y):
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], FlattenCache]:
     """`flatten_forward` for a ``Flatten`` layer: ``(y, state, cache)``."""
     y, cache = flatten_forward(inputs, layer.data_format)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: FlattenCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`flatten_backward` for a ``Flatten`` layer: ``({}, d_x)``."""
     return {}, flatten_backward(cache, d_outputs) if input_gradient else None

@@ -6,19 +6,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
 @dataclass(frozen=True)
 class PermuteCache:
     """The full axis order ``(0, *dims)`` of the forward call."""
 
-    axes: tuple
+    axes: tuple[int, ...]
 
 
-def permute_forward(x, dims):
+def permute_forward(x: ArrayLike, dims: Sequence[int]) -> tuple[NDArray[Any], PermuteCache]:
     """``y = transpose(x, (0, *dims))``: output axis ``k`` is input axis ``dims[k - 1]``.
 
     Args:
@@ -46,7 +49,7 @@ def permute_forward(x, dims):
     return y, PermuteCache(axes)
 
 
-def permute_backward(cache: PermuteCache, d_y):
+def permute_backward(cache: PermuteCache, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `permute_forward`: the inverse transpose ``argsort((0, *dims))`` of ``d_y``.
 
     Args:
@@ -60,12 +63,18 @@ def permute_backward(cache: PermuteCache, d_y):
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], PermuteCache]:
     """`permute_forward` for a ``Permute`` layer: ``(y, state, cache)``."""
     y, cache = permute_forward(inputs, layer.dims)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: PermuteCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`permute_backward` for a ``Permute`` layer: ``({}, d_x)``."""
     return {}, permute_backward(cache, d_outputs) if input_gradient else None

@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
-def repeat_vector_forward(x, n: int):
+def repeat_vector_forward(x: ArrayLike, n: int) -> tuple[NDArray[Any], None]:
     """``(B, F) -> (B, n, F)``, every step a copy of ``x``.
 
     Args:
@@ -34,7 +37,7 @@ def repeat_vector_forward(x, n: int):
     return np.repeat(x[:, None, :], n, axis=1), None  # (B, n, F)
 
 
-def repeat_vector_backward(cache, d_y):
+def repeat_vector_backward(cache: None, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `repeat_vector_forward`: ``d x = sum_t d y[:, t]``.
 
     Args:
@@ -44,16 +47,23 @@ def repeat_vector_backward(cache, d_y):
     Returns:
         ``d_x`` of shape ``(B, F)``.
     """
-    return np.asarray(d_y).sum(axis=1)
+    d_x: NDArray[Any] = np.asarray(d_y).sum(axis=1)
+    return d_x
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], None]:
     """`repeat_vector_forward` for a ``RepeatVector`` layer: ``(y, state, cache)``."""
     y, cache = repeat_vector_forward(inputs, layer.n)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: None, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`repeat_vector_backward` for a ``RepeatVector`` layer: ``({}, d_x)``."""
     return {}, repeat_vector_backward(cache, d_outputs) if input_gradient else None

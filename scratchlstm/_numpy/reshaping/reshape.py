@@ -6,19 +6,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
 @dataclass(frozen=True)
 class ReshapeCache:
     """The input shape (all the backward needs)."""
 
-    input_shape: tuple
+    input_shape: tuple[int, ...]
 
 
-def reshape_forward(x, target_shape):
+def reshape_forward(x: ArrayLike, target_shape: Sequence[int]) -> tuple[NDArray[Any], ReshapeCache]:
     """``(B, ...) -> (B, *target_shape)``.
 
     Args:
@@ -51,7 +54,7 @@ def reshape_forward(x, target_shape):
     return y, ReshapeCache(tuple(x.shape))
 
 
-def reshape_backward(cache: ReshapeCache, d_y):
+def reshape_backward(cache: ReshapeCache, d_y: ArrayLike) -> NDArray[Any]:
     """Gradient of `reshape_forward`: ``d x = reshape(d y, x.shape)``.
 
     Args:
@@ -65,12 +68,18 @@ def reshape_backward(cache: ReshapeCache, d_y):
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, NDArray[Any]], state: dict[str, NDArray[Any]], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[NDArray[Any], dict[str, NDArray[Any]], ReshapeCache]:
     """`reshape_forward` for a ``Reshape`` layer: ``(y, state, cache)``."""
     y, cache = reshape_forward(inputs, layer.target_shape)
     return y, state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, NDArray[Any]], cache: ReshapeCache, d_outputs: ArrayLike, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None]:
     """`reshape_backward` for a ``Reshape`` layer: ``({}, d_x)``."""
     return {}, reshape_backward(cache, d_outputs) if input_gradient else None

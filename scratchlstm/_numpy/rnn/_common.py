@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..._checks import as_float_array, check_finite, check_ndim, check_shape
 from ..._layout import as_rows
 
 
-def read_only(view: np.ndarray) -> np.ndarray:
+def read_only(view: NDArray[Any]) -> NDArray[Any]:
     """A read-only view (the caches hand out views of their buffers)."""
     view = view.view()
     view.flags.writeable = False
     return view
 
 
-def check_recurrent_params(params, gates: int, bias_shapes: tuple = ()) -> tuple[int, int]:
+def check_recurrent_params(
+    params: dict[str, Any], gates: int, bias_shapes: Callable[[int], tuple[tuple[int, ...], str]] | tuple[()] = ()
+) -> tuple[int, int]:
     """Validate ``kernel (I, gates*H)``, ``recurrent_kernel (H, gates*H)`` and an optional bias.
 
     Args:
@@ -46,7 +51,7 @@ def check_recurrent_params(params, gates: int, bias_shapes: tuple = ()) -> tuple
     return kernel.shape[0], units
 
 
-def unpack_states(initial_state, batch: int, units: int, names: tuple) -> tuple:
+def unpack_states(initial_state: Any, batch: int, units: int, names: tuple[str, ...]) -> tuple[NDArray[Any], ...]:
     """The checked ``(B, H)`` initial states, one per name (``("h0",)``, ``("h0", "c0")``).
 
     A single state may also be given bare (``h0`` instead of ``(h0,)``).
@@ -60,7 +65,7 @@ def unpack_states(initial_state, batch: int, units: int, names: tuple) -> tuple:
             f"(batch, units) = {(batch, units)}, got {type(initial_state).__name__}"
             + (f" of length {len(initial_state)}" if hasattr(initial_state, "__len__") else "")
         )
-    states = []
+    states: list[NDArray[Any]] = []
     for k, (value, name) in enumerate(zip(initial_state, names)):
         what = f"initial_state[{k}] ({name})"
         value = as_float_array(value, what)
@@ -70,7 +75,7 @@ def unpack_states(initial_state, batch: int, units: int, names: tuple) -> tuple:
     return tuple(states)
 
 
-def time_major_mask(mask, batch: int, steps: int) -> np.ndarray:
+def time_major_mask(mask: ArrayLike, batch: int, steps: int) -> NDArray[Any]:
     """A ``(B, T)`` mask as time-major ``(T, B, 1)`` booleans (Keras casts masks to bool)."""
     mask = np.asarray(mask)
     if mask.dtype.kind not in "biuf":
@@ -79,7 +84,9 @@ def time_major_mask(mask, batch: int, steps: int) -> np.ndarray:
     return np.ascontiguousarray(mask.astype(bool).T)[:, :, None]
 
 
-def recurrent_dropout_multipliers(recurrent_dropout_mask, batch: int, units: int, dtype):
+def recurrent_dropout_multipliers(
+    recurrent_dropout_mask: ArrayLike | None, batch: int, units: int, dtype: DTypeLike
+) -> NDArray[Any] | None:
     """Check a recurrent dropout mask: ``None``, or the ``(B, H)`` multipliers as a column-major
     ``dtype`` array (like the per-step slabs they multiply).
 
@@ -99,11 +106,12 @@ def recurrent_dropout_multipliers(recurrent_dropout_mask, batch: int, units: int
     return multipliers
 
 
-def recurrent_inputs(hiddens: np.ndarray, dropout) -> np.ndarray:
+def recurrent_inputs(hiddens: NDArray[Any], dropout: NDArray[Any] | None) -> NDArray[Any]:
     """``h_{t-1} * m`` of every step as ``(H, T*B)`` rows (a view of ``hiddens`` without dropout)."""
     rows = as_rows(hiddens[:-1])  # (H, T*B)
     if dropout is None:
         return rows
     units, count = rows.shape
     batch = dropout.shape[0]
-    return (rows.reshape(units, count // batch, batch) * dropout.T[:, None, :]).reshape(units, count)
+    masked: NDArray[Any] = (rows.reshape(units, count // batch, batch) * dropout.T[:, None, :]).reshape(units, count)
+    return masked

@@ -27,8 +27,10 @@ The runner adds what Keras' ``RNN`` layer adds around its cell, the same for eve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 
 @dataclass(frozen=True)
@@ -45,26 +47,29 @@ class RunnerCache:
     """
 
     kernel_cache: object
-    input_mask: np.ndarray | None
+    input_mask: NDArray[Any] | None
     initial_state_given: bool
-    last_step_kept: np.ndarray | None
+    last_step_kept: NDArray[Any] | None
     steps: int
 
 
-def dropout_multipliers(rng: np.random.Generator, shape: tuple, rate: float, dtype) -> np.ndarray:
+def dropout_multipliers(
+    rng: np.random.Generator, shape: tuple[int, ...], rate: float, dtype: DTypeLike
+) -> NDArray[Any]:
     """Inverted dropout: ``0`` with probability ``rate``, else ``1 / (1 - rate)``."""
     keep = rng.random(shape) >= rate
-    return keep.astype(dtype) / np.asarray(1.0 - rate, dtype=dtype)
+    multipliers: NDArray[Any] = keep.astype(dtype) / np.asarray(1.0 - rate, dtype=dtype)
+    return multipliers
 
 
-def split_inputs(layer, inputs):
+def split_inputs(layer: Any, inputs: Any) -> tuple[Any, tuple[Any, ...] | None]:
     """``(x, initial_state tuple or None)`` from ``x`` or ``[x, *states]``."""
     if isinstance(inputs, (list, tuple)):
         return inputs[0], tuple(inputs[1:])
     return inputs, None
 
 
-def carried_state(layer, state: dict, batch: int):
+def carried_state(layer: Any, state: dict[str, Any], batch: int) -> tuple[Any, ...]:
     """A stateful layer's initial state from its ``state`` dict (checked against the batch)."""
     values = tuple(state[name] for name in layer.cell_state_names)
     if values[0].shape[0] != batch:
@@ -75,7 +80,10 @@ def carried_state(layer, state: dict, batch: int):
     return values
 
 
-def recurrent_forward(layer, kernel_forward, params, state, inputs, *, training=False, rng=None, mask=None):
+def recurrent_forward(
+    layer: Any, kernel_forward: Callable[..., Any], params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+    training: bool = False, rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[Any, dict[str, Any], RunnerCache]:
     """Run a recurrent layer: ``(output or [output, *states], new_state, cache)``."""
     x, initial_state = split_inputs(layer, inputs)
     given = initial_state is not None
@@ -117,7 +125,10 @@ def recurrent_forward(layer, kernel_forward, params, state, inputs, *, training=
     return result, new_state, RunnerCache(kernel_cache, input_mask, given, last_step_kept, x.shape[1])
 
 
-def recurrent_backward(layer, kernel_backward, params, cache: RunnerCache, d_outputs, *, input_gradient=True):
+def recurrent_backward(
+    layer: Any, kernel_backward: Callable[..., Any], params: dict[str, Any], cache: RunnerCache, d_outputs: Any, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, Any], Any]:
     """The exact gradients of `recurrent_forward`: ``(grads, d_x or [d_x, *d_initial_states])``."""
     state_count = len(layer.cell_state_names)
     d_states = [None] * state_count
@@ -149,26 +160,33 @@ def recurrent_backward(layer, kernel_backward, params, cache: RunnerCache, d_out
     return grads, d_x
 
 
-def _rng(rng):
+def _rng(rng: np.random.Generator | None) -> np.random.Generator:
     if rng is None:
         raise ValueError("a recurrent layer with dropout needs an rng (numpy.random.Generator) in training")
     return rng
 
 
-def recurrent_protocol(kernel_forward, kernel_backward, kernel_step):
+def recurrent_protocol(
+    kernel_forward: Callable[..., Any], kernel_backward: Callable[..., Any], kernel_step: Callable[..., Any]
+) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
     """A recurrent kind's ``(layer_forward, layer_backward, layer_step)`` (DESIGN §7) from its kernels.
 
     ``layer_step(layer, params, x_t, states)`` is one streaming step (for ``layer.step``):
     ``kernel_step(params, x_t, states, **layer.cell_options())``.
     """
 
-    def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+    def layer_forward(
+        layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *, training: bool = False,
+        rng: np.random.Generator | None = None, mask: Any = None,
+    ) -> tuple[Any, dict[str, Any], RunnerCache]:
         return recurrent_forward(layer, kernel_forward, params, state, inputs, training=training, rng=rng, mask=mask)
 
-    def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+    def layer_backward(
+        layer: Any, params: dict[str, Any], cache: RunnerCache, d_outputs: Any, *, input_gradient: bool = True
+    ) -> tuple[dict[str, Any], Any]:
         return recurrent_backward(layer, kernel_backward, params, cache, d_outputs, input_gradient=input_gradient)
 
-    def layer_step(layer, params, x_t, states):
+    def layer_step(layer: Any, params: dict[str, Any], x_t: Any, states: Any) -> Any:
         return kernel_step(params, x_t, states, **layer.cell_options())
 
     return layer_forward, layer_backward, layer_step

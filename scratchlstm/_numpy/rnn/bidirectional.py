@@ -13,11 +13,15 @@ runs its own backward, and the two ``d_x`` add up.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from ...layers._registry import numpy_ops
 from ...layers.rnn.bidirectional import merge
 
 
-def _direction_inputs(layer, inputs):
+def _direction_inputs(layer: Any, inputs: Any) -> tuple[Any, Any]:
     if not isinstance(inputs, (list, tuple)):
         return inputs, inputs
     x, states = inputs[0], list(inputs[1:])
@@ -25,7 +29,10 @@ def _direction_inputs(layer, inputs):
     return [x, *states[:half]], [x, *states[half:]]
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *, training: bool = False,
+    rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[Any, dict[str, Any], tuple[list[Any], Any, Any, bool]]:
     """``(merged output [+ states], new_state, cache)``."""
     results, caches, new_states = [], [], {}
     for key, direction, direction_inputs in zip(
@@ -52,7 +59,10 @@ def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mas
     return (outputs if len(outputs) > 1 else outputs[0]), new_state, cache
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, Any], cache: tuple[list[Any], Any, Any, bool], d_outputs: Any, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, Any], Any]:
     """``(grads {"forward", "backward"}, d_x or [d_x, *d_forward_states, *d_backward_states])``."""
     caches, forward, backward, state_given = cache
     d_outputs = list(d_outputs) if isinstance(d_outputs, (list, tuple)) else [d_outputs]
@@ -81,7 +91,7 @@ def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
     return grads, d_x
 
 
-def _merge_backward(mode, d_merged, forward, backward):
+def _merge_backward(mode: str, d_merged: Any, forward: Any, backward: Any) -> tuple[Any, Any]:
     if d_merged is None:
         return None, None
     if mode == "concat":

@@ -49,10 +49,10 @@ activation's own backward rule each step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, cast
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..._checks import as_float_array, check_ndim, check_shape, compute_dtype
 from ..._layout import as_rows, column_major_steps, feature_major, to_batch_major, to_time_major
@@ -100,65 +100,67 @@ class GRUCache:
     batch-first like the inputs.
     """
 
-    projection_inputs: np.ndarray
-    gates: np.ndarray
-    hiddens: np.ndarray
-    candidate_inputs: np.ndarray
-    recurrent_inputs: np.ndarray | None
-    preactivations: np.ndarray | None
+    projection_inputs: NDArray[Any]
+    gates: NDArray[Any]
+    hiddens: NDArray[Any]
+    candidate_inputs: NDArray[Any]
+    recurrent_inputs: NDArray[Any] | None
+    preactivations: NDArray[Any] | None
     reset_after: bool
     has_bias: bool
     activation: str = "tanh"
     recurrent_activation: str = "sigmoid"
-    recurrent_dropout_mask: np.ndarray | None = None
-    step_mask: np.ndarray | None = None
+    recurrent_dropout_mask: NDArray[Any] | None = None
+    step_mask: NDArray[Any] | None = None
     zero_output_for_mask: bool = False
 
     @property
     def units(self) -> int:
-        return self.gates.shape[-1] // 3
+        units: int = self.gates.shape[-1] // 3
+        return units
 
     @property
     def input_features(self) -> int:
-        return self.projection_inputs.shape[-1] - self.has_bias
+        features: int = self.projection_inputs.shape[-1] - self.has_bias
+        return features
 
     @property
     def fast(self) -> bool:
         """Whether the forward took the ``tanh``/``sigmoid`` fast path."""
         return self.preactivations is None
 
-    def _block(self, k: int) -> np.ndarray:
+    def _block(self, k: int) -> NDArray[Any]:
         h = self.units
         return read_only(to_batch_major(self.gates[:, :, k * h : (k + 1) * h]))
 
     @property
-    def z(self) -> np.ndarray:
+    def z(self) -> NDArray[Any]:
         """Update gate, ``(B, T, H)``."""
         return self._block(0)
 
     @property
-    def r(self) -> np.ndarray:
+    def r(self) -> NDArray[Any]:
         """Reset gate, ``(B, T, H)``."""
         return self._block(1)
 
     @property
-    def hh(self) -> np.ndarray:
+    def hh(self) -> NDArray[Any]:
         """Candidate state, ``(B, T, H)``."""
         return self._block(2)
 
     @property
-    def h(self) -> np.ndarray:
+    def h(self) -> NDArray[Any]:
         """Hidden states ``h_1..h_T`` (the outputs before ``zero_output_for_mask``), ``(B, T, H)``."""
         return read_only(to_batch_major(self.hiddens[1:, :, : self.units]))
 
 
-def _bias_shape(reset_after: bool):
+def _bias_shape(reset_after: bool) -> Callable[[int], tuple[tuple[int, ...], str]]:
     """The GRU's bias shape for `check_recurrent_params`: ``(2, 3H)`` or ``(3H,)``."""
     meaning = " with reset_after=True (input and recurrent bias rows)" if reset_after else " with reset_after=False (one bias)"
     return lambda units: ((2, 3 * units) if reset_after else (3 * units,), meaning)
 
 
-def _column_scale(units: int, fast: bool, dtype) -> np.ndarray:
+def _column_scale(units: int, fast: bool, dtype: DTypeLike) -> NDArray[Any]:
     """``(3H,)``: the factor each weight column is pre-multiplied by.
 
     On the fast path the sigmoid blocks ``[z, r]`` get ``1/2``, so that the summed projections
@@ -174,10 +176,11 @@ def _column_scale(units: int, fast: bool, dtype) -> np.ndarray:
     return scale
 
 
-def gru_forward(params: dict, x: ArrayLike, initial_state: Any = None, *, mask: Any = None,
-                zero_output_for_mask: bool = False, recurrent_dropout_mask: np.ndarray | None = None,
+def gru_forward(params: dict[str, Any], x: ArrayLike, initial_state: Any = None, *, mask: Any = None,
+                zero_output_for_mask: bool = False, recurrent_dropout_mask: NDArray[Any] | None = None,
                 activation: str | Callable[..., Any] | None = "tanh",
-                recurrent_activation: str | Callable[..., Any] | None = "sigmoid", reset_after: bool = True) -> tuple:
+                recurrent_activation: str | Callable[..., Any] | None = "sigmoid", reset_after: bool = True,
+                ) -> tuple[NDArray[Any], tuple[NDArray[Any]], GRUCache]:
     """Run the GRU over a whole sequence (Keras 3's ``GRU``, ``implementation=2``).
 
     Args:
@@ -310,7 +313,8 @@ def gru_forward(params: dict, x: ArrayLike, initial_state: Any = None, *, mask: 
     )
     outputs = cache.h
     if zero_output_for_mask:
-        outputs = np.where(to_batch_major(step_mask), outputs, 0.0)  # (B, T, H)
+        # zero_output_for_mask is only True with a mask
+        outputs = np.where(to_batch_major(cast("NDArray[Any]", step_mask)), outputs, 0.0)  # (B, T, H)
     return outputs, (hiddens[-1, :, :H].copy(),), cache
 
 
@@ -318,25 +322,26 @@ def gru_forward(params: dict, x: ArrayLike, initial_state: Any = None, *, mask: 
 class _ForwardState:
     """The arrays the forward loops fill in, and how they compute the activations."""
 
-    gates: np.ndarray  # (T, B, 3H): the input projection (fast path), becomes [z, r, hh]
-    preactivations: np.ndarray | None  # (T, B, 3H): the input projection (general path)
-    hiddens: np.ndarray  # (T + 1, B, H [+ 1])
-    recurrent_inputs: np.ndarray | None  # (T, B, H [+ 1]) with dropout
-    dropout: np.ndarray | None  # (B, H)
-    skip: np.ndarray | None  # (T, B, 1): True where a row's step is masked
-    activation: object
-    recurrent_activation: object
+    gates: NDArray[Any]  # (T, B, 3H): the input projection (fast path), becomes [z, r, hh]
+    preactivations: NDArray[Any] | None  # (T, B, 3H): the input projection (general path)
+    hiddens: NDArray[Any]  # (T + 1, B, H [+ 1])
+    recurrent_inputs: NDArray[Any] | None  # (T, B, H [+ 1]) with dropout
+    dropout: NDArray[Any] | None  # (B, H)
+    skip: NDArray[Any] | None  # (T, B, 1): True where a row's step is masked
+    activation: Callable[..., NDArray[Any]]
+    recurrent_activation: Callable[..., NDArray[Any]]
 
     @property
     def fast(self) -> bool:
         return self.preactivations is None
 
-    def recurrent_input(self, t: int) -> np.ndarray:
+    def recurrent_input(self, t: int) -> NDArray[Any]:
         """``h~_{t-1}`` for the step from ``hiddens[t]``: ``(B, H [+ 1])``."""
         if self.dropout is None:
-            return self.hiddens[t]
+            hidden: NDArray[Any] = self.hiddens[t]
+            return hidden
         units = self.dropout.shape[1]
-        masked = self.recurrent_inputs[t]
+        masked: NDArray[Any] = self.recurrent_inputs[t]  # type: ignore[index]  # set with dropout
         np.multiply(self.hiddens[t][:, :units], self.dropout, out=masked[:, :units])
         return masked
 
@@ -349,7 +354,7 @@ class _ForwardState:
             zr *= 0.5
             zr += 0.5
         else:  # block by block, as Keras applies it (it matters for softmax-like activations)
-            pre, out = self.preactivations[t], self.gates[t]
+            pre, out = self.preactivations[t], self.gates[t]  # type: ignore[index]  # set when not fast
             out[:, :H] = self.recurrent_activation(pre[:, :H])
             out[:, H : 2 * H] = self.recurrent_activation(pre[:, H : 2 * H])
 
@@ -360,11 +365,14 @@ class _ForwardState:
             candidate = self.gates[t][:, 2 * H :]
             np.tanh(candidate, out=candidate)
         else:
-            self.gates[t][:, 2 * H :] = self.activation(self.preactivations[t][:, 2 * H :])
+            self.gates[t][:, 2 * H :] = self.activation(
+                self.preactivations[t][:, 2 * H :]  # type: ignore[index]  # set when not fast
+            )
 
-    def pre(self, t: int) -> np.ndarray:
+    def pre(self, t: int) -> NDArray[Any]:
         """Where step ``t`` sums its pre-activations (the gate blocks halved on the fast path)."""
-        return self.gates[t] if self.fast else self.preactivations[t]
+        pre: NDArray[Any] = self.gates[t] if self.fast else self.preactivations[t]  # type: ignore[index]  # set when not fast
+        return pre
 
     def new_state(self, t: int, units: int) -> None:
         """``h_t = hh + z * (h_{t-1} - hh)`` (= ``z h_{t-1} + (1 - z) hh``), then the mask."""
@@ -378,7 +386,7 @@ class _ForwardState:
             np.copyto(new, previous, where=self.skip[t])
 
 
-def _forward_reset_after(state: _ForwardState, recurrent: np.ndarray) -> np.ndarray:
+def _forward_reset_after(state: _ForwardState, recurrent: NDArray[Any]) -> NDArray[Any]:
     """The ``reset_after=True`` loop; returns ``candidate_inputs``, every step's ``q_h``.
 
     ``recurrent`` is ``(H [+ 1], 3H)``, its gate blocks pre-scaled, with the recurrent bias as
@@ -404,7 +412,9 @@ def _forward_reset_after(state: _ForwardState, recurrent: np.ndarray) -> np.ndar
     return candidate_inputs
 
 
-def _forward_reset_before(state: _ForwardState, recurrent_gates: np.ndarray, recurrent_candidate: np.ndarray):
+def _forward_reset_before(
+    state: _ForwardState, recurrent_gates: NDArray[Any], recurrent_candidate: NDArray[Any]
+) -> NDArray[Any]:
     """The ``reset_after=False`` loop; returns ``candidate_inputs``, every step's ``r * h~_{t-1}``.
 
     Two GEMMs per step: ``h~_{t-1} @ U_[z, r]`` (``(H, 2H)``), then ``(r * h~_{t-1}) @ U_h``.
@@ -429,8 +439,9 @@ def _forward_reset_before(state: _ForwardState, recurrent_gates: np.ndarray, rec
     return candidate_inputs
 
 
-def gru_backward(params: dict, cache: GRUCache, d_outputs: ArrayLike | None = None, d_state: Any = None, *,
-                 input_gradient: bool = True) -> tuple:
+def gru_backward(params: dict[str, Any], cache: GRUCache, d_outputs: ArrayLike | None = None, d_state: Any = None, *,
+                 input_gradient: bool = True,
+                 ) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None, tuple[NDArray[Any]]]:
     """Backpropagation through time for `gru_forward`.
 
     Args:
@@ -522,7 +533,7 @@ def gru_backward(params: dict, cache: GRUCache, d_outputs: ArrayLike | None = No
     if cache.reset_after:
         # (3H, H), column-major like the slabs: OpenBLAS is fastest with all operands alike.
         reordered = np.concatenate([recurrent[:, 2 * H :], recurrent[:, : 2 * H]], axis=1)  # (H, 3H): [h, z, r]
-        recurrent_back = (np.ascontiguousarray(reordered).T,)
+        recurrent_back: tuple[NDArray[Any], ...] = (np.ascontiguousarray(reordered).T,)
     else:
         recurrent_back = (np.ascontiguousarray(recurrent[:, : 2 * H]).T, np.ascontiguousarray(recurrent[:, 2 * H :]).T)
     # Slopes are computed a block of steps at a time, just before the loop reaches them, so
@@ -541,7 +552,7 @@ def gru_backward(params: dict, cache: GRUCache, d_outputs: ArrayLike | None = No
         keep = None if step_mask is None else step_mask[start:stop]  # (k, B, 1)
         carry = cache.gates[start:stop, :, :H]  # dh_{t-1} gains dh_t * z ...
         if keep is not None:  # ... or all of dh_t on a masked row
-            carry = carry_buffer[: stop - start]
+            carry = carry_buffer[: stop - start]  # type: ignore[index]  # set with a mask
             np.copyto(carry, cache.gates[start:stop, :, :H])
             np.copyto(carry, 1.0, where=~keep)
         if cache.fast:
@@ -586,7 +597,7 @@ def gru_backward(params: dict, cache: GRUCache, d_outputs: ArrayLike | None = No
 _SLOPE_BLOCK_ELEMENTS = 2**18
 
 
-def _local_slopes(cache: GRUCache, start: int, stop: int, slabs: np.ndarray, keep) -> None:
+def _local_slopes(cache: GRUCache, start: int, stop: int, slabs: NDArray[Any], keep: NDArray[Any] | None) -> None:
     """Everything in ``d_pre`` that does not depend on the carried ``dh``, steps ``start..stop-1``.
 
     Fills the slabs (``k = stop - start``) with, per block,
@@ -630,10 +641,10 @@ def _local_slopes(cache: GRUCache, start: int, stop: int, slabs: np.ndarray, kee
         slope_r *= masked_previous
 
 
-def _gate_blocks(slab: np.ndarray, units: int) -> np.ndarray:
+def _gate_blocks(slab: NDArray[Any], units: int) -> NDArray[Any]:
     """A column-major ``(B, n*H)`` slab as an ``(n, H, B)`` view (one ``(H, B)`` per gate block),
     so that one ufunc call covers several blocks (``blocks[1::2]``). Raises rather than copy."""
-    blocks = slab.T.view()
+    blocks: NDArray[Any] = slab.T.view()
     blocks.shape = (slab.shape[1] // units, units, slab.shape[0])
     return blocks
 
@@ -645,7 +656,7 @@ class _BackwardLoop:
     recurrent matmuls; the caller adds the carry term ``dh * z``.
     """
 
-    def __init__(self, cache: GRUCache, recurrent_back: tuple, batch: int):
+    def __init__(self, cache: GRUCache, recurrent_back: tuple[NDArray[Any], ...], batch: int) -> None:
         self.cache = cache
         self.recurrent_back = recurrent_back
         self.units = H = cache.units
@@ -657,7 +668,7 @@ class _BackwardLoop:
             self.activation_backward = get_activation(cache.activation)[1]
             self.recurrent_activation_backward = get_activation(cache.recurrent_activation)[1]
 
-    def step(self, t: int, slab: np.ndarray, d_hidden: np.ndarray, keep) -> None:
+    def step(self, t: int, slab: NDArray[Any], d_hidden: NDArray[Any], keep: NDArray[Any] | None) -> None:
         H = self.units
         cache = self.cache
         if cache.fast:  # the slab holds the local slopes (`_local_slopes`)
@@ -685,11 +696,11 @@ class _BackwardLoop:
         if self.dropout is not None:
             self.d_previous *= self.dropout
 
-    def _general_slab(self, t: int, slab: np.ndarray, d_hidden: np.ndarray, keep) -> None:
+    def _general_slab(self, t: int, slab: NDArray[Any], d_hidden: NDArray[Any], keep: NDArray[Any] | None) -> None:
         """``d_pre_z``, ``d_pre_h`` (and with reset_after ``d_q_h``, ``d_pre_r``) from the rules."""
         H = self.units
         cache = self.cache
-        gates, pre = cache.gates[t], cache.preactivations[t]
+        gates, pre = cache.gates[t], cache.preactivations[t]  # type: ignore[index]  # set when not fast
         z, r, hh = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
         live = d_hidden if keep is None else d_hidden * keep  # masked rows contribute nothing
         offset = H if cache.reset_after else 0
@@ -702,16 +713,22 @@ class _BackwardLoop:
                 pre[:, H : 2 * H], r, d_candidate * cache.candidate_inputs[t]
             )
 
-    def _general_reset_before(self, t: int, slab: np.ndarray, d_reset_input: np.ndarray) -> None:
+    def _general_reset_before(self, t: int, slab: NDArray[Any], d_reset_input: NDArray[Any]) -> None:
         H = self.units
         cache = self.cache
         masked_previous = cache.hiddens[t] if cache.recurrent_inputs is None else cache.recurrent_inputs[t]
         slab[:, H : 2 * H] = self.recurrent_activation_backward(
-            cache.preactivations[t][:, H : 2 * H], cache.gates[t][:, H : 2 * H], d_reset_input * masked_previous[:, :H]
+            cache.preactivations[t][:, H : 2 * H],  # type: ignore[index]  # set when not fast
+            cache.gates[t][:, H : 2 * H], d_reset_input * masked_previous[:, :H]
         )
 
 
-def gru_step(params: dict, x_t, state, *, activation="tanh", recurrent_activation="sigmoid", reset_after=True):
+def gru_step(
+    params: dict[str, Any], x_t: ArrayLike, state: Sequence[ArrayLike], *,
+    activation: str | Callable[..., Any] | None = "tanh",
+    recurrent_activation: str | Callable[..., Any] | None = "sigmoid",
+    reset_after: bool = True,
+) -> tuple[NDArray[Any], tuple[NDArray[Any]]]:
     """One GRU step, for streaming (``stateful`` inference one input at a time).
 
     Args:
@@ -787,7 +804,7 @@ def gru_step(params: dict, x_t, state, *, activation="tanh", recurrent_activatio
     return h_new, (h_new,)
 
 
-def _sigmoid_in_place(values: np.ndarray) -> None:
+def _sigmoid_in_place(values: NDArray[Any]) -> None:
     """``sigmoid(y) = 0.5 tanh(y / 2) + 0.5``: no overflow, so no ``np.errstate`` needed."""
     values *= 0.5
     np.tanh(values, out=values)
@@ -795,7 +812,10 @@ def _sigmoid_in_place(values: np.ndarray) -> None:
     values += 0.5
 
 
-def _general_step(params, x_t, h, activation, recurrent_activation, reset_after: bool):
+def _general_step(
+    params: dict[str, Any], x_t: NDArray[Any], h: NDArray[Any], activation: str | Callable[..., Any] | None,
+    recurrent_activation: str | Callable[..., Any] | None, reset_after: bool,
+) -> tuple[NDArray[Any], tuple[NDArray[Any]]]:
     """`gru_step` for activations other than the default pair, or mixed dtypes (Keras applies
     the gate activation block by block, which matters for softmax-like ones)."""
     gate, candidate_activation = get_activation(recurrent_activation)[0], get_activation(activation)[0]

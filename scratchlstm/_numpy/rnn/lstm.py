@@ -36,10 +36,10 @@ calls the activations' backward rules step by step (exact, slower).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, cast
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..._checks import as_float_array, check_ndim, check_shape, compute_dtype
 from ..._layout import as_rows, column_major_steps, feature_major, to_batch_major, to_time_major
@@ -95,68 +95,70 @@ class LSTMCache:
     views, batch-first like the inputs, for plotting gate activations in a notebook.
     """
 
-    projection_inputs: np.ndarray
-    gates: np.ndarray
-    cells: np.ndarray
-    hiddens: np.ndarray
-    tanh_cells: np.ndarray
+    projection_inputs: NDArray[Any]
+    gates: NDArray[Any]
+    cells: NDArray[Any]
+    hiddens: NDArray[Any]
+    tanh_cells: NDArray[Any]
     has_bias: bool
-    step_mask: np.ndarray | None = None
+    step_mask: NDArray[Any] | None = None
     zero_output_for_mask: bool = False
-    recurrent_dropout_mask: np.ndarray | None = None
+    recurrent_dropout_mask: NDArray[Any] | None = None
     activation: str = "tanh"
     recurrent_activation: str = "sigmoid"
-    preactivations: np.ndarray | None = None
+    preactivations: NDArray[Any] | None = None
 
     @property
     def units(self) -> int:
-        return self.cells.shape[-1]
+        units: int = self.cells.shape[-1]
+        return units
 
     @property
-    def inputs_time_major(self) -> np.ndarray:
+    def inputs_time_major(self) -> NDArray[Any]:
         """``x`` time-major, ``(T, B, I)`` (a view; without the column of ones)."""
         return self.projection_inputs[:, :, : self.input_features]
 
     @property
     def input_features(self) -> int:
-        return self.projection_inputs.shape[-1] - self.has_bias
+        features: int = self.projection_inputs.shape[-1] - self.has_bias
+        return features
 
-    def _gate(self, k: int) -> np.ndarray:
+    def _gate(self, k: int) -> NDArray[Any]:
         h = self.units
         return read_only(to_batch_major(self.gates[:, :, k * h : (k + 1) * h]))
 
     @property
-    def i(self) -> np.ndarray:
+    def i(self) -> NDArray[Any]:
         """Input gate ``recurrent_activation(z_i)``, ``(B, T, H)``."""
         return self._gate(0)
 
     @property
-    def f(self) -> np.ndarray:
+    def f(self) -> NDArray[Any]:
         """Forget gate ``recurrent_activation(z_f)``, ``(B, T, H)``."""
         return self._gate(1)
 
     @property
-    def g(self) -> np.ndarray:
+    def g(self) -> NDArray[Any]:
         """Candidate cell ``activation(z_c)``, ``(B, T, H)``."""
         return self._gate(2)
 
     @property
-    def o(self) -> np.ndarray:
+    def o(self) -> NDArray[Any]:
         """Output gate ``recurrent_activation(z_o)``, ``(B, T, H)``."""
         return self._gate(3)
 
     @property
-    def c(self) -> np.ndarray:
+    def c(self) -> NDArray[Any]:
         """Cell states ``c_1..c_T``, ``(B, T, H)``."""
         return read_only(to_batch_major(self.cells[1:]))
 
     @property
-    def h(self) -> np.ndarray:
+    def h(self) -> NDArray[Any]:
         """Hidden states ``h_1..h_T`` (the outputs), ``(B, T, H)``."""
         return read_only(to_batch_major(self.hiddens[1:]))
 
 
-def _gate_prescale(units: int, dtype) -> np.ndarray:
+def _gate_prescale(units: int, dtype: DTypeLike) -> NDArray[Any]:
     """``(4H,)`` column scale: -1 on the sigmoid blocks [i, f, o], -2 on the candidate [c].
 
     With the weight columns pre-scaled so (exact: powers of two), one ``exp`` over all 4H
@@ -170,10 +172,11 @@ def _gate_prescale(units: int, dtype) -> np.ndarray:
     return scale
 
 
-def lstm_forward(params: dict, x: ArrayLike, initial_state: Any = None, *, mask: Any = None,
-                 zero_output_for_mask: bool = False, recurrent_dropout_mask: np.ndarray | None = None,
+def lstm_forward(params: dict[str, Any], x: ArrayLike, initial_state: Any = None, *, mask: Any = None,
+                 zero_output_for_mask: bool = False, recurrent_dropout_mask: NDArray[Any] | None = None,
                  activation: str | Callable[..., Any] | None = "tanh",
-                 recurrent_activation: str | Callable[..., Any] | None = "sigmoid") -> tuple:
+                 recurrent_activation: str | Callable[..., Any] | None = "sigmoid",
+                 ) -> tuple[NDArray[Any], tuple[NDArray[Any], NDArray[Any]], LSTMCache]:
     """Run the LSTM over a whole sequence.
 
     Args:
@@ -327,13 +330,16 @@ def lstm_forward(params: dict, x: ArrayLike, initial_state: Any = None, *, mask:
     )
     outputs = cache.h
     if zero_output_for_mask:
-        outputs = np.where(to_batch_major(step_mask), outputs, 0.0)  # (B, T, H)
+        # zero_output_for_mask is only True with a mask
+        outputs = np.where(to_batch_major(cast("NDArray[Any]", step_mask)), outputs, 0.0)  # (B, T, H)
     return outputs, (hiddens[-1].copy(), cells[-1].copy()), cache
 
 
 def _general_forward_loop(
-    preactivations, gates, cells, hiddens, activated_cells, recurrent, dropout, skip, activation, recurrent_activation
-):
+    preactivations: NDArray[Any], gates: NDArray[Any], cells: NDArray[Any], hiddens: NDArray[Any],
+    activated_cells: NDArray[Any], recurrent: NDArray[Any], dropout: NDArray[Any] | None, skip: NDArray[Any] | None,
+    activation: str, recurrent_activation: str,
+) -> None:
     """The forward loop for any activation pair: keeps ``z_t`` (in ``preactivations``), writes
     the activated gates, cells, hiddens and ``activation(c_t)`` (in ``activated_cells``).
 
@@ -367,8 +373,9 @@ def _general_forward_loop(
             np.copyto(hiddens[t + 1], hiddens[t], where=skip[t])
 
 
-def lstm_backward(params: dict, cache: LSTMCache, d_outputs: ArrayLike | None = None, d_state: Any = None, *,
-                  input_gradient: bool = True, mask: Any = None) -> tuple:
+def lstm_backward(params: dict[str, Any], cache: LSTMCache, d_outputs: ArrayLike | None = None, d_state: Any = None, *,
+                  input_gradient: bool = True, mask: Any = None,
+                  ) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None, tuple[NDArray[Any], NDArray[Any]]]:
     """Backpropagation through time for `lstm_forward`.
 
     Args:
@@ -500,7 +507,10 @@ def lstm_backward(params: dict, cache: LSTMCache, d_outputs: ArrayLike | None = 
     return _weight_and_input_gradients(params, cache, d_preactivations, d_hidden, d_cell, input_gradient)
 
 
-def _weight_and_input_gradients(params, cache: LSTMCache, d_preactivations, d_hidden, d_cell, input_gradient):
+def _weight_and_input_gradients(
+    params: dict[str, Any], cache: LSTMCache, d_preactivations: NDArray[Any], d_hidden: NDArray[Any],
+    d_cell: NDArray[Any], input_gradient: bool,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None, tuple[NDArray[Any], NDArray[Any]]]:
     """``(grads, d_x, (d_h0, d_c0))`` from every step's ``dz_t`` (``(T, B, 4H)``, feature-major)."""
     steps, batch, features = cache.inputs_time_major.shape
     # The weight gradients contract over all T*B rows: one GEMM each. The kernel's also gives
@@ -520,8 +530,9 @@ def _weight_and_input_gradients(params, cache: LSTMCache, d_preactivations, d_hi
     return grads, d_x, (d_hidden, d_cell)
 
 
-def _general_backward_loop(cache: LSTMCache, d_preactivations, d_hidden, d_cell, d_outputs_time_major,
-                           recurrent_transposed, dropout):
+def _general_backward_loop(cache: LSTMCache, d_preactivations: NDArray[Any], d_hidden: NDArray[Any],
+                           d_cell: NDArray[Any], d_outputs_time_major: NDArray[Any] | None,
+                           recurrent_transposed: NDArray[Any], dropout: NDArray[Any] | None) -> None:
     """BPTT for any activation pair, one step at a time with the activations' backward rules.
 
     Writes every ``dz_t`` into ``d_preactivations`` and leaves ``dh_0``, ``dc_0`` in
@@ -543,7 +554,7 @@ def _general_backward_loop(cache: LSTMCache, d_preactivations, d_hidden, d_cell,
     for t in range(len(cache.gates) - 1, -1, -1):
         if d_outputs_time_major is not None:
             d_hidden += d_outputs_time_major[t]
-        z, gates = cache.preactivations[t], cache.gates[t]
+        z, gates = cache.preactivations[t], cache.gates[t]  # type: ignore[index]  # only called with preactivations
         i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
         activated_cell = cache.tanh_cells[t]
         d_cell_from_hidden = activation_backward(cache.cells[t + 1], activated_cell, d_hidden * o)
@@ -566,7 +577,7 @@ def _general_backward_loop(cache: LSTMCache, d_preactivations, d_hidden, d_cell,
             np.matmul(dz, recurrent_transposed, out=d_hidden_previous)
             if dropout is not None:
                 d_hidden_previous *= dropout
-            np.copyto(d_hidden, d_hidden_previous, where=step_mask[t])
+            np.copyto(d_hidden, d_hidden_previous, where=step_mask[t])  # type: ignore[arg-type]  # set with a mask
 
 
 # Elements of (k, B, 4H) per block of local slopes in the backward pass (1 MiB in float32):
@@ -575,7 +586,9 @@ def _general_backward_loop(cache: LSTMCache, d_preactivations, d_hidden, d_cell,
 _SLOPE_BLOCK_ELEMENTS = 2**18
 
 
-def _local_gate_slopes(cache: LSTMCache, start: int, stop: int, slopes: np.ndarray, cell_slope: np.ndarray):
+def _local_gate_slopes(
+    cache: LSTMCache, start: int, stop: int, slopes: NDArray[Any], cell_slope: NDArray[Any]
+) -> None:
     """Everything in ``dz`` that does not depend on the carried ``dh``, ``dc``, for steps ``start..stop-1``.
 
     Writes ``slopes (k, B, 4H)``, per gate block ``[g*i(1-i), c_{t-1}*f(1-f), i*(1-g^2),
@@ -603,7 +616,12 @@ def _local_gate_slopes(cache: LSTMCache, start: int, stop: int, slopes: np.ndarr
     cell_slope *= o
 
 
-def lstm_step(params, x_t, state, *, activation="tanh", recurrent_activation="sigmoid", recurrent_dropout_mask=None):
+def lstm_step(
+    params: dict[str, Any], x_t: ArrayLike, state: Sequence[NDArray[Any]], *,
+    activation: str | Callable[..., Any] | None = "tanh",
+    recurrent_activation: str | Callable[..., Any] | None = "sigmoid",
+    recurrent_dropout_mask: NDArray[Any] | None = None,
+) -> tuple[NDArray[Any], tuple[NDArray[Any], NDArray[Any]]]:
     """One LSTM step, for streaming: equals `lstm_forward` step by step.
 
     Args:

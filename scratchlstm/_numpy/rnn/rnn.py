@@ -22,26 +22,31 @@ its upstream gradients.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from ._runner import recurrent_backward, recurrent_forward
+from ._runner import RunnerCache, recurrent_backward, recurrent_forward
 
 
 @dataclass(frozen=True)
 class CellSequenceCache:
     """The per-step caches of the cell, the step masks ``(T, B, 1)`` or ``None``, and shapes."""
 
-    step_caches: list
-    step_masks: np.ndarray | None
+    step_caches: list[Any]
+    step_masks: NDArray[Any] | None
     zero_output_for_mask: bool
     batch: int
     features: int
-    state_sizes: tuple
-    dtype: np.dtype
+    state_sizes: tuple[int, ...]
+    dtype: np.dtype[Any]
 
 
-def cell_sequence_forward(cell, params, x, initial_state=None, *, mask=None, zero_output_for_mask=False):
+def cell_sequence_forward(
+    cell: Any, params: dict[str, Any], x: ArrayLike, initial_state: Any = None, *, mask: ArrayLike | None = None,
+    zero_output_for_mask: bool = False,
+) -> tuple[NDArray[Any], tuple[Any, ...], CellSequenceCache]:
     """Run ``cell`` over ``x (B, T, I)``: ``(outputs (B, T, O), final_states, cache)``."""
     x = np.asarray(x)
     batch, steps, features = x.shape
@@ -53,7 +58,8 @@ def cell_sequence_forward(cell, params, x, initial_state=None, *, mask=None, zer
     else:
         states = tuple(np.asarray(s, dtype=x.dtype) for s in initial_state)
     step_masks = None if mask is None else np.asarray(mask).astype(bool).T[:, :, None]  # (T, B, 1)
-    outputs, caches = [], []
+    outputs: list[Any] = []
+    caches: list[Any] = []
     for t in range(steps):
         output, new_states, cache = cell.step(params, x[:, t], states)
         new_states = tuple(new_states) if isinstance(new_states, (list, tuple)) else (new_states,)
@@ -65,11 +71,16 @@ def cell_sequence_forward(cell, params, x, initial_state=None, *, mask=None, zer
         outputs.append(output)
         caches.append(cache)
         states = new_states
-    cache = CellSequenceCache(caches, step_masks, bool(zero_output_for_mask), batch, features, sizes, x.dtype)
+    # sizes is set on both paths above (from initial_state, or from cell.state_size)
+    cache = CellSequenceCache(caches, step_masks, bool(zero_output_for_mask), batch, features,
+                              cast("tuple[int, ...]", sizes), x.dtype)
     return np.stack(outputs, axis=1), states, cache
 
 
-def cell_sequence_backward(cell, params, cache: CellSequenceCache, d_outputs=None, d_state=None, *, input_gradient=True):
+def cell_sequence_backward(
+    cell: Any, params: dict[str, Any], cache: CellSequenceCache, d_outputs: Any = None, d_state: Any = None, *,
+    input_gradient: bool = True,
+) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None, tuple[NDArray[Any], ...]]:
     """BPTT of `cell_sequence_forward`: ``(grads, d_x (B, T, I), d_initial_states)``."""
     steps = len(cache.step_caches)
     d_states = [
@@ -98,27 +109,38 @@ def cell_sequence_backward(cell, params, cache: CellSequenceCache, d_outputs=Non
     return grads, (d_x if input_gradient else None), tuple(d_states)
 
 
-def _kernels(layer):
-    def forward(params, x, initial_state=None, *, mask=None, zero_output_for_mask=False):
+def _kernels(layer: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    def forward(
+        params: dict[str, Any], x: ArrayLike, initial_state: Any = None, *, mask: ArrayLike | None = None,
+        zero_output_for_mask: bool = False,
+    ) -> tuple[NDArray[Any], tuple[Any, ...], CellSequenceCache]:
         return cell_sequence_forward(layer.cell, params, x, initial_state, mask=mask,
                                      zero_output_for_mask=zero_output_for_mask)
 
-    def backward(params, cache, d_outputs=None, d_state=None, *, input_gradient=True):
+    def backward(
+        params: dict[str, Any], cache: CellSequenceCache, d_outputs: Any = None, d_state: Any = None, *,
+        input_gradient: bool = True,
+    ) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None, tuple[NDArray[Any], ...]]:
         return cell_sequence_backward(layer.cell, params, cache, d_outputs, d_state, input_gradient=input_gradient)
 
     return forward, backward
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *, training: bool = False,
+    rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[Any, dict[str, Any], RunnerCache]:
     """An ``RNN(cell)`` layer's forward through the shared recurrent runner."""
     return recurrent_forward(layer, _kernels(layer)[0], params, state, inputs, training=training, rng=rng, mask=mask)
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, Any], cache: RunnerCache, d_outputs: Any, *, input_gradient: bool = True
+) -> tuple[dict[str, Any], Any]:
     return recurrent_backward(layer, _kernels(layer)[1], params, cache, d_outputs, input_gradient=input_gradient)
 
 
-def layer_step(layer, params, x_t, states):
+def layer_step(layer: Any, params: dict[str, Any], x_t: Any, states: Any) -> tuple[Any, tuple[Any, ...]]:
     """One streaming step of an ``RNN(cell)``: ``(y_t, new_states)``."""
     output, new_states, _ = layer.cell.step(params, x_t, states)
     return output, tuple(new_states) if isinstance(new_states, (list, tuple)) else (new_states,)

@@ -27,10 +27,10 @@ activation also keeps the pre-activations ``z`` and calls the activation's backw
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, cast
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import as_float_array, check_ndim, check_shape, compute_dtype
 from ..._layout import as_rows, column_major_steps, feature_major, to_batch_major, to_time_major
@@ -71,44 +71,47 @@ class SimpleRNNCache:
     views, batch-first like the inputs.
     """
 
-    projection_inputs: np.ndarray
-    hiddens: np.ndarray
+    projection_inputs: NDArray[Any]
+    hiddens: NDArray[Any]
     has_bias: bool
     activation: str = "tanh"
-    preactivations: np.ndarray | None = None
-    step_mask: np.ndarray | None = None
+    preactivations: NDArray[Any] | None = None
+    step_mask: NDArray[Any] | None = None
     zero_output_for_mask: bool = False
-    recurrent_dropout_mask: np.ndarray | None = None
+    recurrent_dropout_mask: NDArray[Any] | None = None
 
     @property
     def units(self) -> int:
-        return self.hiddens.shape[-1]
+        units: int = self.hiddens.shape[-1]
+        return units
 
     @property
     def input_features(self) -> int:
-        return self.projection_inputs.shape[-1] - self.has_bias
+        features: int = self.projection_inputs.shape[-1] - self.has_bias
+        return features
 
     @property
-    def inputs_time_major(self) -> np.ndarray:
+    def inputs_time_major(self) -> NDArray[Any]:
         """``x`` time-major, ``(T, B, I)`` (a view; without the column of ones)."""
         return self.projection_inputs[:, :, : self.input_features]
 
     @property
-    def h(self) -> np.ndarray:
+    def h(self) -> NDArray[Any]:
         """Hidden states ``h_1..h_T`` (the carried states), ``(B, T, H)``."""
         return read_only(to_batch_major(self.hiddens[1:]))
 
     @property
-    def z(self) -> np.ndarray | None:
+    def z(self) -> NDArray[Any] | None:
         """Pre-activations ``z_1..z_T``, ``(B, T, H)``; ``None`` on the tanh path."""
         if self.preactivations is None:
             return None
         return read_only(to_batch_major(self.preactivations))
 
 
-def simple_rnn_forward(params: dict, x: ArrayLike, initial_state: Any = None, *, mask: Any = None,
-                       zero_output_for_mask: bool = False, recurrent_dropout_mask: np.ndarray | None = None,
-                       activation: str | Callable[..., Any] | None = "tanh") -> tuple:
+def simple_rnn_forward(params: dict[str, Any], x: ArrayLike, initial_state: Any = None, *, mask: Any = None,
+                       zero_output_for_mask: bool = False, recurrent_dropout_mask: NDArray[Any] | None = None,
+                       activation: str | Callable[..., Any] | None = "tanh",
+                       ) -> tuple[NDArray[Any], tuple[NDArray[Any]], SimpleRNNCache]:
     """Run the SimpleRNN over a whole sequence.
 
     Args:
@@ -224,11 +227,12 @@ def simple_rnn_forward(params: dict, x: ArrayLike, initial_state: Any = None, *,
     )
     outputs = cache.h
     if zero_output_for_mask:
-        outputs = np.where(to_batch_major(step_mask), outputs, 0.0)  # (B, T, H)
+        # zero_output_for_mask is only True with a mask
+        outputs = np.where(to_batch_major(cast("NDArray[Any]", step_mask)), outputs, 0.0)  # (B, T, H)
     return outputs, (hiddens[-1].copy(),), cache
 
 
-def _unpack_d_state(d_state, batch: int, units: int):
+def _unpack_d_state(d_state: Any, batch: int, units: int) -> NDArray[Any] | None:
     """``None``, ``(d_h,)``/``[d_h]`` (``d_h`` may be ``None``) or a bare array -> ``d_h`` or ``None``."""
     if d_state is None:
         return None
@@ -246,8 +250,9 @@ def _unpack_d_state(d_state, batch: int, units: int):
     return d_h
 
 
-def simple_rnn_backward(params: dict, cache: SimpleRNNCache, d_outputs: ArrayLike | None = None, d_state: Any = None, *,
-                        input_gradient: bool = True) -> tuple:
+def simple_rnn_backward(params: dict[str, Any], cache: SimpleRNNCache, d_outputs: ArrayLike | None = None,
+                        d_state: Any = None, *, input_gradient: bool = True,
+                        ) -> tuple[dict[str, NDArray[Any]], NDArray[Any] | None, tuple[NDArray[Any]]]:
     """Backpropagation through time for `simple_rnn_forward`.
 
     Args:
@@ -331,7 +336,9 @@ def simple_rnn_backward(params: dict, cache: SimpleRNNCache, d_outputs: ArrayLik
             dz *= d_hidden
         else:
             # y = h_t on the rows that matter; a masked row's garbage is zeroed just below.
-            dz[...] = activation_backward(cache.preactivations[t], cache.hiddens[t + 1], d_hidden)
+            dz[...] = activation_backward(
+                cache.preactivations[t], cache.hiddens[t + 1], d_hidden  # type: ignore[index]  # set when general
+            )
             if skip is not None:
                 np.copyto(dz, 0.0, where=skip[t])
         if skip is None:
@@ -342,7 +349,7 @@ def simple_rnn_backward(params: dict, cache: SimpleRNNCache, d_outputs: ArrayLik
             np.matmul(dz, recurrent_transposed, out=d_hidden_previous)
             if dropout is not None:
                 d_hidden_previous *= dropout
-            np.copyto(d_hidden, d_hidden_previous, where=step_mask[t])
+            np.copyto(d_hidden, d_hidden_previous, where=step_mask[t])  # type: ignore[arg-type,index]  # set with a mask
 
     dz_rows = as_rows(d_preactivations)  # (H, T*B)
     projection_grad = as_rows(cache.projection_inputs) @ dz_rows.T  # (I [+ 1], H)
@@ -359,7 +366,10 @@ def simple_rnn_backward(params: dict, cache: SimpleRNNCache, d_outputs: ArrayLik
     return grads, d_x, (d_hidden,)
 
 
-def simple_rnn_step(params, x_t, state, *, activation="tanh", recurrent_dropout_mask=None):
+def simple_rnn_step(
+    params: dict[str, Any], x_t: ArrayLike, state: Sequence[NDArray[Any]], *,
+    activation: str | Callable[..., Any] | None = "tanh", recurrent_dropout_mask: NDArray[Any] | None = None,
+) -> tuple[NDArray[Any], tuple[NDArray[Any]]]:
     """One SimpleRNN step, for streaming: equals `simple_rnn_forward` step by step.
 
     Args:

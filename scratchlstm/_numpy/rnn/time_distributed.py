@@ -10,26 +10,29 @@ already sum over all ``B*T`` rows, i.e. over every time step, as the shared weig
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ...layers._registry import numpy_ops
 
 
-def fold_time(x) -> np.ndarray:
+def fold_time(x: ArrayLike) -> NDArray[Any]:
     """``(B, T, ...) -> (B*T, ...)`` (a view when ``x`` is contiguous)."""
     x = np.asarray(x)
-    return x.reshape(x.shape[0] * x.shape[1], *x.shape[2:])
+    folded: NDArray[Any] = x.reshape(x.shape[0] * x.shape[1], *x.shape[2:])
+    return folded
 
 
-def unfold_time(y, batch: int, steps: int):
+def unfold_time(y: Any, batch: int, steps: int) -> Any:
     """``(B*T, ...) -> (B, T, ...)``; lists (several outputs) element by element; ``None`` stays."""
     if isinstance(y, (list, tuple)):
         return [unfold_time(v, batch, steps) for v in y]
     return None if y is None else np.asarray(y).reshape(batch, steps, *np.shape(y)[1:])
 
 
-def folded_mask(mask, x_shape: tuple):
+def folded_mask(mask: ArrayLike | None, x_shape: tuple[int, ...]) -> NDArray[Any] | None:
     """The mask the wrapped layer gets: a ``(B, T, ...)`` mask folded to ``(B*T, ...)``; a
     ``(B, T)`` mask (one flag per folded row) is not passed on. Checked against ``x_shape``."""
     if mask is None:
@@ -52,7 +55,10 @@ class TimeDistributedCache:
     steps: int
 
 
-def time_distributed_forward(inner, params, state, x, *, training=False, rng=None, mask=None):
+def time_distributed_forward(
+    inner: Any, params: dict[str, Any], state: dict[str, Any], x: ArrayLike, *, training: bool = False,
+    rng: np.random.Generator | None = None, mask: ArrayLike | None = None,
+) -> tuple[Any, dict[str, Any], TimeDistributedCache]:
     """The wrapped layer ``inner`` on every time step of ``x``.
 
     Args:
@@ -77,7 +83,9 @@ def time_distributed_forward(inner, params, state, x, *, training=False, rng=Non
     return unfold_time(y, batch, steps), new_state, TimeDistributedCache(cache, batch, steps)
 
 
-def time_distributed_backward(inner, params, cache: TimeDistributedCache, d_y, *, input_gradient=True):
+def time_distributed_backward(
+    inner: Any, params: dict[str, Any], cache: TimeDistributedCache, d_y: Any, *, input_gradient: bool = True
+) -> tuple[dict[str, Any], Any]:
     """Gradients of `time_distributed_forward`: ``(grads, d_x)``, the wrapped layer's, unfolded.
 
     Args:
@@ -93,11 +101,16 @@ def time_distributed_backward(inner, params, cache: TimeDistributedCache, d_y, *
 
 
 # --- the layer protocol (DESIGN §7) -------------------------------------------------------------
-def layer_forward(layer, params, state, inputs, *, training=False, rng=None, mask=None):
+def layer_forward(
+    layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *, training: bool = False,
+    rng: np.random.Generator | None = None, mask: Any = None,
+) -> tuple[Any, dict[str, Any], TimeDistributedCache]:
     """`time_distributed_forward` for a ``TimeDistributed`` layer: ``(y, state, cache)``."""
     return time_distributed_forward(layer.layer, params, state, inputs, training=training, rng=rng, mask=mask)
 
 
-def layer_backward(layer, params, cache, d_outputs, *, input_gradient=True):
+def layer_backward(
+    layer: Any, params: dict[str, Any], cache: TimeDistributedCache, d_outputs: Any, *, input_gradient: bool = True
+) -> tuple[dict[str, Any], Any]:
     """`time_distributed_backward` for a ``TimeDistributed`` layer: ``(grads, d_x)``."""
     return time_distributed_backward(layer.layer, params, cache, d_outputs, input_gradient=input_gradient)

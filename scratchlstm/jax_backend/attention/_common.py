@@ -6,6 +6,8 @@ functions; gradients come from ``jax.grad``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,12 +18,12 @@ from ..rnn.lstm import compute_dtype
 LARGE = 1e9  # Keras' masking constant for float32/float64 scores
 
 
-def causal_mask(query_steps: int, key_steps: int):
+def causal_mask(query_steps: int, key_steps: int) -> jax.Array:
     """``(Tq, Tv)`` bool: query step ``i`` may attend to key step ``j`` iff ``i >= j``."""
     return jnp.tril(jnp.ones((query_steps, key_steps), dtype=bool))
 
 
-def as_bool_mask(mask):
+def as_bool_mask(mask: Any) -> Any:
     """``None``, or the mask as bool (nonzero = ``True``)."""
     if mask is None:
         return None
@@ -29,7 +31,7 @@ def as_bool_mask(mask):
     return mask if mask.dtype == jnp.bool_ else mask != 0
 
 
-def masked_softmax(scores, mask=None, *, fill="subtract", zero_masked=False):
+def masked_softmax(scores: Any, mask: Any = None, *, fill: str = "subtract", zero_masked: bool = False) -> jax.Array:
     """Softmax over the last axis, masked entries set to ``s - 1e9`` (``"subtract"``) or ``-1e9``
     (``"replace"``) first; with ``zero_masked`` masked weights are then set to 0.
 
@@ -51,7 +53,7 @@ def masked_softmax(scores, mask=None, *, fill="subtract", zero_masked=False):
     return p
 
 
-def luong_score_mask(value_mask, use_causal_mask: bool, query_steps: int, key_steps: int):
+def luong_score_mask(value_mask: Any, use_causal_mask: bool, query_steps: int, key_steps: int) -> Any:
     """``None`` or ``(B or 1, Tq or 1, Tv)``: the value mask ANDed with the causal mask."""
     mask = None if value_mask is None else as_bool_mask(value_mask)[:, None, :]
     if use_causal_mask:
@@ -60,7 +62,7 @@ def luong_score_mask(value_mask, use_causal_mask: bool, query_steps: int, key_st
     return mask
 
 
-def drop(values, keep, rate):
+def drop(values: Any, keep: Any, rate: float) -> Any:
     """``keep * values / (1 - rate)``; ``keep=None`` is the identity."""
     if keep is None:
         return values
@@ -69,7 +71,8 @@ def drop(values, keep, rate):
     return jnp.where(keep, values / (1.0 - rate), 0.0)
 
 
-def apply_scores(scores, value, *, score_mask=None, query_mask=None, keep=None, rate=0.0):
+def apply_scores(scores: Any, value: Any, *, score_mask: Any = None, query_mask: Any = None, keep: Any = None,
+                 rate: float = 0.0) -> tuple[jax.Array, jax.Array]:
     """``(y, w)``: ``w = dropout(softmax(scores masked))``, ``y = w @ value`` zeroed on masked queries."""
     w = drop(masked_softmax(scores, score_mask, fill="subtract"), keep, rate)
     y = w @ value
@@ -78,7 +81,7 @@ def apply_scores(scores, value, *, score_mask=None, query_mask=None, keep=None, 
     return y, w
 
 
-def keep_mask(layer, shape, *, training, key):
+def keep_mask(layer: Any, shape: tuple[int, ...], *, training: bool, key: jax.Array | None) -> jax.Array | None:
     """The dropout keep-mask of the attention weights: ``None`` outside training or at rate 0."""
     if not training or layer.dropout == 0:
         return None
@@ -87,7 +90,7 @@ def keep_mask(layer, shape, *, training, key):
     return jax.random.bernoulli(key, p=1.0 - layer.dropout, shape=tuple(shape))
 
 
-def luong_inputs(layer, params, inputs, mask):
+def luong_inputs(layer: Any, params: dict[str, Any], inputs: Any, mask: Any) -> tuple[Any, Any, Any, Any, Any]:
     """``(query, value, key or None, query_mask, value_mask)`` as arrays of the compute dtype."""
     if not isinstance(inputs, (list, tuple)) or not 2 <= len(inputs) <= 3:
         got = f"{len(inputs)} inputs" if isinstance(inputs, (list, tuple)) else type(inputs).__name__

@@ -3,20 +3,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 
 from ._common import apply_scores, keep_mask, luong_inputs, luong_score_mask
 
 
-def additive_scores(params: dict, query, key):
+def additive_scores(params: dict[str, Any], query: Any, key: Any) -> Any:
     """``s[b, i, j] = sum_d scale_d tanh(query[b, i, d] + key[b, j, d])`` (``scale`` all ones if absent)."""
     t = jnp.tanh(query[:, :, None, :] + key[:, None, :, :])  # (B, Tq, Tv, D)
     scale = params.get("scale")
     return t.sum(axis=-1) if scale is None else t @ scale
 
 
-def additive_attention_forward(params: dict, query, value, key=None, *, query_mask=None, value_mask=None,
-                               use_causal_mask=False, keep=None, rate=0.0):
+def additive_attention_forward(params: dict[str, Any], query: Any, value: Any, key: Any = None, *,
+                               query_mask: Any = None, value_mask: Any = None, use_causal_mask: bool = False,
+                               keep: Any = None, rate: float = 0.0) -> tuple[Any, Any]:
     """Bahdanau attention: ``(output (B, Tq, Dv), weights (B, Tq, Tv))``, arguments as the NumPy twin's.
 
     Args:
@@ -39,8 +42,9 @@ def additive_attention_forward(params: dict, query, value, key=None, *, query_ma
                         query_mask=query_mask, keep=keep, rate=rate)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None,
-                  return_attention_scores=False, use_causal_mask=False):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None, return_attention_scores: bool = False,
+                  use_causal_mask: bool = False) -> tuple[Any, dict[str, Any]]:
     """`additive_attention_forward` for an ``AdditiveAttention`` layer (DESIGN §7): ``(output(s), state)``."""
     query, value, key_input, query_mask, value_mask = luong_inputs(layer, params, inputs, mask)
     keep = keep_mask(layer, (query.shape[0], query.shape[1], value.shape[1]), training=training, key=key)

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 
 from ._common import apply_scores, keep_mask, luong_inputs, luong_score_mask
 
 
-def attention_scores(params: dict, query, key, score_mode="dot"):
+def attention_scores(params: dict[str, Any], query: Any, key: Any, score_mode: str = "dot") -> Any:
     """``(B, Tq, Tv)`` scores: ``scale * query @ key^T`` (``"dot"``) or
     ``c * sum_d tanh(a * (query_i + key_j))`` (``"concat"``; ``a = scale`` or 1, ``c = concat_score_weight``)."""
     scale = params.get("scale")
@@ -20,8 +22,9 @@ def attention_scores(params: dict, query, key, score_mode="dot"):
     return params["concat_score_weight"] * t.sum(axis=-1)
 
 
-def attention_forward(params: dict, query, value, key=None, *, score_mode="dot", query_mask=None, value_mask=None,
-                      use_causal_mask=False, keep=None, rate=0.0):
+def attention_forward(params: dict[str, Any], query: Any, value: Any, key: Any = None, *, score_mode: str = "dot",
+                      query_mask: Any = None, value_mask: Any = None, use_causal_mask: bool = False, keep: Any = None,
+                      rate: float = 0.0) -> tuple[Any, Any]:
     """Luong attention: ``(output (B, Tq, Dv), weights (B, Tq, Tv))``, arguments as the NumPy twin's.
 
     Args:
@@ -45,8 +48,9 @@ def attention_forward(params: dict, query, value, key=None, *, score_mode="dot",
                         query_mask=query_mask, keep=keep, rate=rate)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None,
-                  return_attention_scores=False, use_causal_mask=False):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None, return_attention_scores: bool = False,
+                  use_causal_mask: bool = False) -> tuple[Any, dict[str, Any]]:
     """`attention_forward` for an ``Attention`` layer (DESIGN §7): ``(output or [output, weights], state)``."""
     query, value, key_input, query_mask, value_mask = luong_inputs(layer, params, inputs, mask)
     keep = keep_mask(layer, (query.shape[0], query.shape[1], value.shape[1]), training=training, key=key)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -13,14 +14,14 @@ from ..rnn.lstm import compute_dtype
 from ._common import as_bool_mask, causal_mask, drop, keep_mask, masked_softmax
 
 
-def project(x, kernel, bias=None):
+def project(x: Any, kernel: Any, bias: Any = None) -> Any:
     """``x (B, T, D) @ kernel (D, N, H) + bias (N, H)`` split into heads: ``(B, N, T, H)``."""
     y = jnp.einsum("btd,dnh->bnth", x, kernel)
     return y if bias is None else y + bias[None, :, None, :]
 
 
-def combined_mask(query_steps: int, key_steps: int, *, attention_mask=None, query_mask=None, value_mask=None,
-                  key_mask=None, use_causal_mask=False):
+def combined_mask(query_steps: int, key_steps: int, *, attention_mask: Any = None, query_mask: Any = None,
+                  value_mask: Any = None, key_mask: Any = None, use_causal_mask: bool = False) -> Any:
     """Keras' attention mask (the AND of every mask given) broadcasting to ``(B, N, T, S)``, or ``None``.
 
     Args:
@@ -48,8 +49,9 @@ def combined_mask(query_steps: int, key_steps: int, *, attention_mask=None, quer
     return mask
 
 
-def multi_head_attention_forward(params: dict, query, value, key=None, *, mask=None, zero_masked_rows=False,
-                                 keep=None, rate=0.0):
+def multi_head_attention_forward(params: dict[str, Any], query: Any, value: Any, key: Any = None, *, mask: Any = None,
+                                 zero_masked_rows: bool = False, keep: Any = None,
+                                 rate: float = 0.0) -> tuple[Any, Any]:
     """Multi-head scaled dot-product attention: ``(output (B, T, *out), scores (B, N, T, S))``.
 
     Args:
@@ -83,8 +85,9 @@ def multi_head_attention_forward(params: dict, query, value, key=None, *, mask=N
     return (y if bias is None else y + bias), p
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None,
-                  return_attention_scores=False, use_causal_mask=False):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None, return_attention_scores: bool = False,
+                  use_causal_mask: bool = False) -> tuple[Any, dict[str, Any]]:
     """`multi_head_attention_forward` for a ``MultiHeadAttention`` layer (DESIGN §7): ``(output(s), state)``."""
     if not isinstance(inputs, (list, tuple)) or not 2 <= len(inputs) <= 4:
         got = f"{len(inputs)} inputs" if isinstance(inputs, (list, tuple)) else type(inputs).__name__

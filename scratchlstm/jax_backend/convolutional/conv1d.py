@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 from jax import lax
 
@@ -10,7 +12,8 @@ from .._activations import get_activation
 from ..rnn.lstm import compute_dtype
 
 
-def conv1d_forward(params, x, *, strides=1, padding="valid", dilation_rate=1, activation=None):
+def conv1d_forward(params: dict[str, Any], x: Any, *, strides: int = 1, padding: str = "valid", dilation_rate: int = 1,
+                   activation: Any = None) -> Any:
     """``y = activation(conv1d(x, kernel) + bias)`` over the steps axis.
 
     Args:
@@ -52,7 +55,8 @@ def conv1d_forward(params, x, *, strides=1, padding="valid", dilation_rate=1, ac
     return forward(z)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`conv1d_forward` for a ``Conv1D`` layer (DESIGN §7): ``(y, state)``."""
     y = conv1d_forward(
         params, inputs, strides=layer.strides[0], padding=layer.padding,

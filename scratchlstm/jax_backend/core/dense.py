@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 
 from .._activations import get_activation
 from ..rnn.lstm import compute_dtype
 
 
-def dense_forward(params, x, activation=None):
+def dense_forward(params: dict[str, Any], x: Any, activation: Any = None) -> Any:
     """``y = activation(x @ kernel + bias)`` on the last axis.
 
     Args:
@@ -36,6 +38,7 @@ def dense_forward(params, x, activation=None):
     return forward(z)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`dense_forward` for a ``Dense`` layer (DESIGN §7): ``(y, state)``."""
     return dense_forward(params, inputs, layer.activation), state

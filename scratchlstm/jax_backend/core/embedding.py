@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,7 +11,7 @@ import numpy as np
 from ..._numpy.core.embedding import check_indices
 
 
-def embedding_forward(params, ids):
+def embedding_forward(params: dict[str, Any], ids: Any) -> jax.Array:
     """One row of the table per id, as ``jnp.take(embeddings, ids, axis=0)``.
 
     Args:
@@ -38,6 +40,7 @@ def embedding_forward(params, ids):
     return jnp.take(table, index, axis=0)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`embedding_forward` for an ``Embedding`` layer (DESIGN §7): ``(outputs, state)``."""
     return embedding_forward(params, inputs), state

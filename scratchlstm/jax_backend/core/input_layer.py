@@ -1,5 +1,10 @@
 """``InputLayer`` in JAX: the identity."""
 
+from __future__ import annotations
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+from typing import Any
+
+
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     return inputs, state

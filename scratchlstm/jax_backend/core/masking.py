@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 
 
-def masking_mask(x, mask_value=0.0):
+def masking_mask(x: Any, mask_value: float = 0.0) -> Any:
     """The kept steps: ``any(x != mask_value, axis=-1)``, a bool array of shape ``x.shape[:-1]``.
 
     Works on traced arrays (it is called inside the jitted graph).
@@ -20,7 +22,7 @@ def masking_mask(x, mask_value=0.0):
     return jnp.any(jnp.asarray(x) != mask_value, axis=-1)
 
 
-def masking_forward(x, mask_value=0.0):
+def masking_forward(x: Any, mask_value: float = 0.0) -> Any:
     """``y = where(mask[..., None], x, 0)`` with the mask of `masking_mask`.
 
     Args:
@@ -37,6 +39,7 @@ def masking_forward(x, mask_value=0.0):
     return jnp.where(keep, x, jnp.zeros((), x.dtype))
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`masking_forward` for a ``Masking`` layer (DESIGN §7): ``(y, state)``."""
     return masking_forward(inputs, layer.mask_value), state

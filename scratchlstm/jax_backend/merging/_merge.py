@@ -5,12 +5,15 @@ behind `Maximum` and `Minimum`. Gradients come from autodiff (the NumPy twin,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import jax.numpy as jnp
 
 from ..._numpy.merging._merge import aligned_shape
 
 
-def as_arrays(inputs, what: str, *, at_least: int = 1, exactly: int | None = None) -> list:
+def as_arrays(inputs: Any, what: str, *, at_least: int = 1, exactly: int | None = None) -> list[Any]:
     """``inputs`` as JAX arrays of their promoted float dtype (float32 for integer inputs).
 
     Args:
@@ -34,7 +37,7 @@ def as_arrays(inputs, what: str, *, at_least: int = 1, exactly: int | None = Non
     return [a.astype(dtype) for a in arrays]
 
 
-def align(arrays: list, what: str) -> tuple[list, tuple]:
+def align(arrays: list[Any], what: str) -> tuple[list[Any], tuple[int, ...]]:
     """The arrays at their common rank (axes inserted after the batch axis) and the broadcast shape."""
     shapes = [tuple(a.shape) for a in arrays]
     if len({s[0] for s in shapes}) > 1:
@@ -51,7 +54,7 @@ def align(arrays: list, what: str) -> tuple[list, tuple]:
     return aligned, tuple(shape)
 
 
-def per_input_masks(mask, count: int, what: str) -> list:
+def per_input_masks(mask: Any, count: int, what: str) -> list[Any]:
     """The protocol's ``mask`` (``None``, or one entry per input) as a list of ``count`` entries."""
     if mask is None:
         return [None] * count
@@ -61,7 +64,7 @@ def per_input_masks(mask, count: int, what: str) -> list:
     return list(mask)
 
 
-def full_mask(mask, input_shape: tuple, shape: tuple):
+def full_mask(mask: Any, input_shape: tuple[int, ...], shape: tuple[int, ...]) -> Any:
     """A ``(B, T)`` mask of an input ``(B, T, ...)`` stretched to the output ``shape`` (bool)."""
     if mask is None:
         return None
@@ -72,7 +75,7 @@ def full_mask(mask, input_shape: tuple, shape: tuple):
     return jnp.broadcast_to(mask.reshape(aligned_shape(tuple(mask.shape), len(shape))), shape)
 
 
-def select_forward(inputs, mask, op, what: str):
+def select_forward(inputs: Any, mask: Any, op: Callable[[Any, Any], Any], what: str) -> Any:
     """Keras' masked left fold ``op(... op(op(x_1, x_2), x_3) ..., x_n)`` (``jnp.maximum``/``jnp.minimum``).
 
     A masked step of an input is replaced by the running result, and a masked step of the running

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import jax.numpy as jnp
 
 from ._merge import align, as_arrays
 
 
-def add_forward(inputs):
+def add_forward(inputs: Sequence[Any]) -> Any:
     """``y = x_1 + ... + x_n``.
 
     Args:
@@ -23,6 +26,7 @@ def add_forward(inputs):
     return y
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`add_forward` for an ``Add`` layer (DESIGN §7): ``(y, state)``."""
     return add_forward(inputs), state

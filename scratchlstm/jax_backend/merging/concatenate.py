@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import jax.numpy as jnp
 
 from ._merge import as_arrays
 
 
-def concatenate_forward(inputs, axis=-1):
+def concatenate_forward(inputs: Sequence[Any], axis: int = -1) -> Any:
     """Join the inputs along ``axis``.
 
     Args:
@@ -30,7 +33,7 @@ def concatenate_forward(inputs, axis=-1):
     return jnp.concatenate(arrays, axis=axis)
 
 
-def concatenate_mask(inputs, masks, axis=-1):
+def concatenate_mask(inputs: Sequence[Any], masks: Sequence[Any], axis: int = -1) -> Any:
     """Keras' output mask of a concatenation (see the NumPy twin, ``concatenate_mask``).
 
     Args:
@@ -54,6 +57,7 @@ def concatenate_mask(inputs, masks, axis=-1):
     return jnp.concatenate(full, axis=axis).any(axis=-1)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`concatenate_forward` for a ``Concatenate`` layer (DESIGN §7): ``(y, state)``."""
     return concatenate_forward(inputs, layer.axis), state

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import jax.numpy as jnp
 from jax import lax
@@ -11,7 +13,7 @@ from ..._numpy.merging.dot import EPSILON, resolve_axes
 from ._merge import as_arrays
 
 
-def l2_normalize(x, axis, epsilon=EPSILON):
+def l2_normalize(x: Any, axis: int, epsilon: float = EPSILON) -> Any:
     """``x * rsqrt(max(sum x^2, epsilon^2))`` along ``axis`` (Keras' ``normalize``).
 
     Clamping the squared norm (not the inverse) keeps the gradient of a zero vector finite.
@@ -20,7 +22,7 @@ def l2_normalize(x, axis, epsilon=EPSILON):
     return x * lax.rsqrt(jnp.maximum(square_sum, jnp.asarray(epsilon * epsilon, x.dtype)))
 
 
-def batch_dot(x, y, axes):
+def batch_dot(x: Any, y: Any, axes: tuple[int, int]) -> Any:
     """Per-sample contraction of ``x``'s axis ``axes[0]`` with ``y``'s axis ``axes[1]``.
 
     Returns:
@@ -36,7 +38,7 @@ def batch_dot(x, y, axes):
     return jnp.matmul(x3, y3).reshape(out_shape if len(out_shape) > 1 else (batch, 1))
 
 
-def dot_forward(inputs, axes, normalize=False):
+def dot_forward(inputs: Sequence[Any], axes: int | Sequence[int], normalize: bool = False) -> Any:
     """Keras' ``Dot``: the batch dot of two inputs, of their L2-normalized versions if ``normalize``.
 
     Args:
@@ -59,6 +61,7 @@ def dot_forward(inputs, axes, normalize=False):
     return batch_dot(x, y, (a, c))
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`dot_forward` for a ``Dot`` layer (DESIGN §7; masks are ignored): ``(z, state)``."""
     return dot_forward(inputs, layer.axes, layer.normalize), state

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import jax.numpy as jnp
 
 from ._merge import select_forward
 
 
-def maximum_forward(inputs, mask=None):
+def maximum_forward(inputs: Sequence[Any], mask: Any = None) -> Any:
     """The elementwise maximum of the inputs; a tie splits the gradient evenly (autodiff).
 
     Args:
@@ -20,6 +23,7 @@ def maximum_forward(inputs, mask=None):
     return select_forward(inputs, mask, jnp.maximum, "maximum_forward")
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`maximum_forward` for a ``Maximum`` layer (DESIGN §7): ``(y, state)``."""
     return maximum_forward(inputs, mask), state

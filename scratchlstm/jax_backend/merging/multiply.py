@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from typing import Any
 
 import jax.numpy as jnp
 
 from ._merge import align, as_arrays, full_mask, per_input_masks
 
 
-def multiply_forward(inputs, mask=None):
+def multiply_forward(inputs: Sequence[Any], mask: Any = None) -> Any:
     """``y = where(m, f_1 * ... * f_n, 0)`` with ``f_i = where(mask_i, x_i, 1)``.
 
     ``m``, the OR of the masks, applies only when every input has a mask (Keras).
@@ -33,6 +35,7 @@ def multiply_forward(inputs, mask=None):
     return y
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`multiply_forward` for a ``Multiply`` layer (DESIGN §7): ``(y, state)``."""
     return multiply_forward(inputs, mask), state

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from ._merge import align, as_arrays
 
 
-def subtract_forward(inputs):
+def subtract_forward(inputs: Sequence[Any]) -> Any:
     """``y = x_1 - x_2``.
 
     Args:
@@ -18,6 +21,7 @@ def subtract_forward(inputs):
     return x_1 - x_2
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`subtract_forward` for a ``Subtract`` layer (DESIGN §7): ``(y, state)``."""
     return subtract_forward(inputs), state

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 
 from ..._numpy.normalization.batch_normalization import MASK_COUNT_EPSILON
 from ..rnn.lstm import compute_dtype
 
 
-def _per_channel(value, ndim: int, axis: int, dtype):
+def _per_channel(value: Any, ndim: int, axis: int, dtype: Any) -> Any:
     shape = [1] * ndim
     shape[axis] = -1
     return jnp.reshape(jnp.asarray(value, dtype), shape)
 
 
-def batch_normalization_forward(params, state, x, *, axis=-1, momentum=0.99, epsilon=1e-3, training=False, mask=None):
+def batch_normalization_forward(params: dict[str, Any], state: dict[str, Any], x: Any, *, axis: int = -1,
+                                momentum: float = 0.99, epsilon: float = 1e-3, training: bool = False,
+                                mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """Normalize ``x`` per channel on ``axis``; the NumPy reference's math (see its module).
 
     Args:
@@ -68,7 +72,8 @@ def batch_normalization_forward(params, state, x, *, axis=-1, momentum=0.99, eps
     return y, new_state
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`batch_normalization_forward` for a ``BatchNormalization`` layer (DESIGN §7): ``(y, new_state)``.
 
     A frozen layer (``trainable=False``) runs in inference mode even in training, as in Keras.

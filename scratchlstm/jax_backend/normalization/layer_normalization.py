@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import jax.numpy as jnp
 
 from ..rnn.lstm import compute_dtype
 
 
-def _broadcast(weight, ndim: int, axes: tuple):
+def _broadcast(weight: Any, ndim: int, axes: Sequence[int]) -> Any:
     shape = [1] * ndim
     for a, size in zip(axes, jnp.shape(weight)):
         shape[a] = size
     return jnp.reshape(weight, shape)
 
 
-def layer_normalization_forward(params, x, *, axes=(-1,), epsilon=1e-3):
+def layer_normalization_forward(params: dict[str, Any], x: Any, *, axes: Sequence[int] = (-1,),
+                                epsilon: float = 1e-3) -> Any:
     """``y = (x - mean) / sqrt(var + epsilon) * gamma + beta``, the biased moments over ``axes``.
 
     Args:
@@ -48,7 +52,8 @@ def layer_normalization_forward(params, x, *, axes=(-1,), epsilon=1e-3):
     return y
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`layer_normalization_forward` for a ``LayerNormalization`` layer (DESIGN §7): ``(y, state)``."""
     axes = layer.axes_for(len(jnp.shape(inputs)))
     return layer_normalization_forward(params, inputs, axes=axes, epsilon=layer.epsilon), state

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 from jax import lax
 
 from ._pooling1d import check_3d, reduce_windows
 
 
-def average_pooling1d_forward(x, pool_size, strides=None, padding="valid", data_format="channels_last"):
+def average_pooling1d_forward(x: Any, pool_size: int, strides: int | None = None, padding: str = "valid",
+                              data_format: str = "channels_last") -> Any:
     """Mean over windows of ``pool_size`` steps; arguments as the NumPy twin's.
 
     Returns:
@@ -24,7 +27,8 @@ def average_pooling1d_forward(x, pool_size, strides=None, padding="valid", data_
     return sums / reduce_windows(ones, 0.0, lax.add, pool_size, strides, padding, data_format)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`average_pooling1d_forward` for an ``AveragePooling1D`` layer (DESIGN §7): ``(y, state)``."""
     y = average_pooling1d_forward(inputs, layer.pool_size[0], layer.strides[0], layer.padding, layer.data_format)
     return y, state

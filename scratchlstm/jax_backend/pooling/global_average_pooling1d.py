@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 
 from ._pooling1d import check_3d
 
 
-def global_average_pooling1d_forward(x, mask=None, data_format="channels_last", keepdims=False):
+def global_average_pooling1d_forward(x: Any, mask: Any = None, data_format: str = "channels_last",
+                                     keepdims: bool = False) -> Any:
     """Mean over time leaving masked steps out (NaN for an all-masked row, as Keras).
 
     Args:
@@ -28,6 +31,7 @@ def global_average_pooling1d_forward(x, mask=None, data_format="channels_last", 
     return total / jnp.sum(on.astype(x.dtype), axis=steps_axis, keepdims=keepdims)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`global_average_pooling1d_forward` for a ``GlobalAveragePooling1D`` layer: ``(y, state)``."""
     return global_average_pooling1d_forward(inputs, mask, layer.data_format, layer.keepdims), state

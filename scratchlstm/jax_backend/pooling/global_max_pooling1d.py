@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 
 from ._pooling1d import check_3d
 
 
-def global_max_pooling1d_forward(x, data_format="channels_last", keepdims=False):
+def global_max_pooling1d_forward(x: Any, data_format: str = "channels_last", keepdims: bool = False) -> Any:
     """Max over time; masks are not read (as Keras).
 
     Returns:
@@ -17,6 +19,7 @@ def global_max_pooling1d_forward(x, data_format="channels_last", keepdims=False)
     return jnp.max(x, axis=1 if data_format == "channels_last" else 2, keepdims=keepdims)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`global_max_pooling1d_forward` for a ``GlobalMaxPooling1D`` layer: ``(y, state)``."""
     return global_max_pooling1d_forward(inputs, layer.data_format, layer.keepdims), state

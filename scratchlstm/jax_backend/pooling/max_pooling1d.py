@@ -3,12 +3,15 @@ first maximum, as the NumPy reference's backward does)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from jax import lax
 
 from ._pooling1d import check_3d, reduce_windows
 
 
-def max_pooling1d_forward(x, pool_size=2, strides=None, padding="valid", data_format="channels_last"):
+def max_pooling1d_forward(x: Any, pool_size: int = 2, strides: int | None = None, padding: str = "valid",
+                          data_format: str = "channels_last") -> Any:
     """Max over windows of ``pool_size`` steps; arguments as the NumPy twin's.
 
     Returns:
@@ -19,6 +22,7 @@ def max_pooling1d_forward(x, pool_size=2, strides=None, padding="valid", data_fo
     return reduce_windows(x, -float("inf"), lax.max, pool_size, strides, padding, data_format)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`max_pooling1d_forward` for a ``MaxPooling1D`` layer (DESIGN §7): ``(y, state)``."""
     return max_pooling1d_forward(inputs, layer.pool_size[0], layer.strides[0], layer.padding, layer.data_format), state

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, cast
+
 import jax
 import jax.numpy as jnp
 
 from ..._numpy.regularization.dropout import concrete_noise_shape
 
 
-def draw_dropout_mask(key, rate: float, shape):
+def draw_dropout_mask(key: jax.Array, rate: float, shape: Sequence[int]) -> jax.Array:
     """A boolean keep-mask, ``True`` with probability ``1 - rate`` (``jax.random.bernoulli``).
 
     Args:
@@ -22,7 +25,7 @@ def draw_dropout_mask(key, rate: float, shape):
     return jax.random.bernoulli(key, p=1.0 - rate, shape=tuple(shape))
 
 
-def dropout_forward(x, rate: float, keep=None):
+def dropout_forward(x: Any, rate: float, keep: Any = None) -> jax.Array:
     """``y = keep * x / (1 - rate)`` as Keras computes it, or ``y = x`` without a mask.
 
     Args:
@@ -42,7 +45,8 @@ def dropout_forward(x, rate: float, keep=None):
     return jnp.where(keep, x / (1.0 - rate), jnp.zeros_like(x))
 
 
-def keep_mask_for(layer, x, noise_shape, *, training, key):
+def keep_mask_for(layer: Any, x: Any, noise_shape: Sequence[int | None] | None, *, training: bool,
+                  key: jax.Array | None) -> jax.Array | None:
     """The keep-mask of a dropout layer on ``x``: ``None`` outside training or with rate 0.
 
     Args:
@@ -64,10 +68,12 @@ def keep_mask_for(layer, x, noise_shape, *, training, key):
         raise ValueError(
             f"{type(layer).__name__} {layer.name!r} needs a jax.random key in training (key=...); got None"
         )
-    return draw_dropout_mask(key, layer.rate, concrete_noise_shape(noise_shape, jnp.shape(x)))
+    # a JAX array's shape is concrete, so the resolved noise shape holds no None
+    return draw_dropout_mask(key, layer.rate, cast("tuple[int, ...]", concrete_noise_shape(noise_shape, jnp.shape(x))))
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`dropout_forward` for a ``Dropout`` layer (DESIGN §7): ``(y, state)``."""
     keep = keep_mask_for(layer, inputs, layer.noise_shape, training=training, key=key)
     return dropout_forward(inputs, layer.rate, keep), state

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
 
-def draw_gaussian_noise(key, stddev: float, shape, dtype):
+def draw_gaussian_noise(key: jax.Array, stddev: float, shape: Sequence[int], dtype: Any) -> jax.Array:
     """``stddev * N(0, 1)`` of ``shape`` and ``dtype`` (``jax.random.normal``, as Keras).
 
     Args:
@@ -21,7 +24,7 @@ def draw_gaussian_noise(key, stddev: float, shape, dtype):
     return jax.random.normal(key, tuple(shape), dtype) * stddev
 
 
-def gaussian_noise_forward(x, noise=None):
+def gaussian_noise_forward(x: Any, noise: Any = None) -> jax.Array:
     """``y = x + noise`` (or ``y = x`` without noise).
 
     Args:
@@ -35,7 +38,8 @@ def gaussian_noise_forward(x, noise=None):
     return x if noise is None else x + jnp.asarray(noise, x.dtype)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`gaussian_noise_forward`, with noise drawn from ``key`` in training (DESIGN §7): ``(y, state)``."""
     noise = None
     if training and layer.stddev > 0:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 
 
-def flatten_forward(x, data_format="channels_last"):
+def flatten_forward(x: Any, data_format: str = "channels_last") -> Any:
     """The JAX twin of the NumPy ``flatten_forward``.
 
     Args:
@@ -21,6 +23,7 @@ def flatten_forward(x, data_format="channels_last"):
     return x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(x.shape[0], 1)
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`flatten_forward` for a ``Flatten`` layer (DESIGN §7): ``(y, state)``."""
     return flatten_forward(inputs, layer.data_format), state

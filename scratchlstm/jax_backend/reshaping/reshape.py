@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import jax.numpy as jnp
 
 
-def reshape_forward(x, target_shape):
+def reshape_forward(x: Any, target_shape: Sequence[int]) -> Any:
     """The JAX twin of the NumPy ``reshape_forward``.
 
     Args:
@@ -19,6 +22,7 @@ def reshape_forward(x, target_shape):
     return x.reshape((x.shape[0], *target_shape))
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`reshape_forward` for a ``Reshape`` layer (DESIGN §7): ``(y, state)``."""
     return reshape_forward(inputs, layer.target_shape), state

@@ -19,17 +19,19 @@ The outputs ``(B, T, H)`` themselves are not saved residuals but are still the l
 
 from __future__ import annotations
 
+from typing import Any, Callable, cast
+
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 
-def _dropout_multipliers(key, shape, rate: float, dtype):
+def _dropout_multipliers(key: jax.Array, shape: tuple[int, ...], rate: float, dtype: Any) -> jax.Array:
     keep = jax.random.bernoulli(key, p=1.0 - rate, shape=shape)
     return keep.astype(dtype) / jnp.asarray(1.0 - rate, dtype)
 
 
-def check_remat(remat):
+def check_remat(remat: Any) -> int | None:
     """``None`` or a positive int (the chunk length in steps); raise ValueError otherwise."""
     if remat is None:
         return None
@@ -40,7 +42,8 @@ def check_remat(remat):
     return int(remat)
 
 
-def remat_forward(kernel_forward, chunk: int, params, x, initial_state=None, *, mask=None, **options):
+def remat_forward(kernel_forward: Callable[..., Any], chunk: int | None, params: dict[str, Any], x: jax.Array,
+                  initial_state: Any = None, *, mask: Any = None, **options: Any) -> tuple[jax.Array, tuple[Any, ...]]:
     """``kernel_forward`` over chunks of ``chunk`` steps, each rematerialised in reverse mode.
 
     Args:
@@ -73,17 +76,17 @@ def remat_forward(kernel_forward, chunk: int, params, x, initial_state=None, *, 
     chunk = check_remat(chunk)
     batch, steps = x.shape[0], x.shape[1]
     if chunk is None or chunk >= steps:
-        return kernel_forward(params, x, initial_state, mask=mask, **options)
+        return cast("tuple[jax.Array, tuple[Any, ...]]", kernel_forward(params, x, initial_state, mask=mask, **options))
     count = steps // chunk
     mask = None if mask is None else jnp.asarray(mask)
 
-    def run(params, x_chunk, states, mask_chunk):
+    def run(params: dict[str, Any], x_chunk: jax.Array, states: Any, mask_chunk: Any) -> Any:
         return kernel_forward(params, x_chunk, states, mask=mask_chunk, **options)
 
     # prevent_cse=False: inside a scan, CSE cannot merge the recomputation away (JAX's advice).
     checkpointed = jax.checkpoint(run, prevent_cse=False)
 
-    def piece(start, stop):
+    def piece(start: int, stop: int) -> tuple[jax.Array, Any]:
         return x[:, start:stop], (None if mask is None else mask[:, start:stop])
 
     first_x, first_mask = piece(0, chunk)
@@ -100,7 +103,7 @@ def remat_forward(kernel_forward, chunk: int, params, x, initial_state=None, *, 
         chunks_x = jnp.swapaxes(middle_x.reshape(batch, count - 1, chunk, *x.shape[2:]), 0, 1)  # (n-1, B, k, I)
         chunks_mask = None if mask is None else jnp.swapaxes(middle_mask.reshape(batch, count - 1, chunk), 0, 1)
 
-        def advance(carry, inputs):
+        def advance(carry: tuple[Any, ...], inputs: tuple[Any, Any]) -> tuple[tuple[Any, ...], Any]:
             x_chunk, mask_chunk = inputs
             chunk_outputs, new_states = checkpointed(params, x_chunk, carry, mask_chunk)
             return tuple(new_states), chunk_outputs
@@ -114,7 +117,9 @@ def remat_forward(kernel_forward, chunk: int, params, x, initial_state=None, *, 
     return jnp.concatenate(outputs, axis=1), tuple(states)
 
 
-def recurrent_forward(layer, kernel_forward, params, state, inputs, *, training=False, key=None, mask=None):
+def recurrent_forward(layer: Any, kernel_forward: Callable[..., Any], params: dict[str, Any], state: dict[str, Any],
+                      inputs: Any, *, training: bool = False, key: jax.Array | None = None,
+                      mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """Run a recurrent layer: ``(output or [output, *states], new_state)``."""
     if isinstance(inputs, (list, tuple)):
         x, initial_state = inputs[0], tuple(inputs[1:])
@@ -173,10 +178,11 @@ def recurrent_forward(layer, kernel_forward, params, state, inputs, *, training=
     return result, new_state
 
 
-def recurrent_layer_forward(kernel_forward):
+def recurrent_layer_forward(kernel_forward: Callable[..., Any]) -> Callable[..., tuple[Any, dict[str, Any]]]:
     """A recurrent kind's JAX ``layer_forward`` (DESIGN §7): the runner around its kernel."""
 
-    def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+    def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                      training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
         return recurrent_forward(layer, kernel_forward, params, state, inputs, training=training, key=key, mask=mask)
 
     return layer_forward

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -9,7 +11,8 @@ from ...layers._registry import jax_ops
 from ...layers.rnn.bidirectional import merge
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """``(merged output [+ forward states + backward states], new_state)``."""
     if isinstance(inputs, (list, tuple)):
         x, states = inputs[0], list(inputs[1:])

@@ -38,6 +38,8 @@ runs inside the scanned step, as the JAX LSTM measured fastest on the 2-core CPU
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -46,15 +48,18 @@ from .._activations import get_activation
 from ._runner import check_remat, recurrent_layer_forward, remat_forward
 from .lstm import compute_dtype
 
+# (kernel, recurrent_kernel, input_bias or None, recurrent_bias or None), in the compute dtype
+_Weights = tuple[jax.Array, jax.Array, "jax.Array | None", "jax.Array | None"]
 
-def _static_shape(value, name: str) -> tuple:
+
+def _static_shape(value: Any, name: str) -> tuple[int, ...]:
     try:
         return tuple(jnp.shape(value))
     except TypeError as error:
         raise ValueError(f"{name} must be an array, got {type(value).__name__}") from error
 
 
-def check_gru_params(params, reset_after: bool = True) -> tuple[int, int]:
+def check_gru_params(params: Any, reset_after: bool = True) -> tuple[int, int]:
     """Validate a GRU parameter dict from its (static) shapes; return ``(I, H)``."""
     if not hasattr(params, "get"):
         raise ValueError(f"params must be a dict of arrays, got {type(params).__name__}")
@@ -79,7 +84,9 @@ def check_gru_params(params, reset_after: bool = True) -> tuple[int, int]:
     return kernel[0], units
 
 
-def _cell(weights, h_previous, x_t, dropout, activation, recurrent_activation, reset_after: bool):
+def _cell(weights: _Weights, h_previous: jax.Array, x_t: jax.Array, dropout: jax.Array | None,
+          activation: Callable[..., jax.Array], recurrent_activation: Callable[..., jax.Array],
+          reset_after: bool) -> jax.Array:
     """One GRU step: ``h_t`` from ``h_{t-1}`` and ``x_t`` (``weights``: kernel, recurrent, b_in, b_rec)."""
     kernel, recurrent, input_bias, recurrent_bias = weights
     H = recurrent.shape[0]
@@ -102,7 +109,7 @@ def _cell(weights, h_previous, x_t, dropout, activation, recurrent_activation, r
     return z * h_previous + (1 - z) * candidate
 
 
-def _weights(params, dtype, reset_after: bool):
+def _weights(params: dict[str, Any], dtype: Any, reset_after: bool) -> _Weights:
     kernel = jnp.asarray(params["kernel"], dtype)
     recurrent = jnp.asarray(params["recurrent_kernel"], dtype)
     bias = params.get("bias")
@@ -114,18 +121,18 @@ def _weights(params, dtype, reset_after: bool):
 
 
 def gru_forward(
-    params,
-    x,
-    initial_state=None,
+    params: dict[str, Any],
+    x: Any,
+    initial_state: Any = None,
     *,
-    mask=None,
+    mask: Any = None,
     zero_output_for_mask: bool = False,
-    recurrent_dropout_mask=None,
-    activation="tanh",
-    recurrent_activation="sigmoid",
+    recurrent_dropout_mask: Any = None,
+    activation: Any = "tanh",
+    recurrent_activation: Any = "sigmoid",
     reset_after: bool = True,
     remat: int | None = None,
-):
+) -> tuple[jax.Array, tuple[jax.Array, ...]]:
     """Run the GRU over a whole sequence; pure, so usable under ``jit``, ``grad`` and ``vmap``.
 
     Args:
@@ -178,7 +185,8 @@ def gru_forward(
         )
     if batch == 0 or steps == 0:
         raise ValueError(f"x must have at least one sample and one time step, got shape {x_shape}")
-    if check_remat(remat) is not None and remat < steps:  # the same call on chunks of `remat` steps
+    # the same call on chunks of `remat` steps
+    if check_remat(remat) is not None and remat < steps:  # type: ignore[operator]  # remat is an int here
         return remat_forward(
             gru_forward, remat, params, x, initial_state, mask=mask, zero_output_for_mask=zero_output_for_mask,
             recurrent_dropout_mask=recurrent_dropout_mask, activation=activation,
@@ -221,7 +229,7 @@ def gru_forward(
                                zeros if recurrent_bias is None else recurrent_bias, h0, xs)
         return jnp.swapaxes(hs, 0, 1), (h,)
 
-    def step(h_previous, inputs):
+    def step(h_previous: jax.Array, inputs: Any) -> tuple[jax.Array, jax.Array]:
         x_t, m = inputs if masks is not None else (inputs, None)  # m: (B, 1), False where masked
         h = _cell(weights, h_previous, x_t, dropout, act, recurrent_act, reset_after)
         if m is None:
@@ -233,7 +241,8 @@ def gru_forward(
     return jnp.swapaxes(hs, 0, 1), (h,)
 
 
-def _default_scan(kernel, recurrent, input_bias, recurrent_bias, h0, xs, keep: bool):
+def _default_scan(kernel: jax.Array, recurrent: jax.Array, input_bias: jax.Array, recurrent_bias: jax.Array,
+                  h0: jax.Array, xs: jax.Array, keep: bool) -> tuple[jax.Array, jax.Array, jax.Array | None]:
     """The default GRU (tanh/sigmoid, reset_after) forward scan: ``(hs, h_T, saved)``.
 
     With ``keep``, ``saved`` is ``(T, B, 4H)``: ``[z, r, hh, q_h]`` of every step, what the
@@ -241,7 +250,7 @@ def _default_scan(kernel, recurrent, input_bias, recurrent_bias, h0, xs, keep: b
     """
     H = recurrent.shape[0]
 
-    def step(h_previous, x_t):
+    def step(h_previous: jax.Array, x_t: jax.Array) -> tuple[jax.Array, tuple[jax.Array, jax.Array | None]]:
         projected = x_t @ kernel + input_bias  # (B, 3H)
         recurrent_projected = h_previous @ recurrent + recurrent_bias  # (B, 3H)
         gates = jax.nn.sigmoid(projected[:, : 2 * H] + recurrent_projected[:, : 2 * H])  # (B, 2H)
@@ -256,8 +265,9 @@ def _default_scan(kernel, recurrent, input_bias, recurrent_bias, h0, xs, keep: b
     return hs, h, saved
 
 
-@jax.custom_vjp
-def _gru_scan_bptt(kernel, recurrent, input_bias, recurrent_bias, h0, xs):
+@jax.custom_vjp  # type: ignore[untyped-decorator]  # jax is not analysed: custom_vjp types as Any
+def _gru_scan_bptt(kernel: jax.Array, recurrent: jax.Array, input_bias: jax.Array, recurrent_bias: jax.Array,
+                   h0: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array]:
     """``(hs (T, B, H), h_T)`` of the default GRU, differentiated by the reference's BPTT.
 
     Backward, for t = T..1, carrying ``dh`` (the outputs' cotangent added at each step):
@@ -273,19 +283,21 @@ def _gru_scan_bptt(kernel, recurrent, input_bias, recurrent_bias, h0, xs):
     return hs, h
 
 
-def _gru_bptt_forward(kernel, recurrent, input_bias, recurrent_bias, h0, xs):
+def _gru_bptt_forward(kernel: jax.Array, recurrent: jax.Array, input_bias: jax.Array, recurrent_bias: jax.Array,
+                      h0: jax.Array, xs: jax.Array) -> tuple[tuple[jax.Array, jax.Array], tuple[Any, ...]]:
     hs, h, saved = _default_scan(kernel, recurrent, input_bias, recurrent_bias, h0, xs, True)
     return (hs, h), (kernel, recurrent, h0, xs, hs, saved)
 
 
-def _gru_bptt_backward(residuals, cotangents):
+def _gru_bptt_backward(residuals: tuple[Any, ...], cotangents: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, ...]:
     kernel, recurrent, h0, xs, hs, saved = residuals
     d_hs, d_h_final = cotangents
     H = recurrent.shape[0]
     previous = jnp.concatenate([h0[None], hs[:-1]], axis=0)  # (T, B, H): h_{t-1}
     recurrent_transposed = recurrent.T
 
-    def step(d_hidden, inputs):
+    def step(d_hidden: jax.Array,
+             inputs: tuple[jax.Array, jax.Array, jax.Array]) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
         d_output, h_previous, saved_t = inputs
         z, r, candidate, candidate_recurrent = (saved_t[:, k * H : (k + 1) * H] for k in range(4))
         d_hidden = d_hidden + d_output
@@ -312,7 +324,8 @@ def _gru_bptt_backward(residuals, cotangents):
 _gru_scan_bptt.defvjp(_gru_bptt_forward, _gru_bptt_backward)
 
 
-def gru_step(params, x_t, state, *, activation="tanh", recurrent_activation="sigmoid", reset_after: bool = True):
+def gru_step(params: dict[str, Any], x_t: Any, state: Any, *, activation: Any = "tanh",
+             recurrent_activation: Any = "sigmoid", reset_after: bool = True) -> tuple[jax.Array, tuple[jax.Array]]:
     """One GRU step, `gru_forward`'s scanned step: ``(y_t, (h_t,))`` with ``y_t = h_t``.
 
     Args:

@@ -56,6 +56,7 @@ code above. Measured in ``docs/performance.md`` ("Rematerialisation").
 from __future__ import annotations
 
 import functools
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -69,15 +70,18 @@ from ._runner import check_remat, recurrent_layer_forward, remat_forward
 DEFAULT_PROJECTION = "inside"
 DEFAULT_GRADIENT = "bptt"
 
+# the scans' static configuration: (projection, unroll, zero_output, (activation, recurrent_activation))
+_Static = tuple[str, int, bool, tuple[str, str]]
 
-def _static_shape(value, name: str) -> tuple:
+
+def _static_shape(value: Any, name: str) -> tuple[int, ...]:
     try:
         return tuple(jnp.shape(value))
     except TypeError as error:
         raise ValueError(f"{name} must be an array, got {type(value).__name__}") from error
 
 
-def check_lstm_params(params) -> tuple[int, int]:
+def check_lstm_params(params: Any) -> tuple[int, int]:
     """Validate an LSTM parameter dict from its (static) shapes; return ``(I, H)``."""
     if not hasattr(params, "get"):
         raise ValueError(f"params must be a dict of arrays, got {type(params).__name__}")
@@ -100,7 +104,7 @@ def check_lstm_params(params) -> tuple[int, int]:
     return kernel[0], units
 
 
-def compute_dtype(*arrays):
+def compute_dtype(*arrays: Any) -> Any:
     """The promoted floating dtype of the given arrays (``None`` entries skipped).
 
     float32 unless an input is float64 and ``jax_enable_x64`` is on, as in the reference.
@@ -112,7 +116,7 @@ def compute_dtype(*arrays):
     return dtype
 
 
-def _unpack_state(initial_state, batch: int, units: int):
+def _unpack_state(initial_state: Any, batch: int, units: int) -> tuple[Any, Any]:
     if not isinstance(initial_state, (list, tuple)) or len(initial_state) != 2:
         raise ValueError(
             "initial_state must be a pair [h0, c0] of arrays shaped (batch, units), got "
@@ -132,7 +136,7 @@ def _unpack_state(initial_state, batch: int, units: int):
 AXIS_ACTIVATIONS = frozenset({"softmax", "log_softmax", "sparsemax"})
 
 
-def activation_and_slope(name: str, z, slope: bool):
+def activation_and_slope(name: str, z: jax.Array, slope: bool) -> tuple[jax.Array, jax.Array | None]:
     """``(activation(z), activation'(z) or None)`` for an elementwise activation ``name``.
 
     sigmoid and tanh write their slopes from their values (``s (1 - s)``, ``1 - t^2``); any other
@@ -148,10 +152,10 @@ def activation_and_slope(name: str, z, slope: bool):
     function = get_jax_activation(name)
     if not slope:
         return function(z), None
-    return jax.jvp(function, (z,), (jnp.ones_like(z),))
+    return cast("tuple[jax.Array, jax.Array | None]", jax.jvp(function, (z,), (jnp.ones_like(z),)))
 
 
-def recurrent_dropout_multipliers(recurrent_dropout_mask, batch: int, units: int, dtype):
+def recurrent_dropout_multipliers(recurrent_dropout_mask: Any, batch: int, units: int, dtype: Any) -> jax.Array | None:
     """Check the ``(B, H)`` shape of a recurrent dropout mask; return it as ``dtype`` (or None)."""
     if recurrent_dropout_mask is None:
         return None
@@ -162,20 +166,20 @@ def recurrent_dropout_multipliers(recurrent_dropout_mask, batch: int, units: int
 
 
 def lstm_forward(
-    params,
-    x,
-    initial_state=None,
+    params: dict[str, Any],
+    x: Any,
+    initial_state: Any = None,
     *,
     projection: str | None = None,
     unroll: int = 1,
     gradient: str | None = None,
-    mask=None,
+    mask: Any = None,
     zero_output_for_mask: bool = False,
-    recurrent_dropout_mask=None,
-    activation="tanh",
-    recurrent_activation="sigmoid",
+    recurrent_dropout_mask: Any = None,
+    activation: Any = "tanh",
+    recurrent_activation: Any = "sigmoid",
     remat: int | None = None,
-):
+) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
     """Run the LSTM over a whole sequence; pure, so usable under ``jit``, ``grad`` and ``vmap``.
 
     Args:
@@ -257,7 +261,8 @@ def lstm_forward(
         )
     if batch == 0 or steps == 0:
         raise ValueError(f"x must have at least one sample and one time step, got shape {x_shape}")
-    if check_remat(remat) is not None and remat < steps:  # the same call on chunks of `remat` steps
+    # the same call on chunks of `remat` steps
+    if check_remat(remat) is not None and remat < steps:  # type: ignore[operator]  # remat is an int here
         return remat_forward(
             functools.partial(lstm_forward, projection=projection, unroll=unroll, gradient=gradient),
             remat, params, x, initial_state, mask=mask, zero_output_for_mask=zero_output_for_mask,
@@ -300,7 +305,9 @@ def lstm_forward(
     return jnp.swapaxes(hs, 0, 1), (h, c)
 
 
-def _scan_forward(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout, *, keep: bool):
+def _scan_forward(static: _Static, kernel: jax.Array, recurrent: jax.Array, bias: jax.Array, h0: jax.Array,
+                  c0: jax.Array, xs: jax.Array, masks: jax.Array | None, dropout: jax.Array | None, *,
+                  keep: bool) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array | None]:
     """The forward scan, time-major: ``(hs, h_T, c_T, saved)``.
 
     ``static`` is ``(projection, unroll, zero_output, (activation, recurrent_activation))``.
@@ -326,7 +333,7 @@ def _scan_forward(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout, *
     projection, unroll, zero_output, (activation, recurrent_activation) = static
     H = h0.shape[-1]
 
-    def cell(carry, inputs):
+    def cell(carry: tuple[jax.Array, jax.Array], inputs: Any) -> tuple[tuple[jax.Array, jax.Array], jax.Array]:
         """One step; ``z_input`` is ``x_t @ kernel + bias`` or ``x_t`` (projection inside)."""
         z_input, m = inputs if masks is not None else (inputs, None)  # m: (B, 1), False where masked
         h_prev, c_prev = carry
@@ -363,19 +370,24 @@ def _scan_forward(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout, *
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _lstm_scan_bptt(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout):
+def _lstm_scan_bptt(static: _Static, kernel: jax.Array, recurrent: jax.Array, bias: jax.Array, h0: jax.Array,
+                    c0: jax.Array, xs: jax.Array, masks: jax.Array | None,
+                    dropout: jax.Array | None) -> tuple[jax.Array, jax.Array, jax.Array]:
     """``(hs, h_T, c_T)`` of the forward scan, differentiated by `_bptt_backward`; ``masks``
     ``(T, B, 1)`` or None, ``dropout`` ``(B, H)`` or None."""
     hs, h, c, _ = _scan_forward(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout, keep=False)
     return hs, h, c
 
 
-def _bptt_forward(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout):
+def _bptt_forward(static: _Static, kernel: jax.Array, recurrent: jax.Array, bias: jax.Array, h0: jax.Array,
+                  c0: jax.Array, xs: jax.Array, masks: jax.Array | None,
+                  dropout: jax.Array | None) -> tuple[tuple[jax.Array, jax.Array, jax.Array], tuple[Any, ...]]:
     hs, h, c, saved = _scan_forward(static, kernel, recurrent, bias, h0, c0, xs, masks, dropout, keep=True)
     return (hs, h, c), (kernel, recurrent, h0, xs, saved, masks, dropout)
 
 
-def _bptt_backward(static, residuals, cotangents):
+def _bptt_backward(static: _Static, residuals: tuple[Any, ...],
+                   cotangents: tuple[jax.Array, jax.Array, jax.Array]) -> tuple[jax.Array | None, ...]:
     """The reference's BPTT (``scratchlstm._numpy.rnn.lstm.lstm_backward``) as a reverse scan.
 
     Walking t = T..1 with the carried ``dh``, ``dc`` (``m`` the recurrent dropout mask, 1
@@ -404,7 +416,8 @@ def _bptt_backward(static, residuals, cotangents):
     if zero_output:
         d_hs = jnp.where(masks, d_hs, 0)
 
-    def step(carry, inputs):
+    def step(carry: tuple[jax.Array, jax.Array],
+             inputs: tuple[Any, ...]) -> tuple[tuple[jax.Array, jax.Array], jax.Array]:
         dh, dc = carry
         d_out, slab, m = inputs if masks is not None else (*inputs, None)
         slopes, cell_slope, f = slab[:, : 4 * H], slab[:, 4 * H : 5 * H], slab[:, 5 * H : 6 * H]
@@ -426,7 +439,8 @@ def _bptt_backward(static, residuals, cotangents):
     return d_kernel, d_recurrent, d_bias, d_h0, d_c0, d_xs, None, d_dropout
 
 
-def _weight_and_input_gradients(kernel, recurrent, h0, xs, saved, dzs, dropout):
+def _weight_and_input_gradients(kernel: jax.Array, recurrent: jax.Array, h0: jax.Array, xs: jax.Array, saved: jax.Array,
+                                dzs: jax.Array, dropout: jax.Array | None) -> tuple[jax.Array | None, ...]:
     """``(d_kernel, d_recurrent_kernel, d_bias, d_xs, d_dropout)`` from every step's ``dz_t``
     (``(T, B, 4H)``); ``d_dropout`` is ``None`` without a dropout mask."""
     H = h0.shape[-1]
@@ -451,7 +465,9 @@ def _weight_and_input_gradients(kernel, recurrent, h0, xs, saved, dzs, dropout):
 _lstm_scan_bptt.defvjp(_bptt_forward, _bptt_backward)
 
 
-def lstm_step(params, x_t, state, *, activation="tanh", recurrent_activation="sigmoid", recurrent_dropout_mask=None):
+def lstm_step(params: dict[str, Any], x_t: Any, state: Any, *, activation: Any = "tanh",
+              recurrent_activation: Any = "sigmoid",
+              recurrent_dropout_mask: Any = None) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
     """One LSTM step, pure (``jit``/``grad``/``vmap``): equals `lstm_forward` step by step.
 
     Args:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 from jax import lax
 
 from ._runner import recurrent_forward
 
 
-def cell_sequence_forward(cell, params, x, initial_state=None, *, mask=None, zero_output_for_mask=False):
+def cell_sequence_forward(cell: Any, params: dict[str, Any], x: Any, initial_state: Any = None, *, mask: Any = None,
+                          zero_output_for_mask: bool = False) -> tuple[Any, tuple[Any, ...]]:
     """``(outputs (B, T, O), final_states)``; the twin of the NumPy ``cell_sequence_forward``."""
     step = getattr(cell, "jax_step", None)
     if step is None:
@@ -24,7 +27,7 @@ def cell_sequence_forward(cell, params, x, initial_state=None, *, mask=None, zer
         initial_state = tuple(jnp.zeros((batch, s), dtype) for s in sizes)
     xs = jnp.swapaxes(jnp.asarray(x, dtype), 0, 1)  # (T, B, I)
 
-    def advance(states, inputs):
+    def advance(states: tuple[Any, ...], inputs: tuple[Any, Any]) -> tuple[tuple[Any, ...], Any]:
         x_t, keep = inputs
         output, new_states = step(params, x_t, states)
         new_states = tuple(new_states) if isinstance(new_states, (list, tuple)) else (new_states,)
@@ -39,8 +42,10 @@ def cell_sequence_forward(cell, params, x, initial_state=None, *, mask=None, zer
     return jnp.swapaxes(outputs, 0, 1), final
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
-    def kernel(params, x, initial_state=None, *, mask=None, zero_output_for_mask=False):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
+    def kernel(params: dict[str, Any], x: Any, initial_state: Any = None, *, mask: Any = None,
+               zero_output_for_mask: bool = False) -> tuple[Any, tuple[Any, ...]]:
         return cell_sequence_forward(layer.cell, params, x, initial_state, mask=mask,
                                      zero_output_for_mask=zero_output_for_mask)
 

@@ -28,6 +28,7 @@ along an axis (``softmax``, ``log_softmax``, ``sparsemax``) always use it.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -42,8 +43,11 @@ from .lstm import AXIS_ACTIVATIONS, _static_shape, activation_and_slope, compute
 DEFAULT_PROJECTION = "inside"
 DEFAULT_GRADIENT = "bptt"
 
+# the scans' static configuration: (projection, unroll, zero_output, activation name)
+_Static = tuple[str, int, bool, str]
 
-def check_simple_rnn_params(params) -> tuple[int, int]:
+
+def check_simple_rnn_params(params: Any) -> tuple[int, int]:
     """Validate a SimpleRNN parameter dict from its (static) shapes; return ``(I, H)``."""
     if not hasattr(params, "get"):
         raise ValueError(f"params must be a dict of arrays, got {type(params).__name__}")
@@ -64,7 +68,7 @@ def check_simple_rnn_params(params) -> tuple[int, int]:
     return kernel[0], units
 
 
-def _unpack_state(state, batch: int, units: int, name: str):
+def _unpack_state(state: Any, batch: int, units: int, name: str) -> Any:
     """``(h,)``, ``[h]`` or a bare ``h`` -> ``h`` with its shape checked."""
     if isinstance(state, (list, tuple)):
         if len(state) != 1:
@@ -80,19 +84,19 @@ def _unpack_state(state, batch: int, units: int, name: str):
 
 
 def simple_rnn_forward(
-    params,
-    x,
-    initial_state=None,
+    params: dict[str, Any],
+    x: Any,
+    initial_state: Any = None,
     *,
-    mask=None,
+    mask: Any = None,
     zero_output_for_mask: bool = False,
-    recurrent_dropout_mask=None,
-    activation="tanh",
+    recurrent_dropout_mask: Any = None,
+    activation: Any = "tanh",
     projection: str | None = None,
     unroll: int = 1,
     gradient: str | None = None,
     remat: int | None = None,
-):
+) -> tuple[jax.Array, tuple[jax.Array, ...]]:
     """Run the SimpleRNN over a whole sequence; pure, so usable under ``jit``, ``grad``, ``vmap``.
 
     Args:
@@ -153,7 +157,8 @@ def simple_rnn_forward(
         )
     if batch == 0 or steps == 0:
         raise ValueError(f"x must have at least one sample and one time step, got shape {x_shape}")
-    if check_remat(remat) is not None and remat < steps:  # the same call on chunks of `remat` steps
+    # the same call on chunks of `remat` steps
+    if check_remat(remat) is not None and remat < steps:  # type: ignore[operator]  # remat is an int here
         return remat_forward(
             functools.partial(simple_rnn_forward, projection=projection, unroll=unroll, gradient=gradient),
             remat, params, x, initial_state, mask=mask, zero_output_for_mask=zero_output_for_mask,
@@ -194,7 +199,9 @@ def simple_rnn_forward(
     return jnp.swapaxes(hs, 0, 1), (h,)
 
 
-def _scan_forward(static, kernel, recurrent, bias, h0, xs, masks, dropout, *, keep: bool):
+def _scan_forward(static: _Static, kernel: jax.Array, recurrent: jax.Array, bias: jax.Array, h0: jax.Array,
+                  xs: jax.Array, masks: jax.Array | None, dropout: jax.Array | None, *,
+                  keep: bool) -> tuple[jax.Array, jax.Array, jax.Array | None]:
     """The forward scan, time-major: ``(hs, h_T, saved)``.
 
     With ``keep``, ``saved`` is ``(T, B, 2H)``: per step ``[activation'(z_t), h_t]`` (the slope
@@ -202,7 +209,7 @@ def _scan_forward(static, kernel, recurrent, bias, h0, xs, masks, dropout, *, ke
     """
     projection, unroll, zero_output, name = static
 
-    def cell(h_prev, inputs):
+    def cell(h_prev: jax.Array, inputs: Any) -> tuple[jax.Array, jax.Array]:
         z_input, m = inputs if masks is not None else (inputs, None)  # m: (B, 1), False where masked
         if projection == "inside":
             z_input = z_input @ kernel + bias
@@ -228,18 +235,23 @@ def _scan_forward(static, kernel, recurrent, bias, h0, xs, masks, dropout, *, ke
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _simple_rnn_scan_bptt(static, kernel, recurrent, bias, h0, xs, masks, dropout):
+def _simple_rnn_scan_bptt(static: _Static, kernel: jax.Array, recurrent: jax.Array, bias: jax.Array, h0: jax.Array,
+                          xs: jax.Array, masks: jax.Array | None,
+                          dropout: jax.Array | None) -> tuple[jax.Array, jax.Array]:
     """``(hs, h_T)`` of the forward scan, differentiated by `_bptt_backward`."""
     hs, h, _ = _scan_forward(static, kernel, recurrent, bias, h0, xs, masks, dropout, keep=False)
     return hs, h
 
 
-def _bptt_forward(static, kernel, recurrent, bias, h0, xs, masks, dropout):
+def _bptt_forward(static: _Static, kernel: jax.Array, recurrent: jax.Array, bias: jax.Array, h0: jax.Array,
+                  xs: jax.Array, masks: jax.Array | None,
+                  dropout: jax.Array | None) -> tuple[tuple[jax.Array, jax.Array], tuple[Any, ...]]:
     hs, h, saved = _scan_forward(static, kernel, recurrent, bias, h0, xs, masks, dropout, keep=True)
     return (hs, h), (kernel, recurrent, h0, xs, saved, masks, dropout)
 
 
-def _bptt_backward(static, residuals, cotangents):
+def _bptt_backward(static: _Static, residuals: tuple[Any, ...],
+                   cotangents: tuple[jax.Array, jax.Array]) -> tuple[jax.Array | None, ...]:
     """The reference's BPTT (``simple_rnn_backward``) as a reverse scan.
 
     Walking t = T..1 with the carried ``dh`` (``m`` the dropout mask, 1 without):
@@ -259,7 +271,7 @@ def _bptt_backward(static, residuals, cotangents):
     if zero_output:
         d_hs = jnp.where(masks, d_hs, 0)
 
-    def step(dh, inputs):
+    def step(dh: jax.Array, inputs: tuple[Any, ...]) -> tuple[jax.Array, jax.Array]:
         d_out, slab, m = inputs if masks is not None else (*inputs, None)
         dh = dh + d_out
         dz = slab[:, :H] * dh
@@ -288,7 +300,8 @@ def _bptt_backward(static, residuals, cotangents):
 _simple_rnn_scan_bptt.defvjp(_bptt_forward, _bptt_backward)
 
 
-def simple_rnn_step(params, x_t, state, *, activation="tanh", recurrent_dropout_mask=None):
+def simple_rnn_step(params: dict[str, Any], x_t: Any, state: Any, *, activation: Any = "tanh",
+                    recurrent_dropout_mask: Any = None) -> tuple[jax.Array, tuple[jax.Array]]:
     """One SimpleRNN step, pure: equals `simple_rnn_forward` step by step.
 
     Args:

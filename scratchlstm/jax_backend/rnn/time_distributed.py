@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 
 from ...layers._registry import jax_ops
 
 
-def _unfold(y, batch: int, steps: int):
+def _unfold(y: Any, batch: int, steps: int) -> Any:
     if isinstance(y, (list, tuple)):
         return [_unfold(v, batch, steps) for v in y]
     return jnp.reshape(y, (batch, steps, *jnp.shape(y)[1:]))
 
 
-def time_distributed_forward(inner, params, state, x, *, training=False, key=None, mask=None):
+def time_distributed_forward(inner: Any, params: dict[str, Any], state: dict[str, Any], x: Any, *,
+                             training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """The wrapped layer ``inner`` on every time step of ``x (B, T, ...)``: ``(y, new_state)``.
 
     A ``(B, T, ...)`` mask with more than two axes reaches ``inner`` folded to ``(B*T, ...)``;
@@ -40,6 +43,7 @@ def time_distributed_forward(inner, params, state, x, *, training=False, key=Non
     return _unfold(y, batch, steps), new_state
 
 
-def layer_forward(layer, params, state, inputs, *, training=False, key=None, mask=None):
+def layer_forward(layer: Any, params: dict[str, Any], state: dict[str, Any], inputs: Any, *,
+                  training: bool = False, key: Any = None, mask: Any = None) -> tuple[Any, dict[str, Any]]:
     """`time_distributed_forward` for a ``TimeDistributed`` layer (DESIGN §7): ``(y, state)``."""
     return time_distributed_forward(layer.layer, params, state, inputs, training=training, key=key, mask=mask)

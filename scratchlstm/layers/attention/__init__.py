@@ -6,6 +6,8 @@ classes hold configuration and weights only: the math (with a hand-written backw
 ``scratchlstm._numpy.attention``, and its JAX twin in ``scratchlstm.jax_backend.attention``.
 """
 
+from __future__ import annotations
+
 from .additive_attention import AdditiveAttention
 from .attention import Attention
 from .multi_head_attention import MultiHeadAttention

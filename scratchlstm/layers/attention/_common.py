@@ -8,23 +8,27 @@ the NumPy arrays of an eager call and the JAX tracers of a jitted model.
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from .._base import Layer
 
-def kind(layer) -> str:
+
+def kind(layer: Layer) -> str:
     """``"Attention 'attention'"``: the layer's class and name, for messages."""
     return f"{type(layer).__name__} {layer.name!r}"
 
 
-def check_rate(layer_kind: str, dropout) -> float:
+def check_rate(layer_kind: str, dropout: Any) -> float:
     """``dropout`` as a float in ``[0, 1]``, or ``ValueError`` naming what arrived."""
     if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0.0 <= float(dropout) <= 1.0:
         raise ValueError(f"{layer_kind}: dropout must be a float in [0, 1], got {dropout!r}")
     return float(dropout)
 
 
-def call_options(return_attention_scores=False, use_causal_mask=False) -> dict:
+def call_options(return_attention_scores: Any = False, use_causal_mask: Any = False) -> dict[str, Any]:
     """The non-default call options (JSON-able), as a graph node stores them."""
     options = {}
     for name, value in (("return_attention_scores", return_attention_scores), ("use_causal_mask", use_causal_mask)):
@@ -35,7 +39,7 @@ def call_options(return_attention_scores=False, use_causal_mask=False) -> dict:
     return options
 
 
-def check_rank3(layer, shape, what: str) -> None:
+def check_rank3(layer: Layer, shape: Any, what: str) -> None:
     """``shape`` must be ``(batch, time, features)`` with known, positive features."""
     if len(shape) != 3:
         raise ValueError(
@@ -46,7 +50,7 @@ def check_rank3(layer, shape, what: str) -> None:
         raise ValueError(f"{kind(layer)} needs a known, positive feature size for {what}, got shape {tuple(shape)}")
 
 
-def check_same(layer, axis_name: str, first, second, first_name: str, second_name: str) -> None:
+def check_same(layer: Layer, axis_name: str, first: Any, second: Any, first_name: str, second_name: str) -> None:
     """Two shapes must agree on an axis where both are known."""
     axis = {"batch": 0, "time": 1}[axis_name]
     a, b = first[axis], second[axis]
@@ -57,7 +61,7 @@ def check_same(layer, axis_name: str, first, second, first_name: str, second_nam
         )
 
 
-def check_padding_mask(layer, mask, shape, what: str) -> None:
+def check_padding_mask(layer: Layer, mask: Any, shape: Any, what: str) -> None:
     """A padding mask for an input of ``shape`` must be ``(batch, time)``."""
     if mask is None:
         return
@@ -70,7 +74,7 @@ def check_padding_mask(layer, mask, shape, what: str) -> None:
         )
 
 
-def split_masks(layer, mask, count: int) -> list:
+def split_masks(layer: Layer, mask: Any, count: int) -> list[Any]:
     """``mask`` (``None`` or one entry per input) as a list of ``count`` entries (``None`` padded).
 
     Raises:

@@ -6,7 +6,7 @@ backward) and ``scratchlstm.jax_backend.attention.additive_attention``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -60,19 +60,20 @@ class AdditiveAttention(Attention):
     def validate_input_shape(self, input_shape: Any) -> None:
         """As `Attention`'s, and a built layer's ``scale`` must match the query's features."""
         super().validate_input_shape(input_shape)
-        if self.built and self.use_scale and input_shape[0][-1] != self.params["scale"].shape[0]:
+        params = cast("dict[str, Any]", self.params)  # read only once built
+        if self.built and self.use_scale and input_shape[0][-1] != params["scale"].shape[0]:
             raise ValueError(
-                f"AdditiveAttention {self.name!r} was built for {self.params['scale'].shape[0]} query features, "
+                f"AdditiveAttention {self.name!r} was built for {params['scale'].shape[0]} query features, "
                 f"got query of shape {input_shape[0]} with {input_shape[0][-1]} features"
             )
 
-    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
         if not self.use_scale:
             return {}, {}
         dim = input_shape[0][-1]
         return {"scale": initializers.get("glorot_uniform")((dim,), rng, self.dtype)}, {}
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         del config["score_mode"]
         return config

@@ -66,7 +66,7 @@ class Attention(Layer):
         ((2, 3, 4), (2, 3, 5), 1.0)
     """
 
-    weight_names = ("scale", "concat_score_weight")
+    weight_names: tuple[str, ...] = ("scale", "concat_score_weight")
     supports_masking = True
 
     def __init__(self, use_scale: bool = False, score_mode: str = "dot", dropout: float = 0.0, seed: int | None = None,
@@ -82,13 +82,14 @@ class Attention(Layer):
         super().__init__(name=name, dtype=dtype, seed=seed, trainable=trainable)
 
     # --- calling ----------------------------------------------------------------------------
-    def gather_inputs(self, inputs: Any, return_attention_scores: bool = False, use_causal_mask: bool = False) -> tuple:
+    def gather_inputs(self, inputs: Any, return_attention_scores: bool = False, use_causal_mask: bool = False
+                      ) -> tuple[Any, dict[str, Any]]:
         """``layer([query, value, key], return_attention_scores=..., use_causal_mask=...)``: the
         list is the inputs; the two flags are the node's options (only those set are stored)."""
         return inputs, call_options(return_attention_scores, use_causal_mask)
 
     # --- shapes -------------------------------------------------------------------------------
-    def _shapes(self, input_shape):
+    def _shapes(self, input_shape: Any) -> tuple[Any, Any, Any]:
         """``(query, value, key)`` shapes (``key`` is ``value``'s when not given)."""
         if not isinstance(input_shape, list) or not all(isinstance(s, tuple) for s in input_shape):
             raise ValueError(
@@ -120,7 +121,7 @@ class Attention(Layer):
                 f"with {query[-1]} features and {key_name} shape {key} with {key[-1]} features"
             )
 
-    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
         params = {}
         if self.use_scale:
             params["scale"] = initializers.get("ones")((), rng, self.dtype)
@@ -142,7 +143,7 @@ class Attention(Layer):
             return None
         return [mask[0], None] if return_attention_scores else mask[0]
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "use_scale": self.use_scale,

@@ -7,9 +7,10 @@ backward) and ``scratchlstm.jax_backend.attention.multi_head_attention``.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ... import initializers
 from ..._graph import is_symbolic
@@ -18,7 +19,7 @@ from .._registry import register
 from ._common import call_options, check_rank3, check_rate, check_same, kind
 
 
-def _check_positive_int(name, value, allow_none=False):
+def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
@@ -28,7 +29,7 @@ def _check_positive_int(name, value, allow_none=False):
         )
 
 
-def _normalize_output_shape(output_shape):
+def _normalize_output_shape(output_shape: Any) -> tuple[int, ...] | None:
     """Keras' ``output_shape``: ``None``/empty, an int, or a tuple of positive ints."""
     if not output_shape:
         return None
@@ -189,9 +190,10 @@ class MultiHeadAttention(Layer):
         return 1.0 / math.sqrt(float(self.key_dim))
 
     # --- calling ----------------------------------------------------------------------------
-    def __call__(self, query, value=None, key=None, query_mask=None, value_mask=None, key_mask=None,
-                 attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False,
-                 mask=None):
+    def __call__(  # type: ignore[override]  # Keras' MultiHeadAttention call signature, not Layer's
+            self, query: Any, value: Any = None, key: Any = None, query_mask: Any = None, value_mask: Any = None,
+            key_mask: Any = None, attention_mask: Any = None, return_attention_scores: bool = False,
+            training: bool | None = None, use_causal_mask: bool = False, mask: Any = None) -> Any:
         """Keras' call signature. Explicit ``query_mask``/``value_mask``/``key_mask`` (eager calls)
         become the ``mask`` list ``[query_mask, value_mask, key_mask]``."""
         explicit = [query_mask, value_mask, key_mask]
@@ -210,7 +212,8 @@ class MultiHeadAttention(Layer):
                                 use_causal_mask=use_causal_mask, training=training, mask=mask)
 
     def gather_inputs(self, query: Any, value: Any = None, key: Any = None, attention_mask: Any = None,
-                      return_attention_scores: bool = False, use_causal_mask: bool = False) -> tuple:
+                      return_attention_scores: bool = False, use_causal_mask: bool = False
+                      ) -> tuple[list[Any], dict[str, Any]]:
         """The inputs list ``[query, value]``, ``[query, value, key]`` or
         ``[query, value, key, attention_mask]`` (``key`` is ``value`` when only the mask is given),
         and the options; ``mha(that_list, **options)`` is the same call."""
@@ -232,7 +235,7 @@ class MultiHeadAttention(Layer):
         return inputs, options
 
     # --- shapes -------------------------------------------------------------------------------
-    def _shapes(self, input_shape):
+    def _shapes(self, input_shape: Any) -> tuple[Any, Any, Any, Any]:
         """``(query, value, key, attention_mask)`` shapes; ``key`` is ``value``'s when absent."""
         if not isinstance(input_shape, list) or not all(isinstance(s, tuple) for s in input_shape) \
                 or not 2 <= len(input_shape) <= 4:
@@ -260,7 +263,7 @@ class MultiHeadAttention(Layer):
         if self.built:
             for shape, what, weight in ((query, "query", "query_kernel"), (key, "key", "key_kernel"),
                                         (value, "value", "value_kernel")):
-                features = self.params[weight].shape[0]
+                features = cast("dict[str, Any]", self.params)[weight].shape[0]  # built: checked above
                 if shape[-1] != features:
                     raise ValueError(
                         f"{kind(self)} was built for {what} with {features} features, got {what} of shape {shape} "
@@ -269,7 +272,7 @@ class MultiHeadAttention(Layer):
         if attention is not None:
             self._check_attention_mask_shape(query, value, attention)
 
-    def _check_attention_mask_shape(self, query, value, attention) -> None:
+    def _check_attention_mask_shape(self, query: Any, value: Any, attention: Any) -> None:
         expected = f"(batch, {query[1]}, {value[1]}) or (batch, 1 or {self.num_heads}, {query[1]}, {value[1]})"
         ok = len(attention) in (3, 4)
         if ok:
@@ -282,14 +285,15 @@ class MultiHeadAttention(Layer):
                 f"got shape {attention}"
             )
 
-    def _kernel(self, shape, input_axes, output_axes, rng):
+    def _kernel(self, shape: tuple[int, ...], input_axes: list[int], output_axes: list[int],
+                rng: np.random.Generator) -> NDArray[Any]:
         """Keras' EinsumDense rule: variance scaling counts the contracted axes as fan-in."""
         init = initializers.get(self.kernel_initializer)
         if isinstance(init, initializers.VarianceScaling) and (init.input_axes is None or init.output_axes is None):
             init = type(init).from_config({**init.get_config(), "input_axes": input_axes, "output_axes": output_axes})
         return init(shape, rng, self.dtype)
 
-    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
         query, value, key, _ = self._shapes(input_shape)
         heads, out = self.num_heads, self.output_shape or (query[-1],)
         bias = initializers.get(self.bias_initializer)
@@ -322,7 +326,7 @@ class MultiHeadAttention(Layer):
             return None
         return [mask[0], None] if return_attention_scores else mask[0]
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "num_heads": self.num_heads,

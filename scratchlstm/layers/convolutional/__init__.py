@@ -4,6 +4,8 @@ The class holds configuration only: the math is in ``scratchlstm._numpy.convolut
 ``scratchlstm.jax_backend.convolutional``.
 """
 
+from __future__ import annotations
+
 from .conv1d import Conv1D
 
 __all__ = ["Conv1D"]

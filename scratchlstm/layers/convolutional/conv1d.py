@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from .._registry import register
 PADDINGS = ("valid", "same", "causal")
 
 
-def _one_int(value, name: str) -> tuple:
+def _one_int(value: Any, name: str) -> tuple[int]:
     """Keras' ``standardize_tuple`` for rank 1: an int or a 1-sequence of ints -> ``(n,)``."""
     items = list(value) if isinstance(value, (list, tuple)) else [value]
     if len(items) != 1 or isinstance(items[0], bool) or not isinstance(items[0], (int, np.integer)):
@@ -24,7 +24,7 @@ def _one_int(value, name: str) -> tuple:
     return (int(items[0]),)
 
 
-def conv_padding(steps: int, kernel_size: int, strides: int, padding: str, dilation_rate: int) -> tuple:
+def conv_padding(steps: int, kernel_size: int, strides: int, padding: str, dilation_rate: int) -> tuple[Any, ...]:
     """``(left, right, out_steps)``: the zeros added around the steps axis and the output length.
 
     With the dilated span ``span = dilation_rate * (kernel_size - 1) + 1``:
@@ -85,13 +85,14 @@ class Conv1D(Layer):
 
     weight_names = ("kernel", "bias")
 
-    def __init__(self, filters: int, kernel_size: int, strides: int = 1, padding: str = "valid",
-                 data_format: str | None = None, dilation_rate: int = 1, groups: int = 1,
+    def __init__(self, filters: int, kernel_size: int | tuple[int], strides: int | tuple[int] = 1,
+                 padding: str = "valid", data_format: str | None = None, dilation_rate: int | tuple[int] = 1,
+                 groups: int = 1,
                  activation: str | Callable[..., Any] | None = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None, seed: int | None = None, dtype: Any = None,
-                 name: str | None = None, trainable: bool = True, input_shape: tuple | None = None) -> None:
+                 name: str | None = None, trainable: bool = True, input_shape: tuple[Any, ...] | None = None) -> None:
         try:
             check_units(filters)
         except ValueError:
@@ -140,11 +141,11 @@ class Conv1D(Layer):
         self.bias_initializer = bias_initializer
         super().__init__(name=name, dtype=dtype, seed=seed, trainable=trainable, input_shape=input_shape)
 
-    def padding_for(self, steps: int) -> tuple:
+    def padding_for(self, steps: int) -> tuple[Any, ...]:
         """``(left, right, out_steps)`` for inputs of ``steps`` steps (see `conv_padding`)."""
         return conv_padding(steps, self.kernel_size[0], self.strides[0], self.padding, self.dilation_rate[0])
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) != 3:
             raise ValueError(
                 f"Conv1D {self.name!r} expects one input of shape (batch, steps, channels), got {input_shape}"
@@ -152,9 +153,10 @@ class Conv1D(Layer):
         channels, steps = input_shape[-1], input_shape[1]
         if channels is None or channels < 1:
             raise ValueError(f"Conv1D {self.name!r} needs a known, positive channel count, got shape {input_shape}")
-        if self.built and channels != self.params["kernel"].shape[1]:
+        params = cast("dict[str, Any]", self.params)  # read only once built
+        if self.built and channels != params["kernel"].shape[1]:
             raise ValueError(
-                f"Conv1D {self.name!r} was built for {self.params['kernel'].shape[1]} channels, got input of "
+                f"Conv1D {self.name!r} was built for {params['kernel'].shape[1]} channels, got input of "
                 f"shape {tuple(input_shape)} with {channels} channels"
             )
         if steps is not None and (steps < 1 or self.padding_for(steps)[2] < 1):
@@ -165,19 +167,20 @@ class Conv1D(Layer):
                 f"{tuple(input_shape)}"
             )
 
-    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize(self, input_shape: tuple[Any, ...],
+                   rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
         shape = (self.kernel_size[0], input_shape[-1], self.filters)
         params = {"kernel": initializers.get(self.kernel_initializer)(shape, rng, self.dtype)}
         if self.use_bias:
             params["bias"] = initializers.get(self.bias_initializer)((self.filters,), rng, self.dtype)
         return params, {}
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         steps = input_shape[1]
         out = None if steps is None else self.padding_for(steps)[2]
         return (input_shape[0], out, self.filters)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "filters": self.filters,

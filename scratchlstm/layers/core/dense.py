@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 
@@ -46,7 +46,7 @@ class Dense(Layer):
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None, seed: int | None = None, dtype: Any = None,
-                 name: str | None = None, trainable: bool = True, input_shape: tuple | None = None) -> None:
+                 name: str | None = None, trainable: bool = True, input_shape: tuple[Any, ...] | None = None) -> None:
         check_units(units)
         get_activation(activation)
         for arg in (kernel_initializer, bias_initializer):
@@ -67,21 +67,23 @@ class Dense(Layer):
         self.bias_initializer = bias_initializer
         super().__init__(name=name, dtype=dtype, seed=seed, trainable=trainable, input_shape=input_shape)
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) < 2:
             raise ValueError(
                 f"Dense {self.name!r} expects one input of shape (batch, ..., features), got "
                 f"{input_shape}"
             )
-        if self.built and input_shape[-1] != self.params["kernel"].shape[0]:
+        params = cast("dict[str, Any]", self.params)  # read only once built
+        if self.built and input_shape[-1] != params["kernel"].shape[0]:
             raise ValueError(
-                f"Dense {self.name!r} was built for {self.params['kernel'].shape[0]} features, got input of "
+                f"Dense {self.name!r} was built for {params['kernel'].shape[0]} features, got input of "
                 f"shape {tuple(input_shape)} with {input_shape[-1]} features"
             )
         if input_shape[-1] is None or input_shape[-1] < 1:
             raise ValueError(f"Dense {self.name!r} needs a known, positive feature count, got shape {input_shape}")
 
-    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize(self, input_shape: tuple[Any, ...],
+                   rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
         params = {
             "kernel": initializers.get(self.kernel_initializer)((input_shape[-1], self.units), rng, self.dtype)
         }
@@ -89,10 +91,10 @@ class Dense(Layer):
             params["bias"] = initializers.get(self.bias_initializer)((self.units,), rng, self.dtype)
         return params, {}
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         return (*input_shape[:-1], self.units)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "units": self.units,

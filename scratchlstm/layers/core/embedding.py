@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ... import initializers
 from ..._numpy.core.embedding import check_indices
@@ -13,7 +14,7 @@ from .._base import Layer, reject_unsupported
 from .._registry import register
 
 
-def _check_dim(name: str, value) -> int:
+def _check_dim(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(
             f"`{name}` must be a positive integer. Received: {name}={value!r} (of type {type(value).__name__})"
@@ -58,10 +59,10 @@ class Embedding(Layer):
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
                  embeddings_regularizer: Any = None, embeddings_constraint: Any = None, mask_zero: bool = False,
-                 weights: list | None = None, lora_rank: int | None = None, lora_alpha: float | None = None,
+                 weights: list[Any] | None = None, lora_rank: int | None = None, lora_alpha: float | None = None,
                  quantization_config: Any = None, activity_regularizer: Any = None, input_length: int | None = None,
                  seed: int | None = None, dtype: Any = None, name: str | None = None, trainable: bool = True,
-                 input_shape: tuple | None = None) -> None:
+                 input_shape: tuple[Any, ...] | None = None) -> None:
         self.input_dim = _check_dim("input_dim", input_dim)
         self.output_dim = _check_dim("output_dim", output_dim)
         initializers.get(embeddings_initializer)
@@ -92,27 +93,28 @@ class Embedding(Layer):
                 self._dtype_from_input = False
             self.set_weights(weights)
 
-    def build(self, input_shape: tuple, dtype: Any = None) -> None:
+    def build(self, input_shape: tuple[Any, ...], dtype: Any = None) -> None:
         super().build(input_shape, dtype)
         if self.input_shape is None:  # built at construction from `weights`
             self.input_shape = (None, *tuple(input_shape)[1:])
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) < 1:
             raise ValueError(
                 f"Embedding {self.name!r} expects one input of integer ids shaped (batch, ...), got {input_shape}"
             )
 
-    def prepare_input(self, value: Any, position: int | None = None) -> np.ndarray:
+    def prepare_input(self, value: Any, position: int | None = None) -> NDArray[Any]:
         """Eager inputs: checked as token ids first, then handed on as floats (exact below 2**24)."""
         check_indices(value, self.input_dim, f"inputs to Embedding {self.name!r}")
         return super().prepare_input(value, position)
 
-    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize(self, input_shape: tuple[Any, ...] | None,
+                   rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
         shape = (self.input_dim, self.output_dim)
         return {"embeddings": initializers.get(self.embeddings_initializer)(shape, rng, self.dtype)}, {}
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         return (*input_shape, self.output_dim)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
@@ -121,7 +123,7 @@ class Embedding(Layer):
             return None
         return inputs != 0
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "input_dim": self.input_dim,

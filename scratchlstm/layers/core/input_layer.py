@@ -26,8 +26,9 @@ class InputLayer(Layer):
 
     is_input_layer = True
 
-    def __init__(self, shape: tuple | None = None, batch_size: int | None = None, dtype: Any = None,
-                 name: str | None = None, batch_shape: tuple | None = None, trainable: bool = True) -> None:
+    def __init__(self, shape: Sequence[int | None] | None = None, batch_size: int | None = None, dtype: Any = None,
+                 name: str | None = None, batch_shape: Sequence[int | None] | None = None,
+                 trainable: bool = True) -> None:
         if (shape is None) == (batch_shape is None):
             raise ValueError(
                 f"Input needs exactly one of shape=(...) (without the batch axis) or batch_shape=(...), "
@@ -57,18 +58,18 @@ class InputLayer(Layer):
         self._inbound_nodes.append(node)
         self.output = node.outputs[0]
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         expected = self.batch_shape
         if not isinstance(input_shape, tuple) or len(input_shape) != len(expected) or any(
             e is not None and a is not None and e != a for e, a in zip(expected[1:], input_shape[1:])
         ):
             raise ValueError(f"input {self.name!r} expects shape {expected}, got {input_shape}")
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype.name, "name": self.name}
 
 
-def _integer_dtype(dtype) -> bool:
+def _integer_dtype(dtype: Any) -> bool:
     try:
         resolved = np.dtype(dtype)
     except TypeError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -12,7 +12,7 @@ from .._base import Layer
 from .._registry import jax_ops, numpy_ops, register
 
 
-def check_mask_value(mask_value) -> float:
+def check_mask_value(mask_value: Any) -> float:
     """``mask_value`` as a finite Python float (kept weakly typed, so it compares in the input's dtype).
 
     A ``bool``, a string, ``None``, an array or NaN/inf is refused with ``ValueError``.
@@ -26,10 +26,10 @@ def check_mask_value(mask_value) -> float:
     if not math.isfinite(mask_value):
         raise ValueError(f"mask_value must be a finite number (inputs are checked to be finite, so it could "
                          f"never match), got {mask_value!r}")
-    return mask_value
+    return cast(float, mask_value)  # converted above
 
 
-def _is_jax_array(value) -> bool:
+def _is_jax_array(value: Any) -> bool:
     return type(value).__module__.split(".")[0] in ("jax", "jaxlib")
 
 
@@ -61,18 +61,18 @@ class Masking(Layer):
 
     supports_masking = True
 
-    def __init__(self, mask_value: float = 0.0, **kwargs) -> None:
+    def __init__(self, mask_value: float = 0.0, **kwargs: Any) -> None:
         self.mask_value = check_mask_value(mask_value)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) < 2:
             raise ValueError(
                 f"Masking {self.name!r} expects one input of shape (batch, ..., features), e.g. "
                 f"(batch, time, features), got {input_shape}"
             )
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(input_shape)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
@@ -88,5 +88,5 @@ class Masking(Layer):
         ops = jax_ops(self) if _is_jax_array(inputs) else numpy_ops(self)
         return ops.masking_mask(inputs, self.mask_value)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "mask_value": self.mask_value}

@@ -5,6 +5,8 @@ Each class has a functional twin that builds the layer and calls it (``add([a, b
 and ``scratchlstm.jax_backend.merging``.
 """
 
+from __future__ import annotations
+
 from ._merge import Merge
 from .add import Add, add
 from .average import Average, average

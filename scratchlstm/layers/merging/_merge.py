@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import functools
 import operator
+from types import ModuleType
 from typing import Any
 
 from .._base import Layer
 from .._registry import jax_ops, numpy_ops
 
 
-def shape_list(layer, input_shape, *, at_least: int = 2, exactly: int | None = None) -> list:
+def shape_list(layer: Layer, input_shape: Any, *, at_least: int = 2,
+               exactly: int | None = None) -> list[tuple[Any, ...]]:
     """``input_shape`` as a list of tuples, or ``ValueError`` naming the expected and the received.
 
     Args:
@@ -50,7 +52,7 @@ def shape_list(layer, input_shape, *, at_least: int = 2, exactly: int | None = N
     return shapes
 
 
-def broadcast_shapes(layer, shapes: list) -> tuple:
+def broadcast_shapes(layer: Layer, shapes: list[tuple[Any, ...]]) -> tuple[Any, ...]:
     """Keras' elementwise output shape: right-aligned, 1 broadcasts, ``None`` is unknown.
 
     Args:
@@ -61,7 +63,7 @@ def broadcast_shapes(layer, shapes: list) -> tuple:
         the output shape, batch axis first.
     """
     ndim = max(len(s) for s in shapes) - 1
-    out = [1] * ndim  # the non-batch axes, grown one input at a time
+    out: list[int | None] = [1] * ndim  # the non-batch axes, grown one input at a time
     for shape in shapes:
         dims = (1,) * (ndim - len(shape) + 1) + tuple(shape[1:])
         for axis, (i, j) in enumerate(zip(out, dims)):
@@ -78,18 +80,18 @@ def broadcast_shapes(layer, shapes: list) -> tuple:
     return (batch_sizes.pop() if batch_sizes else None, *out)
 
 
-def is_jax_array(value) -> bool:
+def is_jax_array(value: Any) -> bool:
     """Whether ``value`` is a JAX array or tracer (decides which backend computes a mask)."""
     return value is not None and type(value).__module__.split(".")[0] in ("jax", "jaxlib")
 
 
-def backend_ops(layer, *values):
+def backend_ops(layer: Layer, *values: Any) -> ModuleType:
     """The JAX ops module of ``layer`` if any of ``values`` is a JAX array, else its NumPy one."""
     flat = [v for group in values for v in (group if isinstance(group, (list, tuple)) else [group])]
     return jax_ops(layer) if any(is_jax_array(v) for v in flat) else numpy_ops(layer)
 
 
-def check_mask_list(layer, inputs, mask) -> None:
+def check_mask_list(layer: Layer, inputs: Any, mask: Any) -> None:
     """``mask`` must be one entry (an array or ``None``) per input, as Keras requires."""
     if not isinstance(mask, (list, tuple)):
         raise ValueError(
@@ -118,13 +120,13 @@ class Merge(Layer):
     at_least = 2  # Keras 3 accepts one input; one input to a merge is almost always a mistake
     exactly: int | None = None
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
 
     def validate_input_shape(self, input_shape: Any) -> None:
         broadcast_shapes(self, shape_list(self, input_shape, at_least=self.at_least, exactly=self.exactly))
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
         return broadcast_shapes(self, shape_list(self, input_shape, at_least=self.at_least, exactly=self.exactly))
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:

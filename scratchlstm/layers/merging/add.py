@@ -28,7 +28,7 @@ class Add(Merge):
     """
 
 
-def add(inputs: Any, **kwargs) -> Any:
+def add(inputs: Any, **kwargs: Any) -> Any:
     """Functional form of `Add`: ``Add(**kwargs)(inputs)``.
 
     Args:

@@ -28,7 +28,7 @@ class Average(Merge):
     """
 
 
-def average(inputs: Any, **kwargs) -> Any:
+def average(inputs: Any, **kwargs: Any) -> Any:
     """Functional form of `Average`: ``Average(**kwargs)(inputs)``.
 
     Args:

@@ -8,7 +8,7 @@ from .._registry import register
 from ._merge import Merge, backend_ops, check_mask_list, shape_list
 
 
-def check_axis(axis) -> int:
+def check_axis(axis: Any) -> int:
     """``axis`` must be an integer (``bool`` is refused although it is an ``int``)."""
     if isinstance(axis, bool) or not isinstance(axis, int):
         raise ValueError(f"axis must be an integer, got {axis!r}")
@@ -37,11 +37,11 @@ class Concatenate(Merge):
         (2, 8, 4)
     """
 
-    def __init__(self, axis: int = -1, **kwargs) -> None:
+    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
         self.axis = check_axis(axis)
         super().__init__(**kwargs)
 
-    def _shapes(self, input_shape) -> list:
+    def _shapes(self, input_shape: Any) -> list[tuple[Any, ...]]:
         shapes = shape_list(self, input_shape, at_least=self.at_least)
         kind = f"Concatenate {self.name!r}"
         ranks = {len(s) for s in shapes}
@@ -63,7 +63,7 @@ class Concatenate(Merge):
     def validate_input_shape(self, input_shape: Any) -> None:
         self._shapes(input_shape)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
         shapes = self._shapes(input_shape)
         axis = self.axis % len(shapes[0])
         sizes = [s[axis] for s in shapes]
@@ -88,11 +88,11 @@ class Concatenate(Merge):
             return None
         return backend_ops(self, inputs, mask).concatenate_mask(inputs, mask, self.axis)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "axis": self.axis}
 
 
-def concatenate(inputs: Any, axis: int = -1, **kwargs) -> Any:
+def concatenate(inputs: Any, axis: int = -1, **kwargs: Any) -> Any:
     """Functional form of `Concatenate`: ``Concatenate(axis=axis, **kwargs)(inputs)``.
 
     Args:

@@ -9,13 +9,13 @@ from .._registry import register
 from ._merge import Merge, shape_list
 
 
-def check_axes(axes):
+def check_axes(axes: Any) -> int | tuple[int, ...]:
     """``axes`` as Keras takes it: one integer, or a pair of integers; never the batch axis 0.
 
     Returns:
         ``axes`` as an ``int`` or a ``tuple`` of two ``int``.
     """
-    def is_int(a):
+    def is_int(a: Any) -> bool:
         return isinstance(a, int) and not isinstance(a, bool)
 
     if is_int(axes):
@@ -60,12 +60,12 @@ class Dot(Merge):
 
     exactly = 2
 
-    def __init__(self, axes: int | tuple[int, int], normalize: bool = False, **kwargs) -> None:
+    def __init__(self, axes: int | tuple[int, int], normalize: bool = False, **kwargs: Any) -> None:
         self.axes = check_axes(axes)
         self.normalize = bool(normalize)
         super().__init__(**kwargs)
 
-    def _checked(self, input_shape):
+    def _checked(self, input_shape: Any) -> tuple[tuple[Any, ...], tuple[Any, ...], int, int]:
         """The two shapes and the two resolved axes, or ``ValueError`` naming what is wrong."""
         first, second = shape_list(self, input_shape, exactly=2)
         kind = f"Dot {self.name!r}"
@@ -84,7 +84,7 @@ class Dot(Merge):
     def validate_input_shape(self, input_shape: Any) -> None:
         self._checked(input_shape)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
         first, second, a0, a1 = self._checked(input_shape)
         out = (*first[:a0], *first[a0 + 1:], *second[1:a1], *second[a1 + 1:])  # the batch axis is x's
         return out if len(out) > 1 else (first[0], 1)
@@ -93,12 +93,12 @@ class Dot(Merge):
         """Always ``None``: Keras' ``Dot`` drops masks."""
         return None
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         axes = self.axes if isinstance(self.axes, int) else list(self.axes)
         return {**super().get_config(), "axes": axes, "normalize": self.normalize}
 
 
-def dot(inputs: Any, axes: int | tuple[int, int] = -1, normalize: bool = False, **kwargs) -> Any:
+def dot(inputs: Any, axes: int | tuple[int, int] = -1, normalize: bool = False, **kwargs: Any) -> Any:
     """Functional form of `Dot`: ``Dot(axes, normalize, **kwargs)(inputs)``.
 
     Args:

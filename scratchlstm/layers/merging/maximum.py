@@ -31,7 +31,7 @@ class Maximum(Merge):
     """
 
 
-def maximum(inputs: Any, **kwargs) -> Any:
+def maximum(inputs: Any, **kwargs: Any) -> Any:
     """Functional form of `Maximum`: ``Maximum(**kwargs)(inputs)``.
 
     Args:

@@ -31,7 +31,7 @@ class Minimum(Merge):
     """
 
 
-def minimum(inputs: Any, **kwargs) -> Any:
+def minimum(inputs: Any, **kwargs: Any) -> Any:
     """Functional form of `Minimum`: ``Minimum(**kwargs)(inputs)``.
 
     Args:

@@ -29,7 +29,7 @@ class Multiply(Merge):
     """
 
 
-def multiply(inputs: Any, **kwargs) -> Any:
+def multiply(inputs: Any, **kwargs: Any) -> Any:
     """Functional form of `Multiply`: ``Multiply(**kwargs)(inputs)``.
 
     Args:

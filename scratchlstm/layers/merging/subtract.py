@@ -30,7 +30,7 @@ class Subtract(Merge):
     exactly = 2
 
 
-def subtract(inputs: Any, **kwargs) -> Any:
+def subtract(inputs: Any, **kwargs: Any) -> Any:
     """Functional form of `Subtract`: ``Subtract(**kwargs)(inputs)``.
 
     Args:

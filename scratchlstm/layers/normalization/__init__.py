@@ -5,6 +5,8 @@ The classes hold configuration only: the math is in ``scratchlstm._numpy.normali
 ``scratchlstm.jax_backend.normalization``.
 """
 
+from __future__ import annotations
+
 from .batch_normalization import BatchNormalization
 from .layer_normalization import LayerNormalization
 

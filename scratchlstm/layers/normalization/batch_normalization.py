@@ -66,9 +66,9 @@ class BatchNormalization(Layer):
                  scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
                  moving_mean_initializer: Any = "zeros", moving_variance_initializer: Any = "ones",
                  beta_regularizer: Any = None, gamma_regularizer: Any = None, beta_constraint: Any = None,
-                 gamma_constraint: Any = None, renorm: bool = False, renorm_clipping: dict | None = None,
+                 gamma_constraint: Any = None, renorm: bool = False, renorm_clipping: dict[str, Any] | None = None,
                  renorm_momentum: float = 0.99, synchronized: bool = False, seed: int | None = None, dtype: Any = None,
-                 name: str | None = None, trainable: bool = True, input_shape: tuple | None = None) -> None:
+                 name: str | None = None, trainable: bool = True, input_shape: tuple[Any, ...] | None = None) -> None:
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise TypeError(f"axis must be an int, got {axis!r}")
         for what, value in (("momentum", momentum), ("epsilon", epsilon)):
@@ -119,7 +119,7 @@ class BatchNormalization(Layer):
             )
         return axis
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) < 2:
             raise ValueError(
                 f"BatchNormalization {self.name!r} expects one input of shape (batch, ..., channels), got "
@@ -137,7 +137,8 @@ class BatchNormalization(Layer):
                 f"axis {self.axis}, got input of shape {tuple(input_shape)}"
             )
 
-    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize(self, input_shape: tuple[Any, ...],
+                   rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
         shape = (input_shape[self.axis_for(len(input_shape))],)
         params = {}
         if self.scale:
@@ -150,11 +151,11 @@ class BatchNormalization(Layer):
         }
         return params, state
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         self.axis_for(len(input_shape))
         return tuple(input_shape)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "axis": self.axis,

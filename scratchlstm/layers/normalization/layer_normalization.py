@@ -12,7 +12,7 @@ from .._base import Layer, reject_unsupported
 from .._registry import register
 
 
-def canonical_axes(axis, ndim: int, layer: str) -> tuple:
+def canonical_axes(axis: Any, ndim: int, layer: str) -> tuple[int, ...]:
     """``axis`` (an int or a list of ints, negative allowed) as sorted non-negative axes.
 
     Raises ``ValueError`` for an axis outside ``[-ndim, ndim)``, the batch axis 0, or a repeat.
@@ -30,7 +30,7 @@ def canonical_axes(axis, ndim: int, layer: str) -> tuple:
     return tuple(sorted(positive))
 
 
-def _check_axis(axis) -> None:
+def _check_axis(axis: Any) -> None:
     items = list(axis) if isinstance(axis, (list, tuple)) else [axis]
     if not items or any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in items):
         raise TypeError(f"axis must be an int or a non-empty list/tuple of ints, got {axis!r}")
@@ -77,7 +77,7 @@ class LayerNormalization(Layer):
                  beta_initializer: Any = "zeros", gamma_initializer: Any = "ones", beta_regularizer: Any = None,
                  gamma_regularizer: Any = None, beta_constraint: Any = None, gamma_constraint: Any = None,
                  rms_scaling: bool = False, seed: int | None = None, dtype: Any = None, name: str | None = None,
-                 trainable: bool = True, input_shape: tuple | None = None) -> None:
+                 trainable: bool = True, input_shape: tuple[Any, ...] | None = None) -> None:
         _check_axis(axis)
         if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
             raise ValueError(f"epsilon must be a positive number, got {epsilon!r}")
@@ -93,19 +93,19 @@ class LayerNormalization(Layer):
             "beta_constraint": (beta_constraint, ("beta",)),
             "gamma_constraint": (gamma_constraint, ("gamma",)),
         })
-        self.axis = [int(a) for a in axis] if isinstance(axis, (list, tuple)) else int(axis)
-        self.epsilon = float(epsilon)
-        self.center = bool(center)
-        self.scale = bool(scale)
-        self.beta_initializer = beta_initializer
-        self.gamma_initializer = gamma_initializer
+        self.axis: int | list[int] = [int(a) for a in axis] if isinstance(axis, (list, tuple)) else int(axis)
+        self.epsilon: float = float(epsilon)
+        self.center: bool = bool(center)
+        self.scale: bool = bool(scale)
+        self.beta_initializer: Any = beta_initializer
+        self.gamma_initializer: Any = gamma_initializer
         super().__init__(name=name, dtype=dtype, seed=seed, trainable=trainable, input_shape=input_shape)
 
-    def axes_for(self, ndim: int) -> tuple:
+    def axes_for(self, ndim: int) -> tuple[int, ...]:
         """The normalized axes for inputs of rank ``ndim``, sorted and non-negative."""
         return canonical_axes(self.axis, ndim, f"LayerNormalization {self.name!r}")
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) < 2:
             raise ValueError(
                 f"LayerNormalization {self.name!r} expects one input of shape (batch, ..., features), got "
@@ -126,7 +126,8 @@ class LayerNormalization(Layer):
                     f"got input of shape {tuple(input_shape)}"
                 )
 
-    def initialize(self, input_shape: tuple, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize(self, input_shape: tuple[Any, ...],
+                   rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
         shape = tuple(input_shape[a] for a in self.axes_for(len(input_shape)))
         params = {}
         if self.scale:
@@ -135,11 +136,11 @@ class LayerNormalization(Layer):
             params["beta"] = initializers.get(self.beta_initializer)(shape, rng, self.dtype)
         return params, {}
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         self.axes_for(len(input_shape))
         return tuple(input_shape)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "axis": self.axis,

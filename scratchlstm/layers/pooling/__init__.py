@@ -3,6 +3,8 @@
 and ``scratchlstm.jax_backend.pooling``.
 """
 
+from __future__ import annotations
+
 from .average_pooling1d import AveragePooling1D
 from .global_average_pooling1d import GlobalAveragePooling1D
 from .global_max_pooling1d import GlobalMaxPooling1D

@@ -13,6 +13,8 @@ reads ``(B, C, T)`` instead.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._base import Layer
@@ -20,7 +22,7 @@ from .._base import Layer
 DATA_FORMATS = ("channels_last", "channels_first")
 
 
-def standardize_size(name: str, value) -> tuple:
+def standardize_size(name: str, value: Any) -> tuple[Any, ...]:
     """``value`` (an int, or a one-element tuple or list) as Keras' one-element tuple."""
     given = value
     if isinstance(value, (tuple, list)) and len(value) == 1:
@@ -31,7 +33,7 @@ def standardize_size(name: str, value) -> tuple:
     return (int(value),)
 
 
-def standardize_data_format(data_format) -> str:
+def standardize_data_format(data_format: Any) -> str:
     """``None`` is Keras' default ``"channels_last"``."""
     value = "channels_last" if data_format is None else str(data_format).lower()
     if value not in DATA_FORMATS:
@@ -41,7 +43,7 @@ def standardize_data_format(data_format) -> str:
     return value
 
 
-def check_3d_shape(layer, input_shape) -> None:
+def check_3d_shape(layer: Pooling1D | GlobalPooling1D, input_shape: Any) -> None:
     """``input_shape`` must be ``(batch, steps, channels)``."""
     if not isinstance(input_shape, tuple) or len(input_shape) != 3:
         layout = "(batch, steps, channels)" if layer.data_format == "channels_last" else "(batch, channels, steps)"
@@ -62,7 +64,8 @@ class Pooling1D(Layer):
         name, dtype, trainable, input_shape: as for `Layer`.
     """
 
-    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs) -> None:
+    def __init__(self, pool_size: int | tuple[int], strides: int | tuple[int] | None = None, padding: str = "valid",
+                 data_format: str | None = None, name: str | None = None, **kwargs: Any) -> None:
         self.pool_size = standardize_size("pool_size", pool_size)
         self.strides = standardize_size("strides", self.pool_size if strides is None else strides)
         padding_value = str(padding).lower() if isinstance(padding, str) else padding
@@ -72,10 +75,10 @@ class Pooling1D(Layer):
         self.data_format = standardize_data_format(data_format)
         super().__init__(name=name, **kwargs)
 
-    def _steps(self, input_shape):
+    def _steps(self, input_shape: tuple[int | None, ...]) -> int | None:
         return input_shape[1] if self.data_format == "channels_last" else input_shape[2]
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         check_3d_shape(self, input_shape)
         steps = self._steps(input_shape)
         if self.padding == "valid" and steps is not None and steps < self.pool_size[0]:
@@ -85,7 +88,7 @@ class Pooling1D(Layer):
                 f"input shape {input_shape}, pool_size={self.pool_size}, strides={self.strides}"
             )
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         steps = self._steps(input_shape)
         if steps is None:
             out = None
@@ -97,7 +100,7 @@ class Pooling1D(Layer):
             return (input_shape[0], out, input_shape[2])
         return (input_shape[0], input_shape[1], out)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "pool_size": self.pool_size,
@@ -116,18 +119,18 @@ class GlobalPooling1D(Layer):
         name, dtype, trainable, input_shape: as for `Layer`.
     """
 
-    def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs) -> None:
+    def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs: Any) -> None:
         self.data_format = standardize_data_format(data_format)
         self.keepdims = bool(keepdims)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         check_3d_shape(self, input_shape)
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         if self.data_format == "channels_last":
             return (input_shape[0], 1, input_shape[2]) if self.keepdims else (input_shape[0], input_shape[2])
         return (input_shape[0], input_shape[1], 1) if self.keepdims else (input_shape[0], input_shape[1])
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}

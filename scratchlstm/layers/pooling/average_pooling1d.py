@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._registry import register
 from ._pooling import Pooling1D
 
@@ -28,5 +30,5 @@ class AveragePooling1D(Pooling1D):
     """
 
     def __init__(self, pool_size: int, strides: int | None = None, padding: str = "valid",
-                 data_format: str | None = None, name: str | None = None, **kwargs) -> None:
+                 data_format: str | None = None, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(pool_size, strides, padding, data_format, name, **kwargs)

@@ -5,6 +5,8 @@ masks pass through. They hold configuration only: the math is in
 ``scratchlstm._numpy.regularization`` and ``scratchlstm.jax_backend.regularization``.
 """
 
+from __future__ import annotations
+
 from .dropout import Dropout
 from .gaussian_noise import GaussianNoise
 from .spatial_dropout1d import SpatialDropout1D

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..._numpy.regularization.dropout import concrete_noise_shape
@@ -9,7 +11,7 @@ from .._base import Layer, check_single_input
 from .._registry import register
 
 
-def check_rate(value, name: str = "rate") -> float:
+def check_rate(value: Any, name: str = "rate") -> float:
     """``value`` as a float in ``[0, 1]``, or ``ValueError`` naming what was received (as Keras)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not 0 <= value <= 1:
         raise ValueError(
@@ -19,7 +21,7 @@ def check_rate(value, name: str = "rate") -> float:
     return float(value)
 
 
-def check_noise_shape(noise_shape):
+def check_noise_shape(noise_shape: Any) -> tuple[int | None, ...] | None:
     """Keras' validation of ``noise_shape``: ``None``, or a tuple of positive ints and ``None``."""
     if noise_shape is None:
         return None
@@ -81,17 +83,18 @@ class Dropout(Layer):
 
     supports_masking = True
 
-    def __init__(self, rate: float, noise_shape: tuple | None = None, seed: int | None = None, **kwargs) -> None:
+    def __init__(self, rate: float, noise_shape: tuple[Any, ...] | None = None, seed: int | None = None,
+                 **kwargs: Any) -> None:
         self.rate = check_rate(rate)
         self.noise_shape = check_noise_shape(noise_shape)
         super().__init__(seed=seed, **kwargs)
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         check_single_input(self, input_shape)
         concrete_noise_shape(self.noise_shape, input_shape)
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         return input_shape
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._base import Layer
 from .._registry import register
 from .._base import check_single_input
@@ -37,15 +39,15 @@ class GaussianNoise(Layer):
 
     supports_masking = True
 
-    def __init__(self, stddev: float, seed: int | None = None, **kwargs) -> None:
+    def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
         self.stddev = check_rate(stddev, "stddev")
         super().__init__(seed=seed, **kwargs)
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         check_single_input(self, input_shape)
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         return input_shape
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "stddev": self.stddev}

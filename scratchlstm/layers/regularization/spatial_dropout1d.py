@@ -36,17 +36,17 @@ class SpatialDropout1D(Dropout):
     """
 
     def __init__(self, rate: float, seed: int | None = None, name: str | None = None, dtype: Any = None,
-                 **kwargs) -> None:
+                 **kwargs: Any) -> None:
         super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         check_single_input(self, input_shape, ndim=3)
 
-    def spatial_noise_shape(self, input_shape: tuple) -> tuple:
+    def spatial_noise_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         """``(B, 1, C)``: one draw per sample and channel."""
         return (input_shape[0], 1, input_shape[2])
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.pop("noise_shape")
         return config

@@ -5,6 +5,8 @@ configuration only: the math is in ``scratchlstm._numpy.reshaping`` and
 ``scratchlstm.jax_backend.reshaping``.
 """
 
+from __future__ import annotations
+
 from .flatten import Flatten
 from .permute import Permute
 from .repeat_vector import RepeatVector

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 
 
-def is_int(value) -> bool:
+def is_int(value: Any) -> bool:
     """An integer that is not a ``bool``."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def resolve_target_shape(input_dims: tuple, target_shape: tuple) -> tuple:
+def resolve_target_shape(input_dims: tuple[Any, ...], target_shape: tuple[Any, ...]) -> tuple[Any, ...]:
     """The output shape of a reshape of ``input_dims`` (no batch axis) to ``target_shape`` (Keras' rule).
 
     A ``-1`` in ``target_shape`` takes what is left of the input size, or ``None`` when an input

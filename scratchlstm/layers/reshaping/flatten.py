@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .._base import Layer, check_single_input
 from .._registry import register
 
 
-def check_data_format(data_format) -> str:
+def check_data_format(data_format: Any) -> str:
     """``"channels_last"`` (the default, for ``None``) or ``"channels_first"``, as Keras standardizes it."""
     if data_format is None:
         return "channels_last"
@@ -39,18 +40,18 @@ class Flatten(Layer):
         (32, 640)
     """
 
-    def __init__(self, data_format: str | None = None, **kwargs) -> None:
+    def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         self.data_format = check_data_format(data_format)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         check_single_input(self, input_shape, min_ndim=1)
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         dims = tuple(input_shape[1:])
         if not dims:
             return (input_shape[0], 1)
         return (input_shape[0], None if None in dims else math.prod(dims))
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "data_format": self.data_format}

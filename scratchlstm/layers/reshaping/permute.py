@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._base import Layer, check_single_input
 from .._registry import register
 from ._shapes import is_int
 
 
-def check_dims(dims) -> tuple:
+def check_dims(dims: Any) -> tuple[Any, ...]:
     """Keras' rule: a permutation of ``1..n`` (axis 0, the batch, stays in place)."""
     try:
         values = tuple(dims)
@@ -39,15 +41,15 @@ class Permute(Layer):
         (32, 64, 10)
     """
 
-    def __init__(self, dims: tuple[int, ...], **kwargs) -> None:
+    def __init__(self, dims: tuple[int, ...], **kwargs: Any) -> None:
         self.dims = check_dims(dims)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         check_single_input(self, input_shape, ndim=len(self.dims) + 1)
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         return (input_shape[0], *(input_shape[d] for d in self.dims))
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "dims": self.dims}

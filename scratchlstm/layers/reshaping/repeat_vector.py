@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._base import Layer, check_single_input
 from .._registry import register
 from ._shapes import is_int
@@ -28,7 +30,7 @@ class RepeatVector(Layer):
         (2, 3, 32)
     """
 
-    def __init__(self, n: int, **kwargs) -> None:
+    def __init__(self, n: int, **kwargs: Any) -> None:
         if not is_int(n):
             raise TypeError(f"Expected an integer value for `n`, got {type(n)}.")
         if n <= 0:
@@ -36,11 +38,11 @@ class RepeatVector(Layer):
         self.n = int(n)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         check_single_input(self, input_shape, ndim=2)
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         return (input_shape[0], self.n, input_shape[1])
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "n": self.n}

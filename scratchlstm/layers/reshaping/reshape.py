@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._base import Layer, check_single_input
 from .._registry import register
 from ._shapes import is_int, resolve_target_shape
 
 
-def check_target_shape(target_shape) -> tuple:
+def check_target_shape(target_shape: Any) -> tuple[Any, ...]:
     """Keras' rule: a tuple of non-negative ints with at most one ``-1``."""
     try:
         dims = tuple(target_shape)
@@ -50,16 +52,16 @@ class Reshape(Layer):
         (2, 3, 2, 2)
     """
 
-    def __init__(self, target_shape: tuple[int, ...], **kwargs) -> None:
+    def __init__(self, target_shape: tuple[int, ...], **kwargs: Any) -> None:
         self.target_shape = check_target_shape(target_shape)
         super().__init__(**kwargs)
 
-    def validate_input_shape(self, input_shape: tuple) -> None:
+    def validate_input_shape(self, input_shape: tuple[Any, ...]) -> None:
         check_single_input(self, input_shape, min_ndim=1)
         resolve_target_shape(tuple(input_shape[1:]), self.target_shape)
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
         return (input_shape[0], *resolve_target_shape(tuple(input_shape[1:]), self.target_shape))
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "target_shape": self.target_shape}

@@ -31,9 +31,10 @@ Keras semantics kept here:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ... import initializers
 from ..._checks import as_float_array, check_finite, check_shape
@@ -43,7 +44,7 @@ from .._registry import numpy_ops
 _UNSET = object()
 
 
-def _check_remat(remat):
+def _check_remat(remat: Any) -> int | None:
     if remat is None:
         return None
     if isinstance(remat, bool) or not isinstance(remat, (int, np.integer)) or remat < 1:
@@ -74,47 +75,47 @@ class Recurrent(Layer):
         name, dtype, trainable, input_shape: as for `Layer`.
     """
 
-    cell_state_names: tuple = ("h",)
+    cell_state_names: tuple[str, ...] = ("h",)
     output_is_first_state = True  # a step's output is its new h (not so for every user cell)
     supports_masking = True
-    remat = None
+    remat: int | None = None
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         """Every subclass's ``__init__`` takes ``remat=`` without listing it (set after it runs)."""
         super().__init_subclass__(**kwargs)
         if "__init__" not in cls.__dict__:
             return
         init = cls.__init__
 
-        def __init__(self, *args, remat=_UNSET, **kwargs):
+        def __init__(self: Recurrent, *args: Any, remat: Any = _UNSET, **kwargs: Any) -> None:
             checked = _check_remat(None if remat is _UNSET else remat)  # bad input fails before any state
             init(self, *args, **kwargs)
             if remat is not _UNSET:
                 self.remat = checked
 
-        __init__.__doc__, __init__.__wrapped__ = init.__doc__, init
-        cls.__init__ = __init__
+        __init__.__doc__, __init__.__wrapped__ = init.__doc__, init  # type: ignore[attr-defined]  # inspect.signature reads it
+        cls.__init__ = __init__  # type: ignore[method-assign]  # deliberate: every subclass's __init__ takes remat=
 
     def __init__(
         self,
-        units,
+        units: int,
         *,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        zero_output_for_mask=False,
-        seed=None,
-        dtype=None,
-        name=None,
-        trainable=True,
-        input_shape=None,
-        batch_input_shape=None,
-        remat=None,
-    ):
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zero_output_for_mask: bool = False,
+        seed: int | None = None,
+        dtype: Any = None,
+        name: str | None = None,
+        trainable: bool = True,
+        input_shape: tuple[Any, ...] | None = None,
+        batch_input_shape: tuple[Any, ...] | None = None,
+        remat: int | None = None,
+    ) -> None:
         check_units(units)
         self.remat = _check_remat(remat)
         for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
@@ -129,7 +130,7 @@ class Recurrent(Layer):
         self.dropout = float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
         self.zero_output_for_mask = bool(zero_output_for_mask)
-        self._state_batch = None  # the fixed batch size of a stateful layer, once built
+        self._state_batch: int | None = None  # the fixed batch size of a stateful layer, once built
         if batch_input_shape is not None:
             if input_shape is not None:
                 raise ValueError(f"{type(self).__name__}: pass input_shape or batch_input_shape, not both")
@@ -140,11 +141,11 @@ class Recurrent(Layer):
             self.build(batch_input_shape)
 
     # --- what a cell supplies -----------------------------------------------------------------
-    def initialize_cell(self, features: int, rng) -> dict:
+    def initialize_cell(self, features: int, rng: np.random.Generator) -> dict[str, Any]:
         """The trainable weights for ``features`` inputs, in Keras' layout and order."""
         raise NotImplementedError
 
-    def cell_options(self) -> dict:
+    def cell_options(self) -> dict[str, Any]:
         """Keyword arguments of the kernels beyond the shared ones (activations, ``reset_after``)."""
         return {}
 
@@ -180,7 +181,7 @@ class Recurrent(Layer):
         self.bias_initializer = bias_initializer
 
     def initial_cell_weights(self, features: int, rng: np.random.Generator, gates: int,
-                             bias_shape: tuple | None = None) -> dict:
+                             bias_shape: tuple[Any, ...] | None = None) -> dict[str, Any]:
         """``kernel (I, gates*H)``, ``recurrent_kernel (H, gates*H)`` and, with ``use_bias``, a bias
         of ``bias_shape`` (default ``(gates*H,)``), drawn from the layer's initializers."""
         width = gates * self.units
@@ -192,7 +193,7 @@ class Recurrent(Layer):
             params["bias"] = initializers.get(self.bias_initializer)(bias_shape or (width,), rng, self.dtype)
         return params
 
-    def cell_weights_config(self) -> dict:
+    def cell_weights_config(self) -> dict[str, Any]:
         return {
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
@@ -251,18 +252,18 @@ class Recurrent(Layer):
 
     @property
     def input_features(self) -> int:
-        return int(self.params["kernel"].shape[0])
+        return int(cast("dict[str, Any]", self.params)["kernel"].shape[0])  # read once built
 
-    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
         x_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
         params = self.initialize_cell(int(x_shape[-1]), rng)
-        state = {}
+        state: dict[str, Any] = {}
         if self.stateful:
             self._state_batch = int(x_shape[0])
             state = self.zero_states(self._state_batch)
         return params, state
 
-    def zero_states(self, batch: int) -> dict:
+    def zero_states(self, batch: int) -> dict[str, Any]:
         return {name: np.zeros((batch, self.units), dtype=self.dtype) for name in self.cell_state_names}
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -288,7 +289,7 @@ class Recurrent(Layer):
 
     # --- stateful -------------------------------------------------------------------------------
     @property
-    def states(self) -> list:
+    def states(self) -> list[Any]:
         """The carried states of a stateful layer, ``[h]`` or ``[h, c]`` (copies); ``[None, ...]`` otherwise."""
         if not self.stateful or not self.state:
             return [None for _ in self.cell_state_names]
@@ -307,7 +308,7 @@ class Recurrent(Layer):
             )
         self._require_built("reset_states")
         if states is None:
-            self.state = self.zero_states(self._state_batch)
+            self.state = self.zero_states(cast(int, self._state_batch))  # set when a stateful layer is built
             return
         states = list(states) if isinstance(states, (list, tuple)) else [states]
         if len(states) != len(self.cell_state_names):
@@ -321,7 +322,7 @@ class Recurrent(Layer):
     reset_state = reset_states  # Keras 3's name
 
     # --- streaming -------------------------------------------------------------------------
-    def step(self, x_t: Any, states: Any = None) -> tuple:
+    def step(self, x_t: Any, states: Any = None) -> tuple[NDArray[Any], list[NDArray[Any]]]:
         """Advance one time step with NumPy, for streaming inference: ``(y_t, new_states)``.
 
         Args:
@@ -364,7 +365,7 @@ class Recurrent(Layer):
         return output, list(new_states)
 
     # --- calling ----------------------------------------------------------------------------
-    def gather_inputs(self, inputs: Any, initial_state: Any = None) -> tuple:
+    def gather_inputs(self, inputs: Any, initial_state: Any = None) -> tuple[Any, dict[str, Any]]:
         """``layer(x, initial_state=[h0, ...])`` runs on the list ``[x, h0, ...]``."""
         if initial_state is None:
             return inputs, {}
@@ -381,7 +382,7 @@ class Recurrent(Layer):
             )
         return [inputs, *initial_state], {}
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         config = {
             **super().get_config(),
             "units": self.units,

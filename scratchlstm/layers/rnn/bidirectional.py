@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._base import Layer
 from .._registry import register
@@ -13,7 +15,7 @@ from ._recurrent import Recurrent
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
-def _copy_layer(layer: Recurrent, name: str, **changes) -> Recurrent:
+def _copy_layer(layer: Recurrent, name: str, **changes: Any) -> Recurrent:
     """A fresh, unbuilt layer from ``layer``'s config (Keras recreates both directions)."""
     from .. import deserialize, serialize
 
@@ -22,7 +24,7 @@ def _copy_layer(layer: Recurrent, name: str, **changes) -> Recurrent:
     config["config"].pop("batch_input_shape", None)
     if layer._dtype_from_input:  # follow the input's dtype, as the wrapped layer would
         config["config"].pop("dtype", None)
-    return deserialize(config)
+    return cast(Recurrent, deserialize(config))  # the same class as ``layer``
 
 
 def _strip(name: str, prefix: str) -> str:
@@ -69,7 +71,8 @@ class Bidirectional(Layer):
     supports_masking = True
 
     def __init__(self, layer: Layer, merge_mode: str | None = "concat", backward_layer: Layer | None = None,
-                 name: str | None = None, dtype: Any = None, trainable: bool = True, input_shape: tuple | None = None,
+                 name: str | None = None, dtype: Any = None, trainable: bool = True,
+                 input_shape: tuple[Any, ...] | None = None,
                  seed: int | None = None) -> None:
         if not isinstance(layer, Recurrent):
             raise ValueError(
@@ -119,47 +122,47 @@ class Bidirectional(Layer):
 
     # --- the two directions hold the weights ------------------------------------------------
     @property
-    def directions(self) -> tuple:
+    def directions(self) -> tuple[Recurrent, Recurrent]:
         return self.forward_layer, self.backward_layer
 
     @property
-    def params(self) -> dict:
+    def params(self) -> dict[str, Any] | None:
         if not self.forward_layer.built:
             return None
         return {"forward": self.forward_layer.params, "backward": self.backward_layer.params}
 
     @params.setter
-    def params(self, value) -> None:
+    def params(self, value: Any) -> None:
         if value is None:
             return
         self.forward_layer.params, self.backward_layer.params = value["forward"], value["backward"]
 
     @property
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         if not self.stateful or not self.forward_layer.built:
             return {}
         return {"forward": self.forward_layer.state, "backward": self.backward_layer.state}
 
     @state.setter
-    def state(self, value) -> None:
+    def state(self, value: Any) -> None:
         if value:
             self.forward_layer.state, self.backward_layer.state = value["forward"], value["backward"]
 
     @property
-    def dtype(self) -> Any:
+    def dtype(self) -> np.dtype[Any]:
         return self.forward_layer.dtype
 
     @dtype.setter
-    def dtype(self, value) -> None:
+    def dtype(self, value: Any) -> None:
         for direction in self.directions:
             direction.dtype = np.dtype(value)
 
     @property
-    def _dtype_from_input(self):
+    def _dtype_from_input(self) -> bool:
         return self.forward_layer._dtype_from_input
 
     @_dtype_from_input.setter
-    def _dtype_from_input(self, value):
+    def _dtype_from_input(self, value: Any) -> None:
         for direction in self.directions:
             direction._dtype_from_input = value
 
@@ -168,7 +171,7 @@ class Bidirectional(Layer):
         return self._trainable
 
     @trainable.setter
-    def trainable(self, value) -> None:
+    def trainable(self, value: Any) -> None:
         self._trainable = bool(value)
         for direction in self.directions:
             direction.trainable = bool(value)
@@ -178,21 +181,21 @@ class Bidirectional(Layer):
         for direction in self.directions:
             direction.reseed(rng)
 
-    def weight_leaves(self) -> list:
+    def weight_leaves(self) -> list[tuple[Layer, str, str]]:
         return self.forward_layer.weight_leaves() + self.backward_layer.weight_leaves()
 
-    def trainable_paths(self, prefix: str = "") -> set:
+    def trainable_paths(self, prefix: str = "") -> set[str]:
         if not self.trainable:
             return set()
         return self.forward_layer.trainable_paths(f"{prefix}forward/") | self.backward_layer.trainable_paths(
             f"{prefix}backward/"
         )
 
-    def get_weights(self) -> list:
+    def get_weights(self) -> list[NDArray[Any]]:
         self._require_built("get_weights")
         return self.forward_layer.get_weights() + self.backward_layer.get_weights()
 
-    def set_weights(self, weights: list) -> None:
+    def set_weights(self, weights: Sequence[ArrayLike]) -> None:
         """The forward layer's weights then the backward layer's; all are checked before any is set."""
         self._require_built("set_weights")
         weights = list(weights)
@@ -207,15 +210,15 @@ class Bidirectional(Layer):
         for direction, values in zip(self.directions, checked):
             direction.set_weights(values)
 
-    def checked_weight(self, key: str, shape: tuple, value: Any) -> np.ndarray:
+    def checked_weight(self, key: str, shape: tuple[Any, ...], value: Any) -> NDArray[Any]:
         return self.forward_layer.checked_weight(key, shape, value)
 
     @property
-    def trainable_weights(self) -> list:
+    def trainable_weights(self) -> list[NDArray[Any]]:
         return [w for d in self.directions for w in d.trainable_weights] if self.trainable else []
 
     @property
-    def non_trainable_weights(self) -> list:
+    def non_trainable_weights(self) -> list[NDArray[Any]]:
         return [w for d in self.directions for w in d.non_trainable_weights]
 
     def count_params(self) -> int:
@@ -224,11 +227,11 @@ class Bidirectional(Layer):
 
     # --- stateful ---------------------------------------------------------------------------
     @property
-    def _state_batch(self):
+    def _state_batch(self) -> int | None:
         return self.forward_layer._state_batch
 
     @property
-    def states(self) -> list:
+    def states(self) -> list[Any]:
         return self.forward_layer.states + self.backward_layer.states
 
     def reset_states(self, states: Any = None) -> None:
@@ -266,7 +269,7 @@ class Bidirectional(Layer):
             x_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
             self.input_shape = (None, *tuple(x_shape)[1:])
 
-    def _split_shapes(self, input_shape):
+    def _split_shapes(self, input_shape: Any) -> tuple[Any, Any]:
         if not isinstance(input_shape, list):
             return input_shape, input_shape
         x_shape, states = input_shape[0], input_shape[1:]
@@ -308,7 +311,7 @@ class Bidirectional(Layer):
         return masks if len(masks) > 1 else masks[0]
 
     # --- calling ---------------------------------------------------------------------------
-    def gather_inputs(self, inputs: Any, initial_state: Any = None) -> tuple:
+    def gather_inputs(self, inputs: Any, initial_state: Any = None) -> tuple[Any, ...]:
         """``layer(x, initial_state=[*forward_states, *backward_states])`` runs on one list."""
         if initial_state is None:
             return inputs, {}
@@ -316,7 +319,7 @@ class Bidirectional(Layer):
             raise ValueError(f"Bidirectional {self.name!r}: pass the initial state in the input list or as initial_state, not both")
         return [inputs, *list(initial_state)], {}
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         from .. import serialize
 
         config = {
@@ -329,7 +332,7 @@ class Bidirectional(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config: dict) -> Bidirectional:
+    def from_config(cls, config: dict[str, Any]) -> Bidirectional:
         from .. import deserialize
 
         config = dict(config)
@@ -340,7 +343,7 @@ class Bidirectional(Layer):
         return cls(**config)
 
 
-def merge(mode, forward: np.ndarray, backward: np.ndarray, xp=np):
+def merge(mode: str | None, forward: NDArray[Any], backward: NDArray[Any], xp: Any = np) -> Any:
     """Combine the two directions' outputs as ``merge_mode`` says (``xp``: numpy or jax.numpy)."""
     if mode == "concat":
         return xp.concatenate([forward, backward], axis=-1)

@@ -63,7 +63,8 @@ class GRU(Recurrent):
                  recurrent_dropout: float = 0.0, seed: int | None = None, return_sequences: bool = False,
                  return_state: bool = False, go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
                  reset_after: bool = True, use_cudnn: str | bool = "auto", dtype: Any = None, name: str | None = None,
-                 trainable: bool = True, input_shape: tuple | None = None, batch_input_shape: tuple | None = None,
+                 trainable: bool = True, input_shape: tuple[Any, ...] | None = None,
+                 batch_input_shape: tuple[Any, ...] | None = None,
                  zero_output_for_mask: bool = False) -> None:
         self.set_cell_weights(
             use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
@@ -83,18 +84,18 @@ class GRU(Recurrent):
             input_shape=input_shape, batch_input_shape=batch_input_shape,
         )
 
-    def initialize_cell(self, features: int, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize_cell(self, features: int, rng: np.random.Generator) -> dict[str, Any]:
         bias_shape = (2, 3 * self.units) if self.reset_after else None  # input and recurrent rows
         return self.initial_cell_weights(features, rng, gates=3, bias_shape=bias_shape)
 
-    def cell_options(self) -> dict:
+    def cell_options(self) -> dict[str, Any]:
         return {
             "activation": self.activation,
             "recurrent_activation": self.recurrent_activation,
             "reset_after": self.reset_after,
         }
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             **self.cell_weights_config(),

@@ -81,8 +81,9 @@ class LSTM(Recurrent):
                  dropout: float = 0.0, recurrent_dropout: float = 0.0, seed: int | None = None,
                  return_sequences: bool = False, return_state: bool = False, go_backwards: bool = False,
                  stateful: bool = False, unroll: bool = False, use_cudnn: str | bool = "auto", implementation: int = 2,
-                 dtype: Any = None, name: str | None = None, trainable: bool = True, input_shape: tuple | None = None,
-                 batch_input_shape: tuple | None = None, zero_output_for_mask: bool = False) -> None:
+                 dtype: Any = None, name: str | None = None, trainable: bool = True,
+                 input_shape: tuple[Any, ...] | None = None,
+                 batch_input_shape: tuple[Any, ...] | None = None, zero_output_for_mask: bool = False) -> None:
         self.set_cell_weights(
             use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
@@ -102,16 +103,16 @@ class LSTM(Recurrent):
             input_shape=input_shape, batch_input_shape=batch_input_shape,
         )
 
-    def initialize_cell(self, features: int, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize_cell(self, features: int, rng: np.random.Generator) -> dict[str, Any]:
         params = self.initial_cell_weights(features, rng, gates=4)
         if self.use_bias and self.unit_forget_bias:  # Keras sets the forget block, whatever the initializer
             params["bias"][self.units : 2 * self.units] = 1.0
         return params
 
-    def cell_options(self) -> dict:
+    def cell_options(self) -> dict[str, Any]:
         return {"activation": self.activation, "recurrent_activation": self.recurrent_activation}
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             **self.cell_weights_config(),

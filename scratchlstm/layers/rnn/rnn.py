@@ -59,28 +59,28 @@ class RNNCell:
         (2, 3, 4)
     """
 
-    state_size: tuple = ()
+    state_size: int | tuple[int, ...] = ()
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         CELL_CLASSES[cls.__name__] = cls
 
-    def initialize(self, features: int, rng: np.random.Generator, dtype: Any) -> dict:
+    def initialize(self, features: int, rng: np.random.Generator, dtype: Any) -> dict[str, Any]:
         raise NotImplementedError(f"{type(self).__name__}.initialize(features, rng, dtype) -> params")
 
-    def step(self, params: dict, x_t: Any, states: Any) -> tuple:
+    def step(self, params: dict[str, Any], x_t: Any, states: Any) -> tuple[Any, ...]:
         raise NotImplementedError(f"{type(self).__name__}.step(params, x_t, states) -> (output, states, cache)")
 
-    def step_backward(self, params: dict, step_cache: Any, d_output: Any, d_states: Any) -> None:
+    def step_backward(self, params: dict[str, Any], step_cache: Any, d_output: Any, d_states: Any) -> None:
         raise NotImplementedError(
             f"{type(self).__name__}.step_backward(params, cache, d_output, d_states) -> (d_params, d_x, d_states)"
         )
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {}
 
 
-def _state_sizes(cell) -> tuple:
+def _state_sizes(cell: RNNCell) -> tuple[int, ...]:
     size = cell.state_size
     sizes = tuple(size) if isinstance(size, (list, tuple)) else (size,)
     if not sizes or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
@@ -108,8 +108,9 @@ class RNN(Recurrent):
     def __init__(self, cell: RNNCell, return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False, dropout: float = 0.0,
                  recurrent_dropout: float = 0.0, zero_output_for_mask: bool = False, seed: int | None = None,
-                 dtype: Any = None, name: str | None = None, trainable: bool = True, input_shape: tuple | None = None,
-                 batch_input_shape: tuple | None = None) -> None:
+                 dtype: Any = None, name: str | None = None, trainable: bool = True,
+                 input_shape: tuple[Any, ...] | None = None,
+                 batch_input_shape: tuple[Any, ...] | None = None) -> None:
         if not isinstance(cell, RNNCell):
             raise ValueError(f"RNN needs an RNNCell instance (see scratchlstm.layers.RNNCell), got {type(cell).__name__}")
         if recurrent_dropout:
@@ -126,21 +127,21 @@ class RNN(Recurrent):
         )
 
     @property
-    def weight_names(self) -> tuple:
+    def weight_names(self) -> tuple[str, ...]:  # type: ignore[override]  # read-only: the cell's weights, known once built
         return tuple(self.params) if self.params else ()
 
     @property
     def input_features(self) -> int:
         return self._features
 
-    def initialize_cell(self, features: int, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize_cell(self, features: int, rng: np.random.Generator) -> dict[str, Any]:
         self._features = int(features)
         params = self.cell.initialize(int(features), rng, self.dtype)
         if not isinstance(params, dict):
             raise ValueError(f"{type(self.cell).__name__}.initialize must return a dict of arrays, got {type(params).__name__}")
         return {key: np.asarray(value, dtype=self.dtype) for key, value in params.items()}
 
-    def zero_states(self, batch: int) -> dict:
+    def zero_states(self, batch: int) -> dict[str, Any]:
         return {name: np.zeros((batch, size), dtype=self.dtype) for name, size in zip(self.cell_state_names, self.state_sizes)}
 
     def validate_input_shape(self, input_shape: Any) -> None:
@@ -162,14 +163,14 @@ class RNN(Recurrent):
             return [output, *[(batch, s) for s in self.state_sizes]]
         return output
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         for key in ("units", "recurrent_dropout"):
             config.pop(key)
         return {**config, "cell": {"class_name": type(self.cell).__name__, "config": self.cell.get_config()}}
 
     @classmethod
-    def from_config(cls, config: dict) -> RNN:
+    def from_config(cls, config: dict[str, Any]) -> RNN:
         config = dict(config)
         config.pop("class_name", None)
         cell = config["cell"]

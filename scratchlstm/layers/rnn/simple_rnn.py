@@ -52,8 +52,9 @@ class SimpleRNN(Recurrent):
                  recurrent_constraint: Any = None, bias_constraint: Any = None, dropout: float = 0.0,
                  recurrent_dropout: float = 0.0, return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False, seed: int | None = None,
-                 dtype: Any = None, name: str | None = None, trainable: bool = True, input_shape: tuple | None = None,
-                 batch_input_shape: tuple | None = None, zero_output_for_mask: bool = False) -> None:
+                 dtype: Any = None, name: str | None = None, trainable: bool = True,
+                 input_shape: tuple[Any, ...] | None = None,
+                 batch_input_shape: tuple[Any, ...] | None = None, zero_output_for_mask: bool = False) -> None:
         self.set_cell_weights(
             use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
@@ -69,13 +70,13 @@ class SimpleRNN(Recurrent):
             input_shape=input_shape, batch_input_shape=batch_input_shape,
         )
 
-    def initialize_cell(self, features: int, rng: np.random.Generator) -> tuple[dict, dict]:
+    def initialize_cell(self, features: int, rng: np.random.Generator) -> dict[str, Any]:
         return self.initial_cell_weights(features, rng, gates=1)
 
-    def cell_options(self) -> dict:
+    def cell_options(self) -> dict[str, Any]:
         return {"activation": self.activation}
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             **self.cell_weights_config(),

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._base import Layer, resolve_dtype
 from .._registry import register
 
 
-def child_shape(input_shape: tuple) -> tuple:
+def child_shape(input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
     """``(B, T, ...) -> (B * T, ...)``: the shape the wrapped layer sees (``None`` if unknown)."""
     batch, steps = input_shape[0], input_shape[1]
     folded = None if batch is None or steps is None else batch * steps
@@ -48,7 +50,7 @@ class TimeDistributed(Layer):
     supports_masking = True  # Keras 3.15: the mask passes through
 
     def __init__(self, layer: Layer, name: str | None = None, dtype: Any = None, trainable: bool = True,
-                 input_shape: tuple | None = None) -> None:
+                 input_shape: tuple[Any, ...] | None = None) -> None:
         if not isinstance(layer, Layer):
             raise ValueError(
                 f"Please initialize `TimeDistributed` layer with a `Layer` instance. Received: {layer!r}"
@@ -71,43 +73,43 @@ class TimeDistributed(Layer):
 
     # --- one place for the weights: the wrapped layer's ----------------------------------------
     @property
-    def params(self) -> dict:
+    def params(self) -> dict[str, Any] | None:
         return self.layer.params
 
     @params.setter
-    def params(self, value) -> None:
+    def params(self, value: Any) -> None:
         self.layer.params = value
 
     @property
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return self.layer.state
 
     @state.setter
-    def state(self, value) -> None:
+    def state(self, value: Any) -> None:
         self.layer.state = value
 
     @property
-    def dtype(self) -> Any:
+    def dtype(self) -> np.dtype[Any]:
         return self.layer.dtype
 
     @dtype.setter
-    def dtype(self, value) -> None:
+    def dtype(self, value: Any) -> None:
         self.layer.dtype = np.dtype(value)
 
     @property
-    def _dtype_from_input(self):
+    def _dtype_from_input(self) -> bool:
         return self.layer._dtype_from_input
 
     @_dtype_from_input.setter
-    def _dtype_from_input(self, value):
+    def _dtype_from_input(self, value: Any) -> None:
         self.layer._dtype_from_input = value
 
     @property
-    def weight_names(self) -> list:
+    def weight_names(self) -> tuple[str, ...]:  # type: ignore[override]  # read-only: the wrapped layer's
         return self.layer.weight_names
 
     @property
-    def state_names(self) -> list:
+    def state_names(self) -> tuple[str, ...]:  # type: ignore[override]  # read-only: the wrapped layer's
         return self.layer.state_names
 
     @property
@@ -115,7 +117,7 @@ class TimeDistributed(Layer):
         return self._trainable
 
     @trainable.setter
-    def trainable(self, value) -> None:
+    def trainable(self, value: Any) -> None:
         """Setting it sets the wrapped layer's too, as Keras does."""
         self._trainable = bool(value)
         self.layer.trainable = bool(value)
@@ -124,29 +126,29 @@ class TimeDistributed(Layer):
         super().reseed(rng)
         self.layer.reseed(rng)
 
-    def weight_leaves(self) -> list:
+    def weight_leaves(self) -> list[tuple[Layer, str, str]]:
         return self.layer.weight_leaves()
 
-    def trainable_paths(self, prefix: str = "") -> set:
+    def trainable_paths(self, prefix: str = "") -> set[str]:
         return self.layer.trainable_paths(prefix) if self.trainable else set()
 
-    def get_weights(self) -> list:
+    def get_weights(self) -> list[NDArray[Any]]:
         self._require_built("get_weights")
         return self.layer.get_weights()
 
-    def set_weights(self, weights: list) -> None:
+    def set_weights(self, weights: Sequence[ArrayLike]) -> None:
         self._require_built("set_weights")
         self.layer.set_weights(weights)
 
-    def checked_weight(self, key: str, shape: tuple, value: Any) -> np.ndarray:
+    def checked_weight(self, key: str, shape: tuple[Any, ...], value: Any) -> NDArray[Any]:
         return self.layer.checked_weight(key, shape, value)
 
     @property
-    def trainable_weights(self) -> list:
+    def trainable_weights(self) -> list[NDArray[Any]]:
         return self.layer.trainable_weights if self.trainable else []
 
     @property
-    def non_trainable_weights(self) -> list:
+    def non_trainable_weights(self) -> list[NDArray[Any]]:
         return self.layer.non_trainable_weights if self.trainable else self.layer.weights
 
     def count_params(self) -> int:
@@ -179,7 +181,7 @@ class TimeDistributed(Layer):
                 f"of its input of shape {input_shape}, i.e. to (batch, ...) = {(None, *input_shape[2:])}: {error}"
             ) from None
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
         inner = self.layer.compute_output_shape(child_shape(tuple(input_shape)))
         if isinstance(inner, list):
             raise ValueError(
@@ -189,13 +191,13 @@ class TimeDistributed(Layer):
         return (input_shape[0], input_shape[1], *inner[1:])
 
     # --- configuration ----------------------------------------------------------------------------
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         from .. import serialize
 
         return {**super().get_config(), "layer": serialize(self.layer)}
 
     @classmethod
-    def from_config(cls, config: dict) -> TimeDistributed:
+    def from_config(cls, config: dict[str, Any]) -> TimeDistributed:
         from .. import deserialize
 
         config = dict(config)
