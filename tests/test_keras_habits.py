@@ -466,3 +466,20 @@ def test_models_and_layers_show_their_name_and_state_in_repr():
     assert repr(keras.Model(inputs, keras.layers.Dense(2)(inputs), name="f")) == "<Model name='f' layers=2>"
     wrapper = keras.layers.Bidirectional(keras.layers.GRU(2), name="both")
     assert repr(wrapper) == "<Bidirectional name='both' built=False>"
+
+
+def test_the_metrics_namespace_holds_keras_loss_functions_and_takes_lists(keras):
+    # keras.metrics.mean_squared_error is keras.losses.mean_squared_error (and so for the other
+    # loss functions Keras lists under metrics); ours are the same objects as our losses', so
+    # the loss tests against Keras cover them. Lists work as in Keras (they raised a TypeError).
+    shared = [name for name in dir(keras.metrics)
+              if name[0].islower() and getattr(keras.metrics, name) is getattr(keras.losses, name, None)]
+    assert "mean_squared_error" in shared and "binary_crossentropy" in shared
+    for name in shared:
+        if hasattr(losses, name):
+            assert getattr(metrics, name) is getattr(losses, name), name
+    y_true, y_pred = [[0.0, 1.0], [2.0, 2.0]], [[0.5, 0.5], [2.0, 1.0]]
+    for name in ("mean_squared_error", "mean_absolute_error"):
+        expected = np.asarray(getattr(keras.metrics, name)(np.array(y_true), np.array(y_pred)))
+        np.testing.assert_allclose(getattr(metrics, name)(y_true, y_pred), expected, rtol=1e-6)
+    assert metrics.resolve(metrics.mean_squared_error, "mae") == "mean_squared_error"

@@ -27,9 +27,9 @@ EPSILON = 1e-7
 
 
 # --- mean squared error: mean over the last axis of (p - y)^2 ---------------------------------
-def mse_per_position(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False) -> NDArray[Any]:
-    # ArrayLike is the public contract; lists fail here (converting them would turn a jax array into NumPy)
-    loss: NDArray[Any] = np.mean((y_pred - y_true) ** 2, axis=-1)  # type: ignore[operator]  # lists: see above
+def mse_per_position(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
+    # arrays of either backend (a jax array stays one); the public metrics.mean_squared_error takes lists
+    loss: NDArray[Any] = np.mean((y_pred - y_true) ** 2, axis=-1)
     return loss
 
 
@@ -39,9 +39,9 @@ def mse_gradient(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool =
 
 
 # --- mean absolute error: mean over the last axis of |p - y| ----------------------------------
-def mae_per_position(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False) -> NDArray[Any]:
-    # ArrayLike is the public contract; lists fail here (converting them would turn a jax array into NumPy)
-    loss: NDArray[Any] = np.mean(np.abs(y_pred - y_true), axis=-1)  # type: ignore[operator]  # lists: see above
+def mae_per_position(y_true: NDArray[Any], y_pred: NDArray[Any], from_logits: bool = False) -> NDArray[Any]:
+    # arrays of either backend (a jax array stays one); the public metrics.mean_absolute_error takes lists
+    loss: NDArray[Any] = np.mean(np.abs(y_pred - y_true), axis=-1)
     return loss
 
 

@@ -128,7 +128,20 @@ __all__ = [
     "finalize",
     "get",
     "mean_absolute_error",
+    "mean_absolute_percentage_error",
     "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "categorical_hinge",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
+    "poisson",
+    "sparse_categorical_crossentropy",
+    "squared_hinge",
     "resolve",
     "resolve_metric",
     "serialize",
@@ -137,8 +150,25 @@ __all__ = [
     "top_k_categorical_accuracy",
 ]
 
-mean_squared_error = mse_per_position
-mean_absolute_error = mae_per_position
+# Keras' metrics namespace also holds the loss functions (``keras.metrics.mean_squared_error is
+# keras.losses.mean_squared_error``): the same objects here, taking lists as well as arrays.
+from ..losses import (  # noqa: E402
+    binary_crossentropy as binary_crossentropy,
+    binary_focal_crossentropy as binary_focal_crossentropy,
+    categorical_crossentropy as categorical_crossentropy,
+    categorical_hinge as categorical_hinge,
+    hinge as hinge,
+    huber as huber,
+    kl_divergence as kl_divergence,
+    log_cosh as log_cosh,
+    mean_absolute_error as mean_absolute_error,
+    mean_absolute_percentage_error as mean_absolute_percentage_error,
+    mean_squared_error as mean_squared_error,
+    mean_squared_logarithmic_error as mean_squared_logarithmic_error,
+    poisson as poisson,
+    sparse_categorical_crossentropy as sparse_categorical_crossentropy,
+    squared_hinge as squared_hinge,
+)
 
 # The per-position functions of the first mean metrics, by canonical name (before `finalize`:
 # RMSE's entry gives squared errors).

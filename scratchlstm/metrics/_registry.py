@@ -13,6 +13,7 @@ import json
 import re
 from typing import Any, Callable
 
+from .. import losses as _losses
 from .._numpy.losses import Loss, mae_per_position, mse_per_position
 from . import _accuracy, _auc, _confusion, _f_score, _loss_metrics, _regression
 from ._base import MeanMetric, Metric
@@ -52,6 +53,8 @@ _KINDS: dict[str, type[Metric]] = {cls.kind: cls for cls in _FROM_STRING.values(
 METRIC_FUNCTIONS: dict[Callable[..., Any], type[Metric]] = {
     mse_per_position: _regression.MeanSquaredError,
     mae_per_position: _regression.MeanAbsoluteError,
+    _losses.mean_squared_error: _regression.MeanSquaredError,  # = metrics.mean_squared_error, as in Keras
+    _losses.mean_absolute_error: _regression.MeanAbsoluteError,
     _accuracy.binary_accuracy: _accuracy.BinaryAccuracy,
     _accuracy.categorical_accuracy: _accuracy.CategoricalAccuracy,
     _accuracy.sparse_categorical_accuracy: _accuracy.SparseCategoricalAccuracy,
