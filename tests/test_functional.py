@@ -313,3 +313,24 @@ def test_integer_inputs_stay_integers_until_a_layer_reads_them(backend):
     with pytest.raises(ValueError, match="whole numbers"):
         model.predict(np.array([[1.5, 2.0, 3.0]]))
     assert model.predict(np.array([[1, 2, 3]])).shape == (1, 1)
+
+
+@pytest.mark.parametrize("loss", ["mse", "sparse_categorical_crossentropy"])
+def test_fit_with_a_variable_length_time_axis_on_both_backends(loss):
+    """Input((None, F)) with a sequence output: y of the data's length is accepted (fit refused
+    every y before, comparing it with a shape that held None), and the backends agree."""
+    pytest.importorskip("jax")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 6, 3)).astype(np.float32)
+    y = rng.normal(size=(8, 6, 2)) if loss == "mse" else rng.integers(0, 2, size=(8, 6))
+    histories = {}
+    for backend in ("numpy", "jax"):
+        inputs = Input((None, 3))
+        outputs = Dense(2, activation=None if loss == "mse" else "softmax", seed=1)(
+            LSTM(4, return_sequences=True, seed=0)(inputs))
+        model = Model(inputs, outputs, seed=0)
+        model.compile(optimizers.Adam(0.01), loss, backend=backend)
+        histories[backend] = model.fit(x, y, epochs=2, batch_size=4, verbose=0).history["loss"]
+        assert model.predict(x[:, :4], verbose=0).shape == (8, 4, 2)  # any length at predict time
+    np.testing.assert_allclose(histories["jax"], histories["numpy"], rtol=1e-5)
+    assert histories["numpy"][1] < histories["numpy"][0]

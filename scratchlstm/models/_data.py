@@ -114,8 +114,11 @@ def target_arrays(model: Trainer, y: Any, samples: int, what: str = "y") -> list
                 f"(y shape {array.shape})"
             )
         expected = (samples, *tensor.shape[1:])
+        # a variable axis of the output (Input((None, F)) and a sequence output) takes y's length
+        expected = tuple(array.shape[i] if size is None and i < array.ndim else size
+                         for i, size in enumerate(expected))
         if loss is not None and loss.name == "sparse_categorical_crossentropy":
-            # the whole set, before any batch runs (a None axis, a variable length, fails its shape check)
+            # the whole set, before any batch runs (its None axes were resolved above)
             check_sparse_labels(array, cast("tuple[int, ...]", expected))
         else:
             if array.shape == expected[:-1] and expected[-1] == 1:
