@@ -148,3 +148,12 @@ def test_score_table_and_result_line():
     assert "RMSE (°C)" in text and "(naive)" in text
     assert "= 0.500 (the model beats persistence)" in text
     assert result_line(scores) == "RESULT model_rmse=0.5000 persistence_rmse=1.0000"
+
+
+def test_an_unfitted_spec_says_to_fit_first():
+    spec = WindowSpec("level", ["level"], lookback=4, horizon=1)
+    for call in (lambda: spec.to_units(np.zeros(3)), lambda: spec.climatology(3)):
+        with pytest.raises(ValueError, match=r"call fit\(train_matrix\) first"):
+            call()
+    spec.fit(np.arange(12.0).reshape(-1, 1))
+    assert spec.climatology(2).shape[0] == 2 and np.isfinite(spec.to_units(np.zeros(3))).all()

@@ -174,3 +174,11 @@ def test_the_version_has_one_source():
     assert config["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "scratchlstm.__version__"}
     major, minor, patch = scratchlstm.__version__.split(".")
     assert all(part.isdigit() for part in (major, minor, patch))
+
+
+def test_the_package_imports_with_docstrings_stripped():
+    # python -OO sets every __doc__ to None: code that builds a docstring from another must cope
+    code = "import scratchlstm, scratchlstm.metrics, scratchlstm.layers, scratchlstm.losses, scratchlstm.callbacks"
+    result = subprocess.run([sys.executable, "-OO", "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr
