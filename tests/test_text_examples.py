@@ -43,19 +43,21 @@ def test_names_split_is_deduplicated_disjoint_by_name_and_stratified():
         assert any(lang == language for _, lang in parts["train"])
 
 
-def test_naive_bayes_matches_a_direct_computation():
+@pytest.mark.parametrize("max_n", [3, 4])
+def test_naive_bayes_matches_a_direct_computation(max_n):
     example = load_example("names_by_language")
     train = ["Abe", "Abel", "Bo", "Bob", "Cole", "Colby"]
     labels = np.array([0, 0, 1, 1, 2, 2])
-    model = example.NgramNaiveBayes(3, alpha=0.5).fit(train, labels)
+    model = example.NgramNaiveBayes(3, alpha=0.5, max_n=max_n).fit(train, labels)
 
     def grams(name):
         marked = f"^{name}$"
-        return [marked[i:i + n] for n in (1, 2, 3) for i in range(len(marked) - n + 1)]
+        return [marked[i:i + n] for n in range(1, max_n + 1) for i in range(len(marked) - n + 1)]
 
     vocabulary = sorted({g for name in train for g in grams(name)})
+    assert len(model.index) == len(vocabulary)
     counts = {c: Counter(g for name, y in zip(train, labels) if y == c for g in grams(name)) for c in range(3)}
-    for query in ("Abbo", "Colb", "Bel"):
+    for query in ("Abbo", "Colb", "Bel", "Abel"):
         scores = []
         for c in range(3):
             total = sum(counts[c].values())
@@ -98,6 +100,10 @@ def test_names_quick_run_is_reproducible_with_its_seed():
     second = example.main(["--quick", "--verbose", "0", "--epochs", "1"])
     assert first == second
     assert example.main(["--quick", "--verbose", "0", "--epochs", "1", "--seed", "1"]) != first
+    # --ensemble 2: the first network is the single run above, the second one is seeded seed + 1
+    ensemble = example.main(["--quick", "--verbose", "0", "--epochs", "1", "--ensemble", "2"])
+    assert ensemble["network0_accuracy"] == first["model_accuracy"] == first["network0_accuracy"]
+    assert "network1_accuracy" in ensemble and "network1_accuracy" not in first
 
 
 @pytest.mark.slow
