@@ -130,3 +130,11 @@ def test_unit_forget_bias_sets_the_forget_block_to_one_as_keras():
     theirs = keras.layers.LSTM(3, bias_initializer="ones")
     theirs.build((None, 4, 2))
     np.testing.assert_array_equal(ours.get_weights()[2], theirs.get_weights()[2])  # all ones, not 2 in the forget block
+
+
+def test_built_params_is_the_weights_of_a_built_layer_and_refuses_an_unbuilt_one():
+    layer = Dense(3, name="head")
+    with pytest.raises(ValueError, match="'head' is not built yet"):
+        layer.built_params
+    layer.build((None, 2))
+    assert layer.built_params is layer.params and layer.built_params["kernel"].shape == (2, 3)

@@ -214,6 +214,13 @@ class Layer:
     def built(self) -> bool:
         return self.params is not None
 
+    @property
+    def built_params(self) -> dict[str, Any]:
+        """``params`` of a built layer, for code that runs only once the layer is built."""
+        if self.params is None:
+            raise ValueError(f"layer {self.name!r} is not built yet, so it has no weights")
+        return self.params
+
     def build(self, input_shape: tuple[Any, ...], dtype: Any = None) -> None:
         """Create the weights for inputs shaped ``input_shape`` (batch axis included, may be None).
 
@@ -255,7 +262,7 @@ class Layer:
 
     def _weight_slots(self) -> list[tuple[str, str]]:
         """``(tree, key)`` for every weight, in Keras' order (trainable first, then state)."""
-        params = cast("dict[str, Any]", self.params)  # built: every caller checks
+        params = self.built_params
         slots = [("params", k) for k in self.weight_names if k in params]
         return slots + [("state", k) for k in self.state_names if k in self.state]
 
@@ -281,7 +288,7 @@ class Layer:
             raise ValueError(
                 f"layer {self.name!r} expects {len(slots)} weight arrays {[k for _, k in slots]}, got {len(weights)}"
             )
-        new = {"params": dict(cast("dict[str, Any]", self.params)), "state": dict(self.state)}  # built: checked above
+        new = {"params": dict(self.built_params), "state": dict(self.state)}  # built: checked above
         for (tree, key), value in zip(slots, weights):
             new[tree][key] = self.checked_weight(key, getattr(self, tree)[key].shape, value)
         self.params, self.state = new["params"], new["state"]
@@ -305,14 +312,14 @@ class Layer:
     def trainable_weights(self) -> list[NDArray[Any]]:
         if not self.built or not self.trainable:
             return []
-        params = cast("dict[str, Any]", self.params)  # built: checked above
+        params = self.built_params
         return [params[k].copy() for k in self.weight_names if k in params]
 
     @property
     def non_trainable_weights(self) -> list[NDArray[Any]]:
         if not self.built:
             return []
-        params = cast("dict[str, Any]", self.params)  # built: checked above
+        params = self.built_params
         frozen = [] if self.trainable else [params[k].copy() for k in self.weight_names if k in params]
         return frozen + [self.state[k].copy() for k in self.state_names if k in self.state]
 
@@ -408,7 +415,7 @@ class Layer:
         current penalty of each regularized trainable weight, as floats."""
         # regularized_weights lists built layers only
         return list(self._call_losses) + [
-            float(reg(cast("dict[str, Any]", layer.params)[key])) for layer, key, reg in self.regularized_weights()]
+            float(reg(layer.built_params[key])) for layer, key, reg in self.regularized_weights()]
 
     # --- calling ------------------------------------------------------------------------------
     def gather_inputs(self, inputs: Any, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:

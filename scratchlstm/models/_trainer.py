@@ -288,7 +288,7 @@ class Trainer(_TrainerBase):
 
     def _compute_dtype(self) -> np.dtype[Any]:
         """float64 if any weight is float64 (the NumPy math promotes to it), else float32."""
-        weights = flatten_paths(cast("dict[str, Any]", self.params)).values()  # Model.params: always a dict
+        weights = flatten_paths(self.built_params).values()
         if self.dtype == np.float64 or any(w.dtype == np.float64 for w in weights):
             return np.dtype(np.float64)
         return np.dtype(np.float32)

@@ -6,7 +6,7 @@ backward) and ``scratchlstm.jax_backend.attention.additive_attention``.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -60,10 +60,9 @@ class AdditiveAttention(Attention):
     def validate_input_shape(self, input_shape: Any) -> None:
         """As `Attention`'s, and a built layer's ``scale`` must match the query's features."""
         super().validate_input_shape(input_shape)
-        params = cast("dict[str, Any]", self.params)  # read only once built
-        if self.built and self.use_scale and input_shape[0][-1] != params["scale"].shape[0]:
+        if self.built and self.use_scale and input_shape[0][-1] != self.built_params["scale"].shape[0]:
             raise ValueError(
-                f"AdditiveAttention {self.name!r} was built for {params['scale'].shape[0]} query features, "
+                f"AdditiveAttention {self.name!r} was built for {self.built_params['scale'].shape[0]} query features, "
                 f"got query of shape {input_shape[0]} with {input_shape[0][-1]} features"
             )
 

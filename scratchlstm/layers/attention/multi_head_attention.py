@@ -7,7 +7,7 @@ backward) and ``scratchlstm.jax_backend.attention.multi_head_attention``.
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -263,7 +263,7 @@ class MultiHeadAttention(Layer):
         if self.built:
             for shape, what, weight in ((query, "query", "query_kernel"), (key, "key", "key_kernel"),
                                         (value, "value", "value_kernel")):
-                features = cast("dict[str, Any]", self.params)[weight].shape[0]  # built: checked above
+                features = self.built_params[weight].shape[0]  # built: checked above
                 if shape[-1] != features:
                     raise ValueError(
                         f"{kind(self)} was built for {what} with {features} features, got {what} of shape {shape} "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, cast
+from typing import Any, Callable
 
 import numpy as np
 
@@ -153,10 +153,9 @@ class Conv1D(Layer):
         channels, steps = input_shape[-1], input_shape[1]
         if channels is None or channels < 1:
             raise ValueError(f"Conv1D {self.name!r} needs a known, positive channel count, got shape {input_shape}")
-        params = cast("dict[str, Any]", self.params)  # read only once built
-        if self.built and channels != params["kernel"].shape[1]:
+        if self.built and channels != self.built_params["kernel"].shape[1]:
             raise ValueError(
-                f"Conv1D {self.name!r} was built for {params['kernel'].shape[1]} channels, got input of "
+                f"Conv1D {self.name!r} was built for {self.built_params['kernel'].shape[1]} channels, got input of "
                 f"shape {tuple(input_shape)} with {channels} channels"
             )
         if steps is not None and (steps < 1 or self.padding_for(steps)[2] < 1):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, cast
+from typing import Any, Callable
 
 import numpy as np
 
@@ -73,10 +73,9 @@ class Dense(Layer):
                 f"Dense {self.name!r} expects one input of shape (batch, ..., features), got "
                 f"{input_shape}"
             )
-        params = cast("dict[str, Any]", self.params)  # read only once built
-        if self.built and input_shape[-1] != params["kernel"].shape[0]:
+        if self.built and input_shape[-1] != self.built_params["kernel"].shape[0]:
             raise ValueError(
-                f"Dense {self.name!r} was built for {params['kernel'].shape[0]} features, got input of "
+                f"Dense {self.name!r} was built for {self.built_params['kernel'].shape[0]} features, got input of "
                 f"shape {tuple(input_shape)} with {input_shape[-1]} features"
             )
         if input_shape[-1] is None or input_shape[-1] < 1:
