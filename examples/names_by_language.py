@@ -146,21 +146,35 @@ class NgramNaiveBayes:
         return (scores + self.log_prior).argmax(axis=1)
 
 
-def classification_scores(truth, predicted, n_classes):
-    """Accuracy, macro-F1 and balanced accuracy (mean per-class recall), and the confusion matrix."""
-    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)  # rows: true, columns: predicted
-    np.add.at(confusion, (truth, predicted), 1)
-    hits = np.diag(confusion).astype(float)
-    true_count, predicted_count = confusion.sum(axis=1), confusion.sum(axis=0)
+def scores_from_confusion(confusion):
+    """Accuracy, macro-F1 and balanced accuracy (mean per-class recall) of confusion matrices.
+
+    Args:
+        confusion: ``(..., C, C)`` counts, rows the true class and columns the predicted one.
+
+    Returns:
+        ``{"accuracy": ..., "macro_f1": ..., "balanced_accuracy": ...}``, each of shape ``(...)``.
+        Classes absent from the truth are left out of the two means.
+    """
+    confusion = confusion.astype(float)
+    hits = np.diagonal(confusion, axis1=-2, axis2=-1)  # (..., C)
+    true_count, predicted_count = confusion.sum(axis=-1), confusion.sum(axis=-2)  # (..., C) each
     recall = hits / np.maximum(true_count, 1)
     precision = hits / np.maximum(predicted_count, 1)
-    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)  # 0 where both are 0
     present = true_count > 0
     return {
-        "accuracy": float(hits.sum() / len(truth)),
-        "macro_f1": float(f1[present].mean()),
-        "balanced_accuracy": float(recall[present].mean()),
-    }, confusion
+        "accuracy": hits.sum(axis=-1) / confusion.sum(axis=(-2, -1)),
+        "macro_f1": (f1 * present).sum(axis=-1) / present.sum(axis=-1),
+        "balanced_accuracy": (recall * present).sum(axis=-1) / present.sum(axis=-1),
+    }
+
+
+def classification_scores(truth, predicted, n_classes):
+    """The scores of `scores_from_confusion` as floats, and the confusion matrix."""
+    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)  # rows: true, columns: predicted
+    np.add.at(confusion, (truth, predicted), 1)
+    return {metric: float(value) for metric, value in scores_from_confusion(confusion).items()}, confusion
 
 
 def paired_bootstrap(truth, first, second, n_classes, rng, resamples=2000):
@@ -174,22 +188,14 @@ def paired_bootstrap(truth, first, second, n_classes, rng, resamples=2000):
     """
     rows = rng.integers(0, len(truth), size=(resamples, len(truth)))  # (R, N)
     offsets = np.arange(resamples)[:, None] * n_classes * n_classes
-    differences = {}
-    for sign, predicted in ((1.0, first), (-1.0, second)):
-        cells = offsets + truth[rows] * n_classes + predicted[rows]  # (R, N) cell of each drawn row
+    scores = []
+    for predicted in (first, second):
+        cells = offsets + truth[rows] * n_classes + predicted[rows]  # (R, N): each drawn row's cell
         confusion = np.bincount(cells.ravel(), minlength=resamples * n_classes * n_classes)
-        confusion = confusion.reshape(resamples, n_classes, n_classes).astype(float)  # (R, C, C)
-        hits = np.einsum("rcc->rc", confusion)
-        true_count, predicted_count = confusion.sum(axis=2), confusion.sum(axis=1)  # (R, C) each
-        recall, precision = hits / np.maximum(true_count, 1), hits / np.maximum(predicted_count, 1)
-        f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
-        present = true_count > 0
-        scores = {"accuracy": hits.sum(axis=1) / len(truth),
-                  "macro_f1": (f1 * present).sum(axis=1) / present.sum(axis=1),
-                  "balanced_accuracy": (recall * present).sum(axis=1) / present.sum(axis=1)}
-        for metric, values in scores.items():
-            differences[metric] = differences.get(metric, 0.0) + sign * values
-    return {metric: (float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))) for metric, d in differences.items()}
+        scores.append(scores_from_confusion(confusion.reshape(resamples, n_classes, n_classes)))  # (R,) each
+    return {metric: (float(np.percentile(scores[0][metric] - scores[1][metric], 2.5)),
+                     float(np.percentile(scores[0][metric] - scores[1][metric], 97.5)))
+            for metric in scores[0]}
 
 
 def format_confusion(confusion, classes):
