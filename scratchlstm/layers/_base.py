@@ -288,7 +288,7 @@ class Layer:
             raise ValueError(
                 f"layer {self.name!r} expects {len(slots)} weight arrays {[k for _, k in slots]}, got {len(weights)}"
             )
-        new = {"params": dict(self.built_params), "state": dict(self.state)}  # built: checked above
+        new = {"params": dict(self.built_params), "state": dict(self.state)}
         for (tree, key), value in zip(slots, weights):
             new[tree][key] = self.checked_weight(key, getattr(self, tree)[key].shape, value)
         self.params, self.state = new["params"], new["state"]

@@ -206,7 +206,7 @@ class Model(Trainer, Layer):
         for layer in self._weight_layers():
             if layer.name in value:
                 new = value[layer.name]
-                current = layer.built_params  # built: `value` holds built layers' params
+                current = layer.built_params
                 order = list(current) if set(current) == set(new) else list(new)
                 layer.params = {key: new[key] for key in order}  # keep Keras' weight order
 
@@ -256,7 +256,7 @@ class Model(Trainer, Layer):
                 if objects.get(key) is None:
                     continue
                 # the leaf's path: the params tree holds the layer's own arrays, not copies
-                paths = paths_of.get(id(layer.built_params[key]), [])  # a leaf: built
+                paths = paths_of.get(id(layer.built_params[key]), [])
                 if len(paths) != 1:
                     raise ValueError(
                         f"weight {key!r} of layer {layer.name!r} appears {len(paths)} times in model {self.name!r}'s "

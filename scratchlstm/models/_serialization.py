@@ -581,7 +581,7 @@ def _version_1_model(document: dict[str, Any]) -> tuple[Model, dict[str, str]]:
     model.build((None, *document["input_shape"]))
     names: dict[str, str] = {}
     for k, layer in enumerate(model.layers):
-        for weight in layer.built_params:  # built above
+        for weight in layer.built_params:
             names[f"{layer.name}/{weight}"] = f"layer{k}/{weight}"
     return model, names
 

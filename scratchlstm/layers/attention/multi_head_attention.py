@@ -263,7 +263,7 @@ class MultiHeadAttention(Layer):
         if self.built:
             for shape, what, weight in ((query, "query", "query_kernel"), (key, "key", "key_kernel"),
                                         (value, "value", "value_kernel")):
-                features = self.built_params[weight].shape[0]  # built: checked above
+                features = self.built_params[weight].shape[0]
                 if shape[-1] != features:
                     raise ValueError(
                         f"{kind(self)} was built for {what} with {features} features, got {what} of shape {shape} "

@@ -252,7 +252,7 @@ class Recurrent(Layer):
 
     @property
     def input_features(self) -> int:
-        return int(self.built_params["kernel"].shape[0])  # read once built
+        return int(self.built_params["kernel"].shape[0])
 
     def initialize(self, input_shape: Any, rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, Any]]:
         x_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
