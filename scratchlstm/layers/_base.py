@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import constraints, regularizers
 from ..mixed_precision import _policy as dtype_policies
-from .._checks import as_float_array, check_finite, check_shape
+from .._checks import as_float_array, check_dimensions, check_finite, check_representable, check_shape
 from .._graph import Node, SymbolicTensor, flatten_structure, is_symbolic
 from .._random import check_seed, make_rng
 from ._registry import numpy_ops
@@ -227,6 +227,8 @@ class Layer:
         ``dtype`` is the input's dtype: a float64 input makes a layer built without an explicit
         ``dtype`` float64.
         """
+        # before int() below turns 2.5, '5' or True into a dimension
+        check_dimensions(input_shape, f"{type(self).__name__} {self.name!r}: input_shape")
         input_shape = _normalize_shape(input_shape)
         self.validate_input_shape(input_shape)
         if self.built:
@@ -295,14 +297,12 @@ class Layer:
 
     def checked_weight(self, key: str, shape: tuple[Any, ...], value: Any) -> NDArray[Any]:
         """``value`` as this layer's dtype, after checking its shape, kind and finiteness."""
-        value = np.asarray(value)
+        value = np.array(value)  # a copy: never the caller's array
         if value.dtype.kind not in "fiu":
             raise ValueError(f"weight {key!r} of layer {self.name!r} must be a real number array, got dtype {value.dtype}")
         check_shape(value, shape, f"weight {key!r} of layer {self.name!r}")
-        cast: NDArray[Any] = value.astype(self.dtype, copy=True)
-        if not np.isfinite(cast).all():
-            raise ValueError(f"weight {key!r} of layer {self.name!r} must be finite (as {self.dtype.name})")
-        return cast
+        # checked after the cast: 1e39 passes a float64 check and becomes inf in float32
+        return check_representable(value, self.dtype, f"weight {key!r} of layer {self.name!r}")
 
     @property
     def weights(self) -> list[NDArray[Any]]:

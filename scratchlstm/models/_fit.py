@@ -151,7 +151,8 @@ def run_fit(model: Trainer, backend: Any, train: tuple[Any, Any, Any], *, epochs
     callback_list.on_train_begin()
     initial_epoch = model._initial_epoch or initial_epoch
     # after on_train_begin: the weights and optimizer state a callback loaded there are trained on
-    state = backend.init_state(model.get_variables(), batch_size, model._resumed_optimizer_state(backend))
+    # the JAX backend pads each batch to this size: no more rows than there are samples
+    state = backend.init_state(model.get_variables(), min(batch_size, num_samples), model._resumed_optimizer_state(backend))
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
         order = rng.permutation(num_samples) if shuffle else np.arange(num_samples)

@@ -317,10 +317,18 @@ class Model(Trainer, Layer):
             raise ValueError(f"model {self.name!r} has {len(leaves)} weight arrays, got {len(weights)}")
         checked = [layer.checked_weight(key, getattr(layer, tree)[key].shape, value)
                    for (layer, tree, key), value in zip(leaves, weights)]
-        for (layer, tree, key), value in zip(leaves, checked):
-            updated = dict(getattr(layer, tree))
-            updated[key] = value
-            setattr(layer, tree, updated)
+        layers = list({id(layer): layer for layer, _, _ in leaves}.values())
+        saved = [(layer.params, layer.state) for layer in layers]
+        try:
+            for (layer, tree, key), value in zip(leaves, checked):
+                updated = dict(getattr(layer, tree))
+                updated[key] = value
+                setattr(layer, tree, updated)
+        except BaseException:
+            # a setter that fails part way (a wrapper's, an interrupt) leaves the old weights everywhere
+            for layer, (params, state) in zip(layers, saved):
+                layer.params, layer.state = params, state
+            raise
 
     @property
     def trainable_weights(self) -> list[NDArray[Any]]:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._checks import check_dimensions
 from .._graph import SymbolicTensor
 from ..layers._base import Layer, unique_name
 from ..layers.core.input_layer import Input, InputLayer
@@ -125,6 +126,7 @@ class Sequential(Model):
         if not self._chain:
             return
         shape = tuple(input_shape)  # a fixed batch size (a stateful RNN's) is kept
+        check_dimensions(shape, f"model {self.name!r}: input_shape")  # before any layer compares them
         check = shape
         for layer in self._chain:  # all checks first: a failed build changes nothing
             layer.validate_input_shape(check)

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import optimizers as optimizers_module
+from .._checks import check_representable
 from .._tree import flatten_paths
 from ._compile import resolve_compile
 from ._data import input_arrays, sample_weights, target_arrays
@@ -261,30 +262,34 @@ class Trainer(_TrainerBase):
                 self._require_compiled("training or evaluation")
                 ys = target_arrays(self, y, len(xs[0]), f"y{what}")
                 weights = sample_weights(sample_weight, class_weight, ys, len(xs[0]), self.compiled)
+                self._check_targets(ys, weights, what)
+            xs = self._cast_inputs(xs, what)
         except Exception:
             undo()
             raise
-        return self._cast_inputs(xs), ys, weights
+        return xs, ys, weights
 
-    def _cast_inputs(self, xs: list[NDArray[Any]]) -> list[NDArray[Any]]:
-        """Float inputs in the compute dtype; inputs declared integer (token ids) as integers."""
+    def _cast_inputs(self, xs: list[NDArray[Any]], what: str = "") -> list[NDArray[Any]]:
+        """Float inputs in the compute dtype; inputs declared integer (token ids) as integers;
+        each checked after its cast (1e39 is finite in float64, inf in float32)."""
         dtype = self._compute_dtype()
         declared: list[np.dtype[Any] | None] = [t.dtype for t in self.inputs] if self.built else [None] * len(xs)
+        names = self.input_names if self.built else ["input"]
         cast: list[NDArray[Any]] = []
-        for x, kind in zip(xs, declared):
-            if kind is not None and kind.kind == "i":
-                if not np.array_equal(x, np.round(x)):
-                    raise ValueError(f"an input declared {kind.name} must hold whole numbers, got {x.dtype} values with fractions")
-                cast.append(x.astype(kind, copy=False))
-            else:
-                with np.errstate(over="ignore"):  # checked just below, in the dtype the math sees
-                    value = x.astype(dtype, copy=False)
-                if not np.isfinite(value).all():
-                    where = "NaN or inf" if not np.isfinite(x).all() else f"values beyond {dtype.name}'s range"
-                    raise ValueError(f"x holds {where} (largest magnitude {np.nanmax(np.abs(x)):.3g}); "
-                                     f"the model computes in {dtype.name}")
-                cast.append(value)
+        for x, kind, name in zip(xs, declared, names):
+            label = f"x{what}" if len(xs) == 1 else f"x{what}[{name!r}]"
+            target = kind if kind is not None and kind.kind in "iu" else dtype
+            cast.append(check_representable(x, target, label))
         return cast
+
+    def _check_targets(self, ys: list[NDArray[Any]], weights: NDArray[Any] | None, what: str) -> None:
+        """Targets and sample weights must stay finite in the dtype the losses compute in."""
+        dtype = self._compute_dtype()
+        names = cast("CompileConfig", self.compiled).output_names  # called with y: compiled
+        for y, name in zip(ys, names):
+            check_representable(y, dtype, f"y{what}" if len(ys) == 1 else f"y{what}[{name!r}]")
+        if weights is not None:
+            check_representable(weights, dtype, f"sample_weight{what}")
 
     def _compute_dtype(self) -> np.dtype[Any]:
         """float64 if any weight is float64 (the NumPy math promotes to it), else float32."""
@@ -469,13 +474,18 @@ class Trainer(_TrainerBase):
         trained (its slots such as momentums, the iteration count a schedule reads, the EMA
         of the weights, accumulated gradients), so that after `scratchlstm.models.load_model`
         ``fit`` continues exactly where it stopped: on the NumPy backend, 2 epochs, save, load
-        and 2 more epochs give bitwise the weights of 4 epochs (with ``shuffle=False``: as in
-        Keras, the shuffling generator's state is not saved; `BackupAndRestore` keeps it).
+        and 2 more epochs give bitwise the weights of 2 + 2 epochs in one process, which are
+        those of 4 epochs except with ``use_ema`` (as in Keras, each ``fit`` ends on the
+        averaged weights), with ``shuffle=False``: as in Keras, the shuffling generator's state
+        is not saved (`BackupAndRestore` keeps it).
         ``compile`` after loading starts a new optimizer, as in Keras.
 
         No pickle: weights and optimizer state are plain arrays and the rest is JSON. The file
         is written to a temporary name and moved into place, so a failed save leaves an older
-        file intact.
+        file intact. As a plain ``open(path, "w")``: the new file gets the umask's mode (a
+        replaced file keeps its own), and a symlink is written through to its target (the link
+        stays a link). A ``path`` that exists and is not a regular file (a directory, a FIFO, a
+        device node) is refused with ``ValueError`` before anything is written.
 
         Args:
             path: the file to write; its extension picks the format: ``.keras`` writes Keras 3's
