@@ -10,19 +10,25 @@ metadata) goes through `atomic_write`:
 - a symlink is written through to its target, as ``open`` would (the link stays a link);
 - a target that exists and is not a regular file (a directory, a FIFO, a device node) is
   refused with ``ValueError`` before anything is written;
-- temporary files are named ``.<name>.tmp-<random>``, so a later write of the same target
-  removes the ones a killed write (SIGKILL) left behind more than an hour ago.
+- temporary files are named ``.<name>.tmp-<pid>-<host>-<random>``, so a later write of the same
+  target removes the ones a killed write (SIGKILL) left behind: at once when the process that
+  wrote one is gone (same host, POSIX), else once it is an hour old (another host's, or a name
+  without a process id).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import socket
 import stat
 import time
 import uuid
 from typing import BinaryIO, Callable
 
 STALE_SECONDS = 3600.0  # a temporary file this old is a leftover, not a write in progress
+# which machine wrote a temporary: a process id means something only there (a shared folder)
+HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8", "surrogateescape")).hexdigest()[:8]
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> None:
@@ -50,7 +56,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], objec
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"the folder of {os.fspath(path)!r} does not exist")
     _remove_stale_temporaries(folder, name)
-    temporary = os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex}")
+    temporary = os.path.join(folder, f".{name}.tmp-{os.getpid()}-{HOST_TAG}-{uuid.uuid4().hex}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -80,7 +86,26 @@ def _remove_stale_temporaries(folder: str, name: str) -> None:
             continue
         candidate = os.path.join(folder, entry)
         try:
-            if stat.S_ISREG(os.lstat(candidate).st_mode) and now - os.path.getmtime(candidate) > STALE_SECONDS:
+            status = os.lstat(candidate)
+            if stat.S_ISREG(status.st_mode) and (
+                now - status.st_mtime > STALE_SECONDS or _writer_is_gone(entry[len(prefix):])
+            ):
                 os.unlink(candidate)
         except OSError:
             pass
+
+
+def _writer_is_gone(tag: str) -> bool:
+    """Whether the temporary tagged ``<pid>-<host>-<random>`` was written by a process of this
+    host that no longer runs (killed mid-write), so no write is in progress into it."""
+    pid, _, rest = tag.partition("-")
+    host = rest.partition("-")[0]
+    if os.name != "posix" or host != HOST_TAG or not pid.isdigit() or int(pid) == os.getpid():
+        return False  # (on Windows, os.kill(pid, 0) would end the process, not probe it)
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False  # alive, run by another user; or not a process id at all
+    return False

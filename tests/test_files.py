@@ -83,3 +83,21 @@ def test_stale_temporaries_of_a_killed_write_are_removed_by_the_next_write(tmp_p
     os.utime(other, (old, old))
     _model().save(path)
     assert not stale.exists() and fresh.exists() and other.exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids are probed on POSIX only")
+def test_a_temporary_whose_writer_was_killed_is_removed_by_the_next_write_at_once(tmp_path):
+    """A SIGKILL'd save left its temporary for an hour; its name now says which process wrote it."""
+    import subprocess
+
+    from scratchlstm._files import HOST_TAG
+
+    finished = subprocess.Popen(["true"])
+    finished.wait()  # its process id now names no process (a killed writer's)
+    dead = tmp_path / f".m.npz.tmp-{finished.pid}-{HOST_TAG}-0123"
+    alive = tmp_path / f".m.npz.tmp-{os.getpid()}-{HOST_TAG}-4567"  # a write in progress: kept
+    elsewhere = tmp_path / f".m.npz.tmp-{finished.pid}-00000000-89ab"  # another host's process: kept
+    for leftover in (dead, alive, elsewhere):
+        leftover.write_bytes(b"partial")
+    _model().save(tmp_path / "m.npz")
+    assert not dead.exists() and alive.exists() and elsewhere.exists()

@@ -178,3 +178,42 @@ def test_importing_scratchlstm_loads_no_h5py():
 
     code = "import sys, scratchlstm, scratchlstm.keras_files; print('h5py' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_a_config_asking_for_a_huge_layer_is_refused_without_allocating_it(archive, tmp_path):
+    """The shape probe builds with zero-stride placeholders: a GRU of 3000 units in a 5 KB file
+    allocated 300 MiB (zeros cast to float32) before the count check refused it."""
+    import tracemalloc
+
+    wide = _edit_config(archive, lambda d: d["config"]["layers"][1]["config"].update(units=3000))
+    path = _write(tmp_path / "big.keras", wide)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="weight values"):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20
+
+
+def test_metadata_nested_too_deep_is_refused_on_save_and_on_load(archive, tmp_path):
+    deep: list = []
+    for _ in range(150):
+        deep = [deep]
+    path = tmp_path / "m.keras"
+    model = _model()
+    model.save(path)
+    before = path.read_bytes()
+    loop: dict = {}
+    loop["self"] = loop
+    # each was a RecursionError, a bare "Circular reference" or "truth value ... is ambiguous"
+    for metadata, message in [(deep, "nests more than 100"), (loop, "holds itself"), (np.zeros(2), "JSON-serialisable")]:
+        with pytest.raises(ValueError, match=message):
+            model.save(path, metadata=metadata)
+        assert path.read_bytes() == before
+    info = json.loads(archive["metadata.json"])
+    info["scratchlstm_metadata"] = "DEEP"
+    text = json.dumps(info).replace('"DEEP"', "[" * 150 + "]" * 150)
+    with pytest.raises(ValueError, match="metadata.json nests more than 100"):
+        load_model(_write(tmp_path / "deep.keras", {**archive, "metadata.json": text}))

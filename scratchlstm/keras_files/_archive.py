@@ -3,8 +3,9 @@
 Reading never extracts anything: members are read into memory after their names (no ``..``,
 no absolute paths) and declared sizes (at most `MAX_MEMBER_BYTES`, and not a decompression
 bomb) are checked. A model is built only once the config converts; its weights' shapes are
-checked against the file on a probe built with zero initializers (which costs no memory up front),
-so a config that declares huge layers next to small arrays fails before any allocation.
+checked against the file on a probe built with zero-stride placeholder weights (no initializer
+runs, nothing is allocated: `scratchlstm.initializers.placeholder_weights`), so a config that
+declares huge layers next to small arrays fails before any allocation.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from .._files import atomic_write
-from .. import optimizers
+from .. import initializers, optimizers
 from .._tree import tree_leaves
 from ..layers._base import half_precision_layers
 from . import _h5
 from ._compile import compile_from_keras, compile_to_keras
-from ._config import model_from_keras, model_to_keras, refuse_code, zero_initializers
+from ._config import model_from_keras, model_to_keras, refuse_code
 from ._optimizer import state_from_keras, state_to_keras, write_variables
 
 if TYPE_CHECKING:
@@ -196,6 +197,7 @@ def load_keras_archive(path: str | os.PathLike[str], compile: bool = True) -> Mo
     Raises:
         ValueError: anything wrong with the file, named; no model is returned then.
     """
+    from ..models._file_checks import MAX_METADATA_DEPTH, nesting_depth
     from ..models._serialization import model_from_config
 
     _h5.h5py_module()  # the error naming the extra comes first
@@ -204,6 +206,10 @@ def load_keras_archive(path: str | os.PathLike[str], compile: bool = True) -> Mo
         _check_member_names(archive, source)
         document = _json_member(archive, "config.json", source)
         info = _json_member(archive, "metadata.json", source)
+        # as in .npz files (one level more: the metadata sits in Keras' own object); deeper
+        # metadata could not be saved again
+        if nesting_depth(info, MAX_METADATA_DEPTH + 1) > MAX_METADATA_DEPTH + 1:
+            raise ValueError(f"{source}: metadata.json nests more than {MAX_METADATA_DEPTH} levels deep")
         refuse_code(document, f"{source} config.json")
         if not isinstance(document, dict):
             raise ValueError(f"{source}: config.json must hold a JSON object")
@@ -212,7 +218,8 @@ def load_keras_archive(path: str | os.PathLike[str], compile: bool = True) -> Mo
             raise ValueError(f"{source} has no model.weights.h5 (Keras' npz weights format is not supported)")
         weights = _read_member(archive, "model.weights.h5", MAX_MEMBER_BYTES, source)
     declared = _declared_elements(weights, source)
-    probe = _build(model_from_config, zero_initializers(ours), source, declared)
+    with initializers.placeholder_weights():  # zero-stride weights: the probe allocates nothing
+        probe = _build(model_from_config, ours, source, declared)
     _h5.read_weights(io.BytesIO(weights), probe, source, assign=False)
     model = _build(model_from_config, ours, source, None)
     _h5.read_weights(io.BytesIO(weights), model, source)  # not compiled yet: no warning

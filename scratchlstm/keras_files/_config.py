@@ -364,16 +364,5 @@ def model_from_keras(entry: dict[str, Any]) -> dict[str, Any]:
         "output_layers": _structure(config.get("output_layers"), "output_layers")}}
 
 
-def zero_initializers(config: Any) -> Any:
-    """A copy of our model config with every ``*_initializer`` set to ``"zeros"``: building it
-    costs no memory up front (``calloc``), so the weights' shapes can be checked against the
-    file before the real model draws its initial weights."""
-    if isinstance(config, dict):
-        return {k: "zeros" if k.endswith("_initializer") else zero_initializers(v) for k, v in config.items()}
-    if isinstance(config, list):
-        return [zero_initializers(v) for v in config]
-    return config
-
-
 __all__ = ["MAPPINGS", "keras_layer_order", "layer_from_keras", "layer_to_keras", "model_from_keras",
-           "model_to_keras", "refuse_code", "zero_initializers"]
+           "model_to_keras", "refuse_code"]

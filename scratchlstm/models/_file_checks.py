@@ -3,11 +3,13 @@
 
 What a file may make the loader do is bounded by the file itself:
 
-* every member of the archive is a ``.npy`` array whose header (shape, dtype) is read and checked
-  before its data: the shape times the item size must be exactly the bytes the member holds
-  (``ZipInfo.file_size``), and that size must fit in the archive (a stored member's bytes lie in
-  the file; a compressed one cannot claim more than deflate's ratio allows). So an array is
-  never allocated larger than ~1100 times the file, a stored one never larger than the file;
+* every member of the archive is a ``.npy`` array whose size must fit in the archive (a stored
+  member's bytes lie in the file; a compressed one cannot claim more than deflate's ratio
+  allows), checked on opening from the zip directory alone; an array's header (shape, dtype) is
+  read and checked when the array is first asked for, before its data: the shape times the item
+  size must be exactly the bytes the member holds (``ZipInfo.file_size``). So an array is never
+  allocated larger than ~1100 times the file, a stored one never larger than the file, and the
+  headers of members a loader refuses by name (thousands of tiny forged ones) are never parsed;
 * object arrays are refused from their header (nothing is unpickled, ever);
 * JSON (``config.json``, ``weights.json``) is measured for nesting depth before it is parsed, so
   neither parsing nor what runs on the result can recurse without bound (`MAX_DOCUMENT_DEPTH`);
@@ -130,8 +132,8 @@ def _member_name(filename: str) -> str:
 
 
 class NpzArchive:
-    """An ``.npz`` archive read defensively: every member's ``.npy`` header is checked on opening,
-    arrays are read one at a time on request.
+    """An ``.npz`` archive read defensively: every member's name and size is checked on opening,
+    its ``.npy`` header when it is first asked for, arrays are read one at a time on request.
 
     Attributes:
         files: the array names (members without their ``.npy``), as ``np.load(...).files``.
@@ -140,7 +142,8 @@ class NpzArchive:
     def __init__(self, path: str | os.PathLike[str], kind: str) -> None:
         self.path, self.kind = os.fspath(path), kind
         self._zip: zipfile.ZipFile | None = None
-        self._headers: dict[str, tuple[tuple[int, ...], np.dtype[Any]]] = {}
+        self._members: dict[str, zipfile.ZipInfo] = {}  # array name -> its member, sizes checked
+        self._headers: dict[str, tuple[tuple[int, ...], np.dtype[Any]]] = {}  # read on first request
         st = os.stat(self.path)
         if not stat.S_ISREG(st.st_mode):  # a FIFO would block open(), a directory fail late
             raise ValueError(f"{self.path} is not a regular file, so not a scratchlstm {kind} file")
@@ -165,7 +168,7 @@ class NpzArchive:
                 raise ValueError(f"{self.path} is not a scratchlstm {kind} file (a readable .npz archive): "
                                  f"{type(error).__name__}: {error}") from None
             raise
-        self.files = list(self._headers)
+        self.files = list(self._members)
 
     def _error(self, what: str) -> ValueError:
         return ValueError(f"{self.path} is not a scratchlstm {self.kind} file: {what}")
@@ -182,7 +185,7 @@ class NpzArchive:
             if not info.filename.endswith(".npy"):
                 raise self._error(f"its member {info.filename!r} is not a .npy array")
             name = _member_name(info.filename)
-            if name in self._headers:
+            if name in self._members:
                 raise self._error(f"it holds the array {name!r} twice")
             if info.flag_bits & 0x1:
                 raise self._error(f"its member {info.filename!r} is encrypted")
@@ -193,12 +196,15 @@ class NpzArchive:
             elif info.file_size > _DEFLATE_RATIO * info.compress_size + 4096:
                 raise self._error(f"its member {info.filename!r} claims to expand from {info.compress_size} to "
                            f"{info.file_size} bytes, more than compression can")
-            self._headers[name] = self._read_header(info)
+            # the header waits until the array is asked for: parsing one costs ~0.3 ms, so a
+            # small file of 100,000 forged members would take half a minute before its names,
+            # which the loaders refuse at once, were even looked at
+            self._members[name] = info
 
     def _read_header(self, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype[Any]]:
         """``(shape, dtype)`` from a member's ``.npy`` header, checked against the member's size."""
-        with cast(zipfile.ZipFile, self._zip).open(info) as member:  # opened in __init__
-            try:
+        try:
+            with cast(zipfile.ZipFile, self._zip).open(info) as member:  # opened in __init__
                 version = np.lib.format.read_magic(member)
                 if version == (1, 0):
                     shape, _, dtype = np.lib.format.read_array_header_1_0(member)
@@ -207,8 +213,10 @@ class NpzArchive:
                 else:
                     raise ValueError(f"the .npy format version {version} is not one NumPy writes for plain arrays")
                 offset = member.tell()
-            except (ValueError, EOFError, SyntaxError, TypeError) as error:
-                raise self._error(f"the .npy header of {info.filename!r} is unreadable: {error}") from None
+        # (also what opening a damaged member raises: a bad local header, a bad deflate stream)
+        except (ValueError, EOFError, SyntaxError, TypeError, OSError, zipfile.BadZipFile, zlib.error,
+                NotImplementedError, RuntimeError, MemoryError, OverflowError) as error:
+            raise self._error(f"the .npy header of {info.filename!r} is unreadable: {error}") from None
         if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None or dtype.kind not in "biufcUSMm":
             raise self._error(f"the array {_member_name(info.filename)!r} has dtype {dtype}; only plain numbers and "
                        "strings are read (never Python objects, which would need pickle)")
@@ -220,13 +228,17 @@ class NpzArchive:
         return tuple(shape), dtype
 
     def declared(self, name: str) -> tuple[tuple[int, ...], np.dtype[Any]]:
-        """``(shape, dtype)`` of array ``name`` from its header, without reading its data."""
+        """``(shape, dtype)`` of array ``name`` from its header (checked against the bytes the
+        member holds), without reading its data."""
+        if name not in self._headers:
+            if name not in self._members:
+                raise KeyError(f"{name} is not a file in the archive")
+            self._headers[name] = self._read_header(self._members[name])
         return self._headers[name]
 
     def __getitem__(self, name: str) -> NDArray[Any]:
-        """The array ``name`` (its size was checked against the archive on opening)."""
-        if name not in self._headers:
-            raise KeyError(f"{name} is not a file in the archive")
+        """The array ``name``, its header checked before any of its data is read."""
+        self.declared(name)
         try:
             with cast(zipfile.ZipFile, self._zip).open(f"{name}.npy") as member:  # opened in __init__
                 array: NDArray[Any] = np.lib.format.read_array(member, allow_pickle=False)

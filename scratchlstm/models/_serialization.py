@@ -112,10 +112,16 @@ def save_model(model: Any, path: str | os.PathLike[str], metadata: Any = None, i
 
     if not isinstance(include_optimizer, bool):
         raise ValueError(f"include_optimizer must be True or False, got {include_optimizer!r}")
+    # checked here, before either format's writer: json.dumps would recurse without bound on deep
+    # metadata (both loaders refuse it), and an array's truth value is ambiguous to the .keras one
+    metadata = model.metadata if metadata is None else metadata
+    check_metadata(metadata)
+    try:
+        json.dumps(metadata)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"metadata must be JSON-serialisable (lists, numbers, strings): {error}") from None
     if _dispatch.save_model(model, path, metadata, include_optimizer):
         return
-    metadata = model.metadata if metadata is None else metadata
-    check_metadata(metadata)  # json.dumps would recurse without bound, and load_model refuses it
     document: dict[str, Any] = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -300,8 +306,9 @@ def _assign_checked(model: Any, archive: NpzArchive | _Without, names: dict[str,
     stored = set(archive.files) - {"config.json", "weights.json"}
     wanted = {names[p] for p in expected}
     unknown = sorted(stored - wanted)
-    if unknown:
-        raise ValueError(f"{source} holds arrays {unknown} that the model has no weight for")
+    if unknown:  # (the first few: a forged file may hold thousands)
+        listed = f"{unknown[:10]}" + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        raise ValueError(f"{source} holds arrays {listed} that the model has no weight for")
     for path, current in expected.items():  # every name, dtype and shape before any data is read
         name = names[path]
         if name not in stored:
