@@ -6,13 +6,14 @@ an earlier one), in a temporary working directory. A block right after the line
 required so that skipped examples stay rare and explained.
 
 The strict build needs the ``docs`` extra (mkdocs, mkdocs-material, mkdocstrings[python],
-mkdocs-jupyter, django-static-mathjax; the ``test`` extra brings it); it is skipped when mkdocs
-is not installed. It executes examples/lstm_internals.ipynb to render it as a page, and ships
-MathJax with the site, so that the math renders offline.
+mkdocs-jupyter, django-static-mathjax, and matplotlib for the notebook; the ``test`` extra
+brings it); it is skipped when mkdocs is not installed. It executes examples/lstm_internals.ipynb
+to render it as a page, and ships MathJax with the site, so that the math renders offline.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -129,6 +130,10 @@ def test_mkdocs_build_strict(tmp_path):
         sources = re.findall(r"<script[^>]*\ssrc=\"([^\"]*)\"", html)
         remote = [src for src in sources if re.match(r"(https?:)?//", src)]
         assert not remote, f"{page.relative_to(site)} loads scripts from elsewhere: {remote}"
+        fetched = [tag for tag in re.findall(r"<link\b[^>]*>", html)  # stylesheets, fonts, icons
+                   if re.search(r"\srel=\"(stylesheet|preload|modulepreload|icon)\"", tag)
+                   and re.search(r"\shref=\"(https?:)?//", tag)]
+        assert not fetched, f"{page.relative_to(site)} loads files from elsewhere: {fetched}"
         assert "fonts.googleapis.com" not in html and "fonts.gstatic.com" not in html, page.relative_to(site)
     assert not list(site.rglob("*.py")), "a build hook was copied into the site"
 
@@ -139,3 +144,71 @@ def test_mkdocs_build_strict(tmp_path):
     assert "Epoch 30/30 - " in notebook                     # fit's verbose=2 lines
     assert notebook.count("data:image/png;base64,") >= 3    # gates, gradient norms, ...
     assert (site / "examples" / "lstm_internals" / "lstm_internals.ipynb").is_file()  # to download
+
+
+def _requirements(extra: str | None) -> set[str]:
+    """The distributions ``pip install ".[extra]"`` names: the core dependencies and the extra's,
+    following ``scratchlstm[...]`` references (normalised names, no versions)."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names, todo, seen = set(), [extra] if extra else [], set()
+    for requirement in project["dependencies"]:
+        names.add(re.split(r"[<>=!~;\[ ]", requirement)[0].lower().replace("_", "-"))
+    while todo:
+        current = todo.pop()
+        seen.add(current)
+        for requirement in project["optional-dependencies"][current]:
+            name = re.split(r"[<>=!~;\[ ]", requirement)[0].lower().replace("_", "-")
+            if name == "scratchlstm":
+                todo += [e.strip() for e in re.search(r"\[(.*)\]", requirement).group(1).split(",")
+                         if e.strip() not in seen]
+            else:
+                names.add(name)
+    return names
+
+
+def _notebook_imports() -> set[str]:
+    """Top-level modules the internals notebook imports unconditionally (outside try/if)."""
+    import ast
+    import json
+
+    notebook = json.loads((ROOT / "examples" / "lstm_internals.ipynb").read_text(encoding="utf-8"))
+    modules = set()
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        code = "\n".join(line for line in "".join(cell["source"]).splitlines()
+                         if not line.lstrip().startswith(("%", "!")))  # IPython magics
+        for node in ast.parse(code).body:
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules.add(node.module.split(".")[0])
+    return modules - set(sys.stdlib_module_names) - {"scratchlstm"}
+
+
+@functools.lru_cache(maxsize=1)
+def _notebook_needs() -> dict[str, frozenset[str]]:
+    """``{module: the distributions that provide it}`` for the notebook's imports (read once: ~1 s)."""
+    import importlib.metadata
+
+    providers = importlib.metadata.packages_distributions()
+    return {module: frozenset(name.lower().replace("_", "-") for name in providers.get(module, [module]))
+            for module in _notebook_imports()}
+
+
+@pytest.mark.parametrize("extra", ["docs", "notebook", "test"])
+def test_extras_install_what_the_notebook_needs(extra):
+    # The docs build executes the notebook: `pip install -e ".[docs]" && mkdocs build --strict`
+    # (the README's docs row) failed in a fresh environment on `import matplotlib`.
+    needed = _notebook_needs()
+    assert "matplotlib" in needed
+    missing = {module for module, names in needed.items() if not names & _requirements(extra)}
+    assert not missing, f'pip install ".[{extra}]" does not bring what the notebook imports: {missing}'
+
+
+def test_the_test_extra_brings_the_docs_build_and_the_readme_says_how_to_open_the_notebook():
+    assert _requirements("docs") <= _requirements("test")  # the README's test command builds the docs
+    assert {"jupyterlab", "ipykernel"} <= _requirements("notebook")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert re.search(r'pip install -e "\.\[notebook\]" && jupyter lab examples/lstm_internals\.ipynb', readme)

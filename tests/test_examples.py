@@ -2,6 +2,7 @@
 seed, and check the numbers it prints: the forecasters must beat persistence on the
 chronological test split."""
 
+import ast
 import importlib.util
 import os
 import re
@@ -58,6 +59,30 @@ def test_input_shapes_walkthrough_checks_pass():
     assert "-> (32, 25, 20)" in out and "-> [(32, 20), (32, 20), (32, 20)]" in out
     assert out.count(": True") == 4 and "False" not in out
     assert "Total params: 1,781" in out
+
+
+def _zero(node):
+    return isinstance(node, ast.Constant) and node.value in (0, False)
+
+
+@pytest.mark.parametrize("script", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
+def test_every_example_shows_training_progress_by_default(script):
+    # No silent training: each model fit passes verbose= (never 0), a --verbose flag defaults
+    # to progress, and so does every function parameter named verbose (read, not run: fast).
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            keywords = {k.arg: k.value for k in node.keywords}
+            if node.func.attr == "fit" and "epochs" in keywords:
+                assert "verbose" in keywords and not _zero(keywords["verbose"]), f"{script.name}:{node.lineno}"
+            if node.func.attr == "add_argument" and node.args and getattr(node.args[0], "value", None) == "--verbose":
+                assert "default" in keywords and not _zero(keywords["default"]), f"{script.name}:{node.lineno}"
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            positional = node.args.posonlyargs + node.args.args
+            pairs = list(zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults))
+            pairs += [(a, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None]
+            for arg, default in pairs:
+                assert not (arg.arg == "verbose" and _zero(default)), f"{script.name}:{node.lineno}"
 
 
 def test_many_to_one_beats_persistence_and_shows_progress_by_default():
