@@ -253,6 +253,32 @@ def test_token_ids_beyond_the_declared_integer_type_are_refused_before_training(
     assert_same_state(model, before)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+@pytest.mark.parametrize("sequential", [True, False], ids=["sequential", "functional"])
+def test_token_ids_beyond_the_vocabulary_are_refused_before_the_first_batch(backend, sequential):
+    """JAX's gather clamped id 5 of a 5-row table silently; NumPy refused it only in its batch,
+    after the shuffle generator and earlier batches had moved the model."""
+    if backend == "jax":
+        pytest.importorskip("optax")
+    if sequential:
+        model = Sequential([Input((4,), dtype="int32"), layers.Embedding(5, 2, seed=0), LSTM(2, seed=0), Dense(1, seed=1)],
+                           seed=0)
+    else:
+        inputs = Input((4,), dtype="int32")
+        model = Model(inputs, Dense(1, seed=1)(LSTM(2, seed=0)(layers.Embedding(5, 2, seed=0)(inputs))), seed=0)
+    model.compile("adam", "mse", backend=backend)
+    ids = np.ones((6, 4), np.int32)
+    model.fit(ids, Y, batch_size=2, verbose=0)
+    before = full_state(model)
+    bad = ids.copy()
+    bad[-1, -1] = 5  # the last batch, the last step
+    for call in (lambda: model.fit(bad, Y, batch_size=2, shuffle=False, verbose=0),
+                 lambda: model.predict(bad, verbose=0), lambda: model.evaluate(bad, Y, verbose=0)):
+        with pytest.raises(ValueError, match=r"x \(token ids read by Embedding .*\) must be whole numbers in \[0, 5\).*1 to 5"):
+            call()
+        assert_same_state(model, before)
+
+
 @pytest.mark.parametrize("cut", [lambda x: x[:, :0], lambda x: x[..., :0]], ids=["zero time steps", "zero features"])
 @pytest.mark.parametrize("method", ["fit", "predict", "evaluate", "train_on_batch"])
 def test_empty_time_or_feature_axis_is_refused_before_the_model_is_built(cut, method):

@@ -76,6 +76,12 @@ class Graph:
                 "pass name=... to tell them apart"
             )
 
+    def input_readers(self) -> list[tuple[int, Layer]]:
+        """``(position in inputs, layer)`` for each layer called directly on a model input."""
+        positions = {id(tensor): k for k, tensor in enumerate(self.inputs)}
+        return [(positions[id(tensor)], node.layer) for node in self.nodes
+                for tensor in node.inbound if id(tensor) in positions]
+
     def start(self, inputs: list[Any], mask: Any = None) -> tuple[dict[int, Any], dict[int, Any]]:
         """The values and masks of the input tensors, keyed by ``id(tensor)``, for a walk."""
         input_masks = list(mask) if isinstance(mask, list) else [mask] * len(self.inputs)

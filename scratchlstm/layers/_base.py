@@ -462,6 +462,12 @@ class Layer:
         self._inbound_nodes.append(node)
         return list(node.outputs) if several else node.outputs[0]
 
+    def check_model_input(self, array: NDArray[Any], what: str) -> None:
+        """Checks on a whole model input that this layer reads directly, run by ``fit``,
+        ``evaluate`` and ``predict`` before the first batch: a value only this layer can judge
+        (a token id beyond `Embedding`'s vocabulary) is refused before anything trains, on
+        both backends (inside ``jax.jit`` it could not raise). Most layers need none."""
+
     def prepare_input(self, value: Any, position: int | None = None) -> NDArray[Any]:
         """One eager input as a finite float array (integer data becomes float32)."""
         what = f"input to {type(self).__name__} {self.name!r}" + ("" if position is None else f" (input {position})")

@@ -24,6 +24,7 @@ from ._numpy_backend import NumpyBackend
 from ._tbptt import TruncatedBPTT, carried_states, check_tbptt_data, check_tbptt_steps
 
 if TYPE_CHECKING:
+    from .._graph import Graph
     from .._graph.tensor import SymbolicTensor
     from ..callbacks import Callback, History
     from ..layers import Layer
@@ -130,6 +131,8 @@ class Trainer(_TrainerBase):
         def stateful(self) -> bool: ...
         @property
         def output_shape(self) -> Any: ...
+        @property
+        def graph(self) -> Graph: ...
         def check_stateful_batches(self, batch_size: int, samples: int) -> None: ...
         def _weight_layers(self) -> list[Layer]: ...
         def weight_regularization(self) -> tuple[dict[str, Any], dict[str, Any]]: ...
@@ -280,6 +283,9 @@ class Trainer(_TrainerBase):
             label = f"x{what}" if len(xs) == 1 else f"x{what}[{name!r}]"
             target = kind if kind is not None and kind.kind in "iu" else dtype
             cast.append(check_representable(x, target, label))
+        if self.built:  # what only the reading layer can judge, before any batch runs
+            for position, layer in self.graph.input_readers():
+                layer.check_model_input(cast[position], f"x{what}" if len(xs) == 1 else f"x{what}[{names[position]!r}]")
         return cast
 
     def _check_targets(self, ys: list[NDArray[Any]], weights: NDArray[Any] | None, what: str) -> None:

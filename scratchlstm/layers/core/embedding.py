@@ -104,6 +104,11 @@ class Embedding(Layer):
                 f"Embedding {self.name!r} expects one input of integer ids shaped (batch, ...), got {input_shape}"
             )
 
+    def check_model_input(self, array: NDArray[Any], what: str) -> None:
+        """Every id of the whole input below ``input_dim``: the JAX backend's gather would clamp
+        an id beyond the table silently, and the NumPy one refuse it only in its batch."""
+        check_indices(array, self.input_dim, f"{what} (token ids read by Embedding {self.name!r})")
+
     def prepare_input(self, value: Any, position: int | None = None) -> NDArray[Any]:
         """Eager inputs: checked as token ids first, then handed on as floats (exact below 2**24)."""
         check_indices(value, self.input_dim, f"inputs to Embedding {self.name!r}")
