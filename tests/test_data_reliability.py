@@ -121,6 +121,12 @@ BAD_STATES = {  # case: (state, what the message says)
     "text statistics": (standard_state(mean_=["a", "b"]), r"mean_ must be numbers"),
     "nested statistics": (standard_state(mean_=[[1.0, [2.0]]]), r"mean_ must be numbers"),
     "2-D statistics": (standard_state(mean_=np.ones((2, 2)), var_=np.ones((2, 2))), r"mean_ must be 1-D"),
+    # a cast to float64 would drop the imaginary part, or read booleans as 0 and 1
+    "complex statistics": (standard_state(mean_=np.array([1 + 1j, 2.0])), r"mean_ must be numbers"),
+    "boolean statistics": (standard_state(var_=np.array([True, True])), r"var_ must be numbers"),
+    # the statistics of another class: not an unfitted scaler, but a damaged state
+    "another class's statistics": (standard_state(**{"class": "MinMaxScaler"}),
+                                   r"MinMaxScaler state is missing \['data_min_', 'data_max_'\]"),
     "zero samples": (standard_state(n_samples_seen_=0), r"n_samples_seen_ must be an integer >= 1"),
     "fractional samples": (standard_state(n_samples_seen_=2.5), r"n_samples_seen_ must be an integer >= 1"),
     "text samples": (standard_state(n_samples_seen_="many"), r"n_samples_seen_ must be an integer >= 1"),

@@ -55,11 +55,18 @@ def _plain(value: Any) -> Any:
 
 
 def _statistic(value: Any, key: str, where: str) -> NDArray[Any]:
-    """One stored statistic as a float64 `(F,)` array (a 0-d value is one column)."""
+    """One stored statistic as a float64 `(F,)` array (a 0-d value is one column).
+
+    Only integers and real floats count as numbers: a cast to float64 would drop the imaginary
+    part of complex values and turn booleans into 0 and 1 without a word.
+    """
     try:
-        array = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: {key} must be numbers, got {value!r:.80}; {_STATE_HINT}") from None
+        given = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nesting
+        given = np.asarray(None, dtype=object)
+    if given.dtype.kind not in "iuf":
+        raise ValueError(f"{where}: {key} must be numbers, got {value!r:.80}; {_STATE_HINT}")
+    array = given.astype(np.float64)
     if array.ndim > 1:
         raise ValueError(f"{where}: {key} must be 1-D (one value per column), got shape {array.shape}")
     return array.reshape(-1)
@@ -292,8 +299,8 @@ class _Scaler:
         config = {key: _plain(state[key]) for key in cls()._config() if key in state}
         scaler = cls(**config)
         present = [key for key in cls._stat_names if key in state]
-        if not present:
-            return scaler  # saved before fit
+        if not present and "n_samples_seen_" not in state:
+            return scaler  # saved before fit (a fitted state always has n_samples_seen_)
         missing = [key for key in cls._stat_names + ("n_samples_seen_",) if key not in state]
         if missing:
             raise ValueError(f"{cls.__name__} state is missing {missing}")
