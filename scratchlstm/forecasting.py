@@ -45,9 +45,18 @@ def rmse(y_true: ArrayLike, y_pred: ArrayLike, axis: None = None) -> float: ...
 @overload
 def rmse(y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...]) -> NDArray[Any] | np.floating[Any]: ...
 def rmse(y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...] | None = None) -> float | NDArray[Any] | np.floating[Any]:
-    """Root mean squared error; ``axis=0`` gives one value per horizon step."""
+    """Root mean squared error; ``axis=0`` gives one value per horizon step.
+
+    Errors are divided by a power of two near the largest one before squaring (exact in binary
+    floating point, so ordinary errors give the plain formula's bits), so errors beyond 1e154,
+    whose squares overflow, still give a finite RMSE.
+    """
     error = np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)
-    value = np.sqrt(np.mean(error**2, axis=axis))
+    with np.errstate(invalid="ignore"):  # NaN or inf errors give NaN or inf, as the plain formula does
+        largest = np.max(np.abs(error), axis=axis, keepdims=True, initial=0.0)
+        _, exponent = np.frexp(np.where(np.isfinite(largest), largest, 1.0))
+        unit = np.ldexp(1.0, exponent)  # powers of two; 1 where the errors are all 0
+        value = np.sqrt(np.mean((error / unit) ** 2, axis=axis)) * np.squeeze(unit, axis=axis)
     return float(value) if axis is None else value
 
 
@@ -178,6 +187,9 @@ class WindowSpec:
             raise ValueError(f"date_column must be a column name or null, got {self.date_column!r}")
         if self.target not in self.columns:
             self.columns.insert(0, self.target)  # the target's history is the strongest input
+        if self.date_column is not None and self.date_column in self.columns:
+            # Parsed to timestamps, the column would be read as nanoseconds since 1970: nonsense inputs.
+            raise ValueError(f"the date column {self.date_column!r} cannot also be the target or an input column")
         unknown = [c for c in self.calendar if c not in CALENDAR_CYCLES]
         if unknown:
             raise ValueError(f"unknown calendar cycle(s) {unknown}; expected some of {list(CALENDAR_CYCLES)}")

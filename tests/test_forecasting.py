@@ -52,11 +52,25 @@ def test_target_is_always_an_input_and_features_are_named():
 @pytest.mark.parametrize(
     "kwargs, message",
     [({"calendar": ["day_of_month"], "date_column": "date"}, "unknown calendar"),
-     ({"calendar": ["day_of_year"]}, "need a date_column")],
+     ({"calendar": ["day_of_year"]}, "need a date_column"),
+     # parsed to timestamps, the date column would be read as nanoseconds since 1970
+     ({"date_column": "level"}, "date column 'level' cannot also be the target or an input"),
+     ({"date_column": "rain", "columns": ["rain"]}, "date column 'rain' cannot also be the target or an input")],
 )
 def test_bad_window_settings_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        WindowSpec("level", ["level"], **kwargs)
+        WindowSpec("level", kwargs.pop("columns", ["level"]), **kwargs)
+
+
+def test_rmse_of_errors_whose_squares_overflow_is_finite():
+    # A hostile scaler (a variance near 1e308) makes errors near 1e190; their squares overflow.
+    assert rmse([0.0, 0.0], [1e300, -1e300]) == 1e300
+    np.testing.assert_array_equal(rmse(np.zeros((2, 2)), [[3e200, 0.0], [4e200, 0.0]], axis=0), [np.sqrt(12.5) * 1e200, 0.0])
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.normal(size=(50, 3)) * 1e3, rng.normal(size=(50, 3))
+    # ordinary errors: the plain formula's bits (the scaling is by powers of two)
+    assert rmse(y_true, y_pred) == np.sqrt(np.mean((y_pred - y_true) ** 2))
+    np.testing.assert_array_equal(rmse(y_true, y_pred, axis=0), np.sqrt(np.mean((y_pred - y_true) ** 2, axis=0)))
 
 
 def test_matrix_appends_calendar_columns_from_the_dates():
