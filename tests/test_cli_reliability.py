@@ -170,6 +170,14 @@ def test_scaler_too_small_for_float32_is_refused_when_scaling(model_path, good, 
     assert_one_line_error(code, err, "predict", "outside the float32 range")
 
 
+def test_a_huge_finite_training_mean_scores_without_overflow_warnings(model_path, good, workdir, capsys):
+    # Valid but absurd settings: the climatology errors (1e300) square beyond float64.
+    path = hostile_model(model_path, workdir / "huge-mean.npz", setter("target_mean", 1e300))
+    code, out, err = run(["evaluate", path, good[0]], capsys)
+    assert code == 0 and err == "", err  # no RuntimeWarning from rmse
+    assert "climatology" in out and "1e+300" in out and "inf" not in out
+
+
 # --- the CSV's values ------------------------------------------------------------------------------
 def test_a_constant_target_is_scored_without_dividing_by_zero(workdir, capsys):
     path = workdir / "constant.csv"
@@ -213,6 +221,40 @@ def test_dates_with_changing_utc_offsets_are_compared_in_utc(tmp_path, capsys):
     code, out, err = run(["predict", model, path, "--last", "1"], capsys)
     assert code == 0, err
     assert pd.read_csv(io.StringIO(out))["origin"].iloc[0] == "2021-04-28 22:00:00+0000"  # 2021-04-29 00:00+02:00
+
+
+def test_a_date_column_that_is_also_the_target_is_refused(workdir, capsys):
+    # Numbers that increase pass as dates; parsed, the target would be read as nanoseconds.
+    path = workdir / "numeric-dates.csv"
+    write_frame(path, temp=np.arange(80) * 1e9 + 1.6e18)
+    code, out, err = run(["fit", path, "--target", "temp", "--date-column", "temp", "--out", workdir / "nd.npz",
+                          *FAST], capsys)
+    assert_one_line_error(code, err, "fit", "the date column 'temp' cannot also be the target or an input column")
+    assert not (workdir / "nd.npz").exists() and "windows" not in out
+
+
+@pytest.mark.parametrize("where", ["file name", "column name"])
+def test_a_newline_in_a_quoted_name_keeps_the_error_on_one_line(where, tmp_path, capsys):
+    path = tmp_path / ("new\nline.csv" if where == "file name" else "header.csv")
+    if where == "column name":
+        path.write_text('"te\nmp",wind\n1,2\n')  # a quoted header field may hold a line break
+    code, _, err = run(["fit", path, "--target", "temp", "--out", tmp_path / "m.npz", *FAST], capsys)
+    assert_one_line_error(code, err, "fit", "new\\nline.csv: no such file" if where == "file name"
+                          else "the file has te\\nmp, wind")
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_full_standard_output_is_one_line_not_a_traceback(command, model_path, good, monkeypatch, capsys):
+    class FullDisk(io.StringIO):  # as in `scratchlstm predict ... > /dev/full`
+        def write(self, text):
+            raise OSError(28, "No space left on device")
+
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdout", FullDisk())
+    code = main([command, str(model_path), str(good[0])])
+    monkeypatch.undo()
+    assert_one_line_error(code, capsys.readouterr().err, command,
+                          "cannot write the results to standard output: No space left on device")
 
 
 # --- option values ---------------------------------------------------------------------------------
@@ -404,6 +446,21 @@ def test_predict_writes_a_tidy_csv_with_forecast_dates(model_path, good, tmp_pat
     assert (pd.to_datetime(table["date"]) - origins == pd.to_timedelta(table["step"], unit="D")).all()
     decimals = {len(line.split(",")[-1].split(".")[-1]) for line in text.splitlines()[1:]}
     assert len(decimals) == 1, text  # one fixed precision for every number
+
+
+@pytest.mark.parametrize("scale", [1e-20, 1e-35])
+def test_predict_shows_a_tiny_target_to_six_digits_not_as_zeros(scale, tmp_path, capsys):
+    path = tmp_path / "tiny.csv"
+    frame = write_frame(path)
+    frame["temp"] *= scale  # about 1e-19: twelve decimals printed every forecast as 0.000000000000
+    frame.to_csv(path, index=False)
+    model = tmp_path / "tiny.npz"
+    assert run(["fit", path, "--target", "temp", "--out", model, *FAST], capsys)[0] == 0
+    code, out, err = run(["predict", model, path, "--last", "2"], capsys)
+    assert code == 0, err
+    values = pd.read_csv(io.StringIO(out))["temp"]
+    assert ((values.abs() > scale) & (values.abs() < 100 * scale)).all(), out
+    assert len(out.splitlines()[1].split(".")[-1].rstrip("0")) > 0
 
 
 def test_predict_without_dates_numbers_the_rows(tmp_path, capsys):

@@ -15,8 +15,8 @@ writing starts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
-import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -218,12 +218,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exit_.code
         return 0 if code is None else code if isinstance(code, int) else 2
     from . import _commands
+    from ._files import GuardedStdout, silence_stdout
 
     try:
-        status: int = getattr(_commands, args.run)(args)
+        with contextlib.redirect_stdout(GuardedStdout(sys.stdout)):
+            status: int = getattr(_commands, args.run)(args)
+            sys.stdout.flush()  # a full disk shows here, as one line, not in Python's exit-time flush
         return status
     except CLIError as error:
-        print(f"scratchlstm {args.command}: error: {error}", file=sys.stderr)
+        print(f"scratchlstm {args.command}: error: {printable(str(error))}", file=sys.stderr)
         return 2
     except MemoryError as error:  # a last line of defence; the sizes are estimated before training
         detail = f" ({one_line(error)})" if str(error) else ""
@@ -234,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"scratchlstm {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `scratchlstm predict ... | head`: the reader has gone
-        _silence_stdout()
+        silence_stdout()
         return 141
 
 
@@ -249,10 +252,8 @@ def one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so that Python's exit-time flush raises no second error."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor
-        pass
+def printable(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\n``): messages quote
+    paths and column names as the user wrote them, and a name with a newline must neither break
+    the one-line error nor move the terminal's cursor."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)

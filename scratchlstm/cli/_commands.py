@@ -276,12 +276,17 @@ def _date_step(dates: Any) -> Any:
     return median
 
 
+# Decimals enough for six significant digits of float64's smallest subnormal (4.9e-324): a cap
+# any lower prints a target of magnitude 1e-20 as 0.000000000000.
+MAX_DECIMALS = 330
+
+
 def _decimals(values: NDArray[Any]) -> int:
     """Decimals that show about six significant digits of the target's largest magnitude."""
     magnitude = float(np.max(np.abs(values))) if len(values) else 0.0
     if not magnitude or not math.isfinite(magnitude):
         return 4
-    return int(min(12, max(0, 5 - math.floor(math.log10(magnitude)))))
+    return int(min(MAX_DECIMALS, max(0, 5 - math.floor(math.log10(magnitude)))))
 
 
 def forecast_table(spec: WindowSpec, frame: Any, forecasts: NDArray[Any]) -> Any:

@@ -4,15 +4,17 @@ Inputs must be regular files, checked with ``os.stat`` before they are opened: o
 blocks until a writer appears, so it is never opened. Outputs must be regular files or not exist
 yet, in a folder that exists: ``model.save`` replaces whatever is at its path, so a directory, a
 FIFO or a device node given as ``--out`` is refused before training, not discovered after it.
+Standard output, when it is a full disk or /dev/full, fails as one line too (`GuardedStdout`).
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 from ._errors import CLIError
 
@@ -100,3 +102,47 @@ def check_output(path: str | os.PathLike[str], what: str, inputs: Iterable[str |
             other = _stat(Path(source))
             if other is not None and os.path.samestat(status, other):
                 raise CLIError(f"{path}: is also an input of this command; writing {what} there would overwrite it")
+
+
+class GuardedStdout:
+    """Stands in for ``sys.stdout`` while a command runs: a failed write or flush (stdout
+    redirected to a full disk or to /dev/full) becomes a one-line CLIError, whichever ``print``
+    or ``to_csv`` made it. A closed pipe (BrokenPipeError) passes through: ``main`` ends quietly.
+    Everything else is the stream's own.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _stdout_failure(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _stdout_failure(error) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _stdout_failure(error: OSError) -> CLIError:
+    silence_stdout()  # else the exit-time flush of what is still buffered fails a second time
+    return CLIError(f"cannot write the results to standard output: {error.strerror or error}")
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's exit-time flush raises no second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor
+        pass
