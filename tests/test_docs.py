@@ -104,6 +104,7 @@ def test_headings_have_no_tex(page):
     assert not with_tex, f"{page.name}: TeX in headings {with_tex}; write them in words or `code`"
 
 
+@pytest.mark.slow
 def test_mkdocs_build_strict(tmp_path):
     pytest.importorskip("mkdocs")
     pytest.importorskip("mkdocstrings_handlers.python")

@@ -245,6 +245,7 @@ def test_the_mapping_table_names_every_argument_one_side_lacks(name):
     assert only_ours <= set(mapping.ours_only) | set(mapping.initial_only), name
 
 
+@pytest.mark.slow
 def test_mixed_precision_policies_travel_and_keras_loss_scaling_continues(tmp_path):
     """Layers' dtype policies both ways; a Keras mixed_float16 model's LossScaleOptimizer (its
     compile wraps the optimizer) loads on the JAX backend and trains on as Keras does."""

@@ -269,6 +269,7 @@ def test_float64_policy_runs_on_numpy_as_before():
 
 
 # --- accuracy --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_bfloat16_fit_on_seattle_stays_within_two_percent_of_float32():
     """The issue's accuracy check, small enough for CI: the same seeded LSTM forecaster of the
     daily maximum temperature, trained 4 epochs in float32 and under ``mixed_bfloat16``."""

