@@ -1,7 +1,9 @@
 """Make the checkout importable when the package is not installed (``pip install -e .`` also works)."""
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 _ROOT = str(Path(__file__).resolve().parents[1])
@@ -26,6 +28,19 @@ except ImportError:  # pragma: no cover - threadpoolctl is in the test extra
 
 
 import pytest  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One JAX compilation cache for the run, shared by the xdist workers and the subprocesses
+    the tests start (they inherit the environment): many tests compile the same small programs,
+    and a JAX-heavy slice of the suite ran 14% faster (85 s -> 73 s) from an empty cache. Fresh
+    for every run and removed after it; a cache the user set is left alone."""
+    if hasattr(config, "workerinput") or "JAX_COMPILATION_CACHE_DIR" in os.environ:
+        return  # a worker inherits the controller's; or the user's own
+    folder = tempfile.mkdtemp(prefix="scratchlstm-jax-cache-")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = folder
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")  # the tests' programs compile fast
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)
