@@ -57,9 +57,7 @@ def check_representable(array: NDArray[Any], dtype: DTypeLike, name: str) -> NDA
     with np.errstate(over="ignore", invalid="ignore"):  # checked just below, in the dtype the math sees
         cast: NDArray[Any] = array.astype(target, copy=False)
     if not np.isfinite(cast).all():
-        if not np.isfinite(array).all():
-            bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-            raise ValueError(f"{name} must be finite, got {bad} NaN or inf value(s) in shape {array.shape}")
+        check_finite(array, name)  # NaN or inf already: that message; else the cast overflowed
         raise ValueError(f"{name} must hold values {target.name} can represent, got values beyond {target.name}'s range "
                          f"(largest magnitude {np.max(np.abs(array)):.3g}); the model computes in {target.name}")
     return cast

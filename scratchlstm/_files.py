@@ -106,6 +106,6 @@ def _writer_is_gone(tag: str) -> bool:
         os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return True
-    except (PermissionError, OverflowError, OSError):
-        return False  # alive, run by another user; or not a process id at all
+    except (OverflowError, OSError):  # (PermissionError: alive, run by another user)
+        return False  # alive, or not a process id at all
     return False

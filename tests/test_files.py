@@ -94,10 +94,16 @@ def test_a_temporary_whose_writer_was_killed_is_removed_by_the_next_write_at_onc
 
     finished = subprocess.Popen(["true"])
     finished.wait()  # its process id now names no process (a killed writer's)
-    dead = tmp_path / f".m.npz.tmp-{finished.pid}-{HOST_TAG}-0123"
-    alive = tmp_path / f".m.npz.tmp-{os.getpid()}-{HOST_TAG}-4567"  # a write in progress: kept
-    elsewhere = tmp_path / f".m.npz.tmp-{finished.pid}-00000000-89ab"  # another host's process: kept
-    for leftover in (dead, alive, elsewhere):
-        leftover.write_bytes(b"partial")
-    _model().save(tmp_path / "m.npz")
-    assert not dead.exists() and alive.exists() and elsewhere.exists()
+    running = subprocess.Popen(["sleep", "60"])  # another process, writing: its temporary is kept
+    try:
+        dead = tmp_path / f".m.npz.tmp-{finished.pid}-{HOST_TAG}-0123"
+        alive = tmp_path / f".m.npz.tmp-{running.pid}-{HOST_TAG}-4567"
+        own = tmp_path / f".m.npz.tmp-{os.getpid()}-{HOST_TAG}-cdef"  # this process's: kept
+        elsewhere = tmp_path / f".m.npz.tmp-{finished.pid}-00000000-89ab"  # another host's process: kept
+        for leftover in (dead, alive, own, elsewhere):
+            leftover.write_bytes(b"partial")
+        _model().save(tmp_path / "m.npz")
+    finally:
+        running.kill()
+        running.wait()
+    assert not dead.exists() and alive.exists() and own.exists() and elsewhere.exists()
